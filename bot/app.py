@@ -1,0 +1,165 @@
+"""Wiring: ``build_app(settings)`` builds every part and injects them; nothing global."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlmodel import select
+
+from .adapters.base import Adapter
+from .clock import Clock, SystemClock
+from .config import load_config, seed
+from .delivery import DeliveryWorker
+from .dispatch import Dispatcher
+from .flows import register_all
+from .router import Router
+from .scheduler import Ticker, run_due
+from .settings import Settings
+from .store.db import Store
+from .store.models import Member, Network, Role
+
+__all__ = ["Beacon", "build_app", "build_router"]
+
+logger = logging.getLogger(__name__)
+
+
+def build_router() -> Router:
+    return register_all(Router())
+
+
+class Beacon:
+    """The running bot: store, router, dispatcher, delivery, scheduler and adapters."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        router: Router,
+        clock: Clock,
+        adapters: list[Adapter] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.router = router
+        self.clock = clock
+        self.adapters: dict[str, Adapter] = {}
+        self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick)
+        self.delivery = DeliveryWorker(store=store, adapters=self.adapters, clock=clock, run_db=self.dispatcher.run)
+        for adapter in adapters or []:
+            self.add_adapter(adapter)
+        self.ticker: Ticker | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._server = None
+
+    def add_adapter(self, adapter: Adapter) -> None:
+        self.adapters[adapter.platform] = adapter
+        from .delivery import Pacer
+
+        self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
+
+    def _kick(self) -> None:
+        self.delivery.kick()
+
+    async def handle(self, incoming):
+        return await self.dispatcher.handle(incoming)
+
+    async def tick(self, *, catch_up: timedelta | None = timedelta(hours=6)) -> list[int]:
+        """Run what is due now; the APScheduler job calls this every few seconds."""
+        ran = await self.dispatcher.run(lambda: run_due(self.store, self.router, self.clock, catch_up=catch_up))
+        if ran:
+            self.delivery.kick()
+        return ran
+
+    def seed_config(self) -> int:
+        return seed(self.store, load_config(self.settings.config), self.clock)
+
+    def set_role(self, platform: str, network_key: str, user: str, role: Role) -> None:
+        """Give a member a role (the console's ``--role``; config-named facilitators)."""
+        with self.store.session() as session:
+            network = session.exec(
+                select(Network).where(Network.platform == platform, Network.platform_key == network_key)
+            ).first()
+            if network is None:
+                network = Network(platform=platform, platform_key=network_key, name=network_key, created_at=self.clock.now())
+                session.add(network)
+                session.flush()
+            member = session.exec(
+                select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)
+            ).first()
+            if member is None:
+                member = Member(network_id=network.id, platform_user_id=user, display_name=user, created_at=self.clock.now())
+            member.role = role
+            session.add(member)
+
+    # -- life cycle ---------------------------------------------------------------
+
+    async def start(self, *, serve_http: bool = True, tick: bool = True) -> None:
+        for adapter in self.adapters.values():
+            await adapter.start()
+        self._tasks.append(asyncio.create_task(self.delivery.run_forever(), name="beacon-delivery"))
+        if tick:
+            self.ticker = Ticker(tick=self.tick, seconds=self.settings.tick_seconds)
+            self.ticker.start()
+        if serve_http and any(a.routes() for a in self.adapters.values()):
+            await self._start_http()
+
+    async def _start_http(self) -> None:
+        import uvicorn
+
+        from .http import build_http_app
+
+        config = uvicorn.Config(
+            build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._tasks.append(asyncio.create_task(self._server.serve(), name="beacon-http"))
+
+    async def stop(self) -> None:
+        """Stop taking work, finish in-flight sends, close connections."""
+        if self.ticker:
+            self.ticker.shutdown()
+        if self._server is not None:
+            self._server.should_exit = True
+        self.delivery.stop()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        self.dispatcher.executor.shutdown(wait=True)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    adapters: list[Adapter] | None = None,
+    store: Store | None = None,
+) -> Beacon:
+    """Build the bot. Platform adapters are chosen by which settings are present,
+    unless ``adapters`` is given (tests, the console)."""
+    store = store or Store(url=settings.database_url)
+    beacon = Beacon(settings=settings, store=store, router=build_router(), clock=clock or SystemClock())
+    if adapters is None:
+        adapters = platform_adapters(settings, beacon)
+    for adapter in adapters:
+        beacon.add_adapter(adapter)
+    return beacon
+
+
+def platform_adapters(settings: Settings, beacon: Beacon) -> list[Adapter]:
+    found: list[Adapter] = []
+    if settings.slack_enabled:
+        from .adapters.slack import SlackAdapter
+
+        found.append(SlackAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
+    if settings.telegram_enabled:
+        from .adapters.telegram import TelegramAdapter
+
+        found.append(TelegramAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
+    return found

@@ -1,0 +1,180 @@
+"""The ``beacon`` command line (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+
+import typer
+from rich.console import Console
+
+from .settings import Settings
+
+__all__ = ["main", "cli"]
+
+cli = typer.Typer(help="Beacon: the bot learning networks run on.", no_args_is_help=True, add_completion=False)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+logger = logging.getLogger("bot")
+
+
+def _settings(database: str | None) -> Settings:
+    from .logs import configure_logging
+
+    if database:
+        os.environ["BEACON_DATABASE_URL"] = database
+    settings = Settings()
+    configure_logging(settings.log_level, settings.secrets())
+    return settings
+
+
+def _prepare_store(settings: Settings):
+    from .store.db import Store
+
+    store = Store(url=settings.database_url)
+    if store.is_sqlite:
+        store.upgrade()
+    else:
+        _check_schema(store)
+    return store
+
+
+def _check_schema(store) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from .store.db import alembic_config
+
+    heads = set(ScriptDirectory.from_config(alembic_config(store.engine)).get_heads())
+    with store.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != heads:
+        raise typer.BadParameter(
+            "The database schema is not up to date. Run `beacon db upgrade` once (from one process) first."
+        )
+
+
+@cli.command()
+def run(
+    as_user: str = typer.Option("you", "--as", help="Console only: who you are."),
+    role: str = typer.Option(None, "--role", help="Console only: member, facilitator or coordinator."),
+    database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
+) -> None:
+    """Start the bot. With no platform tokens set, opens the console."""
+    settings = _settings(database)
+    from .app import build_app
+    from .config import ConfigError
+
+    console_mode = not (settings.slack_enabled or settings.telegram_enabled)
+    if console_mode and "BEACON_LOG_LEVEL" not in os.environ:
+        logging.getLogger().setLevel(logging.WARNING)  # the terminal is the chat; keep it clean
+    store = _prepare_store(settings)
+    if not console_mode:
+        beacon = build_app(settings, store=store)
+        try:
+            beacon.seed_config()
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        asyncio.run(_serve(beacon))
+    else:
+        asyncio.run(_console(settings, store, as_user, role))
+
+
+async def _serve(beacon) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await beacon.start()
+    logger.info("Beacon is running with %s", ", ".join(beacon.adapters))
+    await stop.wait()
+    logger.info("stopping: finishing in-flight sends")
+    await beacon.stop()
+
+
+async def _console(settings: Settings, store, as_user: str, role: str | None) -> None:
+    from .adapters.console import NETWORK_KEY, ConsoleAdapter
+    from .app import build_app
+    from .clock import OffsetClock
+    from .config import ConfigError
+    from .store.models import Role
+
+    console = Console(highlight=False)
+    clock = OffsetClock()
+    adapter = ConsoleAdapter(user=as_user, output=console)
+    beacon = build_app(settings, clock=clock, adapters=[adapter], store=store)
+    try:
+        beacon.seed_config()
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+    async def switch_user(user: str, new_role: str | None) -> str:
+        if new_role:
+            try:
+                beacon.set_role("console", NETWORK_KEY, user, Role(new_role))
+            except ValueError:
+                return f"Unknown role {new_role!r}: use member, facilitator or coordinator."
+        return f"You are now {user}" + (f" ({new_role})" if new_role else "") + "."
+
+    async def tick(step: timedelta) -> str:
+        hop = timedelta(hours=1)
+        remaining = step
+        ran = 0
+        while remaining > timedelta(0):
+            move = min(hop, remaining)
+            clock.advance(move)
+            remaining -= move
+            ran += len(await beacon.tick(catch_up=None))
+            await beacon.delivery.drain()
+        local = clock.now().strftime("%a %d %b %Y %H:%M UTC")
+        return f"⏩ Moved on {step}. It is now {local}; {ran} scheduled run(s) happened."
+
+    if role:
+        await switch_user(as_user, role)
+    await beacon.start(serve_http=False, tick=sys.stdin.isatty())
+    try:
+        await adapter.repl(handle=beacon.handle, deliver=beacon.delivery.drain, tick=tick, switch_user=switch_user)
+        await beacon.delivery.drain()
+    finally:
+        await beacon.stop()
+
+
+@db_cli.command("upgrade")
+def db_upgrade(database: str = typer.Option(None, "--database")) -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    from .store.db import Store
+
+    settings = _settings(database)
+    Store(url=settings.database_url).upgrade()
+    typer.echo("Database schema is up to date.")
+
+
+@db_cli.command("revision", hidden=True)
+def db_revision(
+    message: str = typer.Option(..., "-m"),
+    rev_id: str = typer.Option(..., "--rev-id"),
+    depends_on: str = typer.Option(None, "--head", help="Parent revision (default: the current head)."),
+) -> None:
+    """Developers: autogenerate a migration from the models against a fresh database."""
+    import tempfile
+
+    from alembic import command
+
+    from .store.db import Store, alembic_config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(url=f"sqlite:///{tmp}/rev.db")
+        store.upgrade()
+        command.revision(
+            alembic_config(store.engine), message=message, autogenerate=True, rev_id=rev_id, head=depends_on or "head"
+        )
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,255 @@
+"""The delivery worker: claims due outbox rows and hands them to adapters.
+
+Retries transient failures with exponential back-off and jitter, honours a
+platform's retry-after, parks a message as failed after ``max_attempts``,
+marks members unreachable when the platform says so, and paces sends per
+platform and per chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from .adapters.base import Adapter, Envelope, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
+from .clock import Clock
+from .messages import Outgoing
+from .store import outbox
+from .store.db import Store
+from .store.models import Member, Network, OutboxMessage
+
+__all__ = ["DeliveryWorker", "Pacer", "Stats"]
+
+logger = logging.getLogger(__name__)
+
+
+class Pacer:
+    """Keeps sends under a platform-wide rate and a per-chat interval (real time)."""
+
+    def __init__(self, per_second: float, per_chat_interval: float) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.per_chat = per_chat_interval
+        self._next_global = 0.0
+        self._next_chat: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+        self.penalty_until = 0.0
+
+    async def wait(self, chat: str) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_global, self._next_chat.get(chat, 0.0), self.penalty_until)
+            self._next_global = start + self.interval
+            if self.per_chat:
+                self._next_chat[chat] = start + self.per_chat
+        delay = start - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def slow_down(self, seconds: float) -> None:
+        """After a 429: hold every send for a moment, not just the one chat."""
+        self.penalty_until = max(self.penalty_until, time.monotonic() + min(seconds, 5.0))
+
+
+class Stats:
+    """Counters for ``/metrics``."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.failed = 0
+        self.retried = 0
+        self.rate_limited = 0
+        self.unreachable = 0
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        adapters: dict[str, Adapter],
+        clock: Clock,
+        run_db,
+        max_attempts: int = 8,
+        batch: int = 200,
+        lease: timedelta = timedelta(minutes=2),
+        concurrency: int = 32,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.adapters = adapters
+        self.clock = clock
+        self.run_db = run_db
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self.lease = lease
+        self.concurrency = concurrency
+        self.rng = rng or random.Random()
+        self.stats = Stats()
+        self.pacers = {p: Pacer(a.limits.per_second, a.limits.per_chat_interval) for p, a in adapters.items()}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.worker_id = f"{os.getpid()}"
+
+    def kick(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_forever(self, poll_seconds: float = 1.0) -> None:
+        while not self._stopping:
+            try:
+                sent = await self.run_once()
+            except Exception:
+                logger.exception("delivery round failed")
+                sent = 0
+            if sent == 0 and not self._stopping:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due messages and try each; returns how many were tried."""
+        if not self.adapters:
+            return 0
+        claimed: list[tuple[Envelope, str, int]] = await self.run_db(self._claim)
+        if not claimed:
+            return 0
+        by_chat: dict[str, list[tuple[Envelope, str, int]]] = defaultdict(list)
+        for item in claimed:
+            by_chat[_chat_of(item[0])].append(item)
+        sem = asyncio.Semaphore(self.concurrency)
+
+        async def run_chat(items: list[tuple[Envelope, str, int]]) -> None:
+            for envelope, platform, attempts in items:  # one chat's messages stay in order
+                async with sem:
+                    await self._deliver(envelope, platform, attempts)
+
+        await asyncio.gather(*(run_chat(items) for items in by_chat.values()))
+        return len(claimed)
+
+    async def drain(self, max_rounds: int = 100) -> int:
+        """Deliver until nothing is due now (tests and the console)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once()
+            total += n
+            if n == 0:
+                break
+        return total
+
+    # -- one message -------------------------------------------------------------
+
+    async def _deliver(self, envelope: Envelope, platform: str, attempts: int) -> None:
+        adapter = self.adapters[platform]
+        try:
+            await self.pacers[platform].wait(_chat_of(envelope))
+            result = await adapter.send(envelope)
+        except RetryLater as exc:
+            if exc.retry_after is not None:
+                self.stats.rate_limited += 1
+                self.pacers[platform].slow_down(exc.retry_after)
+            await self.run_db(self._retry, envelope, attempts, exc)
+        except Unreachable as exc:
+            self.stats.unreachable += 1
+            await self.run_db(self._unreachable, envelope, exc)
+        except PermanentFailure as exc:
+            self.stats.failed += 1
+            logger.warning("message %s refused by %s: %s", envelope.outbox_id, platform, exc)
+            await self.run_db(self._fail, envelope.outbox_id, f"refused: {exc}")
+        except Exception as exc:  # an adapter bug or an unexpected error: retry, bounded
+            logger.exception("sending message %s failed", envelope.outbox_id)
+            await self.run_db(self._retry, envelope, attempts, RetryLater(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.stats.sent += 1
+            await self.run_db(self._sent, envelope, result)
+
+    # -- database side (run in the executor) ------------------------------------
+
+    def _claim(self) -> list[tuple[Envelope, str, int]]:
+        with self.store.session() as session:
+            rows = outbox.claim_due(
+                session, now=self.clock.now(), limit=self.batch, lease=self.lease, platforms=list(self.adapters)
+            )
+            return [(self._envelope(session, row), row.platform, row.attempts) for row in rows]
+
+    def _envelope(self, session: Session, row: OutboxMessage) -> Envelope:
+        outgoing = Outgoing.from_dict(row.payload)
+        ids = list(outgoing.to.members) + ([outgoing.to.private_to] if outgoing.to.private_to else [])
+        members = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids)))} if ids else {}
+        network = session.get(Network, row.network_id)
+        recipients = tuple(
+            Recipient(
+                member_id=m.id,
+                platform_user_id=m.platform_user_id,
+                display_name=m.display_name,
+                username=m.username,
+                dm_channel=m.dm_channel,
+            )
+            for i in ids
+            if (m := members.get(i)) is not None
+        )
+        return Envelope(
+            outbox_id=row.id,
+            key=row.key,
+            network_key=network.platform_key if network else "",
+            outgoing=outgoing,
+            recipients=recipients,
+        )
+
+    def _sent(self, envelope: Envelope, result: SendResult) -> None:
+        with self.store.session() as session:
+            outbox.mark_sent(session, envelope.outbox_id, now=self.clock.now(), platform_message_id=result.message_ref)
+            for member_id, channel in result.dm_channels.items():
+                member = session.get(Member, member_id)
+                if member is not None and member.dm_channel != channel:
+                    member.dm_channel = channel
+                    session.add(member)
+
+    def _retry(self, envelope: Envelope, attempts: int, exc: RetryLater) -> None:
+        with self.store.session() as session:
+            if exc.retry_after is not None:
+                # the platform told us when; that is not the message's fault
+                at = self.clock.now() + timedelta(seconds=exc.retry_after)
+                outbox.mark_retry(session, envelope.outbox_id, at=at, error=f"rate limited: {exc}", count_attempt=False)
+                return
+            self.stats.retried += 1
+            if attempts + 1 >= self.max_attempts:
+                self.stats.failed += 1
+                outbox.mark_failed(session, envelope.outbox_id, error=f"gave up after {attempts + 1} attempts: {exc}")
+                return
+            delay = outbox.backoff(attempts + 1, rng=self.rng)
+            outbox.mark_retry(session, envelope.outbox_id, at=self.clock.now() + timedelta(seconds=delay), error=str(exc))
+
+    def _unreachable(self, envelope: Envelope, exc: Unreachable) -> None:
+        with self.store.session() as session:
+            outbox.mark_failed(session, envelope.outbox_id, error=f"unreachable: {exc}")
+            member_id = exc.member_id or (envelope.recipients[0].member_id if len(envelope.recipients) == 1 else None)
+            member = session.get(Member, member_id) if member_id else None
+            if member is not None:
+                member.unreachable = True
+                member.unreachable_reason = str(exc)[:200]
+                session.add(member)
+                logger.info("member %s is unreachable: %s", member.id, exc)
+
+    def _fail(self, outbox_id: int, error: str) -> None:
+        with self.store.session() as session:
+            outbox.mark_failed(session, outbox_id, error=error)
+
+
+def _chat_of(envelope: Envelope) -> str:
+    to = envelope.outgoing.to
+    if to.channel:
+        return f"c:{to.channel}"
+    return "m:" + ",".join(str(m) for m in to.members)

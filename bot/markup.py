@@ -1,0 +1,123 @@
+"""Light markup that flows write once and each platform renders its own way.
+
+Flows write Slack-like text: ``*bold*``, ``_italic_``, ```code```, links as
+``<https://example.org|label>`` and ``> `` quotes. User-written text is
+wrapped with :func:`literal` first so its asterisks stay asterisks.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["literal", "to_slack", "to_telegram_html", "to_plain", "to_rich", "truncate"]
+
+_TOKEN = re.compile(
+    r"(?P<link><(?P<url>https?://[^|>\s]+)(?:\|(?P<label>[^>]+))?>)"
+    r"|(?P<code>`[^`\n]+`)"
+    r"|(?P<bold>(?<![\w*])\*(?=\S)[^*\n]+(?<=\S)\*(?![\w*]))"
+    r"|(?P<italic>(?<![\w_])_(?=\S)[^_\n]+(?<=\S)_(?![\w_]))"
+)
+_ESCAPED = "\u2063"  # invisible separator marks user text that must not be styled
+
+
+def literal(text: str) -> str:
+    """Protect user text so markup characters inside it are shown as typed."""
+    return re.sub(r"([*_`<])", _ESCAPED + r"\1", text)
+
+
+def _unprotect(text: str) -> str:
+    return text.replace(_ESCAPED, "")
+
+
+def _render(text: str, *, link, code, bold, italic, escape) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        start = m.start()
+        if start > 0 and text[start - 1] == _ESCAPED:
+            continue
+        out.append(escape(_unprotect(text[pos:start])))
+        if m.group("link"):
+            out.append(link(m.group("url"), _unprotect(m.group("label") or m.group("url"))))
+        elif m.group("code"):
+            out.append(code(_unprotect(m.group("code")[1:-1])))
+        elif m.group("bold"):
+            out.append(bold(_unprotect(m.group("bold")[1:-1])))
+        else:
+            out.append(italic(_unprotect(m.group("italic")[1:-1])))
+        pos = m.end()
+    out.append(escape(_unprotect(text[pos:])))
+    return "".join(out)
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_slack(text: str) -> str:
+    """Slack mrkdwn: same syntax, with ``& < >`` escaped as Slack requires."""
+
+    def escape(s: str) -> str:
+        # keep "> " quote markers at line starts, escape every other angle bracket
+        lines = s.split("\n")
+        return "\n".join(
+            ("> " + _slack_escape(ln[2:])) if ln.startswith("> ") else _slack_escape(ln)
+            for ln in lines
+        )
+
+    return _render(
+        text,
+        link=lambda url, label: f"<{url}|{_slack_escape(label)}>",
+        code=lambda s: f"`{_slack_escape(s)}`",
+        bold=lambda s: f"*{_slack_escape(s)}*",
+        italic=lambda s: f"_{_slack_escape(s)}_",
+        escape=escape,
+    )
+
+
+def to_telegram_html(text: str) -> str:
+    """Telegram's HTML parse mode, every user character escaped."""
+    esc = lambda s: html.escape(s, quote=False)  # noqa: E731
+    rendered = _render(
+        text,
+        link=lambda url, label: f'<a href="{html.escape(url)}">{esc(label)}</a>',
+        code=lambda s: f"<code>{esc(s)}</code>",
+        bold=lambda s: f"<b>{esc(s)}</b>",
+        italic=lambda s: f"<i>{esc(s)}</i>",
+        escape=esc,
+    )
+    return re.sub(r"(?m)^&gt; (.*)$", r"<blockquote>\1</blockquote>", rendered)
+
+
+def to_plain(text: str) -> str:
+    """Text with the markup removed, for logs, previews and plain terminals."""
+    return _render(
+        text,
+        link=lambda url, label: label if label == url else f"{label} ({url})",
+        code=lambda s: s,
+        bold=lambda s: s,
+        italic=lambda s: s,
+        escape=lambda s: s,
+    )
+
+
+def to_rich(text: str) -> str:
+    """Rich console markup, user text escaped so ``[brackets]`` survive."""
+    from rich.markup import escape as rich_escape
+
+    return _render(
+        text,
+        link=lambda url, label: f"[link={url}]{rich_escape(label)}[/link]",
+        code=lambda s: f"[cyan]{rich_escape(s)}[/cyan]",
+        bold=lambda s: f"[bold]{rich_escape(s)}[/bold]",
+        italic=lambda s: f"[italic]{rich_escape(s)}[/italic]",
+        escape=rich_escape,
+    )
+
+
+def truncate(text: str, limit: int, marker: str = "… (cut: too long)") -> str:
+    """Cut ``text`` to ``limit`` characters with a visible marker, never silently."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(marker))].rstrip() + marker

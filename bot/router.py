@@ -1,0 +1,197 @@
+"""The command router: one registry that dispatch, help and permission
+checks all read, so a command cannot exist without help or a role check.
+
+Flows register explicitly (``register(router)``); nothing is discovered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .store.models import Role
+
+__all__ = [
+    "Command",
+    "Router",
+    "Schedule",
+    "UsageError",
+    "UserError",
+    "split_args",
+]
+
+Handler = Callable[..., Any]
+
+
+class UserError(Exception):
+    """Something the person must fix; the message is shown to them as is."""
+
+
+class UsageError(UserError):
+    """Malformed arguments to a command; shown with the command's usage."""
+
+
+@dataclass(frozen=True)
+class Command:
+    path: tuple[str, ...]
+    handler: Handler
+    help: str
+    role: Role = Role.MEMBER
+    usage: str = ""
+    example: str = ""
+    details: str = ""
+    platforms: frozenset[str] | None = None
+    hidden: bool = False
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def group(self) -> str:
+        return self.path[0]
+
+    def synopsis(self) -> str:
+        return f"/beacon {self.name}" + (f" {self.usage}" if self.usage else "")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A flow kind the scheduler wakes: ``run(ctx)`` for each due occurrence."""
+
+    kind: str
+    run: Handler
+    per_member_timezone: bool = False
+
+
+@dataclass
+class Router:
+    """Holds every handler; the dispatcher asks it what to call."""
+
+    commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
+    actions: dict[str, Handler] = field(default_factory=dict)
+    forms: dict[str, Handler] = field(default_factory=dict)
+    conversations: dict[str, Handler] = field(default_factory=dict)
+    schedules: dict[str, Schedule] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def command(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        help: str,
+        role: Role = Role.MEMBER,
+        usage: str = "",
+        example: str = "",
+        details: str = "",
+        platforms: set[str] | None = None,
+        hidden: bool = False,
+    ) -> Command:
+        path = tuple(name.split())
+        if path in self.commands:
+            raise ValueError(f"command {name!r} registered twice")
+        cmd = Command(
+            path=path,
+            handler=handler,
+            help=help,
+            role=role,
+            usage=usage,
+            example=example,
+            details=details,
+            platforms=frozenset(platforms) if platforms else None,
+            hidden=hidden,
+        )
+        self.commands[path] = cmd
+        return cmd
+
+    def group(self, name: str, description: str) -> None:
+        """Describe a group of sub-commands (``reflection``, ``pairing``…) for help."""
+        self.groups[name] = description
+
+    def alias(self, short: str, target: str) -> None:
+        """A short top-level command (Telegram ``/share``) that means ``/beacon <target>``."""
+        self.aliases[short] = target
+
+    def action(self, action_id: str, handler: Handler) -> None:
+        if action_id in self.actions:
+            raise ValueError(f"action {action_id!r} registered twice")
+        self.actions[action_id] = handler
+
+    def form(self, form_id: str, handler: Handler) -> None:
+        if form_id in self.forms:
+            raise ValueError(f"form {form_id!r} registered twice")
+        self.forms[form_id] = handler
+
+    def conversation(self, owner: str, handler: Handler) -> None:
+        """Plain messages from a member whose open conversation ``owner`` holds."""
+        if owner in self.conversations:
+            raise ValueError(f"conversation owner {owner!r} registered twice")
+        self.conversations[owner] = handler
+
+    def schedule(self, kind: str, run: Handler, *, per_member_timezone: bool = False) -> None:
+        if kind in self.schedules:
+            raise ValueError(f"schedule kind {kind!r} registered twice")
+        self.schedules[kind] = Schedule(kind, run, per_member_timezone)
+
+    # -- lookup -------------------------------------------------------------
+
+    def resolve(self, words: list[str]) -> tuple[Command | None, list[str]]:
+        """Longest registered prefix of ``words``; the rest are its arguments."""
+        lowered = [w.lower() for w in words]
+        for n in range(len(words), 0, -1):
+            cmd = self.commands.get(tuple(lowered[:n]))
+            if cmd is not None:
+                return cmd, words[n:]
+        return None, words
+
+    def in_group(self, group: str) -> list[Command]:
+        return sorted(
+            (c for c in self.commands.values() if c.group == group and not c.hidden),
+            key=lambda c: c.path,
+        )
+
+    def visible_to(self, role: Role, platform: str | None = None) -> list[Command]:
+        return sorted(
+            (
+                c
+                for c in self.commands.values()
+                if not c.hidden
+                and role.allows(c.role)
+                and (c.platforms is None or platform in c.platforms)
+            ),
+            key=lambda c: c.path,
+        )
+
+    def suggest(self, words: list[str]) -> list[str]:
+        names = [c.name for c in self.commands.values() if not c.hidden]
+        probe = " ".join(words[:2]).lower()
+        close = difflib.get_close_matches(probe, names, n=3, cutoff=0.5)
+        if not close and words:
+            close = difflib.get_close_matches(words[0].lower(), names, n=3, cutoff=0.5)
+        return close
+
+
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+
+
+def split_args(text: str) -> list[str]:
+    """Split command text like a shell, accepting the curly quotes phones type.
+
+    Raises:
+        UsageError: when a quote is left open.
+    """
+    text = text.translate(_SMART_QUOTES).strip()
+    try:
+        lexer = shlex.shlex(text, posix=True)
+        lexer.whitespace_split = True
+        lexer.escape = ""
+        lexer.commenters = ""
+        lexer.quotes = '"'  # apostrophes in "it's" are text, not quotes
+        return list(lexer)
+    except ValueError:
+        raise UsageError("A quotation mark is not closed. Put the text in matching quotes, like \"Winter session\".") from None

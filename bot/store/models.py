@@ -1,0 +1,207 @@
+"""The core tables: networks, members, flows, and the plumbing that makes
+delivery and scheduling safe (occurrences, inbound events, outbox, audit).
+
+Flow-specific tables live beside their flow in ``bot/store/`` modules of
+their own; all share :data:`SQLModel.metadata` so Alembic sees them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+__all__ = [
+    "Role",
+    "Network",
+    "Member",
+    "Flow",
+    "FlowOccurrence",
+    "InboundEvent",
+    "OutboxMessage",
+    "OutboxStatus",
+    "AuditEntry",
+    "Conversation",
+]
+
+
+class Role(str, Enum):
+    """What a member may do. Ordered: each role can do what the ones before it can."""
+
+    MEMBER = "member"
+    FACILITATOR = "facilitator"
+    COORDINATOR = "coordinator"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+def _dt(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Network(SQLModel, table=True):
+    """A learning network: one Slack workspace, one Telegram group, or the console."""
+
+    __table_args__ = (UniqueConstraint("platform", "platform_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    platform_key: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    practice_channel: str | None = Field(default=None, max_length=100)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _dt()
+
+
+class Member(SQLModel, table=True):
+    """A practitioner in one network. Personal data lives here and in flow tables."""
+
+    __table_args__ = (UniqueConstraint("network_id", "platform_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    platform_user_id: str = Field(max_length=100)
+    display_name: str = Field(default="", max_length=200)
+    username: str | None = Field(default=None, max_length=100)
+    organisation: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    role: Role = Field(default=Role.MEMBER, max_length=20)
+    cohort: str | None = Field(default=None, max_length=100)
+    wants: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    offers: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    wants_tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    offers_tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    availability: str = Field(default="every", max_length=20)
+    paused_until: datetime | None = _dt(default=None)
+    opted_out: list[str] = Field(default_factory=list, sa_type=JSON)
+    quiet_hours: str = Field(default="20:00-08:00", max_length=20)
+    quiet_weekends: bool = True
+    unreachable: bool = False
+    unreachable_reason: str | None = Field(default=None, max_length=200)
+    dm_channel: str | None = Field(default=None, max_length=100)
+    has_private_chat: bool = True
+    created_at: datetime = _dt()
+    last_active_at: datetime | None = _dt(default=None)
+
+    def is_paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > now
+
+    def has_opted_out(self, what: str) -> bool:
+        return what in (self.opted_out or [])
+
+
+class Flow(SQLModel, table=True):
+    """A configured flow of one kind in one network (e.g. the weekly reflection)."""
+
+    __table_args__ = (UniqueConstraint("network_id", "kind", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    kind: str = Field(max_length=40)
+    name: str = Field(max_length=100)
+    schedule: str | None = Field(default=None, max_length=200)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    enabled: bool = True
+    checked_until: datetime | None = _dt(default=None)
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+
+
+class FlowOccurrence(SQLModel, table=True):
+    """One due run of a flow. The unique slot is what makes a run happen once,
+    however many ticks or bot processes see it."""
+
+    __tablename__ = "flow_occurrence"
+    __table_args__ = (UniqueConstraint("flow_id", "slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: int = Field(foreign_key="flow.id", index=True)
+    slot: str = Field(max_length=120)
+    timezone: str = Field(default="UTC", max_length=64)
+    due_at: datetime = _dt()
+    ran_at: datetime = _dt()
+    recipients: int = 0
+
+
+class InboundEvent(SQLModel, table=True):
+    """A platform event already handled: retries and redeliveries stop here."""
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    event_id: str = Field(max_length=200)
+    received_at: datetime = _dt(index=True)
+
+
+class OutboxStatus(str, Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message waiting to be, or already, delivered.
+
+    Written in the same transaction as the change that caused it; the delivery
+    worker claims, sends and marks it. ``key`` makes enqueueing idempotent.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    platform: str = Field(max_length=20)
+    member_id: int | None = Field(default=None, index=True)
+    payload: dict[str, Any] = Field(sa_type=JSON)
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = _dt()
+    claimed_until: datetime | None = _dt(default=None)
+    last_error: str | None = Field(default=None, max_length=500)
+    platform_message_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _dt()
+    sent_at: datetime | None = _dt(default=None)
+
+
+class AuditEntry(SQLModel, table=True):
+    """A configuration change by a facilitator: who, what, before and after."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    action: str = Field(max_length=100)
+    target: str = Field(default="", max_length=200)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    created_at: datetime = _dt()
+    undone_at: datetime | None = _dt(default=None)
+
+
+class Conversation(SQLModel, table=True):
+    """The question a member is in the middle of answering, kept in the store so
+    a restart resumes at the right place. One open conversation per member."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    owner: str = Field(max_length=40)
+    state: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    started_at: datetime = _dt()
+    updated_at: datetime = _dt()

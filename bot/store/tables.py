@@ -1,0 +1,8 @@
+"""Imports every table module so the metadata is complete (for Alembic and tests).
+
+Each flow that adds tables lists its module here.
+"""
+
+from . import models  # noqa: F401
+
+__all__: list[str] = []
