@@ -1,0 +1,501 @@
+"""A local fake of the Slack Web API, for end-to-end tests without the network.
+
+The real ``slack_sdk`` ``AsyncWebClient`` (and through it slack-bolt) talks to
+this server over real HTTP on 127.0.0.1, so a test exercises the same request
+building, response parsing and error raising as production. Point a client
+at it with ``AsyncWebClient(token=..., base_url=fake.api_url)``; ``api_url``
+ends with ``/api/`` because slack_sdk joins method names with
+``urllib.parse.urljoin`` (a base URL without the trailing slash would lose
+its last path segment; slack_sdk appends the slash itself, but other callers
+may not).
+
+Every call is recorded in order in :attr:`FakeSlack.calls`, and failures can
+be scheduled (:meth:`FakeSlack.fail_next`) or made persistent for one user or
+channel (:meth:`FakeSlack.fail_for`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Call", "FakeSlack", "SlackFailure"]
+
+# Parameters that clients send JSON-encoded inside form or query fields.
+_JSON_FIELDS = {"blocks", "attachments", "view", "files", "metadata", "unfurls", "channels_json"}
+_NO_TOKEN_METHODS = {"oauth.v2.access", "oauth.access", "oauth.v2.exchange", "api.test"}
+
+
+class Call(tuple):
+    """One recorded request: unpacks and compares as ``(method, params)``.
+
+    Extra attributes: ``token``, ``status`` (HTTP status sent back) and
+    ``response`` (the JSON body sent back, or ``None``).
+    """
+
+    def __new__(cls, method: str, params: dict[str, Any], **extra: Any) -> Call:
+        self = super().__new__(cls, (method, params))
+        self.token = extra.get("token")
+        self.status = extra.get("status", 200)
+        self.response = extra.get("response")
+        return self
+
+    @property
+    def method(self) -> str:
+        return self[0]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self[1]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool((self.response or {}).get("ok"))
+
+
+@dataclass
+class SlackFailure:
+    """A scheduled or persistent failure. ``status`` 429 adds ``Retry-After``."""
+
+    error: str
+    status: int = 200
+    retry_after: int | None = None
+    method: str | None = None
+    target: str | None = None
+
+
+def _stable_id(prefix: str, key: str) -> str:
+    return prefix + hashlib.sha1(key.encode()).hexdigest()[:10].upper()
+
+
+def _ids_in(params: dict[str, Any]) -> set[str]:
+    ids = {str(params[k]) for k in ("channel", "channel_id", "user") if params.get(k)}
+    if params.get("users"):
+        ids.update(str(params["users"]).split(","))
+    return ids
+
+
+class FakeSlack:
+    """The Slack Web API on 127.0.0.1:<random port>; use as ``async with``.
+
+    Args:
+        team_id / team_name: the one workspace this fake serves.
+        bot_user_id / bot_id: what ``auth.test`` reports for the bot token.
+        tokens: accepted tokens; ``None`` accepts any non-empty token.
+        users: user dicts for ``users.info`` (see :meth:`add_user`).
+        strict_users: when true, ``conversations.open`` answers
+            ``user_not_found`` for ids not registered with :meth:`add_user`.
+    """
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0BEACON",
+        team_name: str = "Beacon Test",
+        bot_user_id: str = "UBOT0001",
+        bot_id: str = "BBOT0001",
+        app_id: str = "A0BEACON",
+        tokens: set[str] | None = None,
+        users: list[dict[str, Any]] | None = None,
+        strict_users: bool = False,
+    ) -> None:
+        self.team_id, self.team_name = team_id, team_name
+        self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
+        self.tokens = tokens
+        self.strict_users = strict_users
+        self.calls: list[Call] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.reactions: list[tuple[str, str, str]] = []
+        self.url = ""
+        self._messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._next: list[SlackFailure] = []
+        self._persistent: list[SlackFailure] = []
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self._ts_base = int(time.time())
+        self._runner: web.AppRunner | None = None
+        self.add_user(bot_user_id, name="beacon", real_name="Beacon", is_bot=True)
+        for user in users or []:
+            user = dict(user)
+            self.add_user(user.pop("id"), **user)
+
+    # -- lifecycle -------------------------------------------------------
+    async def __aenter__(self) -> FakeSlack:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
+        app.router.add_post("/response_url/{rid}", self._handle_response_url)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def api_url(self) -> str:
+        """Base URL for ``AsyncWebClient(base_url=...)``; ends with ``/api/``."""
+        return self.url + "/api/"
+
+    base_url = api_url
+
+    # -- configuration ---------------------------------------------------
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        display_name: str | None = None,
+        tz: str = "Europe/London",
+        tz_offset: int = 0,
+        deleted: bool = False,
+        is_bot: bool = False,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """Register a user for ``users.info``; returns the stored user dict."""
+        name = name or user_id.lower()
+        real_name = real_name or name.title()
+        user = {
+            "id": user_id, "team_id": self.team_id, "name": name, "deleted": deleted,
+            "real_name": real_name, "tz": tz, "tz_label": tz, "tz_offset": tz_offset,
+            "is_bot": is_bot, "is_admin": False, "is_app_user": False, "updated": self._ts_base,
+            "profile": {
+                "real_name": real_name, "display_name": display_name if display_name is not None else name,
+                "email": email or f"{name}@example.org", "image_72": "https://example.org/a.png",
+                "team": self.team_id,
+            },
+        }
+        with self._lock:
+            self.users[user_id] = user
+        return user
+
+    def fail_next(
+        self, method: str, *, error: str | None = None, status: int | None = None,
+        retry_after: int | None = None, times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` fail.
+
+        ``retry_after`` alone means HTTP 429 with ``Retry-After`` (body error
+        ``ratelimited``); ``error`` alone means HTTP 200 ``{"ok": false}``.
+        """
+        if status is None:
+            status = 429 if retry_after is not None else 200
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        if error is None:
+            error = {429: "ratelimited", 200: None}.get(status, "internal_error")
+        if error is None:
+            raise ValueError("fail_next needs an error, a status or retry_after")
+        with self._lock:
+            for _ in range(times):
+                self._next.append(SlackFailure(error, status, retry_after, method=method))
+
+    def fail_for(self, target: str, *, error: str, method: str | None = None) -> None:
+        """Persistently fail calls naming ``target`` (a user or channel id).
+
+        A user id also matches that user's DM channel (``dm_channel(user)``).
+        """
+        with self._lock:
+            self._persistent.append(SlackFailure(error, method=method, target=target))
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._next.clear()
+            self._persistent.clear()
+
+    def response_url(self) -> str:
+        """A fresh ``response_url`` served by this fake (for slash-command payloads)."""
+        return f"{self.url}/response_url/{next(self._seq)}"
+
+    # -- inspection ------------------------------------------------------
+    def calls_to(self, method: str, *, ok: bool | None = None) -> list[dict[str, Any]]:
+        """Params of every call to ``method`` (optionally only ok / failed ones)."""
+        with self._lock:
+            return [c.params for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
+
+    def count(self, method: str | None = None, *, status: int | None = None) -> int:
+        with self._lock:
+            return sum(
+                1 for c in self.calls
+                if (method is None or c.method == method) and (status is None or c.status == status)
+            )
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages currently in the channel(s): posted, updated, not deleted."""
+        with self._lock:
+            return [m for (ch, _), m in self._messages.items() if channel is None or ch == channel]
+
+    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 2.0) -> list[dict[str, Any]]:
+        """Wait until ``method`` has been called ``count`` times; return their params."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found := self.calls_to(method)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{method} called {len(found)} times, wanted {count}: {self.calls}")
+            await asyncio.sleep(0.005)
+        return found
+
+    def dm_channel(self, *user_ids: str) -> str:
+        """The stable id ``conversations.open`` returns for this set of users."""
+        users = sorted(set(user_ids) - {self.bot_user_id}) or [self.bot_user_id]
+        return _stable_id("D" if len(users) == 1 else "G", ",".join(users))
+
+    # -- HTTP handlers ---------------------------------------------------
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        token = params.pop("token", None)
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            token = auth[len("Bearer "):].strip() or None
+        if method not in _NO_TOKEN_METHODS and (not token or (self.tokens is not None and token not in self.tokens)):
+            status, body, headers = 200, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}, {}
+        elif (failure := self._take_failure(method, params)) is not None:
+            status, headers = failure.status, {}
+            body = {"ok": False, "error": failure.error}
+            if failure.retry_after is not None:
+                headers["Retry-After"] = str(failure.retry_after)
+        else:
+            status, headers = 200, {}
+            handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+            body = handler(params, token) if handler else {"ok": True}
+        with self._lock:
+            self.calls.append(Call(method, params, token=token, status=status, response=body))
+        logger.debug("fake slack %s -> %s %s", method, status, body.get("error", "ok"))
+        return web.json_response(body, status=status, headers=headers)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            field = next((v for v in form.values() if isinstance(v, web.FileField)), None)
+            content = field.file.read() if field is not None else b""
+        else:
+            content = await request.read()
+        with self._lock:
+            if file_id not in self.files:
+                return web.Response(status=404, text="file_not_found", content_type="text/plain")
+            self.files[file_id]["content"] = content
+            self.calls.append(Call("upload", {"file_id": file_id, "size": len(content)}, status=200))
+        return web.Response(text=f"OK - {len(content)}", content_type="text/plain")
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        with self._lock:
+            self.responses.append((request.match_info["rid"], body))
+            self.calls.append(Call("response_url", {"id": request.match_info["rid"], **body}, status=200))
+        return web.Response(text="ok", content_type="text/plain")
+
+    def _take_failure(self, method: str, params: dict[str, Any]) -> SlackFailure | None:
+        with self._lock:
+            for i, failure in enumerate(self._next):
+                if failure.method == method:
+                    return self._next.pop(i)
+            ids = _ids_in(params)
+            for failure in self._persistent:
+                targets = {failure.target}
+                if str(failure.target)[:1] in ("U", "W"):
+                    targets.add(self.dm_channel(str(failure.target)))
+                if targets & ids and failure.method in (None, method):
+                    return failure
+        return None
+
+    def _next_ts(self) -> str:
+        return f"{self._ts_base}.{next(self._seq):06d}"
+
+    def _resolve_channel(self, channel: str) -> str:
+        return self.dm_channel(channel) if channel[:1] in ("U", "W") else channel
+
+    # -- methods (named _api_<method with dots as underscores>) ------------
+    def _api_auth_test(self, params: dict, token: str) -> dict:
+        return {
+            "ok": True, "url": f"https://{self.team_name.lower().replace(' ', '-')}.slack.com/",
+            "team": self.team_name, "user": "beacon", "team_id": self.team_id,
+            "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False,
+        }
+
+    def _api_api_test(self, params: dict, token: str) -> dict:
+        return {"ok": True, "args": params}
+
+    def _api_chat_postMessage(self, params: dict, token: str) -> dict:
+        if not params.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not (params.get("text") or params.get("blocks") or params.get("attachments")):
+            return {"ok": False, "error": "no_text"}
+        channel, ts = self._resolve_channel(str(params["channel"])), self._next_ts()
+        message = {
+            "type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "app_id": self.app_id,
+            "team": self.team_id, "ts": ts, "text": params.get("text", ""), "blocks": params.get("blocks", []),
+        }
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        with self._lock:
+            self._messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _api_chat_postEphemeral(self, params: dict, token: str) -> dict:
+        if not params.get("channel") or not params.get("user"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _api_chat_update(self, params: dict, token: str) -> dict:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        with self._lock:
+            message = self._messages.get((channel, ts))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            for key in ("text", "blocks", "attachments"):
+                if key in params:
+                    message[key] = params[key]
+            message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        return {"ok": True, "channel": channel, "ts": ts, "text": message.get("text", ""), "message": message}
+
+    def _api_chat_delete(self, params: dict, token: str) -> dict:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        with self._lock:
+            if self._messages.pop((channel, ts), None) is None:
+                return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _api_conversations_open(self, params: dict, token: str) -> dict:
+        if params.get("channel"):
+            return {"ok": True, "channel": {"id": params["channel"]}}
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if self.strict_users and any(u not in self.users for u in users):
+            return {"ok": False, "error": "user_not_found"}
+        channel = {"id": self.dm_channel(*users)}
+        if str(params.get("return_im", "0")) in ("1", "true", "True"):
+            channel.update({"is_im": len(users) == 1, "user": users[0], "created": self._ts_base})
+        return {"ok": True, "channel": channel}
+
+    def _api_users_info(self, params: dict, token: str) -> dict:
+        user = self.users.get(str(params.get("user", "")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _api_team_info(self, params: dict, token: str) -> dict:
+        return {"ok": True, "team": {
+            "id": self.team_id, "name": self.team_name, "domain": self.team_name.lower().replace(" ", "-"),
+            "email_domain": "", "icon": {"image_default": True},
+        }}
+
+    def _api_oauth_v2_access(self, params: dict, token: str) -> dict:
+        if not params.get("code"):
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True, "app_id": self.app_id, "authed_user": {"id": "U0INSTALL"},
+            "scope": "chat:write,commands,im:history,im:write,users:read",
+            "token_type": "bot", "access_token": "xoxb-fake-" + _stable_id("", str(params["code"])).lower(),
+            "bot_user_id": self.bot_user_id, "team": {"id": self.team_id, "name": self.team_name},
+            "enterprise": None, "is_enterprise_install": False,
+        }
+
+    def _view(self, params: dict, view_id: str | None = None) -> dict:
+        view = dict(params.get("view") or {})
+        view_id = view_id or _stable_id("V", str(next(self._seq)))
+        view.update({
+            "id": view_id, "team_id": self.team_id, "app_id": self.app_id, "bot_id": self.bot_id,
+            "state": {"values": {}}, "hash": f"{self._ts_base}.{next(self._seq)}",
+            "root_view_id": view_id, "previous_view_id": None,
+        })
+        view.setdefault("private_metadata", "")
+        view.setdefault("callback_id", "")
+        with self._lock:
+            self.views[view_id] = view
+        return {"ok": True, "view": view}
+
+    def _api_views_open(self, params: dict, token: str) -> dict:
+        if not params.get("trigger_id") or not params.get("view"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._view(params)
+
+    _api_views_push = _api_views_open
+
+    def _api_views_update(self, params: dict, token: str) -> dict:
+        view_id = params.get("view_id")
+        if view_id is None and params.get("external_id"):
+            view_id = next((k for k, v in self.views.items() if v.get("external_id") == params["external_id"]), None)
+        if view_id not in self.views or not params.get("view"):
+            return {"ok": False, "error": "not_found"}
+        return self._view(params, view_id)
+
+    def _api_views_publish(self, params: dict, token: str) -> dict:
+        return self._view(params)
+
+    def _api_reactions_add(self, params: dict, token: str) -> dict:
+        key = (str(params.get("channel")), str(params.get("timestamp")), str(params.get("name")))
+        with self._lock:
+            if key in self.reactions:
+                return {"ok": False, "error": "already_reacted"}
+            self.reactions.append(key)
+        return {"ok": True}
+
+    def _api_files_getUploadURLExternal(self, params: dict, token: str) -> dict:
+        if not params.get("filename") or not params.get("length"):
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = _stable_id("F", f"file-{next(self._seq)}")
+        with self._lock:
+            self.files[file_id] = {
+                "id": file_id, "name": params["filename"], "title": params["filename"],
+                "length": int(params["length"]), "content": None, "channels": [],
+            }
+        return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, params: dict, token: str) -> dict:
+        out = []
+        with self._lock:
+            for item in params.get("files") or []:
+                stored = self.files.get(item.get("id"))
+                if stored is None or stored["content"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                stored["title"] = item.get("title") or stored["name"]
+                channels = params.get("channels") or params.get("channel_id")
+                if channels:
+                    stored["channels"] = str(channels).split(",")
+                stored["initial_comment"] = params.get("initial_comment")
+                out.append({
+                    "id": stored["id"], "name": stored["name"], "title": stored["title"],
+                    "size": len(stored["content"]), "mimetype": "application/octet-stream",
+                    "user": self.bot_user_id, "created": self._ts_base, "channels": stored["channels"],
+                })
+        return {"ok": True, "files": out}
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Merge query string, form or JSON body into one dict, decoding JSON fields."""
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            raw = await request.read()
+            params.update(json.loads(raw) if raw.strip() else {})
+        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):
+                    value = {"filename": value.filename, "content_type": value.content_type,
+                             "content": value.file.read()}
+                params[key] = value
+    for key in _JSON_FIELDS & params.keys():
+        if isinstance(params[key], str) and params[key][:1] in ("[", "{"):
+            params[key] = json.loads(params[key])
+    return params

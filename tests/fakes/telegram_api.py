@@ -1,0 +1,588 @@
+"""A local fake of the Telegram Bot API, for end-to-end tests without the network.
+
+The real python-telegram-bot ``Application`` talks to it over HTTP on
+127.0.0.1: build it with ``ApplicationBuilder().token(fake.token)
+.base_url(fake.base_url).base_file_url(fake.base_file_url)``. PTB appends the
+token to ``base_url`` (unless it contains ``{token}``) and POSTs to
+``{base_url}{token}/{method}``; parameters arrive form-encoded with every
+non-string value JSON-encoded, or as multipart/form-data when a file is
+uploaded. This fake decodes both so :attr:`FakeTelegram.calls` holds plain
+Python values (``reply_markup`` as a dict, ``chat_id`` as an int).
+
+Failures are scheduled with :meth:`FakeTelegram.fail_next`, made persistent per
+chat with :meth:`FakeTelegram.fail_for` / :meth:`FakeTelegram.block`, or
+produced by :meth:`FakeTelegram.enforce_rate` (Telegram's flood limits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiohttp import web
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Call", "FakeTelegram", "TelegramFailure"]
+
+# Parameters PTB sends as raw strings; everything else is JSON-encoded.
+_STRING_FIELDS = {
+    "text", "caption", "parse_mode", "callback_query_id", "url", "secret_token", "ip_address",
+    "inline_message_id", "business_connection_id", "emoji", "title", "description", "name",
+    "short_description", "language_code", "question", "explanation", "payload", "custom_title",
+    "message_effect_id", "file_id", "photo", "document", "sticker", "audio", "video", "voice",
+}
+_SEND_METHODS = {
+    "sendmessage", "sendphoto", "senddocument", "sendaudio", "sendvideo", "sendvoice", "sendsticker",
+    "sendanimation", "sendmediagroup", "sendlocation", "sendpoll", "copymessage", "forwardmessage",
+    "editmessagetext", "editmessagereplymarkup", "editmessagecaption",
+}
+_DESCRIPTIONS = {
+    400: "Bad Request: chat not found",
+    403: "Forbidden: bot was blocked by the user",
+    409: "Conflict: terminated by other getUpdates request",
+    500: "Internal Server Error",
+}
+
+
+class Call(tuple):
+    """One recorded request: unpacks and compares as ``(method, params)``.
+
+    Extra attributes: ``status`` (HTTP status sent back) and ``response``.
+    """
+
+    def __new__(cls, method: str, params: dict[str, Any], **extra: Any) -> Call:
+        self = super().__new__(cls, (method, params))
+        self.status = extra.get("status", 200)
+        self.response = extra.get("response")
+        return self
+
+    @property
+    def method(self) -> str:
+        return self[0]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self[1]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+@dataclass
+class TelegramFailure:
+    """A scheduled or persistent error reply."""
+
+    status: int
+    description: str
+    retry_after: int | None = None
+    method: str | None = None
+    chat_id: int | str | None = None
+
+
+class FakeTelegram:
+    """The Telegram Bot API on 127.0.0.1:<random port>; use as ``async with``.
+
+    Args:
+        token: the bot token this fake accepts (others get 401, which PTB
+            raises as ``InvalidToken``).
+        bot_id / bot_username / bot_first_name: what ``getMe`` reports.
+        long_poll_cap: the longest a ``getUpdates`` call waits, whatever its
+            ``timeout``, so tests stay fast.
+        clock: monotonic clock for :meth:`enforce_rate` (replaceable in tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "123456:TEST-beacon-token",
+        bot_id: int = 123456,
+        bot_username: str = "beacon_test_bot",
+        bot_first_name: str = "Beacon",
+        long_poll_cap: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self.bot_user = {
+            "id": bot_id, "is_bot": True, "first_name": bot_first_name, "username": bot_username,
+            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False,
+        }
+        self.long_poll_cap = long_poll_cap
+        self.clock = clock
+        self.url = ""
+        self.calls: list[Call] = []
+        self.updates: list[dict[str, Any]] = []
+        self.messages: dict[tuple[int | str, int], dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.chats: dict[int | str, dict[str, Any]] = {}
+        self.members: dict[tuple[int | str, int], dict[str, Any]] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.webhook: dict[str, Any] = {}
+        self._next: list[TelegramFailure] = []
+        self._persistent: list[TelegramFailure] = []
+        self._rate: tuple[int, int] | None = None
+        self._sent_all: collections.deque[float] = collections.deque()
+        self._sent_chat: dict[Any, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._message_ids: dict[Any, itertools.count] = collections.defaultdict(lambda: itertools.count(1))
+        self._update_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._new_update: asyncio.Event | None = None
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -------------------------------------------------------
+    async def __aenter__(self) -> FakeTelegram:
+        self._loop = asyncio.get_running_loop()
+        self._new_update = asyncio.Event()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._closing = True
+        if self._new_update is not None:
+            self._new_update.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        """For ``ApplicationBuilder().base_url(...)``: PTB appends the token."""
+        return self.url + "/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """For ``ApplicationBuilder().base_file_url(...)``."""
+        return self.url + "/file/bot"
+
+    # -- driving ---------------------------------------------------------
+    def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an Update for ``getUpdates``; assigns ``update_id`` if missing.
+
+        Safe to call from another thread.
+        """
+        update = dict(update)
+        with self._lock:
+            if update.get("update_id") is None:
+                update["update_id"] = next(self._update_ids)
+            else:
+                self._update_ids = itertools.count(max(update["update_id"] + 1, next(self._update_ids)))
+            self.updates.append(update)
+        if self._loop is not None and self._new_update is not None:
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is self._loop:
+                self._new_update.set()
+            else:
+                self._loop.call_soon_threadsafe(self._new_update.set)
+        return update
+
+    def add_chat(self, chat_id: int | str, *, type: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Describe a chat for ``getChat`` and message replies."""
+        chat = self._chat(chat_id) | {k: v for k, v in {"type": type, **fields}.items() if v is not None}
+        with self._lock:
+            self.chats[chat_id] = chat
+        return chat
+
+    def set_member(self, chat_id: int | str, user: dict[str, Any] | int, status: str = "member") -> dict[str, Any]:
+        """Set a user's ``getChatMember`` status: creator, administrator, member, left, kicked."""
+        if isinstance(user, int):
+            user = {"id": user, "is_bot": False, "first_name": f"User{user}"}
+        member = _member(user, status)
+        with self._lock:
+            self.members[(chat_id, user["id"])] = member
+        return member
+
+    # -- failures ----------------------------------------------------------
+    def fail_next(
+        self, method: str, *, status: int | None = None, retry_after: int | None = None,
+        description: str | None = None, times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` fail.
+
+        ``retry_after`` means 429 ``Too Many Requests: retry after N`` (PTB:
+        ``RetryAfter``); 403 means blocked (``Forbidden``); 400 ``BadRequest``.
+        """
+        failure = _failure(status, retry_after, description, method=method)
+        with self._lock:
+            self._next.extend(failure for _ in range(times))
+
+    def fail_for(
+        self, chat_id: int | str, *, status: int = 403, description: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Persistently fail calls whose ``chat_id`` is ``chat_id``."""
+        failure = _failure(status, None, description, method=method, chat_id=chat_id)
+        with self._lock:
+            self._persistent.append(failure)
+
+    def block(self, chat_id: int | str) -> None:
+        """The user behind ``chat_id`` blocked the bot: 403 on every call to that chat."""
+        self.fail_for(chat_id, status=403, description="Forbidden: bot was blocked by the user")
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._next.clear()
+            self._persistent.clear()
+            self._rate = None
+
+    def enforce_rate(self, *, global_per_s: int = 30, per_chat_per_s: int = 1) -> None:
+        """Answer 429 to send/edit calls beyond these rates (sliding 1 s window)."""
+        with self._lock:
+            self._rate = (global_per_s, per_chat_per_s)
+
+    # -- inspection ------------------------------------------------------
+    def calls_to(self, method: str, *, ok: bool | None = None) -> list[dict[str, Any]]:
+        """Params of every call to ``method`` (optionally only ok / failed ones)."""
+        with self._lock:
+            return [c.params for c in self.calls
+                    if c.method.lower() == method.lower() and (ok is None or c.ok == ok)]
+
+    def count(self, method: str | None = None, *, status: int | None = None) -> int:
+        with self._lock:
+            return sum(1 for c in self.calls
+                       if (method is None or c.method.lower() == method.lower())
+                       and (status is None or c.status == status))
+
+    @property
+    def rate_limited_count(self) -> int:
+        """How many calls this fake answered with 429."""
+        return self.count(status=429)
+
+    def results(self, method: str) -> list[Any]:
+        """The ``result`` of every successful call to ``method`` (e.g. sent Message dicts)."""
+        with self._lock:
+            return [c.response["result"] for c in self.calls if c.method.lower() == method.lower() and c.ok]
+
+    def sent_texts(self, chat_id: int | str | None = None) -> list[str]:
+        """Texts of successful ``sendMessage`` calls, optionally to one chat."""
+        return [p.get("text", "") for p in self.calls_to("sendMessage", ok=True)
+                if chat_id is None or p.get("chat_id") == chat_id]
+
+    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 2.0) -> list[dict[str, Any]]:
+        """Wait until ``method`` has been called ``count`` times; return their params."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found := self.calls_to(method)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{method} called {len(found)} times, wanted {count}: {self.calls}")
+            await asyncio.sleep(0.005)
+        return found
+
+    # -- HTTP --------------------------------------------------------------
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        if request.match_info["token"] != self.token:
+            status, body = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        elif (failure := self._take_failure(method, params)) is not None:
+            status, body = failure.status, _error_body(failure)
+        else:
+            result = await self._dispatch(method, params)
+            if isinstance(result, TelegramFailure):
+                status, body = result.status, _error_body(result)
+            else:
+                status, body = 200, {"ok": True, "result": result}
+        with self._lock:
+            self.calls.append(Call(method, params, status=status, response=body))
+        logger.debug("fake telegram %s -> %s", method, status)
+        return web.json_response(body, status=status)
+
+    async def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
+        handler = getattr(self, "_api_" + method.lower(), None)
+        if handler is None:
+            return True
+        try:
+            result = handler(params)
+            return await result if asyncio.iscoroutine(result) else result
+        except (KeyError, TypeError, ValueError) as exc:
+            return _failure(400, None, f"Bad Request: invalid parameters ({exc!r})")
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        stored = next((f for f in self.files.values() if f["file_path"] == path), None)
+        if request.match_info["token"] != self.token or stored is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        return web.Response(body=stored["content"], content_type="application/octet-stream")
+
+    def _take_failure(self, method: str, params: dict[str, Any]) -> TelegramFailure | None:
+        chat_id = params.get("chat_id")
+        with self._lock:
+            for i, failure in enumerate(self._next):
+                if failure.method.lower() == method.lower():
+                    return self._next.pop(i)
+            for failure in self._persistent:
+                if chat_id is not None and str(failure.chat_id) == str(chat_id) \
+                        and (failure.method is None or failure.method.lower() == method.lower()):
+                    return failure
+            if self._rate is not None and method.lower() in _SEND_METHODS:
+                return self._check_rate(chat_id)
+        return None
+
+    def _check_rate(self, chat_id: Any) -> TelegramFailure | None:
+        now = self.clock()
+        per_chat = self._sent_chat[str(chat_id)]
+        for window in (self._sent_all, per_chat):
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+        global_limit, chat_limit = self._rate
+        if len(self._sent_all) >= global_limit or len(per_chat) >= chat_limit:
+            return _failure(429, 1, None)
+        self._sent_all.append(now)
+        per_chat.append(now)
+        return None
+
+    # -- helpers -------------------------------------------------------------
+    def _chat(self, chat_id: int | str) -> dict[str, Any]:
+        if chat_id in self.chats:
+            return dict(self.chats[chat_id])
+        if isinstance(chat_id, int) and chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
+        if isinstance(chat_id, str):
+            return {"id": -1000000000001, "type": "channel", "title": chat_id, "username": chat_id.lstrip("@")}
+        kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+        return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+
+    def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        chat = self._chat(params["chat_id"])
+        message = {"message_id": next(self._message_ids[chat["id"]]), "from": self.bot_user,
+                   "chat": chat, "date": int(time.time()), **content}
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        if params.get("message_thread_id"):
+            message["message_thread_id"] = params["message_thread_id"]
+        with self._lock:
+            self.messages[(chat["id"], message["message_id"])] = message
+        return message
+
+    def _store_file(self, upload: Any, kind: str) -> dict[str, Any]:
+        if not isinstance(upload, dict):  # a file_id or URL: nothing uploaded
+            return {"file_id": str(upload), "file_unique_id": "u" + str(upload)[-8:], "file_size": 0}
+        n = next(self._file_ids)
+        stored = {"file_id": f"{kind}-file-{n}", "file_unique_id": f"uniq{n}",
+                  "file_size": len(upload["content"]), "file_path": f"{kind}s/file_{n}",
+                  "content": upload["content"], "file_name": upload["filename"],
+                  "mime_type": upload["content_type"]}
+        with self._lock:
+            self.files[stored["file_id"]] = stored
+        return {k: stored[k] for k in ("file_id", "file_unique_id", "file_size")}
+
+    def _find_message(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        chat_id = self._chat(params.get("chat_id", 0))["id"] if "chat_id" in params else None
+        return self.messages.get((chat_id, params.get("message_id")))
+
+    # -- methods (named _api_<lowercased method>) ------------------------------
+    def _api_getme(self, params: dict) -> dict:
+        return self.bot_user
+
+    async def _api_getupdates(self, params: dict) -> Any:
+        if self.webhook.get("url"):
+            return _failure(409, None, "Conflict: can't use getUpdates method while webhook is active; "
+                            "use deleteWebhook to delete the webhook first")
+        offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
+        wait = min(float(params.get("timeout") or 0), self.long_poll_cap)
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            with self._lock:
+                if offset:
+                    self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                pending = self.updates[:limit]
+            remaining = deadline - asyncio.get_running_loop().time()
+            if pending or remaining <= 0 or self._closing:
+                return pending
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+    def _api_setwebhook(self, params: dict) -> bool:
+        self.webhook = {"url": params.get("url", ""), "secret_token": params.get("secret_token")}
+        if params.get("drop_pending_updates"):
+            self.updates.clear()
+        return True
+
+    def _api_deletewebhook(self, params: dict) -> bool:
+        self.webhook = {}
+        if params.get("drop_pending_updates"):
+            self.updates.clear()
+        return True
+
+    def _api_getwebhookinfo(self, params: dict) -> dict:
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self.updates)}
+
+    def _api_sendmessage(self, params: dict) -> Any:
+        if not str(params.get("text", "")).strip():
+            return _failure(400, None, "Bad Request: message text is empty")
+        return self._message(params, text=params["text"])
+
+    def _api_sendphoto(self, params: dict) -> dict:
+        size = self._store_file(params.get("photo"), "photo")
+        caption = {"caption": params["caption"]} if params.get("caption") else {}
+        return self._message(params, photo=[size | {"width": 320, "height": 240}], **caption)
+
+    def _api_senddocument(self, params: dict) -> dict:
+        upload = params.get("document")
+        doc = self._store_file(upload, "document")
+        if isinstance(upload, dict):
+            doc |= {"file_name": upload["filename"], "mime_type": upload["content_type"]}
+        caption = {"caption": params["caption"]} if params.get("caption") else {}
+        return self._message(params, document=doc, **caption)
+
+    def _api_getfile(self, params: dict) -> Any:
+        stored = self.files.get(params.get("file_id"))
+        if stored is None:
+            return _failure(400, None, "Bad Request: invalid file_id")
+        return {k: stored[k] for k in ("file_id", "file_unique_id", "file_size", "file_path")}
+
+    def _edit(self, params: dict, **changes: Any) -> Any:
+        if params.get("inline_message_id"):
+            return True
+        message = self._find_message(params)
+        if message is None:
+            return _failure(400, None, "Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        new = dict(changes)
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            new["reply_markup"] = markup
+        if all(message.get(k) == v for k, v in changes.items()) \
+                and message.get("reply_markup") == new.get("reply_markup"):
+            return _failure(400, None, "Bad Request: message is not modified: specified new message content "
+                            "and reply markup are exactly the same as a current content and reply markup "
+                            "of the message")
+        with self._lock:
+            message.update(new, edit_date=int(time.time()))
+            if "reply_markup" not in new:
+                message.pop("reply_markup", None)
+        return message
+
+    def _api_editmessagetext(self, params: dict) -> Any:
+        return self._edit(params, text=params.get("text", ""))
+
+    def _api_editmessagereplymarkup(self, params: dict) -> Any:
+        return self._edit(params)
+
+    def _api_deletemessage(self, params: dict) -> Any:
+        message = self._find_message(params)
+        if message is None:
+            return _failure(400, None, "Bad Request: message to delete not found")
+        with self._lock:
+            del self.messages[(message["chat"]["id"], message["message_id"])]
+        return True
+
+    def _api_answercallbackquery(self, params: dict) -> bool:
+        return True
+
+    def _api_setmycommands(self, params: dict) -> bool:
+        self.commands[_commands_key(params)] = list(params.get("commands") or [])
+        return True
+
+    def _api_getmycommands(self, params: dict) -> list:
+        return self.commands.get(_commands_key(params), [])
+
+    def _api_deletemycommands(self, params: dict) -> bool:
+        self.commands.pop(_commands_key(params), None)
+        return True
+
+    def _api_getchat(self, params: dict) -> dict:
+        chat = self._chat(params.get("chat_id"))
+        return chat | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
+            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+            "premium_subscription": False, "gifts_from_channels": False}}
+
+    def _api_getchatmember(self, params: dict) -> dict:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if user_id == self.bot_user["id"] and (chat_id, user_id) not in self.members:
+            return _member(self.bot_user, "member")
+        return self.members.get((chat_id, user_id)) or _member(
+            {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}, "member")
+
+    def _api_getchatadministrators(self, params: dict) -> list:
+        return [m for (chat, _), m in self.members.items()
+                if chat == params.get("chat_id") and m["status"] in ("creator", "administrator")]
+
+
+def _commands_key(params: dict[str, Any]) -> str:
+    scope = params.get("scope") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True) + "|" + (params.get("language_code") or "")
+
+
+def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update({k: True for k in (
+            "can_be_edited", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+            "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+            "can_post_stories", "can_edit_stories", "can_delete_stories")}, is_anonymous=False)
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
+
+
+def _failure(status: int | None, retry_after: int | None, description: str | None, **where: Any) -> TelegramFailure:
+    if retry_after is not None:
+        status = 429
+        description = description or f"Too Many Requests: retry after {retry_after}"
+    if status is None:
+        raise ValueError("a failure needs a status or retry_after")
+    return TelegramFailure(status, description or _DESCRIPTIONS.get(status, "Bad Request"), retry_after, **where)
+
+
+def _error_body(failure: TelegramFailure) -> dict[str, Any]:
+    body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
+    if failure.retry_after is not None:
+        body["parameters"] = {"retry_after": failure.retry_after}
+    return body
+
+
+def _decode(key: str, value: str) -> Any:
+    if key in _STRING_FIELDS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Decode query, form (JSON-encoded values), multipart or JSON bodies."""
+    params: dict[str, Any] = {k: _decode(k, v) for k, v in request.query.items()}
+    if not request.can_read_body:
+        return params
+    if request.content_type == "application/json":
+        raw = await request.read()
+        params.update(json.loads(raw) if raw.strip() else {})
+        return params
+    files: dict[str, dict[str, Any]] = {}
+    for key, value in (await request.post()).items():
+        if isinstance(value, web.FileField):
+            files[key] = {"filename": value.filename, "content_type": value.content_type,
+                          "content": value.file.read()}
+        else:
+            params[key] = _decode(key, value if isinstance(value, str) else value.decode())
+    for key, upload in files.items():  # a part is named after its parameter or attach://<name>
+        ref = next((k for k, v in params.items() if v == f"attach://{key}"), None)
+        params[ref or key] = upload
+    return params
