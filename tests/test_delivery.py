@@ -1,0 +1,146 @@
+"""The outbox's promises: once after a crash, back-off, retry-after, parking, unreachable."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.adapters.base import PermanentFailure, RetryLater, Unreachable
+from bot.app import build_app
+from bot.messages import Address, Outgoing
+from bot.settings import Settings
+from bot.store import outbox
+from bot.store.models import OutboxMessage, OutboxStatus
+
+from .harness import MemoryAdapter
+
+
+def _enqueue(h, member, key="k1", text="hello"):
+    with h.store.session() as s:
+        return outbox.enqueue(
+            s, key=key, network_id=h.network_id, platform="console",
+            outgoing=Outgoing(text=text, to=Address.member(member.id)), now=h.clock.now(),
+        )
+
+
+def _row(h, key="k1") -> OutboxMessage:
+    with h.store.session() as s:
+        return s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+
+
+async def test_enqueue_is_idempotent_by_key(harness):
+    ann = harness.add_member("ann")
+    assert _enqueue(harness, ann) is not None
+    assert _enqueue(harness, ann) is None
+    await harness.beacon.delivery.drain()
+    assert [d.text for d in harness.inbox("ann")] == ["hello"]
+
+
+async def test_crash_between_enqueue_and_send_delivers_once_after_restart(harness):
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    # "crash": the process that enqueued never delivered; a new process starts on the same database
+    adapter = MemoryAdapter()
+    restarted = build_app(Settings(BEACON_CONFIG="/none.yaml"), clock=harness.clock, adapters=[adapter], store=harness.store)
+    await restarted.delivery.drain()
+    await restarted.delivery.drain()
+    assert [r.platform_user_id for e in adapter.envelopes for r in e.recipients] == ["ann"]
+    assert _row(harness).status == OutboxStatus.SENT
+    restarted.dispatcher.executor.shutdown()
+
+
+async def test_claimed_but_unfinished_message_is_taken_over_when_its_lease_ends(harness):
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    with harness.store.session() as s:  # a process claims it, then dies
+        claimed = outbox.claim_due(s, now=harness.clock.now(), limit=10, lease=timedelta(minutes=2), platforms=["console"])
+    assert len(claimed) == 1
+    assert await harness.beacon.delivery.run_once() == 0  # still leased
+    harness.clock.advance(minutes=3)
+    assert await harness.beacon.delivery.run_once() == 1
+    assert len(harness.inbox("ann")) == 1
+
+
+async def test_transient_error_retries_with_growing_backoff(harness):
+    ann = harness.add_member("ann")
+    harness.beacon.delivery.rng = random.Random(1)
+    harness.adapter.fail_with = [RetryLater("server error"), RetryLater("server error")]
+    _enqueue(harness, ann)
+    await harness.beacon.delivery.run_once()
+    first = _row(harness)
+    assert first.status == OutboxStatus.PENDING and first.attempts == 1
+    delay1 = (first.next_attempt_at - harness.clock.now()).total_seconds()
+    assert await harness.beacon.delivery.run_once() == 0  # not due yet
+    harness.clock.set(first.next_attempt_at)
+    await harness.beacon.delivery.run_once()
+    second = _row(harness)
+    delay2 = (second.next_attempt_at - harness.clock.now()).total_seconds()
+    assert second.attempts == 2 and 1.0 <= delay1 <= 2.0 and 2.0 <= delay2 <= 4.0
+    harness.clock.set(second.next_attempt_at)
+    await harness.beacon.delivery.run_once()
+    assert _row(harness).status == OutboxStatus.SENT
+    assert len(harness.inbox("ann")) == 1
+
+
+async def test_retry_after_is_honoured_exactly(harness):
+    ann = harness.add_member("ann")
+    harness.adapter.fail_with = [RetryLater("429", retry_after=7)]
+    _enqueue(harness, ann)
+    start = harness.clock.now()
+    await harness.beacon.delivery.run_once()
+    row = _row(harness)
+    assert row.next_attempt_at == start + timedelta(seconds=7)
+    assert row.attempts == 0  # a rate limit is not the message's fault
+    harness.clock.advance(seconds=6)
+    assert await harness.beacon.delivery.run_once() == 0
+    harness.clock.advance(seconds=1)
+    assert await harness.beacon.delivery.run_once() == 1
+    assert len(harness.inbox("ann")) == 1
+    assert harness.beacon.delivery.stats.rate_limited == 1
+
+
+async def test_message_is_parked_as_failed_after_the_attempt_limit(harness):
+    ann = harness.add_member("ann")
+    worker = harness.beacon.delivery
+    worker.max_attempts = 3
+    harness.adapter.fail_with = [RetryLater("down")] * 5
+    _enqueue(harness, ann)
+    for _ in range(5):
+        await worker.run_once()
+        harness.clock.advance(hours=1)
+    row = _row(harness)
+    assert row.status == OutboxStatus.FAILED and row.attempts == 3
+    assert "gave up after 3 attempts" in row.last_error
+    assert harness.inbox("ann") == []
+
+
+async def test_unreachable_member_is_marked_and_not_retried(harness):
+    ann = harness.add_member("ann")
+    harness.adapter.fail_with = [Unreachable("bot was blocked by the user")]
+    _enqueue(harness, ann)
+    await harness.beacon.delivery.run_once()
+    assert _row(harness).status == OutboxStatus.FAILED
+    assert harness.member("ann").unreachable is True
+    # and flows skip them: ctx.dm refuses to queue for an unreachable member
+    ann_id = harness.member("ann").id
+    harness.beacon.router.command("poke", lambda ctx: ctx.reply(str(ctx.dm(ann_id, "hi"))), help="x")
+    out = await harness.command("bob", "poke")
+    assert out[-1].text == "False"
+
+
+async def test_permanent_failure_is_parked_with_its_reason(harness):
+    ann = harness.add_member("ann")
+    harness.adapter.fail_with = [PermanentFailure("channel_not_found")]
+    _enqueue(harness, ann)
+    await harness.beacon.delivery.run_once()
+    row = _row(harness)
+    assert row.status == OutboxStatus.FAILED and "channel_not_found" in row.last_error
+
+
+def test_backoff_grows_and_is_capped():
+    rng = random.Random(3)
+    delays = [outbox.backoff(n, rng=rng) for n in range(1, 15)]
+    assert delays[0] < delays[3] < delays[6]
+    assert max(delays) <= 900
