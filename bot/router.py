@@ -16,6 +16,7 @@ from .store.models import Role
 
 __all__ = [
     "Command",
+    "PersonalData",
     "Router",
     "Schedule",
     "UsageError",
@@ -67,6 +68,21 @@ class Schedule:
     per_member_timezone: bool = False
 
 
+@dataclass(frozen=True)
+class PersonalData:
+    """How one flow exports and forgets a member's data (the member's rights).
+
+    ``export(session, member) -> dict | list`` returns JSON-able data;
+    ``forget(session, member, keep_shared: bool)`` deletes or anonymises it
+    (``keep_shared``: the member chose to leave their shared posts in place,
+    attributed to "a former member").
+    """
+
+    name: str
+    export: Handler
+    forget: Handler
+
+
 @dataclass
 class Router:
     """Holds every handler; the dispatcher asks it what to call."""
@@ -78,6 +94,7 @@ class Router:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    personal: dict[str, PersonalData] = field(default_factory=dict)
 
     def command(
         self,
@@ -137,6 +154,12 @@ class Router:
         if kind in self.schedules:
             raise ValueError(f"schedule kind {kind!r} registered twice")
         self.schedules[kind] = Schedule(kind, run, per_member_timezone)
+
+    def personal_data(self, name: str, *, export: Handler, forget: Handler) -> None:
+        """Register a flow's part of ``/beacon my-data`` and ``/beacon forget-me``."""
+        if name in self.personal:
+            raise ValueError(f"personal data {name!r} registered twice")
+        self.personal[name] = PersonalData(name, export, forget)
 
     # -- lookup -------------------------------------------------------------
 
