@@ -47,10 +47,14 @@ class Beacon:
         self.router = router
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
-        self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick)
+        from .metrics import Metrics
+
+        self.metrics = Metrics()
+        self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick, metrics=self.metrics)
         self.delivery = DeliveryWorker(store=store, adapters=self.adapters, clock=clock, run_db=self.dispatcher.run)
         for adapter in adapters or []:
             self.add_adapter(adapter)
+        self.metrics.bind(self)
         self.ticker: Ticker | None = None
         self._tasks: list[asyncio.Task] = []
         self._server = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -63,7 +64,9 @@ class Dispatcher:
         clock: Clock,
         on_enqueued: Callable[[], None] | None = None,
         executor: ThreadPoolExecutor | None = None,
+        metrics=None,
     ) -> None:
+        self.metrics = metrics
         self.store = store
         self.router = router
         self.clock = clock
@@ -74,7 +77,12 @@ class Dispatcher:
     async def handle(self, incoming: Incoming) -> HandleResult:
         """Handle one event off the event loop, then wake the delivery worker."""
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         result = await loop.run_in_executor(self.executor, self.handle_sync, incoming)
+        if self.metrics is not None:
+            outcome = "duplicate" if result.duplicate else "handled"
+            self.metrics.handled.labels(incoming.platform, incoming.kind, outcome).inc()
+            self.metrics.latency.labels(incoming.platform).observe(time.perf_counter() - started)
         if result.enqueued and self.on_enqueued:
             self.on_enqueued()
         return result
@@ -153,10 +161,11 @@ class Dispatcher:
             result.immediate.append(NOT_IN_NETWORK)
             return None
         member = self._member(session, network, incoming)
+        is_new = session.info.get("new_member_id") == member.id
         member.last_active_at = now
         session.add(member)
         session.flush()
-        return Context(
+        ctx = Context(
             session=session,
             clock=self.clock,
             router=self.router,
@@ -165,6 +174,8 @@ class Dispatcher:
             incoming=incoming,
             key_prefix=f"in:{incoming.platform}:{event_id}",
         )
+        ctx.member_is_new = is_new
+        return ctx
 
     def _network(self, session: Session, incoming: Incoming) -> Network | None:
         if incoming.network_key is None:
@@ -207,6 +218,7 @@ class Dispatcher:
             )
             session.add(member)
             session.flush()
+            session.info["new_member_id"] = member.id
         else:
             if incoming.user_name and member.display_name != incoming.user_name[:200]:
                 member.display_name = incoming.user_name[:200]
@@ -226,6 +238,8 @@ class Dispatcher:
     def _route(self, ctx: Context) -> None:
         inc = ctx.incoming
         assert inc is not None
+        for observer in self.router.observers:
+            observer(ctx)
         if len(inc.text) > MAX_TEXT or any(len(v) > MAX_TEXT for v in inc.form_values.values()):
             raise UserError(
                 f"That's longer than I can keep ({MAX_TEXT} characters). Please shorten it and send it again; nothing was saved."

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 if TYPE_CHECKING:
@@ -22,7 +22,19 @@ def build_http_app(beacon: Beacon) -> Starlette:
         ok = db_ok and all(s.get("ok", False) for s in adapters.values())
         return JSONResponse({"ok": ok, "database": db_ok, "adapters": adapters}, status_code=200 if ok else 503)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    async def metrics(_: Request) -> Response:
+        from .metrics import CONTENT_TYPE
+        from .store import outbox
+
+        def depth() -> dict[str, int]:
+            with beacon.store.session() as session:
+                return outbox.depth(session)
+
+        for status, n in (await beacon.dispatcher.run(depth)).items():
+            beacon.metrics.outbox_depth.labels(status).set(n)
+        return Response(beacon.metrics.render(), media_type=CONTENT_TYPE)
+
+    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
     for adapter in beacon.adapters.values():
         routes.extend(adapter.routes())
     return Starlette(routes=routes)
