@@ -172,7 +172,8 @@ def db_revision(
         store = Store(url=f"sqlite:///{tmp}/rev.db")
         store.upgrade()
         command.revision(
-            alembic_config(store.engine), message=message, autogenerate=True, rev_id=rev_id, head=depends_on or "head"
+            alembic_config(store.engine), message=message, autogenerate=True, rev_id=rev_id, head=depends_on or "head",
+            splice=bool(depends_on),  # branching from 0001_core when other flows already did
         )
 
 
