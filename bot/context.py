@@ -75,6 +75,7 @@ class Context:
         self.key_prefix = key_prefix
         self.enqueued = 0
         self.choices_handled = False
+        self.member_is_new = False  # set by the dispatcher: first contact from this member
         self._seq = 0
 
     # -- who and where --------------------------------------------------------
@@ -110,7 +111,7 @@ class Context:
 
         Returns whether a new message was queued.
         """
-        row = outbox.enqueue(
+        queued = outbox.enqueue(
             self.session,
             key=key or self.next_key(),
             network_id=self.network.id,
@@ -119,9 +120,26 @@ class Context:
             now=self.now,
             not_before=not_before,
         )
-        if row is not None:
+        if queued:
             self.enqueued += 1
-        return row is not None
+        return queued
+
+    def send_many(self, items: list[tuple[str, Outgoing]], *, not_before: datetime | None = None) -> int:
+        """Queue a fan-out of ``(key, outgoing)`` pairs in one statement; returns how many were new.
+
+        Use for scheduled sends to many members: thousands of rows in one
+        executemany instead of one round trip each.
+        """
+        n = outbox.enqueue_many(
+            self.session,
+            items,
+            network_id=self.network.id,
+            platform=self.network.platform,
+            now=self.now,
+            not_before=not_before,
+        )
+        self.enqueued += n
+        return n
 
     def reply_address(self) -> Address:
         inc = self.incoming

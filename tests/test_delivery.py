@@ -32,8 +32,8 @@ def _row(h, key="k1") -> OutboxMessage:
 
 async def test_enqueue_is_idempotent_by_key(harness):
     ann = harness.add_member("ann")
-    assert _enqueue(harness, ann) is not None
-    assert _enqueue(harness, ann) is None
+    assert _enqueue(harness, ann) is True
+    assert _enqueue(harness, ann) is False
     await harness.beacon.delivery.drain()
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
 
@@ -144,3 +144,16 @@ def test_backoff_grows_and_is_capped():
     delays = [outbox.backoff(n, rng=rng) for n in range(1, 15)]
     assert delays[0] < delays[3] < delays[6]
     assert max(delays) <= 900
+
+
+async def test_fan_out_in_one_statement_is_idempotent_and_delivered(harness):
+    members = [harness.add_member(f"m{i}") for i in range(5)]
+    items = [(f"fan:{m.id}", Outgoing(text=f"hi {m.platform_user_id}", to=Address.member(m.id))) for m in members]
+    with harness.store.session() as s:
+        assert outbox.enqueue_many(s, items, network_id=harness.network_id, platform="console", now=harness.clock.now()) == 5
+    with harness.store.session() as s:  # the same fan-out again, plus one new member
+        extra = harness.add_member("late")
+        items.append((f"fan:{extra.id}", Outgoing(text="hi late", to=Address.member(extra.id))))
+        assert outbox.enqueue_many(s, items, network_id=harness.network_id, platform="console", now=harness.clock.now()) == 1
+    await harness.beacon.delivery.drain()
+    assert sorted(d.text for d in harness.adapter.delivered) == sorted(["hi late"] + [f"hi m{i}" for i in range(5)])

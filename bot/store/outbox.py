@@ -12,13 +12,35 @@ import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ..messages import Outgoing
 from .models import OutboxMessage, OutboxStatus
 
-__all__ = ["enqueue", "claim_due", "mark_sent", "mark_retry", "mark_failed", "backoff", "depth"]
+__all__ = ["enqueue", "enqueue_many", "claim_due", "mark_sent", "mark_retry", "mark_failed", "backoff", "depth"]
+
+
+def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: datetime, now: datetime) -> dict:
+    to = outgoing.to
+    return dict(
+        key=key,
+        network_id=network_id,
+        platform=platform,
+        member_id=to.members[0] if len(to.members) == 1 else to.private_to,
+        payload=outgoing.to_dict(),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=at,
+        created_at=now,
+    )
+
+
+def _insert(session: Session):
+    table = OutboxMessage.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=["key"])
 
 
 def enqueue(
@@ -30,32 +52,36 @@ def enqueue(
     outgoing: Outgoing,
     now: datetime,
     not_before: datetime | None = None,
-) -> OutboxMessage | None:
+) -> bool:
     """Add a message to the outbox in the caller's transaction.
 
-    Returns ``None`` when a message with the same key is already there, which
+    One ``INSERT … ON CONFLICT (key) DO NOTHING`` on the session's connection:
+    returns ``False`` when a message with the same key is already there, which
     is how a repeated run of the same work sends nothing new.
     """
-    existing = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first()
-    if existing is not None:
-        return None
-    member_id = outgoing.to.members[0] if len(outgoing.to.members) == 1 else outgoing.to.private_to
-    row = OutboxMessage(
-        key=key,
-        network_id=network_id,
-        platform=platform,
-        member_id=member_id,
-        payload=outgoing.to_dict(),
-        next_attempt_at=not_before or now,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return None
-    return row
+    row = _row(key=key, network_id=network_id, platform=platform, outgoing=outgoing, at=not_before or now, now=now)
+    return session.connection().execute(_insert(session), row).rowcount == 1
+
+
+def enqueue_many(
+    session: Session,
+    items: list[tuple[str, Outgoing]],
+    *,
+    network_id: int,
+    platform: str,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> int:
+    """Queue a fan-out (``(key, outgoing)`` pairs) in one executemany; returns how many were new."""
+    if not items:
+        return 0
+    rows = [
+        _row(key=k, network_id=network_id, platform=platform, outgoing=o, at=not_before or now, now=now) for k, o in items
+    ]
+    before = session.connection().execute(select(func.count()).select_from(OutboxMessage.__table__)).scalar_one()
+    session.connection().execute(_insert(session), rows)
+    after = session.connection().execute(select(func.count()).select_from(OutboxMessage.__table__)).scalar_one()
+    return after - before
 
 
 def claim_due(
