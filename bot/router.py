@@ -94,7 +94,10 @@ class Router:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    observers: list[Handler] = field(default_factory=list)
     personal: dict[str, PersonalData] = field(default_factory=dict)
+    retention_hooks: dict[str, Handler] = field(default_factory=dict)
+    delivered_hooks: dict[str, Handler] = field(default_factory=dict)
 
     def command(
         self,
@@ -134,6 +137,12 @@ class Router:
         """A short top-level command (Telegram ``/share``) that means ``/beacon <target>``."""
         self.aliases[short] = target
 
+    def observe(self, handler: Handler) -> None:
+        """Called with the context of every event before it is routed (e.g. a
+        welcome for members first seen in a group); it must not raise for
+        events it does not care about."""
+        self.observers.append(handler)
+
     def action(self, action_id: str, handler: Handler) -> None:
         if action_id in self.actions:
             raise ValueError(f"action {action_id!r} registered twice")
@@ -160,6 +169,22 @@ class Router:
         if name in self.personal:
             raise ValueError(f"personal data {name!r} registered twice")
         self.personal[name] = PersonalData(name, export, forget)
+
+    def retention(self, name: str, fn: Handler) -> None:
+        """Register ``fn(session, network, before) -> int``: delete the flow's raw
+        replies written before ``before`` (the network's ``retention_days``)."""
+        if name in self.retention_hooks:
+            raise ValueError(f"retention {name!r} registered twice")
+        self.retention_hooks[name] = fn
+
+    def on_delivered(self, key_prefix: str, fn: Handler) -> None:
+        """Register ``fn(session, key, sent: bool)``, called in the delivery
+        worker's transaction once an outbox message whose key starts with
+        ``key_prefix`` is sent or given up on (e.g. finish forgetting a member
+        after their goodbye has gone)."""
+        if key_prefix in self.delivered_hooks:
+            raise ValueError(f"delivery hook {key_prefix!r} registered twice")
+        self.delivered_hooks[key_prefix] = fn
 
     # -- lookup -------------------------------------------------------------
 
