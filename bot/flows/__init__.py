@@ -14,6 +14,7 @@ __all__ = ["FLOW_MODULES", "register_all"]
 FLOW_MODULES: tuple[str, ...] = (
     "bot.forms",
     "bot.flows.help",
+    "bot.flows.welcome",
     "bot.flows.reflection",
 )
 

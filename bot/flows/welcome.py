@@ -1,0 +1,143 @@
+"""Greeting members and linking them to their network.
+
+``/beacon start`` (hidden; Telegram's ``/start``, also with a deep-link
+payload naming the network) greets a member privately. ``/beacon join``,
+typed in a network's group, makes the writer a member. On platforms where a
+bot may only message people who opened a private chat with it (Telegram),
+the adapter puts the deep-link prefix into ``Incoming.raw["private_start_url"]``;
+then a member first seen in a group gets one mention there with a start
+link, and is recorded as not yet reachable privately until they write to
+the bot (the dispatcher notes that).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..context import Context
+from ..router import Router, UserError
+
+__all__ = ["register", "start_link", "mention"]
+
+logger = logging.getLogger(__name__)
+
+
+def start_link(ctx: Context) -> str | None:
+    """The link that opens a private chat with the bot, tied to this network."""
+    prefix = ctx.incoming.raw.get("private_start_url") if ctx.incoming else None
+    return f"{prefix}{ctx.network.platform_key}" if prefix else None
+
+
+def mention(member) -> str:
+    return f"@{member.username}" if member.username else member.display_name
+
+
+def _invite_text(ctx: Context, link: str) -> str:
+    return (
+        f"Welcome to *{ctx.network.name}*, {mention(ctx.member)}! "
+        f"I can only write to you once you open a chat with me: <{link}|tap here> and press *Start*."
+    )
+
+
+def _answers_itself(inc) -> bool:
+    """``join``, ``start`` and the bot-added greeting post their own start link."""
+    words = (inc.command or inc.text).lower().split()[:1] if inc.kind == "command" else []
+    return words in (["join"], ["start"], ["welcome"])
+
+
+def _first_seen_in_group(ctx: Context) -> None:
+    """Observer: a member acting in a group who has no private chat gets one start link."""
+    inc = ctx.incoming
+    if inc is None or inc.is_private or ctx.member is None or not inc.conversation:
+        return
+    link = start_link(ctx)
+    if link is None:
+        return  # the platform lets the bot message anyone
+    member = ctx.member
+    if ctx.member_is_new:
+        member.has_private_chat = False
+        ctx.session.add(member)
+    if member.has_private_chat or _answers_itself(inc):
+        return
+    ctx.post(inc.conversation, _invite_text(ctx, link), key=f"welcome:start-link:{member.id}")
+
+
+def _greeting(ctx: Context) -> str:
+    name = ctx.member.display_name if ctx.member else "there"
+    return (
+        f"Hello {name}, welcome to *{ctx.network.name}* on Beacon.\n\n"
+        "I'll send you short reflection prompts, introduce you to a learning pair, "
+        "and show you practices worth stealing from other members. Everything is optional: "
+        "you can pause or opt out any time.\n\n"
+        "Type `/beacon help` to see what you can do."
+    )
+
+
+def _start(ctx: Context) -> None:
+    inc = ctx.incoming
+    if inc is not None and not inc.is_private:
+        link = start_link(ctx)
+        if link:
+            ctx.post(inc.conversation, _invite_text(ctx, link), key=f"welcome:start:{ctx.key_prefix}")
+            return
+    payload = inc.raw.get("start_payload") if inc else None
+    if payload and payload != ctx.network.platform_key:
+        ctx.reply(
+            "That link doesn't lead to a network I know (maybe I was removed from that group). "
+            f"You're in *{ctx.network.name}* for now; ask your facilitator for a fresh link."
+        )
+        return
+    ctx.reply(_greeting(ctx))
+
+
+def _join(ctx: Context) -> None:
+    inc = ctx.incoming
+    if inc is None or inc.is_private:
+        raise UserError("Write `/beacon join` in your network's group, so I know which network you mean.")
+    member = ctx.member
+    link = start_link(ctx)
+    if link and not member.has_private_chat:
+        ctx.post(inc.conversation, _invite_text(ctx, link), key=f"welcome:join:{ctx.key_prefix}")
+        return
+    ctx.reply(f"You're a member of *{ctx.network.name}*. Type `/beacon help` to see what you can do.")
+
+
+def _added(ctx: Context) -> None:
+    """The bot was added to a group: thank the adder and offer them the setup."""
+    inc = ctx.incoming
+    if inc is None or inc.is_private or not inc.conversation:
+        raise UserError("That only happens when I'm added to a group.")
+    link = start_link(ctx)
+    lines = [f"Hello *{ctx.network.name}*! I'm Beacon: I help this network learn between meetings."]
+    if ctx.role.value != "member":
+        lines.append(
+            f"{mention(ctx.member)}, you added me, so you're this network's facilitator. "
+            "Set up reflection prompts and pairing with `/beacon help` in a private chat with me"
+            + (f": <{link}|open it here>." if link else ".")
+        )
+    lines.append("Everyone else: write `/beacon join` here to take part.")
+    ctx.post(inc.conversation, "\n".join(lines), key=f"welcome:added:{ctx.key_prefix}")
+
+
+def register(router: Router) -> None:
+    router.command(
+        "start",
+        _start,
+        help="Say hello and link you to your network",
+        example="/beacon start",
+        hidden=True,
+    )
+    router.command(
+        "join",
+        _join,
+        help="Join the network of the group you write this in",
+        example="/beacon join",
+    )
+    router.command(
+        "welcome added",
+        _added,
+        help="Greets a group when Beacon is added to it",
+        platforms={"telegram"},
+        hidden=True,
+    )
+    router.observe(_first_seen_in_group)
