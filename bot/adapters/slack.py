@@ -1,0 +1,420 @@
+"""The Slack adapter, on slack-bolt's async app and slack-sdk's async web client.
+
+Inbound: Bolt verifies signatures, answers ``url_verification`` and routes
+slash commands, DMs, mentions, button presses and modal submissions to our
+listeners, which normalise them (:mod:`.slack_events`) and hand them to the
+dispatcher. Slack wants an answer within 3 s, so commands, messages and
+actions are acknowledged at once and handled in a task; only modal
+submissions wait for the handler, because their validation errors travel back
+in the acknowledgement.
+
+Outbound: :meth:`SlackAdapter.send` renders an envelope as Block Kit
+(:mod:`.slack_blocks`) and maps Slack's errors onto the delivery worker's
+RetryLater / Unreachable / PermanentFailure.
+
+HTTP mode serves ``POST /slack/events`` on the one Starlette server; with an
+app-level token (``SLACK_APP_TOKEN``) it uses Socket Mode and serves no route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ..messages import Incoming, Outgoing
+from .base import Adapter, Envelope, Limits, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
+from .slack_blocks import render_message, render_modal
+from .slack_events import command_incoming, event_incoming, action_incoming, view_incoming
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from ..dispatch import HandleResult
+    from ..settings import Settings
+
+__all__ = ["SlackAdapter", "SLACK_LIMITS"]
+
+logger = logging.getLogger(__name__)
+
+SLACK_LIMITS = Limits(per_second=20.0, per_chat_interval=1.0)
+"""chat.postMessage: about one message per second per channel (short bursts allowed)."""
+
+UNREACHABLE = {"account_inactive", "user_not_found", "cannot_dm_bot", "user_disabled", "not_in_channel",
+               "user_is_restricted", "cannot_find_user"}
+PERMANENT = {"channel_not_found", "invalid_blocks", "msg_too_long", "invalid_arguments", "no_text",
+             "message_not_found", "cant_update_message", "expired_trigger_id", "invalid_trigger_id",
+             "is_archived", "missing_scope", "not_authed", "invalid_auth", "token_revoked", "account_inactive_bot",
+             "restricted_action", "view_too_large", "invalid_blocks_format"}
+TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+Handle = Callable[[Incoming], Awaitable["HandleResult"]]
+
+
+class SlackAdapter(Adapter):
+    """One Slack workspace with one bot token (OAuth installs: issue 10)."""
+
+    platform = "slack"
+    limits = SLACK_LIMITS
+
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        handle: Handle,
+        signing_secret: str = "",
+        app_token: str | None = None,
+        limits: Limits | None = None,
+        user_ttl: float = 3600.0,
+        store: Any = None,
+    ) -> None:
+        self.client = client
+        self.handle = handle
+        self.app_token = app_token
+        self.store = store
+        if limits is not None:
+            self.limits = limits
+        self.user_ttl = user_ttl
+        # Our listeners only normalise, start a tracked task and ack, so Bolt may
+        # run them before it answers: the ack stays fast, and every request's
+        # work is registered (in ``_inflight``) by the time Slack gets its 200.
+        self.app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
+        self._register(self.app)
+        self._socket: Any = None
+        self._inflight: set[asyncio.Task] = set()
+        self._users: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._teams: dict[str, str] = {}
+        self._dms: dict[str, str] = {}
+        self._auth: dict[str, Any] | None = None
+        self._auth_error: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, handle: Handle, store: Any = None, **kw: Any) -> SlackAdapter:
+        if settings.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set: Beacon needs the bot token of the Slack app")
+        app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        if not secret and not app_token:
+            raise ValueError("SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests without it")
+        client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+        return cls(client=client, handle=handle, signing_secret=secret, app_token=app_token, store=store, **kw)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    # -- life cycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            self._auth = dict((await self.client.auth_test()).data)
+            logger.info("slack: connected to team %s as %s", self._auth.get("team_id"), self._auth.get("user_id"))
+        except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            self._auth_error = _describe(exc)
+            logger.error("slack: auth.test failed: %s", self._auth_error)
+        if self.socket_mode:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()
+            logger.info("slack: socket mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()
+            self._socket = None
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.settle(), timeout=10)
+
+    async def settle(self) -> None:
+        """Wait until every acknowledged event has been handled (tests, shutdown)."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
+    def routes(self) -> list[BaseRoute]:
+        if self.socket_mode:
+            return []
+        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+
+        handler = AsyncSlackRequestHandler(self.app)
+
+        async def events(request: Request):
+            return await handler.handle(request)
+
+        return [Route("/slack/events", events, methods=["POST"])]
+
+    def status(self) -> dict[str, object]:
+        status: dict[str, object] = {"ok": self._auth is not None, "mode": "socket" if self.socket_mode else "http"}
+        if self._auth:
+            status.update(team_id=self._auth.get("team_id"), bot_user_id=self._auth.get("user_id"))
+        if self._auth_error:
+            status["error"] = self._auth_error
+        if self._socket is not None:
+            client = getattr(self._socket, "client", None)
+            status["connected"] = not getattr(client, "closed", False)
+        return status
+
+    # -- inbound --------------------------------------------------------------------
+
+    def _register(self, app: AsyncApp) -> None:
+        app.command("/beacon")(self._on_command)
+        app.event("message")(self._on_event)
+        app.event("app_mention")(self._on_event)
+        app.action(re.compile(".*"))(self._on_action)
+        app.view(re.compile(".*"))(self._on_view)
+
+    def _spawn(self, incoming: Incoming | None) -> None:
+        """Handle after the ack; the task is tracked so shutdown and tests can wait for it."""
+        if incoming is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._process(incoming))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _on_command(self, ack, body: dict[str, Any]) -> None:
+        self._spawn(command_incoming(body))
+        await ack()
+
+    async def _on_event(self, ack, body: dict[str, Any], request=None) -> None:
+        bot_user = (self._auth or {}).get("user_id")
+        incoming = event_incoming(body, bot_user)
+        if request is not None and request.headers.get("x-slack-retry-num"):
+            logger.info("slack retry %s of %s", request.headers.get("x-slack-retry-num"), body.get("event_id"))
+        self._spawn(incoming)
+        await ack()
+
+    async def _on_action(self, ack, body: dict[str, Any]) -> None:
+        self._spawn(action_incoming(body))
+        await ack()
+
+    async def _on_view(self, ack, body: dict[str, Any]) -> None:
+        """Modal submissions wait for the handler: field errors go back in the ack."""
+        incoming = await self._enrich(view_incoming(body))
+        try:
+            result = await self.handle(incoming)
+        except Exception:
+            logger.exception("slack: form %s failed", incoming.form_id)
+            await ack()
+            return
+        if result.form_errors:
+            await ack(response_action="errors", errors={k: v[:150] for k, v in result.form_errors.items()})
+            return
+        await ack()
+        if result.immediate:
+            self._track(self._immediate(incoming, result.immediate))
+
+    def _track(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _process(self, incoming: Incoming) -> None:
+        try:
+            incoming = await self._enrich(incoming)
+            result = await self.handle(incoming)
+            if result.duplicate:
+                logger.debug("slack: %s already handled", incoming.event_id)
+            if result.immediate:
+                await self._immediate(incoming, result.immediate)
+        except Exception:
+            logger.exception("slack: handling %s %s failed", incoming.kind, incoming.event_id)
+
+    async def _enrich(self, incoming: Incoming) -> Incoming:
+        """Add display name, time zone, admin flag and workspace name (cached lookups)."""
+        user = await self._user(incoming.user_id)
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
+        team = await self._team_name(incoming.network_key) if incoming.network_key else None
+        return replace(
+            incoming,
+            user_name=name or incoming.user_name or incoming.username,
+            username=user.get("name") or incoming.username,
+            user_timezone=user.get("tz") or incoming.user_timezone,
+            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+            network_name=team or incoming.network_name,
+        )
+
+    async def _user(self, user_id: str) -> dict[str, Any]:
+        cached = self._users.get(user_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            user = (await self.client.users_info(user=user_id)).get("user") or {}
+        except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            logger.warning("slack: users.info %s failed: %s", user_id, _describe(exc))
+            return cached[1] if cached else {}
+        self._users[user_id] = (time.monotonic() + self.user_ttl, user)
+        return user
+
+    async def _team_name(self, team_id: str) -> str | None:
+        if team_id not in self._teams:
+            try:
+                team = (await self.client.team_info(team=team_id)).get("team") or {}
+            except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                logger.warning("slack: team.info %s failed: %s", team_id, _describe(exc))
+                return None
+            self._teams[team_id] = team.get("name") or team_id
+        return self._teams[team_id]
+
+    async def _immediate(self, incoming: Incoming, texts: list[str]) -> None:
+        """Answers the dispatcher could not queue (no network yet, or an apology)."""
+        for text in texts:
+            try:
+                if incoming.response_url:
+                    await AsyncWebhookClient(incoming.response_url).send(text=text, response_type="ephemeral")
+                elif incoming.conversation and not incoming.is_private:
+                    await self.client.chat_postEphemeral(channel=incoming.conversation, user=incoming.user_id, text=text)
+                else:
+                    await self.client.chat_postMessage(channel=incoming.conversation or incoming.user_id, text=text)
+            except Exception as exc:  # best effort: there is no outbox row to retry
+                logger.warning("slack: immediate answer to %s failed: %s", incoming.user_id, _describe(exc))
+
+    # -- outbound -------------------------------------------------------------------
+
+    async def send(self, envelope: Envelope) -> SendResult:
+        out = envelope.outgoing
+        try:
+            if out.form is not None:
+                return await self._open_modal(out)
+            if out.edit:
+                return await self._update(out)
+            if out.to.channel and out.to.private_to is not None:
+                return await self._ephemeral(envelope)
+            if out.to.channel:
+                return await self._post(out.to.channel, out, thread=out.to.thread)
+            channel, opened = await self._open_dm(envelope)
+            result = await self._post(channel, out)
+            result.dm_channels = opened
+            return result
+        except SlackApiError as exc:
+            raise _classify(exc, envelope) from exc
+        except (SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise RetryLater(f"network error: {_describe(exc)}") from exc
+
+    async def _post(self, channel: str, out: Outgoing, *, thread: str | None = None) -> SendResult:
+        text, blocks = render_message(out)
+        resp = await self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False, unfurl_media=False
+        )
+        posted = resp.get("channel") or channel
+        if out.image:
+            await self._upload(posted, out, thread)
+        return SendResult(message_ref=f"{posted}:{resp.get('ts')}")
+
+    async def _upload(self, channel: str, out: Outgoing, thread: str | None) -> None:
+        """The picture follows its message; if it fails the text is already out, so don't resend."""
+        try:
+            await self.client.files_upload_v2(
+                channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread
+            )
+        except Exception as exc:
+            logger.warning("slack: uploading %s to %s failed: %s", out.image_name, channel, _describe(exc))
+
+    async def _update(self, out: Outgoing) -> SendResult:
+        text, blocks = render_message(out)
+        if out.edit.startswith(("http://", "https://")):  # an ephemeral message, replaced through its response URL
+            resp = await AsyncWebhookClient(out.edit).send(text=text, blocks=blocks, replace_original=True)
+            if resp.status_code >= 500:
+                raise RetryLater(f"response_url answered {resp.status_code}")
+            return SendResult(message_ref=out.edit)
+        channel, _, ts = out.edit.partition(":")
+        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        return SendResult(message_ref=out.edit)
+
+    async def _ephemeral(self, envelope: Envelope) -> SendResult:
+        out = envelope.outgoing
+        text, blocks = render_message(out)
+        if out.response_url:
+            resp = await AsyncWebhookClient(out.response_url).send(
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
+            if resp.status_code == 200:
+                return SendResult()
+            logger.info("slack: response_url answered %s; posting ephemerally instead", resp.status_code)
+        target = _recipient(envelope, out.to.private_to)
+        await self.client.chat_postEphemeral(channel=out.to.channel, user=target.platform_user_id, text=text, blocks=blocks)
+        return SendResult()
+
+    async def _open_modal(self, out: Outgoing) -> SendResult:
+        if not out.trigger:
+            raise PermanentFailure(f"form {out.form.id} has no trigger to open a modal with")
+        try:
+            view = render_modal(out.form)
+        except ValueError as exc:
+            raise PermanentFailure(str(exc)) from exc
+        resp = await self.client.views_open(trigger_id=out.trigger, view=view)
+        return SendResult(message_ref=(resp.get("view") or {}).get("id"))
+
+    async def _open_dm(self, envelope: Envelope) -> tuple[str, dict[int, str]]:
+        """The DM (one member) or group DM (several) channel, opened once and cached."""
+        people = envelope.recipients
+        if not people:
+            raise PermanentFailure("no Slack user for the addressed member(s)")
+        if len(people) == 1 and people[0].dm_channel:
+            return people[0].dm_channel, {}
+        key = ",".join(sorted(r.platform_user_id for r in people))
+        channel = self._dms.get(key)
+        if channel is None:
+            resp = await self.client.conversations_open(users=key)
+            channel = resp["channel"]["id"]
+            self._dms[key] = channel
+        return channel, ({people[0].member_id: channel} if len(people) == 1 else {})
+
+
+def _recipient(envelope: Envelope, member_id: int | None) -> Recipient:
+    for r in envelope.recipients:
+        if r.member_id == member_id:
+            return r
+    raise PermanentFailure(f"member {member_id} has no Slack user id")
+
+
+def _header(exc: SlackApiError, name: str) -> str | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value[0] if isinstance(value, list) else value
+    return None
+
+
+def _classify(exc: SlackApiError, envelope: Envelope) -> Exception:
+    """Slack's answer as one of the delivery worker's three kinds of failure."""
+    status = getattr(exc.response, "status_code", 200)
+    error = str((exc.response.data or {}).get("error", "")) if isinstance(exc.response.data, dict) else ""
+    if status == 429 or error == "ratelimited":
+        try:
+            retry_after = float(_header(exc, "Retry-After") or 1)
+        except ValueError:
+            retry_after = 1.0
+        return RetryLater(f"rate limited ({error or status})", retry_after=retry_after)
+    if status >= 500 or error in TRANSIENT:
+        return RetryLater(f"slack error {error or status}")
+    out = envelope.outgoing
+    direct = not out.to.channel and len(envelope.recipients) == 1
+    if error in UNREACHABLE and direct:
+        return Unreachable(error, member_id=envelope.recipients[0].member_id)
+    if error in UNREACHABLE and not out.to.channel:
+        return Unreachable(error)  # a group DM with someone gone: nobody in particular to mark
+    if error in PERMANENT or error in UNREACHABLE:
+        return PermanentFailure(error)
+    return RetryLater(f"slack error {error or status}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return str(data.get("error") or getattr(exc.response, "status_code", "error"))
+    return f"{type(exc).__name__}: {exc}"
