@@ -19,6 +19,7 @@ FORM_OWNER = "form"
 CANCEL_WORDS = {"cancel", "/cancel", "stop", "quit"}
 BACK_WORDS = {"back", "/back"}
 SKIP_WORDS = {"skip", "/skip", "-"}
+KEEP_WORDS = {"keep", "/keep"}
 
 
 def validate(form: Form, values: dict[str, str]) -> dict[str, str]:
@@ -36,10 +37,11 @@ def validate(form: Form, values: dict[str, str]) -> dict[str, str]:
 
 
 def start_guided(ctx: Context, form: Form) -> None:
-    ctx.start_conversation(FORM_OWNER, {"form": form.to_dict(), "index": 0, "values": {}})
+    values = {f.name: f.initial for f in form.fields if f.initial}  # an edit form starts from what's there
+    ctx.start_conversation(FORM_OWNER, {"form": form.to_dict(), "index": 0, "values": values})
     if form.intro:
         ctx.reply(form.intro)
-    _ask(ctx, form, 0, {})
+    _ask(ctx, form, 0, values)
 
 
 def _ask(ctx: Context, form: Form, index: int, values: dict[str, str]) -> None:
@@ -50,12 +52,14 @@ def _ask(ctx: Context, form: Form, index: int, values: dict[str, str]) -> None:
     if values.get(f.name):
         lines.append(f"So far: {values[f.name]}")
     choices = [Choice(o, "form.option", o) for o in f.options]
+    if values.get(f.name):
+        choices.append(Choice("Keep", "form.keep"))
     if not f.required:
         choices.append(Choice("Skip", "form.skip"))
     if index > 0:
         choices.append(Choice("Back", "form.back"))
     choices.append(Choice("Cancel", "form.cancel", style="danger"))
-    tips = ["*back* to go back" if index else "", "*skip* to leave it out" if not f.required else "", "*cancel* to stop"]
+    tips = ["*keep* to keep it" if values.get(f.name) else "", "*back* to go back" if index else "", "*skip* to leave it out" if not f.required else "", "*cancel* to stop"]
     lines.append("(Say " + ", ".join(t for t in tips if t) + ".)")
     ctx.reply("\n".join(lines), choices=choices)
 
@@ -78,6 +82,8 @@ def _step(ctx: Context, text: str, *, command: str | None = None) -> None:
         return
     if word in BACK_WORDS:
         index = max(0, index - 1)
+    elif word in KEEP_WORDS and command != "option" and values.get(field.name):
+        index += 1
     elif word in SKIP_WORDS and command != "option":
         if field.required:
             ctx.reply(f"*{field.label}* is needed, so it can't be skipped. Write an answer, or *cancel*.")
@@ -132,5 +138,5 @@ def _on_action(name: str):
 
 def register(router: Router) -> None:
     router.conversation(FORM_OWNER, _on_message)
-    for name in ("skip", "back", "cancel", "option"):
+    for name in ("skip", "back", "cancel", "option", "keep"):
         router.action(f"form.{name}", _on_action(name))

@@ -15,6 +15,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.forms",
     "bot.flows.help",
     "bot.flows.welcome",
+    "bot.flows.practices",
     "bot.flows.reflection",
 )
 

@@ -9,6 +9,17 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Hide hand-made search indexes (FTS5 tables, tsvector columns) from autogenerate,
+    which would otherwise propose dropping them in every new revision."""
+    if reflected and compare_to is None and name:
+        if type_ == "table" and (name.endswith("_fts") or "_fts_" in name):
+            return False
+        if type_ in ("column", "index") and ("search_vector" in name or name == "ix_practice_search"):
+            return False
+    return True
+
+
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
@@ -22,6 +33,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,167 @@
+"""Ranked full-text search over practices, on SQLite (FTS5) and PostgreSQL (tsvector).
+
+The index itself is built by the ``0003_practices`` migration: on SQLite an
+FTS5 table kept in step by triggers, on PostgreSQL a generated, weighted
+``search_vector`` column with a GIN index. Here we only query it.
+
+Safety: user text never becomes SQL. It is bound as a parameter, and for
+FTS5 (whose MATCH has its own little language) it is first reduced to words
+and each word quoted, so quotes, ``AND``/``NEAR``/``*`` and punctuation are
+just text and can never raise a syntax error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+__all__ = [
+    "FTS_COLUMNS",
+    "Hit",
+    "fts5_match",
+    "normalise_tag",
+    "search_practices",
+    "terms",
+]
+
+logger = logging.getLogger(__name__)
+
+FTS_TABLE = "practice_fts"
+FTS_COLUMNS = (
+    "title",
+    "problem",
+    "what_we_did",
+    "what_made_it_work",
+    "watch_out_for",
+    "evidence",
+    "tags",
+    "contact",
+)
+# bm25 weight per FTS column, in FTS_COLUMNS order: a word in the title (or a
+# tag) says far more about a practice than a passing mention in the evidence.
+BM25_WEIGHTS = (10.0, 2.0, 2.5, 2.0, 1.5, 1.0, 6.0, 0.5)
+PG_CONFIG = "english"
+MAX_TERMS = 12
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    practice_id: int
+    score: float  # higher is better on both databases
+
+
+def terms(query: str) -> list[str]:
+    """The words of a query, case-folded and NFC-normalised; punctuation and emoji drop out."""
+    normal = unicodedata.normalize("NFKC", query or "").casefold()
+    words = _WORD.findall(normal)
+    seen: list[str] = []
+    for w in words:
+        if w not in seen:
+            seen.append(w)
+    return seen[:MAX_TERMS]
+
+
+def normalise_tag(raw: str) -> str:
+    """``#Peer Mentoring`` -> ``peer-mentoring``: one spelling per tag so filters match."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", raw or "").casefold())
+    return "-".join(words)[:60]
+
+
+def _quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def fts5_match(words: list[str], *, any_word: bool = False, tag: str | None = None) -> str | None:
+    """An FTS5 MATCH expression in which every user word is a quoted string.
+
+    Returns None when nothing searchable is left (the caller returns no hits).
+    """
+    parts: list[str] = []
+    if words:
+        joined = " OR ".join(_quote(w) for w in words) if any_word else " ".join(_quote(w) for w in words)
+        parts.append(f"({joined})")
+    if tag:
+        tag_words = _WORD.findall(tag)
+        if tag_words:
+            parts.append("tags : " + _quote(" ".join(tag_words)))
+    return " AND ".join(parts) if parts else None
+
+
+def search_practices(
+    session: Session,
+    *,
+    network_id: int,
+    query: str = "",
+    tag: str | None = None,
+    statuses: tuple[str, ...] = ("active",),
+    limit: int = 20,
+) -> list[Hit]:
+    """Practices matching ``query`` words (all of them, else any) and ``tag``, best first."""
+    words = terms(query)
+    tag = normalise_tag(tag) if tag else None
+    if not words and not tag:
+        return []
+    dialect = session.get_bind().dialect.name
+    run = _sqlite if dialect == "sqlite" else _postgres
+    hits = run(session, network_id, words, tag, statuses, limit, any_word=False)
+    if not hits and len(words) > 1:
+        hits = run(session, network_id, words, tag, statuses, limit, any_word=True)
+    logger.debug("search %r tag=%r -> %d hits", words, tag, len(hits))
+    return hits
+
+
+def _status_params(statuses: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    names = [f"s{i}" for i in range(len(statuses))]
+    return ", ".join(f":{n}" for n in names), dict(zip(names, statuses, strict=True))
+
+
+def _sqlite(session, network_id, words, tag, statuses, limit, *, any_word) -> list[Hit]:
+    match = fts5_match(words, any_word=any_word, tag=tag)
+    if match is None:
+        return []
+    in_list, params = _status_params(statuses)
+    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+    tag_clause = "AND EXISTS (SELECT 1 FROM json_each(p.tags) AS t WHERE t.value = :tag)" if tag else ""
+    score = f"bm25({FTS_TABLE}, {weights})" if words else "0.0"
+    order = "score" if words else "p.featured DESC"
+    sql = text(
+        f"SELECT p.id, {score} AS score "
+        f"FROM {FTS_TABLE} JOIN practice AS p ON p.id = {FTS_TABLE}.rowid "
+        f"WHERE {FTS_TABLE} MATCH :match AND p.network_id = :network_id AND p.status IN ({in_list}) {tag_clause} "
+        f"ORDER BY {order}, p.id DESC LIMIT :limit"
+    )
+    rows = session.execute(
+        sql, {"match": match, "network_id": network_id, "tag": tag, "limit": limit, **params}
+    ).all()
+    return [Hit(int(pid), -float(score)) for pid, score in rows]
+
+
+def _postgres(session, network_id, words, tag, statuses, limit, *, any_word) -> list[Hit]:
+    in_list, params = _status_params(statuses)
+    clauses = ["p.network_id = :network_id", f"p.status IN ({in_list})"]
+    values: dict = {"network_id": network_id, "limit": limit, **params}
+    source = "practice AS p"
+    score = "0.0"
+    if words:
+        # websearch_to_tsquery never raises on odd input; the words are bound, not spliced
+        values["q"] = (" or " if any_word else " ").join(words)
+        source += f", websearch_to_tsquery('{PG_CONFIG}', :q) AS q"
+        clauses.append("p.search_vector @@ q")
+        score = "ts_rank(p.search_vector, q)"
+    if tag:
+        values["tag"] = json.dumps([tag])
+        clauses.append("CAST(p.tags AS jsonb) @> CAST(:tag AS jsonb)")
+    order = "score DESC" if words else "p.featured DESC"
+    sql = text(
+        f"SELECT p.id, {score} AS score FROM {source} WHERE {' AND '.join(clauses)} "
+        f"ORDER BY {order}, p.id DESC LIMIT :limit"
+    )
+    return [Hit(int(pid), float(s)) for pid, s in session.execute(sql, values).all()]
