@@ -20,7 +20,9 @@ be read.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +53,7 @@ __all__ = ["SIGNING_SECRET", "TOKEN", "SlackBot", "slack_bot"]
 TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0BEACON"
+_triggers = itertools.count(9_000_000)
 
 
 @dataclass
@@ -75,6 +78,10 @@ class SlackBot:
 
     # -- acting (each returns the HTTP response to the signed request) ---------------
 
+    def _known(self, user_id: str) -> None:
+        if user_id not in self.slack.users:
+            self.user(user_id)
+
     async def post(self, body: dict[str, Any] | str, *, retry_num: int | None = None, forged: bool = False,
                    timestamp: int | None = None) -> httpx.Response:
         response = await post_signed(self.http, "/slack/events", body, signing_secret=SIGNING_SECRET,
@@ -89,6 +96,7 @@ class SlackBot:
 
     async def command(self, user_id: str, text: str, *, channel: str | None = None, **kw: Any) -> httpx.Response:
         """``/beacon <text>`` in the user's DM with the bot, or in ``channel``."""
+        self._known(user_id)
         channel_id = channel or self.dm_channel(user_id)
         body = slack_slash_command(
             text, user_id=user_id, user_name=user_id.lower(), channel_id=channel_id,
@@ -99,9 +107,11 @@ class SlackBot:
         return await self.post(body)
 
     async def dm(self, user_id: str, text: str, **kw: Any) -> httpx.Response:
+        self._known(user_id)
         return await self.post(slack_message_im(text, user=user_id, channel=self.dm_channel(user_id), **kw))
 
     async def mention(self, user_id: str, text: str, *, channel: str = "C0LEARN01", **kw: Any) -> httpx.Response:
+        self._known(user_id)
         return await self.post(slack_app_mention(text, user=user_id, channel=channel, **kw))
 
     async def press(self, user_id: str, label: str, *, message: dict[str, Any] | None = None) -> httpx.Response:
@@ -136,6 +146,7 @@ class SlackBot:
                 state[block["block_id"]] = {element["action_id"]: value}
         payload = slack_view_submission(view["callback_id"], state, private_metadata=view.get("private_metadata", ""),
                                         user_id=user_id, user_name=user_id.lower())
+        payload["trigger_id"] = f"{next(_triggers)}.1234567890.{uuid.uuid4().hex}"  # one per submission, as Slack does
         return await self.post(slack_interactive_body(payload))
 
     # -- reading ---------------------------------------------------------------------
