@@ -51,7 +51,9 @@ class Beacon:
 
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick, metrics=self.metrics)
-        self.delivery = DeliveryWorker(store=store, adapters=self.adapters, clock=clock, run_db=self.dispatcher.run)
+        self.delivery = DeliveryWorker(
+            store=store, adapters=self.adapters, clock=clock, run_db=self.dispatcher.run, on_finished=self._delivered
+        )
         for adapter in adapters or []:
             self.add_adapter(adapter)
         self.metrics.bind(self)
@@ -64,6 +66,12 @@ class Beacon:
         from .delivery import Pacer
 
         self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
+
+    def _delivered(self, session, key: str, sent: bool) -> None:
+        """Let flows finish work that waits for a message to go (router.on_delivered)."""
+        for prefix, fn in self.router.delivered_hooks.items():
+            if key.startswith(prefix):
+                fn(session, key, sent)
 
     def _kick(self) -> None:
         self.delivery.kick()

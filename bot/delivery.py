@@ -81,8 +81,10 @@ class DeliveryWorker:
         lease: timedelta = timedelta(minutes=2),
         concurrency: int = 32,
         rng: random.Random | None = None,
+        on_finished=None,
     ) -> None:
         self.store = store
+        self.on_finished = on_finished  # (session, key, sent) once a message is sent or given up
         self.adapters = adapters
         self.clock = clock
         self.run_db = run_db
@@ -211,6 +213,7 @@ class DeliveryWorker:
     def _sent(self, envelope: Envelope, result: SendResult) -> None:
         with self.store.session() as session:
             outbox.mark_sent(session, envelope.outbox_id, now=self.clock.now(), platform_message_id=result.message_ref)
+            self._finished(session, envelope.key, True)
             for member_id, channel in result.dm_channels.items():
                 member = session.get(Member, member_id)
                 if member is not None and member.dm_channel != channel:
@@ -228,6 +231,7 @@ class DeliveryWorker:
             if attempts + 1 >= self.max_attempts:
                 self.stats.failed += 1
                 outbox.mark_failed(session, envelope.outbox_id, error=f"gave up after {attempts + 1} attempts: {exc}")
+                self._finished(session, envelope.key, False)
                 return
             delay = outbox.backoff(attempts + 1, rng=self.rng)
             outbox.mark_retry(session, envelope.outbox_id, at=self.clock.now() + timedelta(seconds=delay), error=str(exc))
@@ -235,6 +239,7 @@ class DeliveryWorker:
     def _unreachable(self, envelope: Envelope, exc: Unreachable) -> None:
         with self.store.session() as session:
             outbox.mark_failed(session, envelope.outbox_id, error=f"unreachable: {exc}")
+            self._finished(session, envelope.key, False)
             member_id = exc.member_id or (envelope.recipients[0].member_id if len(envelope.recipients) == 1 else None)
             member = session.get(Member, member_id) if member_id else None
             if member is not None:
@@ -246,6 +251,13 @@ class DeliveryWorker:
     def _fail(self, outbox_id: int, error: str) -> None:
         with self.store.session() as session:
             outbox.mark_failed(session, outbox_id, error=error)
+            row = session.get(OutboxMessage, outbox_id)
+            if row is not None:
+                self._finished(session, row.key, False)
+
+    def _finished(self, session: Session, key: str, sent: bool) -> None:
+        if self.on_finished is not None:
+            self.on_finished(session, key, sent)
 
 
 def _chat_of(envelope: Envelope) -> str:

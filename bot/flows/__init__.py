@@ -14,6 +14,9 @@ __all__ = ["FLOW_MODULES", "register_all"]
 FLOW_MODULES: tuple[str, ...] = (
     "bot.forms",
     "bot.flows.help",
+    "bot.flows.admin",
+    "bot.flows.audit",
+    "bot.flows.rights",
     "bot.flows.welcome",
     "bot.flows.practices",
     "bot.flows.reflection",

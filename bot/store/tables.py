@@ -6,5 +6,6 @@ Each flow that adds tables lists its module here.
 from . import models  # noqa: F401
 from . import reflection  # noqa: F401
 from . import practices  # noqa: F401
+from . import admin  # noqa: F401
 
 __all__: list[str] = []
