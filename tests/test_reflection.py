@@ -284,3 +284,82 @@ async def test_preview_shows_message_and_times_in_members_zones(harness):
     assert "Asia/Tokyo (2 members): Fri 6 Nov 16:00 (Fri 07:00 UTC)" in text
     assert "Europe/London (2 members): Fri 6 Nov 16:00 (Fri 16:00 UTC)" in text
     assert "America/New_York (1 member): Fri 6 Nov 16:00 (Fri 21:00 UTC)" in text
+
+
+async def test_sharing_is_off_by_default_and_anonymous_when_chosen(harness):
+    h = harness
+    await _setup(h, ("ana", "Europe/London"))
+    await _run_now(h)
+    await h.say("ana", "1. huddles\n2. they came\n3. short works\n4. keep going")
+    out = await h.press("ana", "Looks right")
+    assert not any("Share anonymously" in d.labels for d in out)  # off by default
+    out = await h.command("fac", "reflection edit weekly share on")
+    assert "set a channel first" in out[-1].text
+    await h.command("fac", "reflection edit weekly channel #practice")
+    out = await h.command("fac", "reflection run-now weekly")
+    assert "already has it" in out[-1].text  # a second press in the same minute sends nothing
+    await h.tick(hours=1)
+    await _run_now(h)
+    await h.say("ana", "1. pairs\n2. good talk\n3. *listening* matters\n4. more pairs by 20 November")
+    out = await h.press("ana", "Looks right")
+    offer = next(d for d in out if "Share anonymously" in d.labels)
+    assert "*listening* matters" in offer.text.replace("\u2063", "")
+    await h.press("ana", "Share anonymously", message=offer)
+    (post,) = h.inbox("#practice")
+    assert "a member" in post.text and "Ana" not in post.text and "listening" in post.text
+    assert "pairs" not in post.text  # only the excerpt, never the whole reflection
+    shared = _rows(h, Reflection, Reflection.shared.is_not(None))
+    assert [r.shared for r in shared] == ["anonymous"]
+    out = await h.command("fac", "reflection list")
+    assert "4 sent, 2 answered, 0 skipped, 1 shared" in out[-1].text
+    assert "pairs" not in out[-1].text  # counts only, no answers
+
+
+async def test_member_reflect_now_and_read_past_reflections(harness):
+    h = harness
+    h.add_member("ana", timezone="Europe/London")
+    out = await h.command("ana", "reflect")  # no flow configured: the weekly questions
+    assert WEEKLY[0] in out[0].text
+    out = await h.command("ana", "reflect")
+    assert "middle of a reflection" in out[0].text and "*1/4*" in out[-1].text
+    await h.say("ana", "1. a\n2. b\n3. c\n4. d")
+    await h.say("ana", "yes")
+    out = await h.command("ana", "reflections")
+    assert WEEKLY[2] in out[-1].text and "\nc" in out[-1].text
+    out = await h.command("bob", "reflections")
+    assert "haven't written a reflection yet" in out[-1].text
+
+
+async def test_audience_cohort_and_custom_questions(harness):
+    h = harness
+    await _setup(h, ("ana", "Europe/London"))
+    h.add_member("nor", timezone="Europe/London", cohort="North")
+    out = await h.command("fac", "reflection audience weekly cohort north")
+    assert "the cohort north: 1 members" in out[-1].text
+    out = await h.command("fac", 'reflection questions weekly "What surprised you?" "What will you try next, and by when?"')
+    assert "1. What surprised you?" in out[-1].text
+    await _run_now(h)
+    assert len(_prompts(h, "nor")) == 1 and not _prompts(h, "ana")
+    assert "What surprised you?" in _prompts(h, "nor")[0].text
+    await h.say("nor", "the turnout")
+    out = await h.say("nor", "try it again next week")
+    assert "Friday 13 November 2026" in out[-1].text
+    actions = [e.action for e in _rows(h, AuditEntry)]
+    assert actions == ["reflection.add", "reflection.audience", "reflection.questions"]
+
+
+async def test_export_and_forget_a_members_reflections(harness):
+    h = harness
+    await _setup(h, ("ana", "Europe/London"))
+    await _run_now(h)
+    await h.say("ana", "1. a\n2. b\n3. c\n4. call Sam by Friday")
+    await h.press("ana", "Looks right")
+    spec = h.beacon.router.personal["reflection"]
+    with h.store.session() as s:
+        ana = s.get(type(h.member("ana")), h.member("ana").id)
+        data = spec.export(s, ana)
+        assert data["commitments"][0]["due_date"] == "2026-11-06"
+        assert [a["answer"] for a in data["reflections"][0]["answers"]] == ["a", "b", "c", "call Sam by Friday"]
+        spec.forget(s, ana, False)
+    assert not _rows(h, Reflection) and not _rows(h, Commitment) and not _rows(h, ReflectionAnswer)
+    assert [p.member_id for p in _rows(h, Prompt)] == [h.member("fac").id]

@@ -218,7 +218,11 @@ def _preview(ctx: Context) -> None:
 def _run_now(ctx: Context) -> None:
     flow, _ = _pick(ctx)
     occurrence = f"run:{ctx.now.isoformat(timespec='minutes')}"
-    sent = sum(send_prompt(ctx, flow, m, occurrence) is not None for m in _audience_members(ctx, flow))
+    audience = _audience_members(ctx, flow)
+    sent = sum(send_prompt(ctx, flow, m, occurrence) is not None for m in audience)
+    if audience and not sent:
+        ctx.reply(f"Everyone in the audience of `{flow.name}` already has it from a moment ago; nothing was sent twice.")
+        return
     ctx.reply(f"Sent `{flow.name}` to {sent} member{'s' if sent != 1 else ''} now.")
 
 

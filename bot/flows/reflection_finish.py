@@ -17,7 +17,7 @@ from ..context import Context
 from ..messages import Choice
 from ..router import Router, UserError
 from ..store.models import Conversation, Flow
-from ..store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection, ReflectionAnswer
+from ..store.reflection import Commitment, Prompt, PromptStatus, Reflection, ReflectionAnswer
 from .commitments import describe_due, parse_commitment
 from .questions import commitment_index
 

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from .types import UTCDateTime
 
@@ -25,6 +25,8 @@ __all__ = [
     "PromptStatus",
     "Reflection",
     "ReflectionAnswer",
+    "export_member",
+    "forget_member",
 ]
 
 
@@ -120,3 +122,45 @@ class Commitment(SQLModel, table=True):
     created_at: datetime = _dt()
     updated_at: datetime = _dt()
     last_nudged_at: datetime | None = _dt(default=None)
+
+
+# -- the member's rights: /beacon my-data and /beacon forget-me ----------------------
+
+
+def export_member(session: Session, member) -> dict[str, Any]:
+    """Everything of this member's in the reflection tables, JSON-able."""
+    reflections = session.exec(select(Reflection).where(Reflection.member_id == member.id)).all()
+    out = []
+    for r in reflections:
+        answers = session.exec(
+            select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == r.id).order_by(col(ReflectionAnswer.position))
+        ).all()
+        out.append({
+            "started_at": r.started_at.isoformat(), "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+            "late": r.late, "shared": r.shared,
+            "answers": [{"question": a.question, "answer": a.answer, "late": a.late} for a in answers],
+        })  # fmt: skip
+    commitments = session.exec(select(Commitment).where(Commitment.member_id == member.id)).all()
+    prompts = session.exec(select(Prompt).where(Prompt.member_id == member.id)).all()
+    return {
+        "reflections": out,
+        "commitments": [
+            {"text": c.text, "due_date": c.due_date.isoformat() if c.due_date else None, "status": c.status.value}
+            for c in commitments
+        ],
+        "prompts": [{"occurrence": p.occurrence, "sent_at": p.sent_at.isoformat(), "status": p.status.value} for p in prompts],
+    }
+
+
+def forget_member(session: Session, member, keep_shared: bool = False) -> None:
+    """Delete the member's prompts, reflections, answers and commitments.
+
+    Excerpts already posted in a channel stay there as posted (anonymous or
+    named, as the member chose); nothing of them is left in these tables.
+    """
+    ids = list(session.exec(select(Reflection.id).where(Reflection.member_id == member.id)))
+    if ids:
+        session.exec(delete(ReflectionAnswer).where(col(ReflectionAnswer.reflection_id).in_(ids)))
+    session.exec(delete(Commitment).where(Commitment.member_id == member.id))
+    session.exec(delete(Reflection).where(Reflection.member_id == member.id))
+    session.exec(delete(Prompt).where(Prompt.member_id == member.id))
