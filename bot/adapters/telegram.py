@@ -301,7 +301,7 @@ class TelegramAdapter(Adapter):
     async def send(self, envelope: Envelope) -> SendResult:
         out = envelope.outgoing
         if out.edit:
-            return await self._guard(self._edit(out), member_id=None)
+            return SendResult(message_ref=await self._guard(self._edit(out), member_id=None))
         targets = self._targets(envelope)
         if not targets:
             raise PermanentFailure("no Telegram chat to send to (member gone?)")
