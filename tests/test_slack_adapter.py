@@ -281,6 +281,22 @@ async def test_a_deactivated_user_is_marked_unreachable_and_not_retried(sqlite_s
         assert sb.last_text("U1") == "Nudged."
 
 
+async def test_a_refused_message_is_parked_and_a_server_error_is_retried(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.slack.fail_next("chat.postMessage", error="invalid_blocks")
+        await sb.command("U1", "help")
+        sb.slack.fail_next("chat.postMessage", status=500)
+        await sb.dm("U1", "hello")
+        refused, retried = rows(sqlite_store, OutboxMessage)
+        assert refused.status == OutboxStatus.FAILED and "invalid_blocks" in refused.last_error
+        assert retried.status == OutboxStatus.PENDING and retried.next_attempt_at > clock.now()
+        assert not member(sqlite_store, "U1").unreachable  # Slack refusing a message says nothing about the person
+        clock.advance(minutes=10)
+        await sb.beacon.delivery.drain()
+        assert [m["text"] for m in sb.inbox("U1")] == [rows(sqlite_store, OutboxMessage)[1].payload["text"]]
+        assert rows(sqlite_store, OutboxMessage)[1].status == OutboxStatus.SENT
+
+
 async def test_long_text_is_split_within_block_kit_limits_and_accepted(sqlite_store, clock):
     async with slack_bot(sqlite_store, clock) as sb:
         paragraphs = [f"Practice {i}: " + "steal with pride " * 100 for i in range(60)]  # ~100,000 characters
@@ -358,3 +374,21 @@ async def test_socket_mode_serves_no_http_route(sqlite_store, clock):
 async def test_http_mode_without_a_signing_secret_is_refused():
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
         SlackAdapter.from_settings(Settings(SLACK_BOT_TOKEN=TOKEN, BEACON_CONFIG="/none.yaml"), handle=None)
+
+
+def test_the_manifest_matches_what_the_adapter_serves_and_calls():
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "config" / "slack-manifest.yaml").read_text())
+    (command,) = manifest["features"]["slash_commands"]
+    settings = manifest["settings"]
+    assert command["command"] == "/beacon" and command["url"].endswith("/slack/events")
+    assert settings["interactivity"]["request_url"] == settings["event_subscriptions"]["request_url"] == command["url"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention"}
+    assert settings["socket_mode_enabled"] is False
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # what our Web API calls need: chat.*, conversations.open (im/mpim), users.info, team.info, files upload
+    assert {"commands", "chat:write", "im:write", "mpim:write", "users:read", "team:read", "files:write",
+            "im:history", "app_mentions:read"} <= scopes

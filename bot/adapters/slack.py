@@ -36,9 +36,10 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from ..messages import Incoming, Outgoing
-from .base import Adapter, Envelope, Limits, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
+from .base import Adapter, Envelope, Limits, PermanentFailure, Recipient, RetryLater, SendResult
 from .slack_blocks import render_message, render_modal
-from .slack_events import command_incoming, event_incoming, action_incoming, view_incoming
+from .slack_errors import classify as _classify, describe as _describe
+from .slack_events import action_incoming, command_incoming, event_incoming, view_incoming
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -52,14 +53,6 @@ logger = logging.getLogger(__name__)
 
 SLACK_LIMITS = Limits(per_second=20.0, per_chat_interval=1.0)
 """chat.postMessage: about one message per second per channel (short bursts allowed)."""
-
-UNREACHABLE = {"account_inactive", "user_not_found", "cannot_dm_bot", "user_disabled", "not_in_channel",
-               "user_is_restricted", "cannot_find_user"}
-PERMANENT = {"channel_not_found", "invalid_blocks", "msg_too_long", "invalid_arguments", "no_text",
-             "message_not_found", "cant_update_message", "expired_trigger_id", "invalid_trigger_id",
-             "is_archived", "missing_scope", "not_authed", "invalid_auth", "token_revoked", "account_inactive_bot",
-             "restricted_action", "view_too_large", "invalid_blocks_format"}
-TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 Handle = Callable[[Incoming], Awaitable["HandleResult"]]
 
@@ -380,41 +373,3 @@ def _recipient(envelope: Envelope, member_id: int | None) -> Recipient:
         if r.member_id == member_id:
             return r
     raise PermanentFailure(f"member {member_id} has no Slack user id")
-
-
-def _header(exc: SlackApiError, name: str) -> str | None:
-    headers = getattr(exc.response, "headers", None) or {}
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value[0] if isinstance(value, list) else value
-    return None
-
-
-def _classify(exc: SlackApiError, envelope: Envelope) -> Exception:
-    """Slack's answer as one of the delivery worker's three kinds of failure."""
-    status = getattr(exc.response, "status_code", 200)
-    error = str((exc.response.data or {}).get("error", "")) if isinstance(exc.response.data, dict) else ""
-    if status == 429 or error == "ratelimited":
-        try:
-            retry_after = float(_header(exc, "Retry-After") or 1)
-        except ValueError:
-            retry_after = 1.0
-        return RetryLater(f"rate limited ({error or status})", retry_after=retry_after)
-    if status >= 500 or error in TRANSIENT:
-        return RetryLater(f"slack error {error or status}")
-    out = envelope.outgoing
-    direct = not out.to.channel and len(envelope.recipients) == 1
-    if error in UNREACHABLE and direct:
-        return Unreachable(error, member_id=envelope.recipients[0].member_id)
-    if error in UNREACHABLE and not out.to.channel:
-        return Unreachable(error)  # a group DM with someone gone: nobody in particular to mark
-    if error in PERMANENT or error in UNREACHABLE:
-        return PermanentFailure(error)
-    return RetryLater(f"slack error {error or status}")
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, SlackApiError):
-        data = exc.response.data if isinstance(exc.response.data, dict) else {}
-        return str(data.get("error") or getattr(exc.response, "status_code", "error"))
-    return f"{type(exc).__name__}: {exc}"
