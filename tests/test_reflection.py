@@ -363,3 +363,24 @@ async def test_export_and_forget_a_members_reflections(harness):
         spec.forget(s, ana, False)
     assert not _rows(h, Reflection) and not _rows(h, Commitment) and not _rows(h, ReflectionAnswer)
     assert [p.member_id for p in _rows(h, Prompt)] == [h.member("fac").id]
+
+
+async def test_undo_takes_a_schedule_change_back(harness):
+    h = harness
+    await _setup(h, ("ana", "Europe/London"))
+    await h.command("fac", "reflection schedule weekly every monday 10:00")
+    out = await h.command("fac", "undo")
+    assert "Put the reflection `weekly` flow back as it was" in out[-1].text
+    assert _rows(h, Flow, Flow.kind == "reflection")[0].schedule == "every friday at 16:00"
+
+
+async def test_a_flow_seeded_from_config_runs_and_gets_its_reminder_schedule(harness):
+    h = harness
+    h.add_member("ana", timezone="Europe/London")
+    with h.store.session() as s:  # as config seeding or /beacon setup creates it: no settings
+        s.add(Flow(network_id=h.network_id, kind="reflection", name="weekly", schedule="every friday at 16:00",
+                   created_at=h.clock.now(), updated_at=h.clock.now()))  # fmt: skip
+    await h.tick(timedelta(days=4, hours=7), step=timedelta(hours=6))
+    assert len(_prompts(h, "ana")) == 1 and "reply within 48 hours" in _prompts(h, "ana")[0].text
+    (reminders,) = _rows(h, Flow, Flow.kind == "reflection_reminders")
+    assert reminders.schedule == "0 * * * *" and reminders.enabled
