@@ -187,12 +187,13 @@ def _undo_setup(ctx: Context, entry: AuditEntry) -> str:
         if key in NETWORK_FIELDS:
             setattr(ctx.network, key, value)
     ctx.session.add(ctx.network)
+    done = ["put the network's name, time zone and channel back"]
     for kind, snap in (before.get("flows") or {}).items():
         after = ((entry.after or {}).get("flows") or {}).get(kind)
         if after is None:
             continue
-        restore_flow(ctx, after["id"], snap)
-    return "put the network and its flows back as they were before the setup"
+        done.append(restore_flow(ctx, after["id"], snap))
+    return "; ".join(done)
 
 
 def register(router: Router) -> None:
