@@ -322,6 +322,10 @@ class Dispatcher:
 
     def _message(self, ctx: Context) -> None:
         inc = ctx.incoming
+        if inc.edited:
+            # no flow updates a stored reply from an edit yet; never take an edit
+            # of an old message as the answer to the question open now
+            return
         conv = ctx.conversation()
         if conv is not None and conv.owner in self.router.conversations:
             self.router.conversations[conv.owner](ctx)

@@ -248,3 +248,21 @@ async def test_long_messages_are_split_and_the_keyboard_goes_last(sqlite_store, 
         assert len(parts) == 4 and all(len(p["text"]) <= 4096 for p in parts)
         assert [("reply_markup" in p) for p in parts] == [False, False, False, True]
         assert sum(p["text"].count("word") for p in parts) == 2400
+
+
+async def test_an_edit_is_not_taken_as_the_answer_to_the_next_question(sqlite_store, clock):
+    from tests.fakes import tg_edited_message
+
+    got: list[dict[str, str]] = []
+    form = Form(id="tgtest.form", title="Two", fields=(Field(name="a", label="A"), Field(name="b", label="B")))
+    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+        th.beacon.router.command("tgtest form", lambda ctx: ctx.open_form(form), help="test")
+        th.beacon.router.form("tgtest.form", lambda ctx: got.append(dict(ctx.incoming.form_values)))
+        await _joined(th)
+        await th.command("beacon", "tgtest form")
+        await th.say("first", message_id=501)
+        await th.push(tg_edited_message("first, fixed", message_id=501))
+        await th.push(tg_edited_message("/beacon help", message_id=502))
+        assert "(2 of 2)" in th.last_text(1001)
+        await th.say("second")
+        assert got == [{"a": "first", "b": "second"}]

@@ -93,6 +93,8 @@ def _from_message(update: Update, bot_username: str) -> Incoming | None:
     text = message.text or message.caption or ""
     command = _command(message, bot_username)
     if command is not None:
+        if edited:
+            return None  # an edited command must not run twice
         name, rest = command
         if name == "beacon":
             return Incoming(kind="command", text=rest, edited=edited, **base)
