@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -73,6 +74,7 @@ class SlackAdapter(Adapter):
         limits: Limits | None = None,
         user_ttl: float = 3600.0,
         store: Any = None,
+        oauth: AsyncOAuthSettings | None = None,
     ) -> None:
         self.client = client
         self.handle = handle
@@ -84,7 +86,11 @@ class SlackAdapter(Adapter):
         # Our listeners only normalise, start a tracked task and ack, so Bolt may
         # run them before it answers: the ack stays fast, and every request's
         # work is registered (in ``_inflight``) by the time Slack gets its 200.
-        self.app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
+        self.app = AsyncApp(
+            client=client, signing_secret=signing_secret, process_before_response=True, oauth_settings=oauth
+        )
+        self.installations = oauth.installation_store if oauth else None
+        self._clients: dict[str, AsyncWebClient] = {}
         self._register(self.app)
         self._socket: Any = None
         self._inflight: set[asyncio.Task] = set()
@@ -96,6 +102,8 @@ class SlackAdapter(Adapter):
 
     @classmethod
     def from_settings(cls, settings: Settings, *, handle: Handle, store: Any = None, **kw: Any) -> SlackAdapter:
+        if settings.slack_client_id and settings.slack_client_secret:
+            return cls._with_oauth(settings, handle=handle, store=store, **kw)
         if settings.slack_bot_token is None:
             raise ValueError("SLACK_BOT_TOKEN is not set: Beacon needs the bot token of the Slack app")
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
@@ -105,6 +113,33 @@ class SlackAdapter(Adapter):
         client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
         return cls(client=client, handle=handle, signing_secret=secret, app_token=app_token, store=store, **kw)
 
+    @classmethod
+    def _with_oauth(cls, settings: Settings, *, handle: Handle, store: Any, **kw: Any) -> SlackAdapter:
+        """Many workspaces: Bolt's OAuth flow, installations (and their tokens) in our database."""
+        from .slack_oauth import oauth_settings
+
+        if store is None or settings.slack_signing_secret is None:
+            raise ValueError("Slack OAuth needs SLACK_SIGNING_SECRET and a database")
+        oauth = oauth_settings(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
+                               store=store)
+        adapter = cls(client=AsyncWebClient(base_url=settings.slack_api_url), handle=handle, store=store,
+                      signing_secret=settings.slack_signing_secret.get_secret_value(), oauth=oauth, **kw)
+        oauth.installation_store.on_change = lambda team: adapter._clients.pop(team or "", None)  # new token
+        return adapter
+
+    async def _client_for(self, team_id: str | None) -> AsyncWebClient:
+        """The single bot token's client, or the installing workspace's."""
+        if self.installations is None:
+            return self.client
+        client = self._clients.get(team_id or "")
+        if client is None:
+            bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+            if bot is None or not bot.bot_token:
+                raise PermanentFailure(f"Beacon is not installed in Slack team {team_id}")
+            client = AsyncWebClient(token=bot.bot_token, base_url=self.client.base_url)
+            self._clients[team_id or ""] = client
+        return client
+
     @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
@@ -112,6 +147,9 @@ class SlackAdapter(Adapter):
     # -- life cycle -----------------------------------------------------------------
 
     async def start(self) -> None:
+        if self.installations is not None:
+            logger.info("slack: OAuth mode, install at /slack/install")
+            return
         try:
             self._auth = dict((await self.client.auth_test()).data)
             logger.info("slack: connected to team %s as %s", self._auth.get("team_id"), self._auth.get("user_id"))
@@ -148,9 +186,14 @@ class SlackAdapter(Adapter):
         async def events(request: Request):
             return await handler.handle(request)
 
-        return [Route("/slack/events", events, methods=["POST"])]
+        routes = [Route("/slack/events", events, methods=["POST"])]
+        if self.installations is not None:
+            routes += [Route(path, events, methods=["GET"]) for path in ("/slack/install", "/slack/oauth_redirect")]
+        return routes
 
     def status(self) -> dict[str, object]:
+        if self.installations is not None:
+            return {"ok": True, "mode": "oauth"}
         status: dict[str, object] = {"ok": self._auth is not None, "mode": "socket" if self.socket_mode else "http"}
         if self._auth:
             status.update(team_id=self._auth.get("team_id"), bot_user_id=self._auth.get("user_id"))
@@ -228,10 +271,14 @@ class SlackAdapter(Adapter):
 
     async def _enrich(self, incoming: Incoming) -> Incoming:
         """Add display name, time zone, admin flag and workspace name (cached lookups)."""
-        user = await self._user(incoming.user_id)
+        try:
+            client = await self._client_for(incoming.network_key)
+        except PermanentFailure:
+            return incoming
+        user = await self._user(client, incoming.user_id)
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-        team = await self._team_name(incoming.network_key) if incoming.network_key else None
+        team = await self._team_name(client, incoming.network_key) if incoming.network_key else None
         return replace(
             incoming,
             user_name=name or incoming.user_name or incoming.username,
@@ -241,22 +288,22 @@ class SlackAdapter(Adapter):
             network_name=team or incoming.network_name,
         )
 
-    async def _user(self, user_id: str) -> dict[str, Any]:
+    async def _user(self, client: AsyncWebClient, user_id: str) -> dict[str, Any]:
         cached = self._users.get(user_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
-            user = (await self.client.users_info(user=user_id)).get("user") or {}
+            user = (await client.users_info(user=user_id)).get("user") or {}
         except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             logger.warning("slack: users.info %s failed: %s", user_id, _describe(exc))
             return cached[1] if cached else {}
         self._users[user_id] = (time.monotonic() + self.user_ttl, user)
         return user
 
-    async def _team_name(self, team_id: str) -> str | None:
+    async def _team_name(self, client: AsyncWebClient, team_id: str) -> str | None:
         if team_id not in self._teams:
             try:
-                team = (await self.client.team_info(team=team_id)).get("team") or {}
+                team = (await client.team_info(team=team_id)).get("team") or {}
             except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 logger.warning("slack: team.info %s failed: %s", team_id, _describe(exc))
                 return None
@@ -267,12 +314,13 @@ class SlackAdapter(Adapter):
         """Answers the dispatcher could not queue (no network yet, or an apology)."""
         for text in texts:
             try:
+                client = await self._client_for(incoming.network_key)
                 if incoming.response_url:
                     await AsyncWebhookClient(incoming.response_url).send(text=text, response_type="ephemeral")
                 elif incoming.conversation and not incoming.is_private:
-                    await self.client.chat_postEphemeral(channel=incoming.conversation, user=incoming.user_id, text=text)
+                    await client.chat_postEphemeral(channel=incoming.conversation, user=incoming.user_id, text=text)
                 else:
-                    await self.client.chat_postMessage(channel=incoming.conversation or incoming.user_id, text=text)
+                    await client.chat_postMessage(channel=incoming.conversation or incoming.user_id, text=text)
             except Exception as exc:  # best effort: there is no outbox row to retry
                 logger.warning("slack: immediate answer to %s failed: %s", incoming.user_id, _describe(exc))
 
@@ -281,16 +329,17 @@ class SlackAdapter(Adapter):
     async def send(self, envelope: Envelope) -> SendResult:
         out = envelope.outgoing
         try:
+            client = await self._client_for(envelope.network_key)
             if out.form is not None:
-                return await self._open_modal(out)
+                return await self._open_modal(client, out)
             if out.edit:
-                return await self._update(out)
+                return await self._update(client, out)
             if out.to.channel and out.to.private_to is not None:
-                return await self._ephemeral(envelope)
+                return await self._ephemeral(client, envelope)
             if out.to.channel:
-                return await self._post(out.to.channel, out, thread=out.to.thread)
-            channel, opened = await self._open_dm(envelope)
-            result = await self._post(channel, out)
+                return await self._post(client, out.to.channel, out, thread=out.to.thread)
+            channel, opened = await self._open_dm(client, envelope)
+            result = await self._post(client, channel, out)
             result.dm_channels = opened
             return result
         except SlackApiError as exc:
@@ -298,26 +347,26 @@ class SlackAdapter(Adapter):
         except (SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise RetryLater(f"network error: {_describe(exc)}") from exc
 
-    async def _post(self, channel: str, out: Outgoing, *, thread: str | None = None) -> SendResult:
+    async def _post(self, client: AsyncWebClient, channel: str, out: Outgoing, *, thread: str | None = None) -> SendResult:
         text, blocks = render_message(out)
-        resp = await self.client.chat_postMessage(
+        resp = await client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False, unfurl_media=False
         )
         posted = resp.get("channel") or channel
         if out.image:
-            await self._upload(posted, out, thread)
+            await self._upload(client, posted, out, thread)
         return SendResult(message_ref=f"{posted}:{resp.get('ts')}")
 
-    async def _upload(self, channel: str, out: Outgoing, thread: str | None) -> None:
+    async def _upload(self, client: AsyncWebClient, channel: str, out: Outgoing, thread: str | None) -> None:
         """The picture follows its message; if it fails the text is already out, so don't resend."""
         try:
-            await self.client.files_upload_v2(
+            await client.files_upload_v2(
                 channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread
             )
         except Exception as exc:
             logger.warning("slack: uploading %s to %s failed: %s", out.image_name, channel, _describe(exc))
 
-    async def _update(self, out: Outgoing) -> SendResult:
+    async def _update(self, client: AsyncWebClient, out: Outgoing) -> SendResult:
         text, blocks = render_message(out)
         if out.edit.startswith(("http://", "https://")):  # an ephemeral message, replaced through its response URL
             resp = await AsyncWebhookClient(out.edit).send(text=text, blocks=blocks, replace_original=True)
@@ -325,10 +374,10 @@ class SlackAdapter(Adapter):
                 raise RetryLater(f"response_url answered {resp.status_code}")
             return SendResult(message_ref=out.edit)
         channel, _, ts = out.edit.partition(":")
-        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         return SendResult(message_ref=out.edit)
 
-    async def _ephemeral(self, envelope: Envelope) -> SendResult:
+    async def _ephemeral(self, client: AsyncWebClient, envelope: Envelope) -> SendResult:
         out = envelope.outgoing
         text, blocks = render_message(out)
         if out.response_url:
@@ -339,30 +388,31 @@ class SlackAdapter(Adapter):
                 return SendResult()
             logger.info("slack: response_url answered %s; posting ephemerally instead", resp.status_code)
         target = _recipient(envelope, out.to.private_to)
-        await self.client.chat_postEphemeral(channel=out.to.channel, user=target.platform_user_id, text=text, blocks=blocks)
+        await client.chat_postEphemeral(channel=out.to.channel, user=target.platform_user_id, text=text, blocks=blocks)
         return SendResult()
 
-    async def _open_modal(self, out: Outgoing) -> SendResult:
+    async def _open_modal(self, client: AsyncWebClient, out: Outgoing) -> SendResult:
         if not out.trigger:
             raise PermanentFailure(f"form {out.form.id} has no trigger to open a modal with")
         try:
             view = render_modal(out.form)
         except ValueError as exc:
             raise PermanentFailure(str(exc)) from exc
-        resp = await self.client.views_open(trigger_id=out.trigger, view=view)
+        resp = await client.views_open(trigger_id=out.trigger, view=view)
         return SendResult(message_ref=(resp.get("view") or {}).get("id"))
 
-    async def _open_dm(self, envelope: Envelope) -> tuple[str, dict[int, str]]:
+    async def _open_dm(self, client: AsyncWebClient, envelope: Envelope) -> tuple[str, dict[int, str]]:
         """The DM (one member) or group DM (several) channel, opened once and cached."""
         people = envelope.recipients
         if not people:
             raise PermanentFailure("no Slack user for the addressed member(s)")
         if len(people) == 1 and people[0].dm_channel:
             return people[0].dm_channel, {}
-        key = ",".join(sorted(r.platform_user_id for r in people))
+        users = ",".join(sorted(r.platform_user_id for r in people))
+        key = f"{envelope.network_key}:{users}"
         channel = self._dms.get(key)
         if channel is None:
-            resp = await self.client.conversations_open(users=key)
+            resp = await client.conversations_open(users=users)
             channel = resp["channel"]["id"]
             self._dms[key] = channel
         return channel, ({people[0].member_id: channel} if len(people) == 1 else {})
