@@ -31,11 +31,18 @@ logger = logging.getLogger(__name__)
 
 
 class Pacer:
-    """Keeps sends under a platform-wide rate and a per-chat interval (real time)."""
+    """Keeps sends under a platform-wide rate and a per-chat interval (real time).
+
+    It aims a little under the documented limits (``MARGIN``): requests spaced
+    exactly at the limit arrive with network jitter and some land in the same
+    one-second window, which the platform answers with 429.
+    """
+
+    MARGIN = 0.97
 
     def __init__(self, per_second: float, per_chat_interval: float) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.per_chat = per_chat_interval
+        self.interval = 1.0 / (per_second * self.MARGIN) if per_second else 0.0
+        self.per_chat = per_chat_interval / self.MARGIN
         self._next_global = 0.0
         self._next_chat: dict[str, float] = {}
         self._lock = asyncio.Lock()

@@ -16,11 +16,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 
 from .. import markup
 from ..context import Context, zone
-from ..messages import Choice
+from ..messages import Address, Choice, Outgoing
 from ..router import Router
 from ..store.models import Conversation, Flow, Member, Role
 from ..store.reflection import Prompt, PromptStatus, export_member, forget_member
@@ -29,7 +30,7 @@ from .questions import question_set, reminder_due
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
-    "question_text", "receives", "reflection_flows", "register", "send_prompt",
+    "question_text", "receives", "reflection_flows", "register", "send_prompt", "send_prompts",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -165,18 +166,86 @@ def _supersede(ctx: Context, conv: Conversation) -> None:
         ctx.session.add(old)
 
 
+def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: str) -> int:
+    """:func:`send_prompt` for a whole audience, in a handful of statements.
+
+    A scheduled occurrence may reach thousands of members: prompts, their
+    conversations and the DMs are written with one executemany each rather
+    than several round trips per member. Returns how many prompts were new.
+    """
+    session, now = ctx.session, ctx.now
+    already: set[int] = set()
+    convs: dict[int, Conversation] = {}
+    ids = [m.id for m in members]
+    for chunk in _chunks(ids):
+        already.update(session.exec(
+            select(Prompt.member_id).where(Prompt.flow_id == flow.id, Prompt.occurrence == occurrence,
+                                           col(Prompt.member_id).in_(chunk))
+        ).all())  # fmt: skip
+        convs.update((c.member_id, c) for c in session.exec(select(Conversation).where(col(Conversation.member_id).in_(chunk))))
+    todo = [m for m in members if m.id not in already]
+    if not todo:
+        return 0
+    s, questions = flow_settings(flow), flow_questions(flow)
+    window = int(s["window_hours"])
+    rows = [
+        dict(network_id=ctx.network.id, flow_id=flow.id, member_id=m.id, occurrence=occurrence, questions=questions,
+             sent_at=now, window_closes_at=now + timedelta(hours=window), status=PromptStatus.SENT)
+        for m in todo
+    ]  # fmt: skip
+    prompt_of = {r.member_id: r.id for r in session.execute(insert(Prompt).returning(Prompt.id, Prompt.member_id), rows)}
+    free = {m.id for m in todo if m.id not in convs or convs[m.id].owner == OWNER}
+    superseded = [convs[i].state.get("prompt_id") for i in free if i in convs]
+    if superseded:
+        for chunk in _chunks(superseded):
+            session.execute(
+                update(Prompt)
+                .where(col(Prompt.id).in_(chunk), col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)))
+                .values(status=PromptStatus.EXPIRED)
+            )
+        session.execute(
+            update(Conversation.__table__).where(Conversation.__table__.c.id == bindparam("conv_id")).values(
+                state=bindparam("new_state"), started_at=now, updated_at=now, owner=OWNER),
+            [{"conv_id": convs[i].id, "new_state": {"prompt_id": prompt_of[i], "index": 0, "stage": "answer"}}
+             for i in free if i in convs],
+        )  # fmt: skip
+    fresh = [i for i in free if i not in convs]
+    if fresh:
+        session.execute(
+            insert(Conversation),
+            [dict(member_id=i, owner=OWNER, state={"prompt_id": prompt_of[i], "index": 0, "stage": "answer"},
+                  started_at=now, updated_at=now) for i in fresh],
+        )  # fmt: skip
+    ready, waiting = prompt_text(flow, questions, window), prompt_text(flow, questions, window, waiting=True)
+    ctx.send_many([
+        (f"reflection:{flow.id}:{occurrence}:{m.id}",
+         Outgoing(text=ready if m.id in free else waiting, to=Address.member(m.id), choices=tuple(prompt_choices(prompt_of[m.id]))))
+        for m in todo
+    ])  # fmt: skip
+    session.expire_all()  # rows changed behind the ORM's back
+    return len(todo)
+
+
+def _chunks(values: list, size: int = 500):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
 def run(ctx: Context) -> None:
     """One due occurrence in one time zone: the audience members who live there."""
     ensure_reminders(ctx)
     flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
     occurrence = ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
     audience = flow_settings(flow)["audience"]
-    sent = 0
-    for member in ctx.members():
-        if zone_name(member, ctx.network) != tz or not in_audience(member, audience) or not receives(member, ctx.now):
-            continue
-        if send_prompt(ctx, flow, member, occurrence) is not None:
-            sent += 1
+    members = ctx.session.exec(
+        select(Member).where(
+            Member.network_id == ctx.network.id,
+            Member.unreachable == False,  # noqa: E712
+            func.coalesce(Member.timezone, ctx.network.timezone) == tz,
+        )
+    ).all()
+    chosen = [m for m in members if in_audience(m, audience) and receives(m, ctx.now)]
+    sent = send_prompts(ctx, flow, chosen, occurrence)
     logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz, sent)
 
 
