@@ -90,13 +90,15 @@ async def main() -> None:
         with store.session() as s:
             queued = s.exec(select(func.count()).select_from(OutboxMessage)).one()
 
-        worker = beacon.delivery
-        worker.batch = 100
+        worker = beacon.delivery  # the real worker loop, as `beacon run` drives it
+        target = min(args.deliver, queued)
         t1 = time.perf_counter()
-        delivered = 0
-        while delivered < min(args.deliver, queued):
-            delivered += await worker.run_once()
+        running = asyncio.create_task(worker.run_forever())
+        while tg.count("sendMessage", status=200) < target:
+            await asyncio.sleep(0.05)
         deliver_s = time.perf_counter() - t1
+        worker.stop()
+        await running
         sends = tg.calls_to("sendMessage", ok=True)
         chats = Counter(c["chat_id"] for c in sends)
         dupes = sum(n - 1 for n in chats.values() if n > 1)

@@ -105,24 +105,52 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self.worker_id = f"{os.getpid()}"
+        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def kick(self) -> None:
         """Something was queued: look now rather than at the next poll."""
         self._wake.set()
 
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
+        """Deliver continuously: claim more while earlier sends are still in flight,
+        so pacing, not batch boundaries, sets the rate. On stop, in-flight sends
+        finish and messages not yet started are handed back."""
+        inflight: set[asyncio.Task] = set()
         while not self._stopping:
-            try:
-                sent = await self.run_once()
-            except Exception:
-                logger.exception("delivery round failed")
-                sent = 0
-            if sent == 0 and not self._stopping:
+            claimed: list[tuple[Envelope, str, int]] = []
+            room = self.batch - len(inflight)
+            if self.adapters and room >= max(1, self.batch // 2):
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
-                except asyncio.TimeoutError:
-                    pass
-                self._wake.clear()
+                    claimed = await self.run_db(self._claim, room)
+                except Exception:
+                    logger.exception("claiming due messages failed")
+            for item in claimed:
+                task = asyncio.create_task(self._deliver_in_order(*item))
+                inflight.add(task)
+                task.add_done_callback(inflight.discard)
+            if claimed and len(inflight) < self.batch // 2:
+                continue
+            self._wake.clear()
+            wake = asyncio.create_task(self._wake.wait())
+            await asyncio.wait({wake, *inflight}, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            wake.cancel()
+        if inflight:
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    async def _deliver_in_order(self, envelope: Envelope, platform: str, attempts: int) -> None:
+        """One chat's messages go out one at a time, in the order they were claimed."""
+        chat = _chat_of(envelope)
+        lock, users = self._chat_locks.get(chat, (asyncio.Lock(), 0))
+        self._chat_locks[chat] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._deliver(envelope, platform, attempts)
+        finally:
+            lock, users = self._chat_locks[chat]
+            if users <= 1:
+                del self._chat_locks[chat]
+            else:
+                self._chat_locks[chat] = (lock, users - 1)
 
     def stop(self) -> None:
         self._stopping = True
@@ -132,7 +160,7 @@ class DeliveryWorker:
         """Claim one batch of due messages and try each; returns how many were tried."""
         if not self.adapters:
             return 0
-        claimed: list[tuple[Envelope, str, int]] = await self.run_db(self._claim)
+        claimed: list[tuple[Envelope, str, int]] = await self.run_db(self._claim, self.batch)
         if not claimed:
             return 0
         by_chat: dict[str, list[tuple[Envelope, str, int]]] = defaultdict(list)
@@ -164,6 +192,9 @@ class DeliveryWorker:
         adapter = self.adapters[platform]
         try:
             await self.pacers[platform].wait(_chat_of(envelope))
+            if self._stopping:
+                await self.run_db(self._release, envelope.outbox_id)
+                return
             result = await adapter.send(envelope)
         except RetryLater as exc:
             if exc.retry_after is not None:
@@ -186,10 +217,10 @@ class DeliveryWorker:
 
     # -- database side (run in the executor) ------------------------------------
 
-    def _claim(self) -> list[tuple[Envelope, str, int]]:
+    def _claim(self, limit: int) -> list[tuple[Envelope, str, int]]:
         with self.store.session() as session:
             rows = outbox.claim_due(
-                session, now=self.clock.now(), limit=self.batch, lease=self.lease, platforms=list(self.adapters)
+                session, now=self.clock.now(), limit=limit, lease=self.lease, platforms=list(self.adapters)
             )
             return [(self._envelope(session, row), row.platform, row.attempts) for row in rows]
 
@@ -254,6 +285,11 @@ class DeliveryWorker:
                 member.unreachable_reason = str(exc)[:200]
                 session.add(member)
                 logger.info("member %s is unreachable: %s", member.id, exc)
+
+    def _release(self, outbox_id: int) -> None:
+        """Hand a claimed message back unsent (we are stopping), for any process to take."""
+        with self.store.session() as session:
+            outbox.release(session, outbox_id)
 
     def _fail(self, outbox_id: int, error: str) -> None:
         with self.store.session() as session:

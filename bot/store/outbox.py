@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from ..messages import Outgoing
 from .models import OutboxMessage, OutboxStatus
 
-__all__ = ["enqueue", "enqueue_many", "claim_due", "mark_sent", "mark_retry", "mark_failed", "backoff", "depth"]
+__all__ = ["enqueue", "enqueue_many", "claim_due", "mark_sent", "mark_retry", "release", "mark_failed", "backoff", "depth"]
 
 
 def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: datetime, now: datetime) -> dict:
@@ -133,6 +133,15 @@ def mark_retry(session: Session, outbox_id: int, *, at: datetime, error: str, co
     if count_attempt:
         values["attempts"] = OutboxMessage.attempts + 1
     session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values))
+
+
+def release(session: Session, outbox_id: int) -> None:
+    """Undo a claim without counting an attempt (a stopping process hands work back)."""
+    session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == outbox_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING, claimed_until=None)
+    )
 
 
 def mark_failed(session: Session, outbox_id: int, *, error: str) -> None:
