@@ -157,3 +157,42 @@ async def test_fan_out_in_one_statement_is_idempotent_and_delivered(harness):
         assert outbox.enqueue_many(s, items, network_id=harness.network_id, platform="console", now=harness.clock.now()) == 1
     await harness.beacon.delivery.drain()
     assert sorted(d.text for d in harness.adapter.delivered) == sorted(["hi late"] + [f"hi m{i}" for i in range(5)])
+
+
+async def test_worker_loop_delivers_in_order_per_chat_and_stops_cleanly(harness):
+    import asyncio
+
+    ann, bob = harness.add_member("ann"), harness.add_member("bob")
+    for i in range(6):
+        _enqueue(harness, ann if i % 2 == 0 else bob, key=f"o{i}", text=f"msg {i}")
+    worker = harness.beacon.delivery
+    worker.batch = 4  # smaller than the queue, so the loop must claim again while sends are in flight
+    task = asyncio.create_task(worker.run_forever(poll_seconds=0.05))
+    for _ in range(200):
+        if len(harness.adapter.delivered) == 6:
+            break
+        await asyncio.sleep(0.01)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=5)
+    assert [d.text for d in harness.inbox("ann")] == ["msg 0", "msg 2", "msg 4"]
+    assert [d.text for d in harness.inbox("bob")] == ["msg 1", "msg 3", "msg 5"]
+    with harness.store.session() as s:
+        assert {r.status for r in s.exec(select(OutboxMessage))} == {OutboxStatus.SENT}
+
+
+async def test_a_kick_wakes_the_idle_worker_at_once(harness):
+    import asyncio
+
+    ann = harness.add_member("ann")
+    worker = harness.beacon.delivery
+    task = asyncio.create_task(worker.run_forever(poll_seconds=60))
+    await asyncio.sleep(0.05)  # the loop is now waiting for work, for up to a minute
+    _enqueue(harness, ann, text="now")
+    worker.kick()
+    for _ in range(100):
+        if harness.inbox("ann"):
+            break
+        await asyncio.sleep(0.01)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=5)
+    assert [d.text for d in harness.inbox("ann")] == ["now"]
