@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from .. import markup
 from ..context import Context, FormErrors, zone
+from ..forms import validate
 from ..messages import Field, Form
 from ..router import Router, UserError
 from ..schedule import ScheduleError, parse_schedule
@@ -160,6 +161,9 @@ def _apply_flow(ctx: Context, kind: str, schedule: str | None) -> tuple[dict | N
 
 
 def _setup_submitted(ctx: Context) -> None:
+    too_long = {k: v for k, v in validate(setup_form(ctx), ctx.incoming.form_values).items() if "too long" in v}
+    if too_long:
+        raise FormErrors(too_long)
     network_after, schedules = _validate(ctx.incoming.form_values)
     before = {"network": _network_snapshot(ctx), "flows": {}}
     after = {"network": network_after, "flows": {}}
