@@ -22,9 +22,7 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -41,6 +39,7 @@ from .base import Adapter, Envelope, Limits, PermanentFailure, Recipient, RetryL
 from .slack_blocks import render_message, render_modal
 from .slack_errors import classify as _classify, describe as _describe
 from .slack_events import action_incoming, command_incoming, event_incoming, view_incoming
+from .slack_people import SlackPeople
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -59,7 +58,7 @@ Handle = Callable[[Incoming], Awaitable["HandleResult"]]
 
 
 class SlackAdapter(Adapter):
-    """One Slack workspace with one bot token (OAuth installs: issue 10)."""
+    """Slack for Beacon: one workspace with one bot token, or many through OAuth installs."""
 
     platform = "slack"
     limits = SLACK_LIMITS
@@ -82,7 +81,6 @@ class SlackAdapter(Adapter):
         self.store = store
         if limits is not None:
             self.limits = limits
-        self.user_ttl = user_ttl
         # Our listeners only normalise, start a tracked task and ack, so Bolt may
         # run them before it answers: the ack stays fast, and every request's
         # work is registered (in ``_inflight``) by the time Slack gets its 200.
@@ -94,8 +92,7 @@ class SlackAdapter(Adapter):
         self._register(self.app)
         self._socket: Any = None
         self._inflight: set[asyncio.Task] = set()
-        self._users: dict[str, tuple[float, dict[str, Any]]] = {}
-        self._teams: dict[str, str] = {}
+        self.people = SlackPeople(ttl=user_ttl)
         self._dms: dict[str, str] = {}
         self._auth: dict[str, Any] | None = None
         self._auth_error: str | None = None
@@ -270,45 +267,11 @@ class SlackAdapter(Adapter):
             logger.exception("slack: handling %s %s failed", incoming.kind, incoming.event_id)
 
     async def _enrich(self, incoming: Incoming) -> Incoming:
-        """Add display name, time zone, admin flag and workspace name (cached lookups)."""
         try:
             client = await self._client_for(incoming.network_key)
         except PermanentFailure:
             return incoming
-        user = await self._user(client, incoming.user_id)
-        profile = user.get("profile") or {}
-        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-        team = await self._team_name(client, incoming.network_key) if incoming.network_key else None
-        return replace(
-            incoming,
-            user_name=name or incoming.user_name or incoming.username,
-            username=user.get("name") or incoming.username,
-            user_timezone=user.get("tz") or incoming.user_timezone,
-            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
-            network_name=team or incoming.network_name,
-        )
-
-    async def _user(self, client: AsyncWebClient, user_id: str) -> dict[str, Any]:
-        cached = self._users.get(user_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        try:
-            user = (await client.users_info(user=user_id)).get("user") or {}
-        except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            logger.warning("slack: users.info %s failed: %s", user_id, _describe(exc))
-            return cached[1] if cached else {}
-        self._users[user_id] = (time.monotonic() + self.user_ttl, user)
-        return user
-
-    async def _team_name(self, client: AsyncWebClient, team_id: str) -> str | None:
-        if team_id not in self._teams:
-            try:
-                team = (await client.team_info(team=team_id)).get("team") or {}
-            except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                logger.warning("slack: team.info %s failed: %s", team_id, _describe(exc))
-                return None
-            self._teams[team_id] = team.get("name") or team_id
-        return self._teams[team_id]
+        return await self.people.enrich(client, incoming)
 
     async def _immediate(self, incoming: Incoming, texts: list[str]) -> None:
         """Answers the dispatcher could not queue (no network yet, or an apology)."""
