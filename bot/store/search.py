@@ -50,6 +50,12 @@ PG_CONFIG = "english"
 MAX_TERMS = 12
 
 _WORD = re.compile(r"[^\W_]+")
+# Words too common to narrow a search (PostgreSQL's english config drops these
+# too); left in, "how do we run X" would rank every post in the network.
+STOPWORDS = frozenset(
+    "a an and are as at be but by do does did for from has have how i if in into is it its me my no not of on or our "
+    "so that the their them then there these they this to was we were what when where which who why will with you your".split()
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def terms(query: str) -> list[str]:
     words = _WORD.findall(normal)
     seen: list[str] = []
     for w in words:
-        if w not in seen:
+        if w not in seen and (w not in STOPWORDS or len(words) == 1):
             seen.append(w)
     return seen[:MAX_TERMS]
 
