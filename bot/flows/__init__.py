@@ -20,6 +20,8 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.welcome",
     "bot.flows.practices",
     "bot.flows.reflection",
+    "bot.flows.profile",
+    "bot.flows.pairing",
 )
 
 
