@@ -145,6 +145,34 @@ async def _console(settings: Settings, store, as_user: str, role: str | None) ->
         await beacon.stop()
 
 
+@cli.command()
+def digest(
+    network: str = typer.Option(..., "--network", help="The network's name (or its platform key)."),
+    fmt: str = typer.Option("md", "--format", help="md, html (the digest), csv or json (counts per member per week)."),
+    first: str = typer.Option(None, "--from", help="First day (YYYY-MM-DD); default: 7 days before --to."),
+    last: str = typer.Option(None, "--to", help="Last day (YYYY-MM-DD); default: yesterday in the network's time."),
+    output: str = typer.Option(None, "--output", "-o", help="Write to this file instead of the terminal."),
+    database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
+) -> None:
+    """Export a network's digest or its counts, for evaluation reports."""
+    from .clock import SystemClock
+    from .flows.digest_cli import run_export
+
+    store = _prepare_store(_settings(database))
+    try:
+        text = run_export(store, network=network, fmt=fmt, first=first, last=last, now=SystemClock().now())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        store.dispose()
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        typer.echo(f"Wrote {output}.", err=True)
+    else:
+        sys.stdout.write(text)
+
+
 @db_cli.command("upgrade")
 def db_upgrade(database: str = typer.Option(None, "--database")) -> None:
     """Create or upgrade the database schema to the latest migration."""

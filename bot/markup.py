@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["literal", "to_slack", "to_telegram_html", "to_plain", "to_rich", "truncate"]
+__all__ = ["literal", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
 
 _TOKEN = re.compile(
     r"(?P<link><(?P<url>https?://[^|>\s]+)(?:\|(?P<label>[^>]+))?>)"
@@ -99,6 +99,19 @@ def to_plain(text: str) -> str:
         bold=lambda s: s,
         italic=lambda s: s,
         escape=lambda s: s,
+    )
+
+
+def to_markdown(text: str) -> str:
+    """Markdown (for exported reports): ``**bold**``, ``_italic_``, links as ``[label](url)``."""
+    md = lambda s: re.sub(r"([\\`*_\[\]<>#])", r"\\\1", s)  # noqa: E731
+    return _render(
+        text,
+        link=lambda url, label: f"[{md(label)}]({url})",
+        code=lambda s: f"`{s}`",
+        bold=lambda s: f"**{md(s)}**",
+        italic=lambda s: f"_{md(s)}_",
+        escape=lambda s: "\n".join(("> " + md(ln[2:])) if ln.startswith("> ") else md(ln) for ln in s.split("\n")),
     )
 
 

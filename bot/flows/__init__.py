@@ -20,6 +20,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.welcome",
     "bot.flows.practices",
     "bot.flows.reflection",
+    "bot.flows.digest",
     "bot.flows.profile",
     "bot.flows.pairing",
 )
