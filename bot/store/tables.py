@@ -8,6 +8,7 @@ from . import reflection  # noqa: F401
 from . import practices  # noqa: F401
 from . import admin  # noqa: F401
 from . import pairing  # noqa: F401
+from . import digest  # noqa: F401
 from . import slack  # noqa: F401
 
 __all__: list[str] = []

@@ -21,15 +21,17 @@ branch_labels = None
 depends_on = ("0002_reflection", "0003_practices", "0004_pairing")
 
 INDEXES = (
-    ("ix_digest_prompt_sent", "reflection_prompt", ["network_id", "sent_at"]),
-    ("ix_digest_reflection_started", "reflection", ["network_id", "started_at"]),
+    # covering: the weekly CASE buckets read only the index, never the table
+    ("ix_digest_prompt_sent", "reflection_prompt", ["network_id", "sent_at", "status", "member_id"]),
+    ("ix_digest_reflection_started", "reflection", ["network_id", "started_at", "member_id"]),
     ("ix_digest_reflection_completed", "reflection", ["network_id", "completed_at"]),
     ("ix_digest_reflection_shared", "reflection", ["network_id", "shared_at"]),
     ("ix_digest_commitment_created", "commitment", ["network_id", "created_at"]),
     ("ix_digest_practice_created", "practice", ["network_id", "created_at"]),
-    ("ix_digest_steal_created", "steal", ["created_at", "practice_id"]),
+    ("ix_digest_steal_created", "steal", ["created_at", "practice_id", "member_id", "mode"]),
+    ("ix_digest_steal_practice", "steal", ["practice_id", "created_at", "mode"]),
     ("ix_digest_steal_outcome", "steal", ["outcome_at"]),
-    ("ix_digest_pair_member_answered", "pair_member", ["answered_at", "round_id"]),
+    ("ix_digest_pair_member_answered", "pair_member", ["answered_at", "round_id", "member_id", "met", "group_id"]),
     ("ix_digest_member_active", "member", ["network_id", "last_active_at"]),
     ("ix_digest_member_created", "member", ["network_id", "created_at"]),
 )
