@@ -23,6 +23,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.digest",
     "bot.flows.profile",
     "bot.flows.pairing",
+    "bot.flows.nudges",
 )
 
 

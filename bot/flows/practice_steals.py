@@ -174,6 +174,10 @@ def _on_save(ctx: Context) -> None:
 
 def run_followups(ctx: Context) -> None:
     """The hourly run: ask each stealer whose follow-up is due how it went, once."""
+    from .nudges import takes_over_steals
+
+    if takes_over_steals(ctx.session, ctx.network.id):
+        return  # the nudges flow asks instead, within each member's weekly cap and quiet hours
     for steal in due_followups(ctx.session, ctx.network.id, ctx.now):
         member = ctx.session.get(Member, steal.member_id)
         if member is None or member.has_opted_out("practices"):

@@ -10,5 +10,6 @@ from . import admin  # noqa: F401
 from . import pairing  # noqa: F401
 from . import digest  # noqa: F401
 from . import slack  # noqa: F401
+from . import nudges  # noqa: F401
 
 __all__: list[str] = []

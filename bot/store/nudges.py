@@ -1,0 +1,94 @@
+"""Tables of the nudges flow: the network's meeting calendar and a log of every nudge.
+
+A :class:`Meeting` is one dated session (a rhythm such as "every 6 weeks on
+thursday 14:00" creates the next ones, each remembering its ``slot`` so a
+cancelled or moved one is never re-created). A :class:`NudgeLog` row is one
+item of one nudge message to one member: the weekly cap counts messages
+(``batch``) across every rule, and a subject (``"commitment:12"``) that was
+answered or dismissed is never raised again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, delete, select
+
+from .types import UTCDateTime
+
+__all__ = [
+    "Meeting",
+    "MeetingStatus",
+    "NudgeLog",
+    "NudgeOutcome",
+    "export_member",
+    "forget_member",
+]
+
+
+def _dt(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class MeetingStatus(str, Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Meeting(SQLModel, table=True):
+    """One meeting of a network; ``starts_at`` is UTC, shown in each reader's zone."""
+
+    __table_args__ = (UniqueConstraint("network_id", "slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    starts_at: datetime = _dt(index=True)
+    title: str = Field(max_length=200)
+    link: str | None = Field(default=None, max_length=500)
+    status: str = Field(default=MeetingStatus.SCHEDULED.value, max_length=12)
+    recurring: str | None = Field(default=None, max_length=200)  # the rhythm that created it
+    slot: str | None = Field(default=None, max_length=80)  # the rhythm's original time, if any
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+
+
+class NudgeOutcome(str, Enum):
+    ANSWERED = "answered"
+    DISMISSED = "dismissed"
+    SNOOZED = "snoozed"
+
+
+class NudgeLog(SQLModel, table=True):
+    """One thing one member was nudged about, in one message (``batch``)."""
+
+    __tablename__ = "nudge_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    rule: str = Field(max_length=30)
+    subject: str = Field(max_length=80, index=True)
+    batch: str = Field(max_length=120, index=True)
+    sent_at: datetime = _dt()
+    outcome: str | None = Field(default=None, max_length=12)
+    answer: str | None = Field(default=None, max_length=20)
+    answered_at: datetime | None = _dt(default=None)
+    snoozed_until: datetime | None = _dt(default=None)
+
+
+def export_member(session: Session, member) -> list[dict[str, Any]]:
+    rows = session.exec(select(NudgeLog).where(NudgeLog.member_id == member.id).order_by(NudgeLog.id)).all()
+    return [
+        {
+            "rule": r.rule, "subject": r.subject, "sent_at": r.sent_at.isoformat(), "outcome": r.outcome,
+            "answer": r.answer, "snoozed_until": r.snoozed_until.isoformat() if r.snoozed_until else None,
+        }
+        for r in rows
+    ]  # fmt: skip
+
+
+def forget_member(session: Session, member, keep_shared: bool = False) -> None:
+    session.exec(delete(NudgeLog).where(NudgeLog.member_id == member.id))

@@ -1,0 +1,48 @@
+"""A member's own limits: pause, resume, time zone, quiet hours, weekends, which nudges."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+UTC = timezone.utc
+
+
+async def test_pause_and_resume(harness):
+    h = harness
+    h.add_member("ana")
+    assert h.beacon.router.aliases["pause"] == "pause"
+    out = await h.command("ana", "pause")
+    assert "Paused until Mon 16 Nov 2026" in out[-1].text
+    assert h.member("ana").paused_until == datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    out = await h.command("ana", "pause until 2026-12-24")
+    assert h.member("ana").paused_until == datetime(2026, 12, 24, 0, 0, tzinfo=UTC)
+    out = await h.command("ana", "pause until 2026-01-01")
+    assert "not in the future" in out[-1].text
+    out = await h.command("ana", "resume")
+    assert "Welcome back" in out[-1].text and h.member("ana").paused_until is None
+    out = await h.command("ana", "resume")
+    assert "You're not paused" in out[-1].text
+
+
+async def test_settings_timezone_quiet_hours_weekends_and_nudges(harness):
+    h = harness
+    h.add_member("ana")
+    out = await h.command("ana", "settings timezone Mars/Olympus")
+    assert "not a time zone I know" in out[-1].text and h.member("ana").timezone is None
+    await h.command("ana", "settings timezone Europe/Paris")
+    assert h.member("ana").timezone == "Europe/Paris"
+    out = await h.command("ana", "settings quiet 25:00-07:00")
+    assert "HH:MM-HH:MM" in out[-1].text
+    await h.command("ana", "settings quiet 21:00-7:30")
+    assert h.member("ana").quiet_hours == "21:00-07:30"
+    await h.command("ana", "settings weekends ok")
+    assert h.member("ana").quiet_weekends is False
+    await h.command("ana", "settings nudges off pair")
+    await h.command("ana", "settings nudges off steal")
+    assert h.member("ana").opted_out == ["nudges:pair", "nudges:steal"]
+    out = await h.command("ana", "settings nudges off bogus")
+    assert "There's no nudge `bogus`" in out[-1].text
+    text = (await h.command("ana", "settings"))[-1].text
+    assert "Europe/Paris" in text and "21:00-07:30" in text and "on, except pair, steal" in text
+    await h.command("ana", "settings nudges on all")
+    assert h.member("ana").opted_out == []

@@ -1,0 +1,271 @@
+"""Nudges through the real dispatcher and scheduler, over several weeks of a fake clock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from sqlmodel import select
+
+from bot.store.models import Member, Network, OutboxMessage, Role
+from bot.store.nudges import NudgeLog
+from bot.store.pairing import PairGroup, PairingRound, PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Commitment, CommitmentStatus, Prompt
+
+UTC = timezone.utc
+
+
+def at(day: int, hour: int, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+async def setup(h, *, meeting: str | None = None):
+    h.add_member("fac", role=Role.FACILITATOR)
+    h.add_member("ana")
+    h.add_member("bo")
+    if meeting:
+        out = await h.command("fac", f'meeting add {meeting} "Winter session"')
+        assert "Added meeting" in out[-1].text
+    else:
+        await h.command("fac", "nudges rules")  # first use creates the hourly flow
+
+
+def nudges(h, user: str):
+    return [d for d in h.inbox(user) if d.text.startswith("*A gentle nudge*") and d.outgoing.edit is None]
+
+
+async def hours(h, n: int) -> list[tuple[datetime, object]]:
+    """Tick hour by hour; what arrived, with the time it arrived."""
+    got = []
+    for _ in range(n):
+        for d in await h.tick(timedelta(hours=1), step=timedelta(hours=1)):
+            got.append((h.clock.now(), d))
+    return got
+
+
+async def jump_to(h, when: datetime) -> None:
+    await h.tick(when - h.clock.now(), step=timedelta(hours=6))
+
+
+def add_commitment(h, user: str, text: str, due: date) -> int:
+    mid = h.member(user).id
+    with h.store.session() as s:
+        c = Commitment(network_id=h.network_id, member_id=mid, text=text, due_date=due,
+                       created_at=h.clock.now(), updated_at=h.clock.now())  # fmt: skip
+        s.add(c)
+        s.flush()
+        return c.id
+
+
+def add_steal(h, user: str, title: str, due: datetime) -> int:
+    author, mid = h.member("fac").id, h.member(user).id
+    with h.store.session() as s:
+        p = Practice(network_id=h.network_id, author_id=author, title=title,
+                     created_at=h.clock.now(), updated_at=h.clock.now())  # fmt: skip
+        s.add(p)
+        s.flush()
+        st = Steal(practice_id=p.id, member_id=mid, mode="adapted", created_at=h.clock.now(),
+                   updated_at=h.clock.now(), follow_up_due=due)  # fmt: skip
+        s.add(st)
+        s.flush()
+        return st.id
+
+
+async def test_commitment_and_before_meeting_come_once_as_one_message_and_answers_update(harness):
+    h = harness
+    await setup(h, meeting="2026-11-19 14:00")  # Thursday; nudges go Monday 16th at 14:00
+    cid = add_commitment(h, "ana", "Call the youth team", date(2026, 11, 17))
+    add_commitment(h, "bo", "Write up the pilot", date(2026, 12, 20))  # due after the meeting: listed, not asked
+    await jump_to(h, at(16, 10))
+    assert nudges(h, "ana") == [] and nudges(h, "bo") == []
+    got = await hours(h, 6)
+    ana = [(t, d) for t, d in got if d.to == "ana" and d.text.startswith("*A gentle nudge*")]
+    assert [t for t, _ in ana] == [at(16, 14)]
+    msg = ana[0][1]
+    assert "2 things" in msg.text and "Call the youth team" in msg.text and "Bring one thing you tried" in msg.text
+    assert msg.labels == ["1: Done", "1: Still going", "1: Drop it", "Not now", "Stop these"]
+    bo = [d for t, d in got if d.to == "bo"]
+    assert len(bo) == 1 and "Write up the pilot" in bo[0].text and bo[0].labels == ["Not now", "Stop these"]
+
+    out = await h.press("ana", "1: Done", message=msg)
+    assert out[-1].labels == ["Not now", "Stop these"] and "✓ Done" in out[-1].text
+    with h.store.session() as s:
+        assert s.get(Commitment, cid).status == CommitmentStatus.DONE
+        assert s.get(Commitment, cid).last_nudged_at == at(16, 14)
+    # weeks later: nothing is raised again
+    await h.tick(timedelta(weeks=3), step=timedelta(hours=3))
+    assert len(nudges(h, "ana")) == 1 and len(nudges(h, "bo")) == 1
+
+
+async def test_weekly_cap_holds_across_rules_and_what_waits_comes_combined(harness):
+    h = harness
+    await setup(h)
+    for i, due in enumerate([at(3, 10), at(4, 10), at(5, 10), at(7, 12)]):  # Tue, Wed, Thu, Saturday
+        add_steal(h, "ana", f"Practice {i}", due)
+    add_commitment(h, "ana", "Try the new intake form", date(2026, 11, 5))  # no meeting: asked on its day at 09:00
+    got = await hours(h, 8 * 24 + 6)
+    ana = [(t, d) for t, d in got if d.to == "ana"]
+    assert [t for t, _ in ana] == [at(3, 10), at(4, 10), at(10, 10)]
+    last = ana[-1][1].text
+    assert "3 things" in last and "Practice 2" in last and "Practice 3" in last and "Try the new intake form" in last
+    with h.store.session() as s:
+        assert len({log.batch for log in s.exec(select(NudgeLog))}) == 3
+
+
+async def test_quiet_hours_wait_for_the_next_allowed_hour_in_the_members_zone(harness):
+    h = harness
+    await setup(h)
+    ana = h.member("ana").id
+    with h.store.session() as s:
+        m = s.get(Member, ana)
+        m.timezone, m.quiet_hours = "Asia/Tokyo", "21:00-09:00"
+        s.add(m)
+    add_steal(h, "ana", "Buddy reading", at(3, 14))  # 23:00 Tuesday in Tokyo
+    got = await hours(h, 45)
+    assert [t for t, d in got if d.to == "ana"] == [at(4, 0)]  # 09:00 Wednesday in Tokyo
+
+
+async def test_not_now_snoozes_a_week_and_stop_these_opts_out_at_once(harness):
+    h = harness
+    await setup(h)
+    add_steal(h, "ana", "Buddy reading", at(3, 10))
+    await hours(h, 26)
+    assert len(nudges(h, "ana")) == 1
+    out = await h.press("ana", "Not now")
+    assert "leave these for a week" in out[-1].text and out[-1].labels == []
+    await h.tick(timedelta(days=6), step=timedelta(hours=2))
+    assert len(nudges(h, "ana")) == 1
+    got = await hours(h, 30)
+    assert [t for t, d in got if d.to == "ana"] == [at(10, 11)]  # a week after "Not now" (pressed at 11:00)
+    out = await h.press("ana", "Stop these")
+    assert "no more steal nudges" in out[-1].text
+    assert "nudges:steal" in h.member("ana").opted_out
+    add_steal(h, "ana", "Peer review", h.clock.now())
+    await h.tick(timedelta(days=3), step=timedelta(hours=1))
+    assert len(nudges(h, "ana")) == 2
+
+
+async def test_steal_answer_updates_the_steal_and_practices_no_longer_asks_itself(harness):
+    h = harness
+    await setup(h)
+    sid = add_steal(h, "ana", "Buddy reading", at(3, 10))
+    with h.store.session() as s:  # the practices flow's own hourly follow-up exists too
+        from bot.store.models import Flow
+
+        s.add(Flow(network_id=h.network_id, kind="practice_followups", name="steal follow-ups", schedule="0 * * * *",
+                   created_at=h.clock.now(), updated_at=h.clock.now()))  # fmt: skip
+    await hours(h, 26)
+    asked = [d for d in h.inbox("ana") if "How did it go" in d.text]
+    assert len(asked) == 1 and asked[0].text.startswith("*A gentle nudge*")
+    assert asked[0].labels[:4] == ["Worked", "Partly worked", "Didn't work", "Too early to say"]
+    await h.press("ana", "Partly worked", message=asked[0])
+    await h.say("ana", "Worked for the older readers")
+    with h.store.session() as s:
+        steal = s.get(Steal, sid)
+        assert (steal.outcome, steal.outcome_note) == ("partly", "Worked for the older readers")
+        assert s.exec(select(NudgeLog)).one().outcome == "answered"
+
+
+async def test_paused_and_unreachable_members_get_nothing_until_back(harness):
+    h = harness
+    h.add_member("cy", unreachable=True)
+    await setup(h, meeting="2026-11-12 14:00")  # Thursday: before-meeting nudges Monday 9th at 14:00
+    await h.command("bo", "pause until 2026-11-10")
+    await jump_to(h, at(9, 12))
+    got = await hours(h, 6)
+    assert sorted({d.to for _, d in got}) == ["ana", "fac"]
+    await jump_to(h, at(9, 23))
+    got = await hours(h, 10)  # bo's pause ends at midnight; the nudge waits for his quiet hours to end
+    assert [(t, d.to) for t, d in got] == [(at(10, 8), "bo")]
+    cy = h.member("cy").id
+    with h.store.session() as s:
+        assert cy not in {log.member_id for log in s.exec(select(NudgeLog))}
+
+
+async def test_pair_that_has_not_met_gets_one_nudge_and_the_answer_updates_the_pair(harness):
+    h = harness
+    await setup(h, meeting="2026-11-19 14:00")
+    ids = [h.member(u).id for u in ("ana", "bo")]
+    with h.store.session() as s:
+        from bot.store.models import Flow
+
+        flow = Flow(network_id=h.network_id, kind="pairing", name="pairs", created_at=h.clock.now(), updated_at=h.clock.now())
+        s.add(flow)
+        s.flush()
+        rnd = PairingRound(network_id=h.network_id, flow_id=flow.id, number=1, seed="x", ran_at=h.clock.now(),
+                           followup_at=at(30, 9), followup_sent=False)  # fmt: skip
+        s.add(rnd)
+        s.flush()
+        g = PairGroup(round_id=rnd.id, created_at=h.clock.now())
+        s.add(g)
+        s.flush()
+        for mid in ids:
+            s.add(PairMember(group_id=g.id, round_id=rnd.id, member_id=mid))
+        gid = g.id
+    await jump_to(h, at(16, 12))
+    await hours(h, 4)
+    for user, other in (("ana", "Bo"), ("bo", "Ana")):
+        box = nudges(h, user)
+        assert len(box) == 1 and f"You and {other} haven't met yet" in box[0].text
+    await h.press("ana", "1: We met")
+    with h.store.session() as s:
+        assert s.get(PairGroup, gid).status == "met"
+    await h.tick(timedelta(days=2), step=timedelta(hours=2))
+    assert len(nudges(h, "ana")) == 1 and len(nudges(h, "bo")) == 1
+
+
+async def test_after_meeting_reflection_starts_from_the_nudge(harness):
+    h = harness
+    await setup(h, meeting="2026-11-05 14:00")
+    out = await h.command("fac", "reflection add debrief after_meeting every monday 09:00")
+    assert "Added the reflection" in out[-1].text
+    await jump_to(h, at(5, 15))
+    got = await hours(h, 3)
+    after = [(t, d) for t, d in got if d.to == "ana" and "How did *Winter session* go?" in d.text]
+    assert [t for t, _ in after] == [at(5, 17)]
+    await h.press("ana", "Reflect now", message=after[0][1])
+    ana = h.member("ana").id
+    with h.store.session() as s:
+        prompt = s.exec(select(Prompt).where(Prompt.member_id == ana)).one()
+        assert prompt.occurrence.startswith("meeting:")
+
+
+async def test_facilitator_rules_cap_undo_and_preview_sends_nothing(harness):
+    h = harness
+    await setup(h, meeting="2026-11-11 14:00")  # due Sunday 8th: quiet weekend, so Monday 08:00
+    out = await h.command("ana", "nudges off pair")
+    assert "Only facilitators" in out[-1].text
+    out = await h.command("fac", "nudges off before_meeting")
+    assert "off for the network" in out[-1].text
+    out = await h.command("fac", "nudges preview")
+    assert "Nobody would be nudged" in out[-1].text
+    await h.command("fac", "undo")
+    with h.store.session() as s:
+        assert s.get(Network, h.network_id).settings.get("nudges", {}).get("before_meeting", True) is True
+    out = await h.command("fac", "nudges off bogus")
+    assert "no nudge rule `bogus`" in out[-1].text
+    out = await h.command("fac", "nudges cap 9")
+    assert "At most 7" in out[-1].text
+    await h.command("fac", "nudges cap 1")
+    assert "at most 1 a week" in (await h.command("fac", "nudges rules"))[-1].text
+    with h.store.session() as s:
+        before = len(s.exec(select(OutboxMessage)).all())
+    out = await h.command("fac", "nudges preview")
+    assert "nothing was sent" in out[-1].text.lower() and "Ana, Mon 9 Nov at 08:00: before meeting" in out[-1].text
+    with h.store.session() as s:
+        assert s.exec(select(NudgeLog)).all() == []
+        assert len(s.exec(select(OutboxMessage)).all()) == before + 1  # only the preview reply
+    assert nudges(h, "ana") == []
+
+
+async def test_my_data_and_forget_me_cover_the_nudge_log(harness):
+    h = harness
+    await setup(h)
+    add_steal(h, "ana", "Buddy reading", at(3, 10))
+    await hours(h, 26)
+    assert nudges(h, "ana")
+    assert "nudges" in h.beacon.router.personal
+    await h.command("ana", "forget-me")
+    await h.press("ana", "Delete my data")
+    with h.store.session() as s:
+        assert s.exec(select(NudgeLog)).all() == []
