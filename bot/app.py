@@ -52,7 +52,12 @@ class Beacon:
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick, metrics=self.metrics)
         self.delivery = DeliveryWorker(
-            store=store, adapters=self.adapters, clock=clock, run_db=self.dispatcher.run, on_finished=self._delivered
+            store=store,
+            adapters=self.adapters,
+            clock=clock,
+            run_db=self.dispatcher.run,
+            on_finished=self._delivered,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
         for adapter in adapters or []:
             self.add_adapter(adapter)

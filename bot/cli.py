@@ -45,15 +45,18 @@ def _prepare_store(settings: Settings):
 
 
 def _check_schema(store) -> None:
+    """Refuse to start on a PostgreSQL schema that is behind the code (several
+    processes must not race to migrate it)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     from .store.db import alembic_config
 
-    heads = set(ScriptDirectory.from_config(alembic_config(store.engine)).get_heads())
+    script = ScriptDirectory.from_config(alembic_config(store.engine))
     with store.engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    if current != heads:
+        current = tuple(MigrationContext.configure(conn).get_current_heads())
+    applied = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+    if {r.revision for r in script.walk_revisions()} - applied:
         raise typer.BadParameter(
             "The database schema is not up to date. Run `beacon db upgrade` once (from one process) first."
         )
@@ -72,7 +75,9 @@ def run(
 
     console_mode = not (settings.slack_enabled or settings.telegram_enabled)
     if console_mode and "BEACON_LOG_LEVEL" not in os.environ:
-        logging.getLogger().setLevel(logging.WARNING)  # the terminal is the chat; keep it clean
+        # the terminal is the chat; keep it clean (alembic sets its own logger's level)
+        for name in ("", "alembic"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     store = _prepare_store(settings)
     if not console_mode:
         beacon = build_app(settings, store=store)

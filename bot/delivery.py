@@ -12,7 +12,9 @@ import asyncio
 import logging
 import os
 import random
+import socket
 import time
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 
@@ -86,7 +88,7 @@ class DeliveryWorker:
         max_attempts: int = 8,
         batch: int = 200,
         lease: timedelta = timedelta(minutes=2),
-        concurrency: int = 32,
+        concurrency: int = 8,
         rng: random.Random | None = None,
         on_finished=None,
     ) -> None:
@@ -99,13 +101,15 @@ class DeliveryWorker:
         self.batch = batch
         self.lease = lease
         self.concurrency = concurrency
+        self._sending = asyncio.Semaphore(concurrency)
         self.rng = rng or random.Random()
         self.stats = Stats()
         self.pacers = {p: Pacer(a.limits.per_second, a.limits.per_chat_interval) for p, a in adapters.items()}
         self._wake = asyncio.Event()
         self._stopping = False
-        self.worker_id = f"{os.getpid()}"
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._in_flight_ids: set[int] = set()
 
     def kick(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -118,17 +122,22 @@ class DeliveryWorker:
         inflight: set[asyncio.Task] = set()
         while not self._stopping:
             claimed: list[tuple[Envelope, str, int]] = []
-            room = self.batch - len(inflight)
-            if self.adapters and room >= max(1, self.batch // 2):
+            limit = self.max_in_flight()
+            room = limit - len(inflight)
+            if self.adapters and room >= max(1, limit // 2):
                 try:
                     claimed = await self.run_db(self._claim, room)
                 except Exception:
                     logger.exception("claiming due messages failed")
             for item in claimed:
+                if item[0].outbox_id in self._in_flight_ids:
+                    continue  # already on its way from this process
+                self._in_flight_ids.add(item[0].outbox_id)
                 task = asyncio.create_task(self._deliver_in_order(*item))
                 inflight.add(task)
                 task.add_done_callback(inflight.discard)
-            if claimed and len(inflight) < self.batch // 2:
+                task.add_done_callback(lambda _t, i=item[0].outbox_id: self._in_flight_ids.discard(i))
+            if claimed and len(inflight) < limit // 2:
                 continue
             self._wake.clear()
             wake = asyncio.create_task(self._wake.wait())
@@ -136,6 +145,14 @@ class DeliveryWorker:
             wake.cancel()
         if inflight:
             await asyncio.gather(*inflight, return_exceptions=True)
+
+    def max_in_flight(self) -> int:
+        """How many claimed messages may wait here at once: no more than the pacer
+        lets out in half a lease, so none sits in the queue past its lease and is
+        claimed a second time."""
+        seconds = self.lease.total_seconds() / 2
+        caps = [int(a.limits.per_second * seconds) for a in self.adapters.values() if a.limits.per_second]
+        return max(1, min([self.batch, *caps]))
 
     async def _deliver_in_order(self, envelope: Envelope, platform: str, attempts: int) -> None:
         """One chat's messages go out one at a time, in the order they were claimed."""
@@ -166,12 +183,10 @@ class DeliveryWorker:
         by_chat: dict[str, list[tuple[Envelope, str, int]]] = defaultdict(list)
         for item in claimed:
             by_chat[_chat_of(item[0])].append(item)
-        sem = asyncio.Semaphore(self.concurrency)
 
         async def run_chat(items: list[tuple[Envelope, str, int]]) -> None:
             for envelope, platform, attempts in items:  # one chat's messages stay in order
-                async with sem:
-                    await self._deliver(envelope, platform, attempts)
+                await self._deliver(envelope, platform, attempts)
 
         await asyncio.gather(*(run_chat(items) for items in by_chat.values()))
         return len(claimed)
@@ -189,11 +204,23 @@ class DeliveryWorker:
     # -- one message -------------------------------------------------------------
 
     async def _deliver(self, envelope: Envelope, platform: str, attempts: int) -> None:
+        """Send one message and record the outcome before the slot is free again.
+
+        At most ``concurrency`` messages are between "sent to the platform" and
+        "marked sent" at any moment; that bounds what a crash can send twice.
+        """
+        async with self._sending:
+            await self._deliver_one(envelope, platform, attempts)
+
+    async def _deliver_one(self, envelope: Envelope, platform: str, attempts: int) -> None:
         adapter = self.adapters[platform]
         try:
             await self.pacers[platform].wait(_chat_of(envelope))
             if self._stopping:
                 await self.run_db(self._release, envelope.outbox_id)
+                return
+            if not await self.run_db(self._confirm, envelope.outbox_id):
+                logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
                 return
             result = await adapter.send(envelope)
         except RetryLater as exc:
@@ -220,7 +247,12 @@ class DeliveryWorker:
     def _claim(self, limit: int) -> list[tuple[Envelope, str, int]]:
         with self.store.session() as session:
             rows = outbox.claim_due(
-                session, now=self.clock.now(), limit=limit, lease=self.lease, platforms=list(self.adapters)
+                session,
+                now=self.clock.now(),
+                limit=limit,
+                lease=self.lease,
+                platforms=list(self.adapters),
+                worker=self.worker_id,
             )
             return [(self._envelope(session, row), row.platform, row.attempts) for row in rows]
 
@@ -285,6 +317,10 @@ class DeliveryWorker:
                 member.unreachable_reason = str(exc)[:200]
                 session.add(member)
                 logger.info("member %s is unreachable: %s", member.id, exc)
+
+    def _confirm(self, outbox_id: int) -> bool:
+        with self.store.session() as session:
+            return outbox.confirm_claim(session, outbox_id, worker=self.worker_id, now=self.clock.now(), lease=self.lease)
 
     def _release(self, outbox_id: int) -> None:
         """Hand a claimed message back unsent (we are stopping), for any process to take."""

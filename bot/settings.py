@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     port: int = Field(3000, alias="BEACON_PORT")
     tick_seconds: float = Field(30.0, alias="BEACON_TICK_SECONDS")
     log_level: str = Field("INFO", alias="BEACON_LOG_LEVEL")
+    lease_seconds: float = Field(30.0, alias="BEACON_LEASE_SECONDS", gt=0)
+    outbox_lease_seconds: float = Field(120.0, alias="BEACON_OUTBOX_LEASE_SECONDS", gt=0)
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

@@ -82,16 +82,17 @@ def _postgres_store() -> Store:
     admin = url.set(database="postgres")
     conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"beacon_t{os.getpid()}_{next(_pg_counter)}"
+    template = f"beacon_tpl_{os.getpid()}"  # one per test run, so parallel runs never share one
     with psycopg.connect(conninfo, autocommit=True) as conn:
         if not getattr(_postgres_store, "template_ready", False):
-            conn.execute("DROP DATABASE IF EXISTS beacon_template WITH (FORCE)")
-            conn.execute("CREATE DATABASE beacon_template")
-            tmpl = Store(url=url.set(database="beacon_template").render_as_string(hide_password=False))
+            conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{template}"')
+            tmpl = Store(url=url.set(database=template).render_as_string(hide_password=False))
             tmpl.upgrade()
             tmpl.dispose()
             _postgres_store.template_ready = True
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE beacon_template')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return Store(url=url.set(database=name).render_as_string(hide_password=False))
 
 

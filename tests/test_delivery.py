@@ -12,7 +12,7 @@ from bot.app import build_app
 from bot.messages import Address, Outgoing
 from bot.settings import Settings
 from bot.store import outbox
-from bot.store.models import OutboxMessage, OutboxStatus
+from bot.store.models import Network, OutboxMessage, OutboxStatus
 
 from .harness import MemoryAdapter
 
@@ -189,10 +189,21 @@ async def test_a_kick_wakes_the_idle_worker_at_once(harness):
     await asyncio.sleep(0.05)  # the loop is now waiting for work, for up to a minute
     _enqueue(harness, ann, text="now")
     worker.kick()
-    for _ in range(100):
+    for _ in range(500):
         if harness.inbox("ann"):
             break
         await asyncio.sleep(0.01)
     worker.stop()
-    await asyncio.wait_for(task, timeout=5)
+    await asyncio.wait_for(task, timeout=30)
     assert [d.text for d in harness.inbox("ann")] == ["now"]
+
+
+def test_enqueue_reports_new_and_repeated_keys_on_both_databases(any_store, clock):
+    with any_store.session() as s:
+        net = Network(platform="console", platform_key="n", name="N", created_at=clock.now())
+        s.add(net)
+        s.flush()
+        out = Outgoing(text="hi", to=Address.to_channel("c"))
+        first = outbox.enqueue(s, key="same", network_id=net.id, platform="console", outgoing=out, now=clock.now())
+        again = outbox.enqueue(s, key="same", network_id=net.id, platform="console", outgoing=out, now=clock.now())
+    assert (first, again) == (True, False)

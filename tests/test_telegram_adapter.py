@@ -39,7 +39,9 @@ async def test_command_by_polling_gets_the_help_reply(sqlite_store, clock):
         reply = "\n".join(th.texts(1001))
         assert "<b>Beacon</b> for Learning Network" in reply and "<code>/beacon join</code>" in reply
         assert th.tg.calls_to("setMyCommands")[0]["commands"][0]["command"] == "beacon"
-        assert th.adapter.status() == {"ok": True, "bot": {"id": 123456, "username": "beacon_test_bot"}, "mode": "polling"}
+        assert th.adapter.status() == {
+        "ok": True, "bot": {"id": 123456, "username": "beacon_test_bot"}, "mode": "polling", "polling_here": True
+    }
 
 
 async def test_alias_and_group_mention_reach_the_router(sqlite_store, clock):

@@ -44,6 +44,7 @@ from ..markup import to_telegram_html
 from ..messages import Incoming, Outgoing
 from ..store.db import Store
 from ..store.models import Member, Network
+from .lease_keeper import LeaseKeeper
 from .base import Adapter, Envelope, Limits, PermanentFailure, RetryLater, SendResult, Unreachable
 from .telegram_events import COMMANDS, added_incoming, membership, to_incoming
 from .telegram_render import CallbackCodec, render, render_edit
@@ -112,6 +113,7 @@ class TelegramAdapter(Adapter):
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         poll_timeout: float = 10.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         if webhook_url and not webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
@@ -120,6 +122,8 @@ class TelegramAdapter(Adapter):
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
+        self.lease_seconds = lease_seconds
+        self.lease: LeaseKeeper | None = None
         self.codec = CallbackCodec()
         if file_url is None:
             file_url = api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else "https://api.telegram.org/file/bot"
@@ -146,6 +150,7 @@ class TelegramAdapter(Adapter):
             api_url=settings.telegram_api_url,
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=secret.get_secret_value() if secret else None,
+            lease_seconds=settings.lease_seconds,
         )
 
     # -- life cycle ------------------------------------------------------------
@@ -173,25 +178,40 @@ class TelegramAdapter(Adapter):
         if self.webhook_url:
             await app.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES)
             logger.info("telegram: webhook at %s for @%s", self.webhook_url, self.username)
-        else:
-            await app.updater.start_polling(
-                poll_interval=0.0, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES,
-                error_callback=lambda exc: logger.warning("telegram polling: %s", exc),
-            )
-            logger.info("telegram: polling as @%s", self.username)
+        else:  # one poller per bot across all processes: whoever holds the lease
+            self.lease = LeaseKeeper(
+                store=self.store, name=f"telegram-polling:{bot_user.id}", ttl=self.lease_seconds,
+                on_gain=self._start_polling, on_loss=self._stop_polling,
+            )  # fmt: skip
+            await self.lease.start()
         self.running = True
+
+    async def _start_polling(self) -> None:
+        await self.application.updater.start_polling(
+            poll_interval=0.0, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES,
+            error_callback=lambda exc: logger.warning("telegram polling: %s", exc),
+        )  # fmt: skip
+        logger.info("telegram: polling as @%s", self.username)
+
+    async def _stop_polling(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
 
     async def stop(self) -> None:
         app = self.application
         self.running = False
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self.lease is not None:
+            await self.lease.stop()
+        await self._stop_polling()
         if app.running:
             await app.stop()
         await app.shutdown()
 
     def status(self) -> dict[str, object]:
-        return {"ok": self.running, "bot": self.me, "mode": "webhook" if self.webhook_url else "polling"}
+        status: dict[str, object] = {"ok": self.running, "bot": self.me, "mode": "webhook" if self.webhook_url else "polling"}
+        if self.lease is not None:
+            status["polling_here"] = self.lease.held
+        return status
 
     # -- webhook -----------------------------------------------------------------
 

@@ -173,6 +173,7 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _dt()
     claimed_until: datetime | None = _dt(default=None)
+    claimed_by: str | None = Field(default=None, max_length=100)
     last_error: str | None = Field(default=None, max_length=500)
     platform_message_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = _dt()

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from ..messages import Outgoing
 from .models import OutboxMessage, OutboxStatus
 
-__all__ = ["enqueue", "enqueue_many", "claim_due", "mark_sent", "mark_retry", "release", "mark_failed", "backoff", "depth"]
+__all__ = ["enqueue", "enqueue_many", "claim_due", "confirm_claim", "mark_sent", "mark_retry", "release", "mark_failed", "backoff", "depth"]
 
 
 def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: datetime, now: datetime) -> dict:
@@ -60,7 +60,8 @@ def enqueue(
     is how a repeated run of the same work sends nothing new.
     """
     row = _row(key=key, network_id=network_id, platform=platform, outgoing=outgoing, at=not_before or now, now=now)
-    return session.connection().execute(_insert(session), row).rowcount == 1
+    stmt = _insert(session).values(row).returning(OutboxMessage.__table__.c.id)
+    return session.connection().execute(stmt).first() is not None  # RETURNING: rowcount is -1 on psycopg
 
 
 def enqueue_many(
@@ -85,7 +86,7 @@ def enqueue_many(
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int, lease: timedelta, platforms: list[str]
+    session: Session, *, now: datetime, limit: int, lease: timedelta, platforms: list[str], worker: str = ""
 ) -> list[OutboxMessage]:
     """Claim up to ``limit`` due messages for this process, oldest first."""
     due = (
@@ -107,9 +108,27 @@ def claim_due(
     for row in rows:
         row.status = OutboxStatus.SENDING
         row.claimed_until = now + lease
+        row.claimed_by = worker
         session.add(row)
     session.flush()
     return rows
+
+
+def confirm_claim(session: Session, outbox_id: int, *, worker: str, now: datetime, lease: timedelta) -> bool:
+    """Renew our claim right before sending; False if the lease ran out and
+    another process took the message (it will send it, so we must not)."""
+    return (
+        session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == outbox_id,
+                col(OutboxMessage.status) == OutboxStatus.SENDING,
+                col(OutboxMessage.claimed_by) == worker,
+            )
+            .values(claimed_until=now + lease)
+        ).rowcount
+        == 1
+    )
 
 
 def mark_sent(session: Session, outbox_id: int, *, now: datetime, platform_message_id: str | None) -> None:

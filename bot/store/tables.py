@@ -3,7 +3,7 @@
 Each flow that adds tables lists its module here.
 """
 
-from . import models  # noqa: F401
+from . import lease, models  # noqa: F401
 from . import reflection  # noqa: F401
 from . import practices  # noqa: F401
 from . import admin  # noqa: F401
