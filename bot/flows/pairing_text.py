@@ -43,6 +43,7 @@ def intro_text(group: Group, members: Mapping[int, Member], *, number: int, join
 
     ``joined``: a member added by a re-match, greeted by name.
     """
+    members = {m: members[m] for m in group.members if m in members}  # the round's members may be thousands
     names = names_of(members)
     people = [describe_member(members[m]) for m in group.members if m in members]
     lines: list[str] = []
