@@ -55,6 +55,10 @@ start() {
       as_owner "$bin/initdb" -D "$DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     fi
     [ "$(id -u)" -eq 0 ] && chown -R postgres: "$DIR"
+    # a server killed with its machine leaves a stale pid file behind
+    if [ -f "$DIR/postmaster.pid" ] && ! kill -0 "$(head -n 1 "$DIR/postmaster.pid")" 2>/dev/null; then
+      rm -f "$DIR/postmaster.pid"
+    fi
     as_owner "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 \
       -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
       start >&2
