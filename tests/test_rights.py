@@ -155,3 +155,162 @@ async def test_retention_setting_runs_every_hook_daily_and_can_be_undone(harness
         assert "retention_days" not in s.get(Network, h.network_id).settings
     await h.tick(hours=24)
     assert len(seen) == 1  # no retention configured, nothing deleted
+
+
+# -- every flow's data, driven through the real commands, then forgotten -------------------------
+
+ZN = {"user_name": ZELDA["display_name"]}
+PRACTICE = {
+    "title": "Walk-and-talk supervision",
+    "problem": "Supervision felt like an inspection",
+    "what_we_did": "Zelda Quixote started walking supervisions by the river",
+    "what_made_it_work": "No notes during the walk",
+    "watch_out_for": "Weather",
+    "evidence": "Staff survey",
+    "tags": "supervision",
+    "contact": "Zelda Quixote, zelda@quixote.example",
+}
+
+
+async def _zelda_everywhere(h):
+    """Zelda with a practice, a steal, a save, questions asked and answered, a reflection and its
+    commitment, a pair group and a nudge log; returns her member row and the practice ids."""
+    from bot.store.nudges import NudgeLog
+    from bot.store.pairing import PairMember
+    from bot.store.practices import Practice, PracticeQuestion, SavedPractice, Steal
+    from bot.store.reflection import Commitment, Reflection, ReflectionAnswer
+
+    h.add_member("fac", role=Role.FACILITATOR)
+    kim = h.add_member("kim", organisation="Kim Works", wants="supervision", offers="induction")
+    z = _zelda(h, wants="induction", offers="supervision")
+    with h.store.session() as s:
+        n = s.get(Network, h.network_id)
+        n.practice_channel = "practices"
+        s.add(n)
+    await h.command("fac", "nudges rules")  # the hourly nudge flow
+    await h.command("fac", "reflection add weekly weekly every friday 16:00")
+    await h.command("fac", "reflection run-now weekly")
+    await h.say(ZELDA["user"], "1. walking supervision\n2. Zelda Quixote felt lighter\n3. fresh air helps\n4. Call the river team by Friday", **ZN)
+    await h.press(ZELDA["user"], "Looks right", **ZN)
+    await h.submit(ZELDA["user"], "practice.share", PRACTICE, **ZN)
+    await h.submit("kim", "practice.share", {**PRACTICE, "title": "Buddy walks", "what_we_did": "Buddies", "contact": "Kim"})
+    with h.store.session() as s:
+        mine, kims = (p.id for p in s.exec(select(Practice).order_by(Practice.id)))
+    cards = {d.text.split("\n")[0]: d for d in h.adapter.delivered if d.to == "#practices"}
+    kim_card = next(d for t, d in cards.items() if "Buddy walks" in t)
+    zelda_card = next(d for t, d in cards.items() if "Walk-and-talk" in t)
+    await h.submit(ZELDA["user"], "practice.steal", {"mode": "adapted", "note": "Zelda's version, shorter"}, context=str(kims), **ZN)
+    await h.press(ZELDA["user"], "Save", message=kim_card, **ZN)
+    await h.press(ZELDA["user"], "Ask the author", message=kim_card, **ZN)
+    await h.say(ZELDA["user"], "Zelda here: how long are the walks?", **ZN)
+    await h.submit("kim", "practice.steal", {"mode": "closely_based", "note": "ours by the canal"}, context=str(mine))
+    await h.press("kim", "Ask the author", message=zelda_card)
+    await h.say("kim", "Does it work in winter?")
+    await h.press(ZELDA["user"], "Answer", message=h.last_with_choice(ZELDA["user"], "Answer"), **ZN)
+    await h.say(ZELDA["user"], "Zelda says: with coats, yes", **ZN)
+    await h.command("fac", "pairing run-now")
+    await h.tick(timedelta(days=4, hours=2), step=timedelta(hours=1))  # Friday: her commitment is nudged
+    with h.store.session() as s:
+        for model, column in ((Steal, Steal.member_id), (SavedPractice, SavedPractice.member_id),
+                              (PracticeQuestion, PracticeQuestion.asker_id), (Reflection, Reflection.member_id),
+                              (Commitment, Commitment.member_id), (PairMember, PairMember.member_id),
+                              (NudgeLog, NudgeLog.member_id)):  # fmt: skip
+            assert s.exec(select(model).where(column == z.id)).all(), model.__name__
+        assert s.exec(select(ReflectionAnswer)).all()
+        assert s.exec(select(PracticeQuestion).where(PracticeQuestion.asker_id == kim.id)).one().answer
+    return z, mine, kims
+
+
+NEEDLES = [ZELDA["user"], ZELDA["display_name"], ZELDA["username"], "Quixote Trust"]
+
+
+async def test_my_data_holds_every_flow_of_hers(harness):
+    h = harness
+    await _zelda_everywhere(h)
+    out = await h.command(ZELDA["user"], "my-data", **ZN)
+    data = json.loads(out[-1].outgoing.image)
+    p = data["practices"]
+    assert [x["title"] for x in p["posts"]] == ["Walk-and-talk supervision"]
+    assert [(x["title"], x["note"]) for x in p["steals"]] == [("Buddy walks", "Zelda's version, shorter")]
+    assert [x["title"] for x in p["saved"]] == ["Buddy walks"]
+    assert [x["question"] for x in p["questions_asked"]] == ["Zelda here: how long are the walks?"]
+    assert [(x["question"], x["answer"]) for x in p["answers_given"]] == [("Does it work in winter?", "Zelda says: with coats, yes")]
+    assert data["reflection"]["commitments"][0]["text"].startswith("Call the river team")
+    assert data["pairing"] and data["nudges"]
+
+
+async def test_forget_me_everywhere_deletes_all_of_it(harness):
+    from bot.store.practices import Practice, PracticeQuestion, SavedPractice, Steal
+
+    h = harness
+    z, mine, kims = await _zelda_everywhere(h)
+    assert scan_for(h.store, NEEDLES)
+    await h.command(ZELDA["user"], "forget-me", **ZN)
+    await h.press(ZELDA["user"], "Delete my data", **ZN)
+    hits = scan_for(h.store, NEEDLES)
+    assert hits == [], "\n".join(hits)
+    with h.store.session() as s:
+        assert [p.id for p in s.exec(select(Practice))] == [kims]  # her post went, with Kim's steal and question of it
+        assert s.exec(select(Steal)).all() == [] and s.exec(select(SavedPractice)).all() == []
+        assert s.exec(select(PracticeQuestion)).all() == []
+    out = await h.command("kim", "practices supervision")
+    assert "Walk-and-talk" not in out[-1].text  # gone from search too
+    out = await h.command("kim", f"practice {mine}")
+    assert "Walk-and-talk" not in out[-1].text
+
+
+async def test_forget_me_keep_shared_leaves_her_post_to_a_former_member(harness):
+    from bot.store.practices import Practice, PracticeQuestion, Steal
+
+    h = harness
+    z, mine, kims = await _zelda_everywhere(h)
+    kim = h.member("kim")
+    await h.command(ZELDA["user"], "forget-me", **ZN)
+    await h.press(ZELDA["user"], "Keep shared practices, delete the rest", **ZN)
+    assert scan_for(h.store, NEEDLES) == []  # the post stays, but nothing in it names her
+    with h.store.session() as s:
+        post = s.get(Practice, mine)
+        assert post.author_id is None and post.contact == ""
+        assert post.what_we_did == "a former member started walking supervisions by the river"
+        assert [st.member_id for st in s.exec(select(Steal))] == [kim.id]  # Kim's steal of it stays
+        (q,) = s.exec(select(PracticeQuestion)).all()  # hers to Kim went; Kim's to her stays, her private answer cleared
+        assert q.practice_id == mine and q.answer is None
+    out = await h.command("kim", f"practice {mine}")
+    assert "shared by a former member" in out[-1].text and "ours by the canal" in out[-1].text
+    out = await h.command("kim", "practices supervision")
+    assert "Walk-and-talk" in out[-1].text and "a former member" in out[-1].text  # still found by search
+
+
+async def test_retention_deletes_old_unshared_answers_and_keeps_shared_ones(harness):
+    from bot.store.reflection import Prompt, Reflection, ReflectionAnswer
+
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    h.add_member("ana")
+    await h.command("fac", "reflection add weekly weekly every friday 16:00")
+    await h.command("fac", "reflection edit weekly channel #practice")
+    await h.command("fac", "reflection edit weekly share on")
+    await h.command("fac", "reflection run-now weekly")
+    await h.say("ana", "1. huddles\n2. they came\n3. short works\n4. keep going")
+    await h.press("ana", "Looks right")
+    await h.tick(days=2)
+    await h.command("fac", "reflection run-now weekly")
+    await h.say("ana", "1. pairs\n2. good talk\n3. listening matters\n4. more pairs")
+    out = await h.press("ana", "Looks right")
+    await h.press("ana", "Share anonymously", message=next(d for d in out if "Share anonymously" in d.labels))
+    await h.tick(days=2)
+    await h.command("fac", "reflection run-now weekly")
+    await h.say("ana", "1. recent\n2. fresh\n3. new\n4. later")
+    await h.press("ana", "Looks right")
+    await h.command("fac", "retention 3")
+    with h.store.session() as s:
+        prompts = set(s.exec(select(Prompt.id)))
+    await h.tick(hours=24)  # the nightly run: the first reflection is over three days old
+    with h.store.session() as s:
+        answers = [a.answer for a in s.exec(select(ReflectionAnswer).order_by(ReflectionAnswer.id))]
+        assert "huddles" not in answers and "they came" not in answers
+        assert "listening matters" in answers and "recent" in answers
+        assert len(s.exec(select(Reflection)).all()) == 3  # participation figures stay
+        assert prompts <= set(s.exec(select(Prompt.id)))  # no prompt row goes
+    out = await h.command("fac", "reflection list")
+    assert "3 answered" in out[-1].text and "1 shared" in out[-1].text

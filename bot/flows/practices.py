@@ -346,9 +346,10 @@ def _channel(ctx: Context) -> None:
 
 
 def register(router: Router) -> None:
-    from . import practice_questions, practice_steals
+    from . import practice_questions, practice_rights, practice_steals
 
     router.group("practice", "Steal with pride: one practice at a time")
+    router.personal_data("practices", export=practice_rights.export_member, forget=practice_rights.forget_member)
     router.command("share", _share, help="Share a practice others can steal with pride", example="/beacon share")
     router.alias("share", "share")
     router.command(

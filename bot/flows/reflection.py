@@ -292,11 +292,12 @@ def reflection_flows(ctx: Context) -> list[Flow]:
 
 
 def register(router: Router) -> None:
-    from . import reflection_admin, reflection_chat, reflection_finish
+    from . import reflection_admin, reflection_chat, reflection_finish, reflection_retention
 
     router.schedule(KIND, run, per_member_timezone=True)
     router.schedule(REMINDER_KIND, run_reminders)
     router.personal_data(KIND, export=export_member, forget=forget_member)
+    router.retention(KIND, reflection_retention.delete_old_answers)
     reflection_chat.register(router)
     reflection_finish.register(router)
     commitments.register(router)

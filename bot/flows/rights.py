@@ -31,7 +31,7 @@ from ..router import Router, UsageError, UserError
 from ..store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
 from .admin_members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten
 
-__all__ = ["register", "export_member", "forget_member", "scrub", "RETENTION_KIND"]
+__all__ = ["register", "export_member", "forget_member", "needles_of", "scrub", "RETENTION_KIND"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,17 +99,36 @@ def _my_data(ctx: Context) -> None:
 # -- forgetting --------------------------------------------------------------------------------
 
 
-def _needles(member: Member) -> list[str]:
-    return [n for n in {member.display_name, member.username or "", member.platform_user_id} if len(n) >= 2 and n != FORGOTTEN_NAME]
+FORMER_ORGANISATION = "another organisation"
+# A name ends where letters and digits end: markup such as _italic_ around it still counts as a boundary.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![^\W_])", r"(?![^\W_])"
 
 
-def scrub(value: Any, needles: list[str]) -> Any:
-    """``value`` (JSON-like) with every whole-word mention of a needle replaced by "a former member"."""
+def needles_of(member: Member, session: Session | None = None) -> dict[str, str]:
+    """What names ``member`` (display name, username, platform id) and what replaces it; with a
+    ``session``, their organisation too when no one else in the network belongs to it."""
+    names = {n for n in (member.display_name, member.username or "", member.platform_user_id) if len(n) >= 2 and n != FORGOTTEN_NAME}
+    out = {n: FORGOTTEN_NAME for n in names}
+    org = (member.organisation or "").strip()
+    if session is not None and len(org) >= 3:
+        shared = session.exec(
+            select(Member.id).where(Member.network_id == member.network_id, Member.id != member.id, Member.organisation == org)
+        ).first()
+        if shared is None:
+            out.setdefault(org, FORMER_ORGANISATION)
+    return out
+
+
+def scrub(value: Any, needles: dict[str, str] | list[str]) -> Any:
+    """``value`` (JSON-like) with every whole-word mention of a needle replaced (by "a former member"
+    for a list of needles, by its own replacement for a dict)."""
     if not needles:
         return value
+    if not isinstance(needles, dict):
+        needles = {n: FORGOTTEN_NAME for n in needles}
     if isinstance(value, str):
         for needle in sorted(needles, key=len, reverse=True):
-            value = re.sub(rf"(?<!\w)@?{re.escape(needle)}(?!\w)", FORGOTTEN_NAME, value, flags=re.IGNORECASE)
+            value = re.sub(rf"{_EDGE_BEFORE}@?{re.escape(needle)}{_EDGE_AFTER}", needles[needle], value, flags=re.IGNORECASE)
         return value
     if isinstance(value, dict):
         return {k: scrub(v, needles) for k, v in value.items()}
@@ -118,7 +137,7 @@ def scrub(value: Any, needles: list[str]) -> Any:
     return value
 
 
-def _scrub_outbox(session: Session, member: Member, needles: list[str]) -> int:
+def _scrub_outbox(session: Session, member: Member, needles: dict[str, str]) -> int:
     """Cancel and delete messages to the member; take their name out of everyone else's."""
     removed = 0
     for row in session.exec(select(OutboxMessage).where(OutboxMessage.network_id == member.network_id)).all():
@@ -138,7 +157,7 @@ def _scrub_outbox(session: Session, member: Member, needles: list[str]) -> int:
     return removed
 
 
-def _scrub_audit(session: Session, member: Member, needles: list[str]) -> None:
+def _scrub_audit(session: Session, member: Member, needles: dict[str, str]) -> None:
     for entry in session.exec(select(AuditEntry).where(AuditEntry.network_id == member.network_id)).all():
         before, after, target = scrub(entry.before, needles), scrub(entry.after, needles), scrub(entry.target, needles)
         if (before, after, target) != (entry.before, entry.after, entry.target):
@@ -148,7 +167,7 @@ def _scrub_audit(session: Session, member: Member, needles: list[str]) -> None:
 
 def forget_member(session: Session, router: Router, member: Member, *, keep_shared: bool) -> None:
     """Delete or anonymise everything about ``member`` (see the module docstring)."""
-    needles = _needles(member)
+    needles = needles_of(member, session)
     for name, part in router.personal.items():
         part.forget(session, member, keep_shared)
         logger.info("forgot member %s in %s", member.id, name)
