@@ -112,3 +112,74 @@ def test_fts5_expression_quotes_every_word():
     assert fts5_match([], tag="peer-support") == 'tags : "peer support"'
     assert fts5_match([]) is None
     assert normalise_tag("#Peer Support!") == "peer-support"
+
+
+@pytest.fixture
+def crowded(any_store):
+    """One small network among a big one full of the same words: filters must not starve the page."""
+    with any_store.session() as s:
+        small = Network(platform="console", platform_key="small", name="Small", created_at=NOW)
+        big = Network(platform="console", platform_key="big", name="Big", created_at=NOW)
+        s.add(small)
+        s.add(big)
+        s.flush()
+        for i in range(120):
+            add(s, big.id, f"Mentoring rota {i}", what_we_did="mentoring mentoring", tags=["peer-support"])
+        mine = [
+            add(s, small.id, "Reading buddies", evidence="some mentoring too", tags=["peer-support-extra"]),
+            add(s, small.id, "Mentoring walk", tags=["peer-support"]),
+            add(s, small.id, "Mentoring lunch", status="hidden", tags=["peer-support"]),
+        ]
+        # a tag phrase that FTS matches loosely ("peer support" inside a longer tag) in many rows
+        for i in range(60):
+            add(s, small.id, f"Supper club {i}", tags=["peer-support-extra"])
+        featured = add(s, small.id, "Old featured walk", tags=["peer-support"], featured=True)
+        ids = {"small": small.id, "big": big.id, "buddies": mine[0], "walk": mine[1], "hidden": mine[2], "featured": featured}
+    yield any_store, ids
+
+
+def test_small_network_still_finds_its_practices_among_many_others(crowded):
+    store, ids = crowded
+    with store.session() as s:
+        found = [h.practice_id for h in search_practices(s, network_id=ids["small"], query="mentoring", limit=5)]
+        assert found == [ids["walk"], ids["buddies"]]  # title beats evidence; hidden and the big network left out
+        big = search_practices(s, network_id=ids["big"], query="mentoring", limit=5)
+        assert len(big) == 5 and not {h.practice_id for h in big} & {ids["walk"], ids["buddies"], ids["hidden"]}
+        hidden = search_practices(s, network_id=ids["small"], query="mentoring", statuses=("hidden",))
+        assert [h.practice_id for h in hidden] == [ids["hidden"]]
+
+
+def test_exact_tag_filter_widens_past_loose_matches(crowded):
+    store, ids = crowded
+    with store.session() as s:
+        # 61 newer practices carry "peer-support-extra"; only two active ones carry the tag itself
+        tagged = [h.practice_id for h in search_practices(s, network_id=ids["small"], tag="peer-support", limit=3)]
+        assert tagged == [ids["featured"], ids["walk"]]  # featured first, then newest
+        worded = [h.practice_id for h in search_practices(s, network_id=ids["small"], query="walk", tag="peer-support")]
+        assert set(worded) == {ids["featured"], ids["walk"]}
+
+
+def test_scores_are_best_first(crowded):
+    store, ids = crowded
+    with store.session() as s:
+        hits = search_practices(s, network_id=ids["big"], query="mentoring rota", limit=50)
+        assert len(hits) == 50
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_moving_or_featuring_a_practice_updates_the_filter(crowded):
+    store, ids = crowded
+    with store.session() as s:
+        p = s.get(Practice, ids["walk"])
+        p.status = "hidden"
+        s.add(p)
+    with store.session() as s:
+        found = [h.practice_id for h in search_practices(s, network_id=ids["small"], query="mentoring")]
+        assert found == [ids["buddies"]]
+        p = s.get(Practice, ids["buddies"])
+        p.network_id, p.featured = ids["big"], True
+        s.add(p)
+    with store.session() as s:
+        assert search_practices(s, network_id=ids["small"], query="mentoring") == []
+        tagged = [h.practice_id for h in search_practices(s, network_id=ids["big"], tag="peer-support-extra", limit=1)]
+        assert tagged == [ids["buddies"]]  # now featured in the big network

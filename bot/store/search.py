@@ -1,7 +1,9 @@
 """Ranked full-text search over practices, on SQLite (FTS5) and PostgreSQL (tsvector).
 
-The index itself is built by the ``0003_practices`` migration: on SQLite an
-FTS5 table kept in step by triggers, on PostgreSQL a generated, weighted
+The index itself is built by migrations (``0003_practices``, and on SQLite
+``0010_search_rank``): on SQLite an FTS5 table kept in step by triggers,
+with the network and status as index tokens so one MATCH yields the top N
+without touching ``practice``; on PostgreSQL a generated, weighted
 ``search_vector`` column with a GIN index. Here we only query it.
 
 Safety: user text never becomes SQL. It is bound as a parameter, and for
@@ -26,6 +28,7 @@ __all__ = [
     "Hit",
     "fts5_match",
     "normalise_tag",
+    "scope_token",
     "search_practices",
     "terms",
 ]
@@ -43,9 +46,10 @@ FTS_COLUMNS = (
     "tags",
     "contact",
 )
-# bm25 weight per FTS column, in FTS_COLUMNS order: a word in the title (or a
-# tag) says far more about a practice than a passing mention in the evidence.
-BM25_WEIGHTS = (10.0, 2.0, 2.5, 2.0, 1.5, 1.0, 6.0, 0.5)
+# The bm25 weight per FTS column is stored configuration of the FTS5 table
+# (its ``rank``, set by the 0010_search_rank migration): title 10, problem 2,
+# what_we_did 2.5, what_made_it_work 2, watch_out_for 1.5, evidence 1, tags 6,
+# contact 0.5, and 0 for ``scope``, the network/status tokens used as a filter.
 PG_CONFIG = "english"
 MAX_TERMS = 12
 
@@ -129,25 +133,58 @@ def _status_params(statuses: tuple[str, ...]) -> tuple[str, dict[str, str]]:
     return ", ".join(f":{n}" for n in names), dict(zip(names, statuses, strict=True))
 
 
+def scope_token(network_id: int, status: str, *, featured: bool = False) -> str:
+    """The FTS5 ``scope`` token for one network and status (``0010_search_rank`` writes the same)."""
+    return f"n{int(network_id)}x{status}z" + ("f" if featured else "")
+
+
+def _scoped(match: str | None, network_id: int, statuses: tuple[str, ...], *, featured: bool = False) -> str:
+    tokens = " OR ".join(_quote(scope_token(network_id, s, featured=featured)) for s in statuses)
+    return f"{match} AND scope : ({tokens})" if match else f"scope : ({tokens})"
+
+
 def _sqlite(session, network_id, words, tag, statuses, limit, *, any_word) -> list[Hit]:
+    """Top-N straight from the FTS5 index: network and status are index tokens, weights the stored rank.
+
+    Only the tag needs ``practice`` (a tag phrase could also match a longer tag),
+    so tag searches over-fetch and widen until the page is full or matches run out.
+    """
     match = fts5_match(words, any_word=any_word, tag=tag)
-    if match is None:
+    if match is None or not statuses:
         return []
-    in_list, params = _status_params(statuses)
-    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-    tag_clause = "AND EXISTS (SELECT 1 FROM json_each(p.tags) AS t WHERE t.value = :tag)" if tag else ""
-    score = f"bm25({FTS_TABLE}, {weights})" if words else "0.0"
-    order = "score" if words else "p.featured DESC"
+    fetch = limit * 4 if tag else limit
+    while True:
+        if words:
+            rows = _top(session, _scoped(match, network_id, statuses), "rank, rowid DESC", fetch)
+        else:  # tag only: featured first, then newest
+            rows = _top(session, _scoped(match, network_id, statuses, featured=True), "rowid DESC", fetch)
+            seen = {pid for pid, _ in rows}
+            rest = _top(session, _scoped(match, network_id, statuses), "rowid DESC", fetch and fetch + len(rows))
+            rows += [(pid, 0.0) for pid, _ in rest if pid not in seen]
+            rows = rows[:fetch] if fetch else rows
+        exhausted = fetch is None or len(rows) < fetch
+        if tag:
+            keep = _has_tag(session, [pid for pid, _ in rows], tag)
+            rows = [(pid, score) for pid, score in rows if pid in keep]
+        if len(rows) >= limit or exhausted:
+            return [Hit(int(pid), -float(score)) for pid, score in rows[:limit]]
+        fetch = fetch * 8 if fetch < 10_000 else None  # None: every match
+
+
+def _top(session, match: str, order: str, fetch: int | None) -> list[tuple[int, float]]:
+    score = "rank" if order.startswith("rank") else "0.0"
+    sql = text(f"SELECT rowid, {score} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match ORDER BY {order} LIMIT :k")
+    return [(int(pid), float(s)) for pid, s in session.execute(sql, {"match": match, "k": -1 if fetch is None else fetch}).all()]
+
+
+def _has_tag(session, ids: list[int], tag: str) -> set[int]:
+    if not ids:
+        return set()
     sql = text(
-        f"SELECT p.id, {score} AS score "
-        f"FROM {FTS_TABLE} JOIN practice AS p ON p.id = {FTS_TABLE}.rowid "
-        f"WHERE {FTS_TABLE} MATCH :match AND p.network_id = :network_id AND p.status IN ({in_list}) {tag_clause} "
-        f"ORDER BY {order}, p.id DESC LIMIT :limit"
+        "SELECT p.id FROM practice AS p WHERE p.id IN (SELECT value FROM json_each(:ids)) "
+        "AND EXISTS (SELECT 1 FROM json_each(p.tags) AS t WHERE t.value = :tag)"
     )
-    rows = session.execute(
-        sql, {"match": match, "network_id": network_id, "tag": tag, "limit": limit, **params}
-    ).all()
-    return [Hit(int(pid), -float(score)) for pid, score in rows]
+    return {int(pid) for (pid,) in session.execute(sql, {"ids": json.dumps(ids), "tag": tag}).all()}
 
 
 def _postgres(session, network_id, words, tag, statuses, limit, *, any_word) -> list[Hit]:
