@@ -1,0 +1,327 @@
+"""Inbound benchmark: signed Slack DMs through the real HTTP endpoint.
+
+The bot runs in its own process (``serve`` below): the real ``build_app``
+with the Slack adapter in HTTP mode, served by uvicorn on 127.0.0.1 port 0,
+talking to a FakeSlack (users.info, team.info, replies) started in that same
+process. This script's main process is the load generator: it signs
+``message.im`` event callbacks exactly as Slack does and POSTs them to
+``/slack/events`` with a bounded number in flight, timing each ack. An event
+counts as handled when its stored effect is in the database: the
+``inbound_event`` row and the reply queued in the outbox.
+
+Goals (issue 11): at least 500 events/s handled by one process on SQLite,
+p99 ack latency under 100 ms; on PostgreSQL, two processes handle at least
+1.6 times what one does.
+
+Run: .venv/bin/python bench/inbound.py [--events 5000] [--database URL]
+     .venv/bin/python bench/inbound.py --processes 2 --database postgresql://…
+(with --processes 2 it measures one process, then two, and prints the ratio).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-signing-secret"
+GOAL_RATE = 500.0
+GOAL_P99_MS = 100.0
+GOAL_RATIO = 1.6
+
+
+# -- the bot under test (a child process) -------------------------------------
+
+
+async def serve(database: str, users: int, profile: str | None = None) -> None:
+    """Run one bot process: FakeSlack + build_app + uvicorn on a free port; print the port."""
+    if profile:
+        _profile_dispatch(profile)
+    import logging
+
+    import uvicorn
+
+    from bot.app import build_app
+    from bot.http import build_http_app
+    from bot.settings import Settings
+    from tests.fakes import FakeSlack
+
+    logging.basicConfig(level=logging.WARNING)
+    async with FakeSlack() as fake:
+        for i in range(users):
+            fake.add_user(_user(i), name=f"member{i}", tz="Europe/Berlin")
+        settings = Settings(
+            SLACK_BOT_TOKEN="xoxb-bench",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.api_url,
+            BEACON_DATABASE_URL=database,
+        )
+        beacon = build_app(settings)
+        await beacon.start(serve_http=False, tick=False)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(
+            build_http_app(beacon), log_level="warning", lifespan="off", access_log=False, backlog=4096,
+            timeout_keep_alive=120
+        )
+        server = uvicorn.Server(config)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, lambda: setattr(server, "should_exit", True))
+        print(f"PORT {sock.getsockname()[1]}", flush=True)
+        await server.serve(sockets=[sock])
+        await beacon.stop()
+
+
+def _profile_dispatch(directory: str) -> None:
+    """cProfile the dispatcher's database work (it runs in a worker thread) into ``directory``."""
+    import atexit
+    import cProfile
+
+    from bot import dispatch
+
+    prof = cProfile.Profile()
+    original = dispatch.Dispatcher.handle_sync
+
+    def handle_sync(self, incoming):
+        prof.enable()
+        try:
+            return original(self, incoming)
+        finally:
+            prof.disable()
+
+    dispatch.Dispatcher.handle_sync = handle_sync
+    atexit.register(lambda: prof.dump_stats(f"{directory}/dispatch-{os.getpid()}.prof"))
+
+
+def _user(i: int) -> str:
+    return f"U{i:08d}"
+
+
+# -- the load generator (this process) -----------------------------------------
+
+
+def _bodies(events: int, users: int, team: str, run: str) -> list[str]:
+    from tests.fakes.factories import slack_message_im
+
+    out = []
+    for i in range(events):
+        u = i % users
+        body = slack_message_im(f"hello {i}", user=_user(u), channel=f"D{u:08d}", team_id=team,
+                                event_id=f"Ev{run}{i:07d}")
+        out.append(json.dumps(body))
+    return out
+
+
+async def _load(ports: list[int], bodies: list[str], concurrency: int, deadline: float) -> tuple[list[float], int]:
+    import httpx
+
+    from tests.fakes.factories import signed_headers
+
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", limits=limits, timeout=30) for p in ports]
+    queue = list(enumerate(bodies))
+    queue.reverse()
+
+    async def worker() -> None:
+        nonlocal failures
+        while queue and time.perf_counter() < deadline:
+            i, body = queue.pop()
+            headers = {"Content-Type": "application/json", **signed_headers(body, signing_secret=SECRET)}
+            started = time.perf_counter()
+            try:
+                resp = await clients[i % len(clients)].post("/slack/events", content=body.encode(), headers=headers)
+            except httpx.TransportError:
+                failures += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            if resp.status_code != 200:
+                failures += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    for c in clients:
+        await c.aclose()
+    return latencies, failures
+
+
+def _stored(database: str, run: str) -> tuple[int, int]:
+    """(inbound_event rows, outbox replies) for this run's events."""
+    from sqlalchemy import create_engine, text
+
+    url = database.replace("postgresql://", "postgresql+psycopg://", 1) if database.startswith("postgresql://") else database
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            inbound = conn.execute(
+                text("SELECT count(*) FROM inbound_event WHERE platform='slack' AND event_id LIKE :p"), {"p": f"Ev{run}%"}
+            ).scalar_one()
+            replies = conn.execute(
+                text("SELECT count(*) FROM outbox_message WHERE key LIKE :p"), {"p": f"in:slack:Ev{run}%"}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return inbound, replies
+
+
+def _start_bots(n: int, database: str, users: int, profile: str | None) -> tuple[list[subprocess.Popen], list[int]]:
+    procs, ports = [], []
+    for _ in range(n):
+        extra = ["--profile", profile] if profile else []
+        p = subprocess.Popen(
+            [sys.executable, __file__, "serve", "--database", database, "--users", str(users), *extra],
+            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        procs.append(p)
+    for p in procs:
+        line = p.stdout.readline()
+        if not line.startswith("PORT "):
+            raise SystemExit(f"bot process did not start (got {line!r})")
+        ports.append(int(line.split()[1]))
+    return procs, ports
+
+
+def _cpu_seconds(procs: list[subprocess.Popen]) -> float:
+    """User plus system CPU time the bot processes have used so far (Linux /proc)."""
+    total = 0
+    for p in procs:
+        try:
+            fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _stop_bots(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _pct(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def run_once(database: str, processes: int, events: int, users: int, concurrency: int, seconds: float,
+             profile: str | None = None) -> dict:
+    run = uuid.uuid4().hex[:8]
+    team = f"TB{run.upper()}"
+    bodies = _bodies(events, users, team, run)
+    procs, ports = _start_bots(processes, database, users, profile)
+    try:
+        cpu_before = _cpu_seconds(procs)
+        gen_before = time.process_time()
+        started = time.perf_counter()
+        latencies, failures = asyncio.run(_load(ports, bodies, concurrency, started + seconds))
+        sent = len(latencies)
+        gen_cpu = time.process_time() - gen_before
+        acked = time.perf_counter()
+        inbound = replies = 0
+        while time.perf_counter() < acked + 60:
+            inbound, replies = _stored(database, run)
+            if inbound >= sent and replies >= sent:
+                break
+            time.sleep(0.05)
+        done = time.perf_counter()
+        cpu = _cpu_seconds(procs) - cpu_before
+    finally:
+        _stop_bots(procs)
+    lat = sorted(latencies)
+    handled = min(inbound, replies)
+    return dict(
+        processes=processes, sent=sent, failures=failures, inbound=inbound, replies=replies,
+        ack_seconds=acked - started, cpu_ms=cpu * 1000 / max(1, handled),
+        gen_ms=gen_cpu * 1000 / max(1, sent), seconds=done - started, rate=handled / (done - started),
+        p50=_pct(lat, 0.50) * 1000, p95=_pct(lat, 0.95) * 1000, p99=_pct(lat, 0.99) * 1000,
+    )
+
+
+def report(r: dict) -> None:
+    ok = "ok" if r["rate"] >= GOAL_RATE else "BELOW GOAL"
+    print(f"processes: {r['processes']}")
+    print(f"  events sent:        {r['sent']} in {r['ack_seconds']:.2f} s ({r['failures']} failed)")
+    print(f"  stored:             {r['inbound']} inbound rows, {r['replies']} replies in the outbox")
+    print(f"  handled/s:          {r['rate']:.0f}   (goal >= {GOAL_RATE:.0f} on one process: {ok})")
+    print(f"  bot CPU per event:  {r['cpu_ms']:.2f} ms   (so at most ~{1000 / r['cpu_ms']:.0f} events/s per free core)")
+    print(f"  load generator CPU: {r['gen_ms']:.2f} ms per event sent")
+    p99 = "ok" if r["p99"] < GOAL_P99_MS else "ABOVE GOAL"
+    print(f"  ack latency p50:    {r['p50']:.1f} ms")
+    print(f"  ack latency p95:    {r['p95']:.1f} ms")
+    print(f"  ack latency p99:    {r['p99']:.1f} ms   (goal < {GOAL_P99_MS:.0f} ms: {p99})")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        ap = argparse.ArgumentParser()
+        ap.add_argument("serve")
+        ap.add_argument("--database", required=True)
+        ap.add_argument("--users", type=int, default=200)
+        ap.add_argument("--profile", default=None)
+        args = ap.parse_args()
+        if args.profile:
+            import cProfile
+
+            cProfile.runctx("asyncio.run(serve(args.database, args.users, args.profile))", globals(), locals(),
+                            f"{args.profile}/loop-{os.getpid()}.prof")
+        else:
+            asyncio.run(serve(args.database, args.users))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=5000)
+    ap.add_argument("--seconds", type=float, default=20.0, help="stop sending after this long")
+    ap.add_argument("--users", type=int, default=200, help="distinct members writing")
+    ap.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    ap.add_argument("--processes", type=int, default=1)
+    ap.add_argument("--database", default=None, help="default: a fresh SQLite file")
+    ap.add_argument("--profile", default=None, metavar="DIR", help="write cProfile stats of the bot process(es) here")
+    args = ap.parse_args()
+
+    tmp = None
+    database = args.database
+    if database is None:
+        tmp = tempfile.TemporaryDirectory()
+        database = f"sqlite:///{tmp.name}/bench.db"
+    from bot.store.db import Store
+
+    store = Store(url=database)
+    store.upgrade()
+    store.dispose()
+
+    print(f"inbound benchmark: {args.events} signed message.im events, {args.users} members, "
+          f"{args.concurrency} in flight, database {database.split('://')[0]}")
+    one = run_once(database, 1, args.events, args.users, args.concurrency, args.seconds, args.profile)
+    report(one)
+    if args.processes > 1:
+        many = run_once(database, args.processes, args.events, args.users, args.concurrency, args.seconds)
+        report(many)
+        ratio = many["rate"] / one["rate"] if one["rate"] else float("nan")
+        ok = "ok" if ratio >= GOAL_RATIO else "BELOW GOAL"
+        print(f"scale-out {args.processes} vs 1 process: {ratio:.2f}x   (goal >= {GOAL_RATIO}x: {ok})")
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
