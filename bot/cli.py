@@ -178,6 +178,22 @@ def digest(
         sys.stdout.write(text)
 
 
+@cli.command()
+def simulate(
+    members: int = typer.Option(30, "--members", min=2, help="How many simulated members."),
+    weeks: int = typer.Option(4, "--weeks", min=1, help="How many weeks to run on the fake clock."),
+    seed: int = typer.Option(1, "--seed", help="Same seed, same network, same totals."),
+    database: str = typer.Option(None, "--database", help="Database URL (default: a temporary SQLite file)."),
+) -> None:
+    """Run a synthetic network through weeks of every flow and print the final digest."""
+    from .simulate import simulate as run_simulation
+
+    if "BEACON_LOG_LEVEL" not in os.environ:
+        for name in ("", "alembic"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    asyncio.run(run_simulation(members=members, weeks=weeks, seed=seed, database_url=database, echo=typer.echo))
+
+
 @db_cli.command("upgrade")
 def db_upgrade(database: str = typer.Option(None, "--database")) -> None:
     """Create or upgrade the database schema to the latest migration."""
