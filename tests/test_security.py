@@ -152,6 +152,9 @@ ALLOWED: dict[str, str] = {
     "bot/store/search.py:_postgres": "splices only module constants and generated placeholders; the query is bound as :q",
     "bot/store/migrations/versions/0003_practices_practices.py:_create_search_index": "DDL from constant column lists",
     "bot/store/migrations/versions/0003_practices_practices.py:_drop_search_index": "DDL from constant trigger names",
+    "bot/store/search.py:_top": "splices only the FTS table name and a constant ORDER BY; the MATCH text is bound",
+    "bot/store/migrations/versions/0010_search_rank_search_rank.py:_build": "DDL from constant column lists and weights",
+    "bot/store/migrations/versions/0010_search_rank_search_rank.py:_drop": "DDL from constant trigger names",
 }
 
 
