@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["literal", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
+__all__ = ["parse_channel", "literal", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
 
 _TOKEN = re.compile(
     r"(?P<link><(?P<url>https?://[^|>\s]+)(?:\|(?P<label>[^>]+))?>)"
@@ -127,6 +127,19 @@ def to_rich(text: str) -> str:
         italic=lambda s: f"[italic]{rich_escape(s)}[/italic]",
         escape=rich_escape,
     )
+
+
+_SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def parse_channel(text: str) -> str | None:
+    """A channel as people type it: ``#name``, ``name`` or Slack's ``<#C123|name>`` link
+    (whose id is what the Slack API needs); ``None`` for nothing at all."""
+    value = text.strip()
+    m = _SLACK_CHANNEL.match(value)
+    if m:
+        return m.group(1)
+    return value.lstrip("#").strip()[:100] or None
 
 
 def truncate(text: str, limit: int, marker: str = "… (cut: too long)") -> str:

@@ -298,3 +298,15 @@ async def test_bad_practice_numbers_get_clear_answers(harness):
     assert "isn't a practice number" in out[-1].text and "Usage" in out[-1].text
     out = await harness.command("kim", "practice 999")
     assert "There is no practice #999" in out[-1].text
+
+
+async def test_practice_channel_accepts_a_hash_name_or_a_slack_link(harness):
+    from bot.store.models import Network, Role
+
+    harness.add_member("fac", role=Role.FACILITATOR)
+    await harness.command("fac", "practice channel #good-ideas")
+    with harness.store.session() as s:
+        assert s.get(Network, harness.network_id).practice_channel == "good-ideas"
+    await harness.command("fac", "practice channel <#C0PRACT1|good-ideas>")
+    with harness.store.session() as s:
+        assert s.get(Network, harness.network_id).practice_channel == "C0PRACT1"

@@ -39,7 +39,6 @@ SETUP_FLOWS: dict[str, tuple[str, str, str]] = {
 }
 OFF_WORDS = {"", "off", "no", "none", "-"}
 ZONE_EXAMPLES = "Europe/London, Europe/Berlin, America/New_York, Africa/Nairobi, Asia/Kolkata, Australia/Sydney"
-_SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 def join_wording(platform: str) -> str:
@@ -105,14 +104,6 @@ def _setup(ctx: Context) -> None:
     ctx.open_form(setup_form(ctx))
 
 
-def _clean_channel(value: str) -> str | None:
-    value = value.strip()
-    m = _SLACK_CHANNEL.match(value)
-    if m:
-        return m.group(1)
-    return value.lstrip("#") or None
-
-
 def _validate(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str | None]]:
     errors: dict[str, str] = {}
     name = (values.get("name") or "").strip()
@@ -133,7 +124,7 @@ def _validate(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str | N
             errors[kind] = f"{SETUP_FLOWS[kind][2].split(':')[0]}: {exc}"
     if errors:
         raise FormErrors({k: v + " Run `/beacon setup` again to fix it." for k, v in errors.items()})
-    network = {"name": name, "timezone": tz, "practice_channel": _clean_channel(values.get("practice_channel") or "")}
+    network = {"name": name, "timezone": tz, "practice_channel": markup.parse_channel(values.get("practice_channel") or "")}
     return network, schedules
 
 

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from ..context import Context, FormErrors
 from ..forms import validate
+from .. import markup
 from ..markup import literal
 from ..messages import Address, Choice, Field, Form, Outgoing
 from ..router import Router, UsageError, UserError
@@ -337,7 +338,9 @@ def _moderate(action: str):
 def _channel(ctx: Context) -> None:
     if len(ctx.args) != 1:
         raise UsageError("Name the channel where new practices should be posted.")
-    channel = ctx.args[0].strip()[:100]
+    channel = markup.parse_channel(ctx.args[0])
+    if channel is None:
+        raise UsageError("Name the channel where new practices should be posted.")
     before = {"practice_channel": ctx.network.practice_channel}
     ctx.network.practice_channel = channel
     ctx.session.add(ctx.network)

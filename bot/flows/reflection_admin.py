@@ -185,7 +185,7 @@ def _edit(ctx: Context) -> None:
         said = (f"members may share an excerpt in #{where}" if where else
                 "sharing is on, but set a channel first: `/beacon reflection edit <name> channel <channel>`") if allow else "answers stay private"  # fmt: skip
     elif what == "channel":
-        channel = None if value.lower() == "none" else value.lstrip("#")
+        channel = None if value.lower() == "none" else markup.parse_channel(value)
         _set(flow, share_channel=channel)
         said = f"shared excerpts go to #{channel}" if channel else "shared excerpts go to the network's practice channel"
     else:
