@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -59,15 +55,6 @@ class HandleResult:
     member_id: int | None = None
 
 
-def _settle(future: asyncio.Future, result: HandleResult | None, exc: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -78,40 +65,20 @@ class Dispatcher:
         on_enqueued: Callable[[], None] | None = None,
         executor: ThreadPoolExecutor | None = None,
         metrics=None,
-        max_batch: int = 50,
     ) -> None:
         self.metrics = metrics
         self.store = store
         self.router = router
         self.clock = clock
         self.on_enqueued = on_enqueued
-        self.workers = 1 if store.is_sqlite else 8
-        self.executor = executor or ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="beacon-db")
-        self.max_batch = max_batch
-        self._pending: deque[tuple[Incoming, asyncio.Future, asyncio.AbstractEventLoop]] = deque()
-        self._draining = 0
-        self._network_ids: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
+        workers = 1 if store.is_sqlite else 8
+        self.executor = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="beacon-db")
 
     async def handle(self, incoming: Incoming) -> HandleResult:
-        """Handle one event off the event loop, then wake the delivery worker.
-
-        Events that arrive while the database workers are busy queue up and
-        are handled together: one transaction, each event in its own
-        savepoint (group commit), which is what keeps a burst of inbound
-        events from costing one commit each.
-        """
+        """Handle one event off the event loop, then wake the delivery worker."""
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        future: asyncio.Future[HandleResult] = loop.create_future()
-        with self._lock:
-            self._pending.append((incoming, future, loop))
-            start_drain = self._draining < self.workers
-            if start_drain:
-                self._draining += 1
-        if start_drain:
-            self.executor.submit(self._drain)
-        result = await future
+        result = await loop.run_in_executor(self.executor, self.handle_sync, incoming)
         if self.metrics is not None:
             outcome = "duplicate" if result.duplicate else "handled"
             self.metrics.handled.labels(incoming.platform, incoming.kind, outcome).inc()
@@ -119,23 +86,6 @@ class Dispatcher:
         if result.enqueued and self.on_enqueued:
             self.on_enqueued()
         return result
-
-    def _drain(self) -> None:
-        """Worker thread: handle queued events in batches until the queue is empty."""
-        while True:
-            with self._lock:
-                batch = [self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))]
-                if not batch:
-                    self._draining -= 1
-                    return
-            try:
-                results = self.handle_batch([item[0] for item in batch])
-            except BaseException as exc:  # pragma: no cover - handle_batch answers every event itself
-                for _, future, loop in batch:
-                    loop.call_soon_threadsafe(_settle, future, None, exc)
-                continue
-            for (_, future, loop), result in zip(batch, results):
-                loop.call_soon_threadsafe(_settle, future, result, None)
 
     async def run(self, fn: Callable, *args):
         """Run other database work (scheduler ticks, delivery bookkeeping) on the same executor."""
@@ -145,114 +95,62 @@ class Dispatcher:
     # -- the pipeline -----------------------------------------------------------
 
     def handle_sync(self, incoming: Incoming) -> HandleResult:
-        return self.handle_batch([incoming])[0]
-
-    def handle_batch(self, incomings: list[Incoming]) -> list[HandleResult]:
-        """Handle events in one transaction, each in a savepoint so one failure loses only itself.
-
-        If the shared commit fails, each event is handled again on its own.
-        """
-        if len(incomings) > 1:
-            try:
-                with self.store.session() as session:
-                    results = [self._one_in_batch(session, inc) for inc in incomings]
-                return results
-            except Exception:
-                logger.exception("handling a batch of %d events failed; handling them one by one", len(incomings))
-        return [self._handle_alone(inc) for inc in incomings]
-
-    def _one_in_batch(self, session: Session, incoming: Incoming) -> HandleResult:
         event_id = incoming.event_id or f"local-{uuid.uuid4().hex}"
-        for attempt in (1, 2):
-            try:
-                with session.begin_nested():
-                    return self._pipeline(session, incoming, event_id)
-            except IntegrityError:
-                # another process created the same network or member first: its row is visible now
-                if attempt == 2:
-                    logger.exception("handling %s from %s failed", incoming.kind, incoming.platform)
-                    break
-            except Exception:
-                logger.exception("handling %s from %s failed", incoming.kind, incoming.platform)
-                break
-        try:
-            with session.begin_nested():
-                return self._sorry(session, incoming, event_id)
-        except Exception:
-            logger.exception("could not even apologise")
-            return HandleResult(immediate=[SORRY])
-
-    def _handle_alone(self, incoming: Incoming) -> HandleResult:
-        event_id = incoming.event_id or f"local-{uuid.uuid4().hex}"
+        result = HandleResult()
         try:
             with self.store.session() as session:
-                return self._pipeline(session, incoming, event_id)
+                if not self._first_time(session, incoming.platform, event_id):
+                    return HandleResult(duplicate=True)
+                ctx = self._context(session, incoming, event_id, result)
+                if ctx is None:
+                    return result
+                try:
+                    with session.begin_nested():
+                        self._route(ctx)
+                except FormErrors as exc:
+                    result.form_errors = exc.errors
+                    if incoming.kind != "form" or not incoming.trigger:
+                        ctx.reply(str(exc))
+                except UsageError as exc:
+                    ctx.reply(self._usage_text(ctx, str(exc)))
+                except UserError as exc:
+                    ctx.reply(str(exc))
+                result.enqueued = ctx.enqueued
+                result.member_id = ctx.member.id if ctx.member else None
         except IntegrityError:
-            # a second process created the same network or member between our check and insert
-            logger.info("inbound %s %s raced another process; trying once more", incoming.platform, event_id)
-            try:
-                with self.store.session() as session:
-                    return self._pipeline(session, incoming, event_id)
-            except Exception:
-                logger.exception("handling %s from %s failed", incoming.kind, incoming.platform)
-                return self._apologise(incoming, event_id)
+            # a second process inserted the same event between our check and insert
+            logger.info("inbound %s %s handled elsewhere", incoming.platform, event_id)
+            return HandleResult(duplicate=True)
         except Exception:
             logger.exception("handling %s from %s failed", incoming.kind, incoming.platform)
             return self._apologise(incoming, event_id)
-
-    def _pipeline(self, session: Session, incoming: Incoming, event_id: str) -> HandleResult:
-        """De-duplicate, find who it is, route; the caller commits (or rolls back)."""
-        result = HandleResult()
-        if not self._first_time(session, incoming.platform, event_id):
-            return HandleResult(duplicate=True)
-        ctx = self._context(session, incoming, event_id, result)
-        if ctx is None:
-            return result
-        try:
-            with session.begin_nested():
-                self._route(ctx)
-        except FormErrors as exc:
-            result.form_errors = exc.errors
-            if incoming.kind != "form" or not incoming.trigger:
-                ctx.reply(str(exc))
-        except UsageError as exc:
-            ctx.reply(self._usage_text(ctx, str(exc)))
-        except UserError as exc:
-            ctx.reply(str(exc))
-        result.enqueued = ctx.enqueued
-        result.member_id = ctx.member.id if ctx.member else None
         return result
 
     def _first_time(self, session: Session, platform: str, event_id: str) -> bool:
-        """Record the event; ``False`` when it was recorded before (one INSERT … ON CONFLICT DO NOTHING)."""
-        table = InboundEvent.__table__
-        insert = pg_insert if self.store.dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(table)
-            .values(platform=platform, event_id=event_id[:200], received_at=self.clock.now())
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-            .returning(table.c.id)
-        )
-        return session.connection().execute(stmt).first() is not None
-
-    def _sorry(self, session: Session, incoming: Incoming, event_id: str) -> HandleResult:
-        result = HandleResult()
-        if not self._first_time(session, incoming.platform, event_id):
-            return HandleResult(duplicate=True)
-        ctx = self._context(session, incoming, event_id, result)
-        if ctx is not None and ctx.member is not None:
-            ctx.reply(SORRY)
-            result.enqueued = ctx.enqueued
-        return result
+        seen = session.exec(
+            select(InboundEvent.id).where(InboundEvent.platform == platform, InboundEvent.event_id == event_id)
+        ).first()
+        if seen is not None:
+            return False
+        session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
+        session.flush()
+        return True
 
     def _apologise(self, incoming: Incoming, event_id: str) -> HandleResult:
         """Record the event (so retries don't loop on a bug) and say sorry."""
+        result = HandleResult()
         try:
             with self.store.session() as session:
-                return self._sorry(session, incoming, event_id)
+                if not self._first_time(session, incoming.platform, event_id):
+                    return HandleResult(duplicate=True)
+                ctx = self._context(session, incoming, event_id, result)
+                if ctx is not None and ctx.member is not None:
+                    ctx.reply(SORRY)
+                    result.enqueued = ctx.enqueued
         except Exception:
             logger.exception("could not even apologise")
-            return HandleResult(immediate=[SORRY])
+            result.immediate.append(SORRY)
+        return result
 
     # -- who is this -----------------------------------------------------------
 
@@ -263,7 +161,7 @@ class Dispatcher:
             result.immediate.append(NOT_IN_NETWORK)
             return None
         member = self._member(session, network, incoming)
-        is_new = session.info.pop("new_member_id", None) == member.id
+        is_new = session.info.get("new_member_id") == member.id
         member.last_active_at = now
         session.add(member)
         session.flush()
@@ -288,14 +186,9 @@ class Dispatcher:
                 .where(Network.platform == incoming.platform, Member.platform_user_id == incoming.user_id)
                 .order_by(col(Member.last_active_at).desc())
             ).first()
-        key = (incoming.platform, incoming.network_key)
-        known = self._network_ids.get(key)
-        # by primary key: inside a batch this is found in the session without a query
-        network = session.get(Network, known) if known is not None else None
-        if network is None or (network.platform, network.platform_key) != key:
-            network = session.exec(
-                select(Network).where(Network.platform == incoming.platform, Network.platform_key == incoming.network_key)
-            ).first()
+        network = session.exec(
+            select(Network).where(Network.platform == incoming.platform, Network.platform_key == incoming.network_key)
+        ).first()
         if network is None:
             network = Network(
                 platform=incoming.platform,
@@ -306,7 +199,6 @@ class Dispatcher:
             session.add(network)
             session.flush()
             logger.info("new network %s on %s", network.id, network.platform)
-        self._network_ids[key] = network.id
         return network
 
     def _member(self, session: Session, network: Network, incoming: Incoming) -> Member:
