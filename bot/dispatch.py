@@ -96,6 +96,19 @@ class Dispatcher:
 
     def handle_sync(self, incoming: Incoming) -> HandleResult:
         event_id = incoming.event_id or f"local-{uuid.uuid4().hex}"
+        try:
+            return self._handle_once(incoming, event_id)
+        except IntegrityError:
+            # Another process created the same network or member (or took the same
+            # event) at the same moment. Its rows are visible now: a real duplicate
+            # is recognised as one, anything else is handled normally.
+            try:
+                return self._handle_once(incoming, event_id)
+            except IntegrityError:
+                logger.exception("handling %s from %s kept colliding", incoming.kind, incoming.platform)
+                return self._apologise(incoming, event_id)
+
+    def _handle_once(self, incoming: Incoming, event_id: str) -> HandleResult:
         result = HandleResult()
         try:
             with self.store.session() as session:
@@ -118,9 +131,7 @@ class Dispatcher:
                 result.enqueued = ctx.enqueued
                 result.member_id = ctx.member.id if ctx.member else None
         except IntegrityError:
-            # a second process inserted the same event between our check and insert
-            logger.info("inbound %s %s handled elsewhere", incoming.platform, event_id)
-            return HandleResult(duplicate=True)
+            raise
         except Exception:
             logger.exception("handling %s from %s failed", incoming.kind, incoming.platform)
             return self._apologise(incoming, event_id)
