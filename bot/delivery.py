@@ -37,24 +37,35 @@ class Pacer:
 
     It aims a little under the documented limits (``MARGIN``): requests spaced
     exactly at the limit arrive with network jitter and some land in the same
-    one-second window, which the platform answers with 429.
+    one-second window, which the platform answers with 429. A 429 holds every
+    send for the retry-after and lowers the rate by a tenth; each send after
+    that wins back a little, up to the margin (additive increase,
+    multiplicative decrease, as TCP does).
     """
 
     MARGIN = 0.97
+    FLOOR = 0.5
+    RECOVERY = 0.002
 
     def __init__(self, per_second: float, per_chat_interval: float) -> None:
-        self.interval = 1.0 / (per_second * self.MARGIN) if per_second else 0.0
+        self.per_second = per_second
+        self.factor = self.MARGIN
         self.per_chat = per_chat_interval / self.MARGIN
         self._next_global = 0.0
         self._next_chat: dict[str, float] = {}
         self._lock = asyncio.Lock()
         self.penalty_until = 0.0
 
+    @property
+    def interval(self) -> float:
+        return 1.0 / (self.per_second * self.factor) if self.per_second else 0.0
+
     async def wait(self, chat: str) -> None:
         async with self._lock:
             now = time.monotonic()
             start = max(now, self._next_global, self._next_chat.get(chat, 0.0), self.penalty_until)
             self._next_global = start + self.interval
+            self.factor = min(self.MARGIN, self.factor + self.RECOVERY)
             if self.per_chat:
                 self._next_chat[chat] = start + self.per_chat
         delay = start - time.monotonic()
@@ -62,8 +73,9 @@ class Pacer:
             await asyncio.sleep(delay)
 
     def slow_down(self, seconds: float) -> None:
-        """After a 429: hold every send for a moment, not just the one chat."""
+        """After a 429: hold every send for the retry-after, then go a little slower."""
         self.penalty_until = max(self.penalty_until, time.monotonic() + min(seconds, 5.0))
+        self.factor = max(self.FLOOR, self.factor * 0.9)
 
 
 class Stats:
@@ -121,6 +133,7 @@ class DeliveryWorker:
         finish and messages not yet started are handed back."""
         inflight: set[asyncio.Task] = set()
         while not self._stopping:
+            self._wake.clear()  # before claiming: a kick that lands during the claim is not lost
             claimed: list[tuple[Envelope, str, int]] = []
             limit = self.max_in_flight()
             room = limit - len(inflight)
@@ -139,7 +152,6 @@ class DeliveryWorker:
                 task.add_done_callback(lambda _t, i=item[0].outbox_id: self._in_flight_ids.discard(i))
             if claimed and len(inflight) < limit // 2:
                 continue
-            self._wake.clear()
             wake = asyncio.create_task(self._wake.wait())
             await asyncio.wait({wake, *inflight}, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
             wake.cancel()
@@ -215,12 +227,13 @@ class DeliveryWorker:
     async def _deliver_one(self, envelope: Envelope, platform: str, attempts: int) -> None:
         adapter = self.adapters[platform]
         try:
+            if not await self.run_db(self._confirm, envelope.outbox_id):
+                logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
+                return
+            # the pacer's slot comes last, right before the send: nothing between them adds jitter
             await self.pacers[platform].wait(_chat_of(envelope))
             if self._stopping:
                 await self.run_db(self._release, envelope.outbox_id)
-                return
-            if not await self.run_db(self._confirm, envelope.outbox_id):
-                logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
                 return
             result = await adapter.send(envelope)
         except RetryLater as exc:

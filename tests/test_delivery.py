@@ -207,3 +207,15 @@ def test_enqueue_reports_new_and_repeated_keys_on_both_databases(any_store, cloc
         first = outbox.enqueue(s, key="same", network_id=net.id, platform="console", outgoing=out, now=clock.now())
         again = outbox.enqueue(s, key="same", network_id=net.id, platform="console", outgoing=out, now=clock.now())
     assert (first, again) == (True, False)
+
+
+def test_pacer_slows_after_a_429_and_recovers_gradually():
+    from bot.delivery import Pacer
+
+    pacer = Pacer(30, 1.0)
+    steady = pacer.interval
+    pacer.slow_down(0)  # a 429 with no wait asked for still lowers the rate
+    assert pacer.interval > steady * 1.1
+    for _ in range(200):  # each send wins a little back …
+        pacer.factor = min(Pacer.MARGIN, pacer.factor + Pacer.RECOVERY)
+    assert pacer.interval == steady  # … up to the margin under the limit, never above it
