@@ -20,6 +20,7 @@ from ..context import Context
 from ..messages import Address, Choice, Field, Form, Outgoing
 from ..router import Router, UsageError, UserError
 from ..schedule import ScheduleError, parse_schedule
+from ..store.flows import ensure_flow as ensure_companion
 from ..store.models import Flow, Member, Network, Role
 from ..store.nudges import Meeting, MeetingStatus, NudgeLog, NudgeOutcome, export_member, forget_member
 from ..store.pairing import MetStatus, PairGroup, PairingRound, PairMember
@@ -61,11 +62,7 @@ def network_cap(network: Network) -> int:
 def ensure_flow(session: Session, network_id: int, now: datetime) -> None:
     """The network's hourly nudges flow, created on first use: a meeting on the calendar
     or a facilitator's nudges command (until then practices asks its own follow-ups)."""
-    found = session.exec(select(Flow.id).where(Flow.network_id == network_id, Flow.kind == KIND)).first()
-    if found is None:
-        session.add(Flow(network_id=network_id, kind=KIND, name="nudges", schedule=SCHEDULE, settings={},
-                         created_at=now, updated_at=now, checked_until=now))  # fmt: skip
-        session.flush()
+    ensure_companion(session, network_id=network_id, kind=KIND, name="nudges", schedule=SCHEDULE, now=now)
 
 
 def takes_over_steals(session: Session, network_id: int) -> bool:

@@ -23,6 +23,7 @@ from ..context import Context, zone
 from ..messages import Address, Choice, Outgoing
 from ..router import Router
 from ..schedule import ScheduleError, parse_schedule
+from ..store.flows import ensure_flow as ensure_companion
 from ..store.models import Flow, Member, Network
 from ..store.pairing import (
     MetStatus,
@@ -96,15 +97,8 @@ def ensure_flow(ctx: Context) -> Flow:
 
 
 def _ensure_followup_flow(ctx: Context) -> None:
-    exists = ctx.session.exec(
-        select(Flow.id).where(Flow.network_id == ctx.network.id, Flow.kind == FOLLOWUP_KIND)
-    ).first()
-    if exists is None:
-        ctx.session.add(
-            Flow(network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="followup", schedule=FOLLOWUP_SCHEDULE,
-                 settings={}, created_at=ctx.now, updated_at=ctx.now, checked_until=ctx.now)
-        )  # fmt: skip
-        ctx.session.flush()
+    ensure_companion(ctx.session, network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="followup",
+                schedule=FOLLOWUP_SCHEDULE, now=ctx.now)  # fmt: skip
 
 
 # -- who takes part ---------------------------------------------------------------

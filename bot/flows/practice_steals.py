@@ -18,6 +18,7 @@ from ..forms import validate
 from ..markup import literal
 from ..messages import Address, Choice, Field, Form, Outgoing
 from ..router import Router, UserError
+from ..store.flows import ensure_flow
 from ..store.models import Flow, Member
 from ..store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups
 from . import practice_cards as cards
@@ -123,15 +124,8 @@ def _on_steal(ctx: Context) -> None:
 
 
 def _ensure_followup_flow(ctx: Context) -> None:
-    found = ctx.session.exec(
-        select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == FOLLOWUP_KIND)
-    ).first()
-    if found is None:
-        ctx.session.add(Flow(
-            network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="steal follow-ups",
-            schedule=FOLLOWUP_SCHEDULE, created_at=ctx.now, updated_at=ctx.now,
-        ))
-        ctx.session.flush()
+    ensure_flow(ctx.session, network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="steal follow-ups",
+                schedule=FOLLOWUP_SCHEDULE, now=ctx.now)  # fmt: skip
 
 
 def _on_intro(ctx: Context) -> None:

@@ -23,6 +23,7 @@ from .. import markup
 from ..context import Context, zone
 from ..messages import Address, Choice, Outgoing
 from ..router import Router
+from ..store.flows import ensure_flow
 from ..store.models import Conversation, Flow, Member, Role
 from ..store.reflection import Prompt, PromptStatus, export_member, forget_member
 from . import commitments
@@ -85,15 +86,8 @@ def zone_name(member: Member, network) -> str:
 
 def ensure_reminders(ctx: Context) -> None:
     """The hourly reminder flow that goes with a network's reflection flows."""
-    exists = ctx.session.exec(
-        select(Flow.id).where(Flow.network_id == ctx.network.id, Flow.kind == REMINDER_KIND)
-    ).first()
-    if exists is None:
-        ctx.session.add(
-            Flow(network_id=ctx.network.id, kind=REMINDER_KIND, name="reminders", schedule=REMINDER_SCHEDULE,
-                 settings={}, created_at=ctx.now, updated_at=ctx.now, checked_until=ctx.now)
-        )  # fmt: skip
-        ctx.session.flush()
+    ensure_flow(ctx.session, network_id=ctx.network.id, kind=REMINDER_KIND, name="reminders",
+                schedule=REMINDER_SCHEDULE, now=ctx.now)  # fmt: skip
 
 
 # -- sending prompts ------------------------------------------------------------

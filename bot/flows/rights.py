@@ -28,6 +28,7 @@ from .. import markup
 from ..context import Context
 from ..messages import Address, Choice, Outgoing
 from ..router import Router, UsageError, UserError
+from ..store.flows import ensure_flow
 from ..store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
 from .admin_members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten
 
@@ -260,10 +261,8 @@ def retention_days(network: Network) -> int | None:
 
 
 def _ensure_retention_flow(ctx: Context) -> None:
-    flow = ctx.session.exec(select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == RETENTION_KIND)).first()
-    if flow is None:
-        ctx.session.add(Flow(network_id=ctx.network.id, kind=RETENTION_KIND, name="raw replies", schedule=RETENTION_SCHEDULE,
-                             created_at=ctx.now, updated_at=ctx.now, checked_until=ctx.now))  # fmt: skip
+    ensure_flow(ctx.session, network_id=ctx.network.id, kind=RETENTION_KIND, name="raw replies",
+                schedule=RETENTION_SCHEDULE, now=ctx.now)  # fmt: skip
 
 
 def _retention(ctx: Context) -> None:
