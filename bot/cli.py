@@ -138,7 +138,11 @@ async def _console(settings: Settings, store, as_user: str, role: str | None) ->
             ran += len(await beacon.tick(catch_up=None))
             await beacon.delivery.drain()
         local = clock.now().strftime("%a %d %b %Y %H:%M UTC")
-        return f"⏩ Moved on {step}. It is now {local}; {ran} scheduled run(s) happened."
+        days, rest = step.days, step.seconds
+        parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+        parts += [f"{rest // 3600} h"] if rest // 3600 else []
+        parts += [f"{rest % 3600 // 60} min"] if rest % 3600 // 60 else []
+        return f"⏩ Moved on {' '.join(parts) or 'no time'}. It is now {local}; {ran} scheduled run(s) happened."
 
     if role:
         await switch_user(as_user, role)

@@ -113,7 +113,7 @@ def prompt_text(flow: Flow | None, questions: list[str], window_hours: int, *, w
     how = "Reply here, one message per question. Say *skip* to pass one, *back* to redo the last."
     if n > 1:
         how += f" Or answer all at once in one message, numbered 1–{n}."
-    return f"{head}\n\n{question_text(questions, 0)}\n_{how}_"
+    return f"{head}\n\n{question_text(questions, 0)}\n{how}"
 
 
 def prompt_choices(prompt_id: int | str) -> list[Choice]:
