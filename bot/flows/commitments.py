@@ -20,7 +20,7 @@ from ..messages import Choice
 from ..router import Router, UserError
 from ..store.reflection import Commitment, CommitmentStatus
 
-__all__ = ["describe_due", "parse_commitment", "register", "MAX_COMMITMENT"]
+__all__ = ["describe_due", "own_commitment", "parse_commitment", "register", "MAX_COMMITMENT"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def _commitments(ctx: Context) -> None:
         )
 
 
-def _own(ctx: Context) -> Commitment:
+def own_commitment(ctx: Context) -> Commitment:
+    """The commitment a button names, if it is the caller's own."""
     try:
         c = ctx.session.get(Commitment, int(ctx.incoming.value))
     except (TypeError, ValueError):
@@ -95,7 +96,7 @@ def _own(ctx: Context) -> Commitment:
 
 def _mark(status: CommitmentStatus):
     def handler(ctx: Context) -> None:
-        c = _own(ctx)
+        c = own_commitment(ctx)
         c.status, c.updated_at = status, ctx.now
         ctx.session.add(c)
         logger.info("commitment %s of member %s marked %s", c.id, c.member_id, status.value)

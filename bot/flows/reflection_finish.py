@@ -18,7 +18,7 @@ from ..messages import Choice
 from ..router import Router, UserError
 from ..store.models import Conversation, Flow
 from ..store.reflection import Commitment, Prompt, PromptStatus, Reflection, ReflectionAnswer
-from .commitments import describe_due, parse_commitment
+from .commitments import describe_due, own_commitment, parse_commitment
 from .questions import commitment_index
 
 __all__ = ["complete", "on_commitment_reply", "register", "share_excerpt"]
@@ -99,18 +99,8 @@ def _confirm(ctx: Context, commitment: Commitment, prompt: Prompt) -> None:
     finish(ctx, prompt, reflection)
 
 
-def _own_commitment(ctx: Context) -> Commitment:
-    try:
-        c = ctx.session.get(Commitment, int(ctx.incoming.value))
-    except (TypeError, ValueError):
-        c = None
-    if c is None or c.member_id != ctx.member.id:
-        raise UserError("I can't find that commitment any more. `/beacon commitments` lists your open ones.")
-    return c
-
-
 def _commit_ok(ctx: Context) -> None:
-    c = _own_commitment(ctx)
+    c = own_commitment(ctx)
     if c.confirmed:
         ctx.reply("That commitment is already confirmed. `/beacon commitments` lists your open ones.")
         return
@@ -120,7 +110,7 @@ def _commit_ok(ctx: Context) -> None:
 
 
 def _commit_change(ctx: Context) -> None:
-    c = _own_commitment(ctx)
+    c = own_commitment(ctx)
     conv = ctx.conversation()
     reflection = ctx.session.get(Reflection, c.reflection_id)
     state = {"prompt_id": reflection.prompt_id if reflection else None, "stage": "commitment_edit", "commitment_id": c.id}
