@@ -8,7 +8,8 @@ timed). Then the digest is computed in SQL and rendered with its chart
 (goal: < 1 s, < 300 MB), and the same core figures are computed by loading
 the rows into Python, for comparison (and checked to agree).
 
-Run: ``.venv/bin/python bench/digest.py``
+Run: ``.venv/bin/python bench/digest.py`` (``--keep FILE`` generates the history
+into FILE once and reuses it on later runs)
 """
 
 from __future__ import annotations
@@ -196,23 +197,26 @@ def digest_once(store: Store, period, *, report: bool = False) -> tuple[float, o
     return time.perf_counter() - t0, digest, png, text
 
 
-def main() -> None:
-    tmp = tempfile.mkdtemp(prefix="beacon-digest-bench-")
-    path = os.path.join(tmp, "bench.db")
+def main(keep: str | None = None) -> None:
+    path = keep or os.path.join(tempfile.mkdtemp(prefix="beacon-digest-bench-"), "bench.db")
+    if not os.path.exists(path):
+        store = Store(url=f"sqlite:///{path}")
+        store.upgrade()
+        store.dispose()
+        t0 = time.perf_counter()
+        # generated in a child process, so its big lists do not count in this one's peak RSS
+        out = subprocess.run([sys.executable, __file__, "--generate", path], check=True, capture_output=True, text=True)
+        counts = json.loads(out.stdout)
+        total = sum(v for k, v in counts.items() if k != "members")
+        os.sync()  # the kernel writing 160 MB back would otherwise slow the first digest's reads
+        print(f"generated {total:,} events in {time.perf_counter() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    else:
+        print(f"reusing {path} (delete it to generate a fresh history)")
     store = Store(url=f"sqlite:///{path}")
-    store.upgrade()
-    store.dispose()
-    t0 = time.perf_counter()
-    # generated in a child process, so its big lists do not count in this one's peak RSS
-    out = subprocess.run([sys.executable, __file__, "--generate", path], check=True, capture_output=True, text=True)
-    counts = json.loads(out.stdout)
-    store = Store(url=f"sqlite:///{path}")
-    total = sum(v for k, v in counts.items() if k != "members")
-    print(f"generated {total:,} events in {time.perf_counter() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     period = period_ending(END_DAY, ZONE)
     # matplotlib is imported with the modules above: its import time is not counted
 
-    first, digest, png, text = digest_once(store, period)  # cold: SQLite page cache empty
+    first, digest, png, text = digest_once(store, period, report=True)  # cold: SQLite page cache empty
     times = [digest_once(store, period, report=True)[0] for _ in range(3)]
     tracemalloc.start()  # a separate run: tracing slows Python several times over
     digest_once(store, period)
@@ -244,5 +248,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--generate":
         print(json.dumps(generate(sys.argv[2])))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--keep":
+        main(sys.argv[2])  # reuse (or create) a generated database between runs
     else:
         main()

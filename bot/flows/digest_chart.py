@@ -25,6 +25,9 @@ WIDTH, HEIGHT, DPI = 1200, 700, 100
 MODES = ("adapted", "accelerated", "closely_based")
 MODE_LABELS = ("Adapted", "Accelerated", "Closely based")
 BLUE, ORANGE, GREY, TEAL = "#3b6ea5", "#e08a2c", "#b8b8b8", "#4aa39a"
+# A fixed title height: left to itself matplotlib measures every tick label to
+# place the title, a fifth of the chart's drawing time.
+TITLE_Y = 1.02
 
 
 def _share(mix: dict[str, int]) -> list[float]:
@@ -50,7 +53,7 @@ def render_chart(d: Digest) -> bytes:
     ax.set_ylim(0, 105)
     ax.set_xticks(xs, labels, rotation=45, ha="right", fontsize=9)
     ax.set_ylabel("%")
-    ax.set_title("Participation and answer rate, last 12 periods", fontsize=11)
+    ax.set_title("Participation and answer rate, last 12 periods", fontsize=11, y=TITLE_Y)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper left", fontsize=9, frameon=False)
 
@@ -66,10 +69,10 @@ def render_chart(d: Digest) -> bytes:
     bx.set_ylim(0, 110)
     bx.set_ylabel("% of steals")
     steals = sum(d.practices.mix_all.values())
-    bx.set_title(f"Steal mix ({d.practices.steals} this period, {steals} all time)", fontsize=11)
+    bx.set_title(f"Steal mix ({d.practices.steals} this period, {steals} all time)", fontsize=11, y=TITLE_Y)
     bx.legend(loc="upper right", fontsize=9, frameon=False)
     bx.grid(axis="y", alpha=0.3)
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": 3})
     return buf.getvalue()
