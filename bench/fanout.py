@@ -32,6 +32,7 @@ from sqlmodel import select  # noqa: E402
 
 from bot.adapters.telegram import TelegramAdapter  # noqa: E402
 from bot.app import build_app  # noqa: E402
+from bot.cli import settle_heap  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.scheduler import run_due  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -82,6 +83,7 @@ async def main() -> None:
                                   webhook_secret="bench-secret")  # fmt: skip
         beacon.add_adapter(adapter)
         await adapter.start()
+        settle_heap()  # as `beacon run` does once it has started
 
         clock.set(FRIDAY_1559 + timedelta(minutes=1))
         t0 = time.perf_counter()

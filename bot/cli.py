@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -85,9 +86,19 @@ def run(
             beacon.seed_config()
         except ConfigError as exc:
             raise typer.BadParameter(str(exc)) from None
+        settle_heap()
         asyncio.run(_serve(beacon))
     else:
         asyncio.run(_console(settings, store, as_user, role))
+
+
+def settle_heap() -> None:
+    """Move what start-up built (~220,000 objects: the libraries, the app) out
+    of the garbage collector's sight. They live as long as the process, and
+    each full collection walked them all again: a tenth of a 10,000-member
+    fan-out's time went to that."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _serve(beacon) -> None:

@@ -72,6 +72,9 @@ class Choice:
     value: str = ""
     style: Literal["default", "primary", "danger"] = "default"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "action": self.action, "value": self.value, "style": self.style}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Field:
@@ -137,7 +140,8 @@ class Address:
         return cls(channel=channel, thread=thread)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # by hand, not dataclasses.asdict: a fan-out serialises thousands of these
+        return {"members": list(self.members), "channel": self.channel, "private_to": self.private_to, "thread": self.thread}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Address:
@@ -168,7 +172,7 @@ class Outgoing:
         return {
             "text": self.text,
             "to": self.to.to_dict(),
-            "choices": [asdict(c) for c in self.choices],
+            "choices": [c.to_dict() for c in self.choices],
             "form": self.form.to_dict() if self.form else None,
             "header": self.header,
             "image": base64.b64encode(self.image).decode() if self.image else None,

@@ -76,8 +76,11 @@ def in_audience(member: Member, audience: str) -> bool:
 
 
 def receives(member: Member, now) -> bool:
-    """Scheduled prompts skip paused, opted-out and unreachable members."""
-    return not (member.unreachable or member.is_paused(now) or member.has_opted_out(KIND))
+    """Scheduled prompts skip paused, opted-out and unreachable members.
+
+    ``member`` may also be a row with those columns (a fan-out reads rows).
+    """
+    return not (member.unreachable or Member.is_paused(member, now) or Member.has_opted_out(member, KIND))
 
 
 def zone_name(member: Member, network) -> str:
@@ -187,7 +190,8 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
              sent_at=now, window_closes_at=now + timedelta(hours=window), status=PromptStatus.SENT)
         for m in todo
     ]  # fmt: skip
-    prompt_of = {r.member_id: r.id for r in session.execute(insert(Prompt).returning(Prompt.id, Prompt.member_id), rows)}
+    table = Prompt.__table__  # Core, not ORM bulk insert: a third of the time for 10,000 rows
+    prompt_of = {r.member_id: r.id for r in session.connection().execute(insert(table).returning(table.c.id, table.c.member_id), rows)}
     free = {m.id for m in todo if m.id not in convs or convs[m.id].owner == OWNER}
     superseded = [convs[i].state.get("prompt_id") for i in free if i in convs]
     if superseded:
@@ -205,8 +209,8 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
         )  # fmt: skip
     fresh = [i for i in free if i not in convs]
     if fresh:
-        session.execute(
-            insert(Conversation),
+        session.connection().execute(
+            insert(Conversation.__table__),
             [dict(member_id=i, owner=OWNER, state={"prompt_id": prompt_of[i], "index": 0, "stage": "answer"},
                   started_at=now, updated_at=now) for i in fresh],
         )  # fmt: skip
@@ -231,8 +235,11 @@ def run(ctx: Context) -> None:
     flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
     occurrence = ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
     audience = flow_settings(flow)["audience"]
-    members = ctx.session.exec(
-        select(Member).where(
+    # rows of just what the audience and pause rules read, not ORM objects:
+    # a fan-out reads thousands of members
+    members = ctx.session.execute(
+        select(Member.id, Member.cohort, Member.role, Member.unreachable, Member.paused_until, Member.opted_out)
+        .where(
             Member.network_id == ctx.network.id,
             Member.unreachable == False,  # noqa: E712
             func.coalesce(Member.timezone, ctx.network.timezone) == tz,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
@@ -17,6 +18,15 @@ __all__ = ["Store", "make_engine", "upgrade"]
 
 logger = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
+
+
+def _dumps(value) -> str:
+    # orjson: a fan-out writes thousands of JSON payloads; the standard
+    # library's encoder was a tenth of the time it took to queue one
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+JSON = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -32,7 +42,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **JSON
         )
 
         @event.listens_for(engine, "connect")
@@ -53,7 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -79,10 +79,10 @@ def enqueue_many(
     rows = [
         _row(key=k, network_id=network_id, platform=platform, outgoing=o, at=not_before or now, now=now) for k, o in items
     ]
-    before = session.connection().execute(select(func.count()).select_from(OutboxMessage.__table__)).scalar_one()
-    session.connection().execute(_insert(session), rows)
-    after = session.connection().execute(select(func.count()).select_from(OutboxMessage.__table__)).scalar_one()
-    return after - before
+    # RETURNING lists only the rows inserted (ON CONFLICT DO NOTHING skips the rest);
+    # SQLAlchemy batches it as multi-row INSERTs on both databases
+    inserted = session.connection().execute(_insert(session).returning(OutboxMessage.__table__.c.id), rows)
+    return len(inserted.all())
 
 
 def claim_due(
