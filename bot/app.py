@@ -68,7 +68,7 @@ class Beacon:
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
-        from .delivery import Pacer
+        from .pacing import Pacer
 
         self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
 

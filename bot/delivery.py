@@ -13,7 +13,6 @@ import logging
 import os
 import random
 import socket
-import time
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -23,59 +22,14 @@ from sqlmodel import Session, col, select
 from .adapters.base import Adapter, Envelope, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
 from .clock import Clock
 from .messages import Outgoing
+from .pacing import Pacer
 from .store import outbox
 from .store.db import Store
 from .store.models import Member, Network, OutboxMessage
 
-__all__ = ["DeliveryWorker", "Pacer", "Stats"]
+__all__ = ["DeliveryWorker", "Stats"]
 
 logger = logging.getLogger(__name__)
-
-
-class Pacer:
-    """Keeps sends under a platform-wide rate and a per-chat interval (real time).
-
-    It aims a little under the documented limits (``MARGIN``): requests spaced
-    exactly at the limit arrive with network jitter and some land in the same
-    one-second window, which the platform answers with 429. A 429 holds every
-    send for the retry-after and lowers the rate by a tenth; each send after
-    that wins back a little, up to the margin (additive increase,
-    multiplicative decrease, as TCP does).
-    """
-
-    MARGIN = 0.97
-    FLOOR = 0.5
-    RECOVERY = 0.002
-
-    def __init__(self, per_second: float, per_chat_interval: float) -> None:
-        self.per_second = per_second
-        self.factor = self.MARGIN
-        self.per_chat = per_chat_interval / self.MARGIN
-        self._next_global = 0.0
-        self._next_chat: dict[str, float] = {}
-        self._lock = asyncio.Lock()
-        self.penalty_until = 0.0
-
-    @property
-    def interval(self) -> float:
-        return 1.0 / (self.per_second * self.factor) if self.per_second else 0.0
-
-    async def wait(self, chat: str) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_global, self._next_chat.get(chat, 0.0), self.penalty_until)
-            self._next_global = start + self.interval
-            self.factor = min(self.MARGIN, self.factor + self.RECOVERY)
-            if self.per_chat:
-                self._next_chat[chat] = start + self.per_chat
-        delay = start - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    def slow_down(self, seconds: float) -> None:
-        """After a 429: hold every send for the retry-after, then go a little slower."""
-        self.penalty_until = max(self.penalty_until, time.monotonic() + min(seconds, 5.0))
-        self.factor = max(self.FLOOR, self.factor * 0.9)
 
 
 class Stats:

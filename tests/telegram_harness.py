@@ -25,7 +25,7 @@ import httpx
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Beacon, build_app
 from bot.clock import FakeClock
-from bot.delivery import Pacer
+from bot.pacing import Pacer
 from bot.http import build_http_app
 from bot.settings import Settings
 from bot.store.db import Store

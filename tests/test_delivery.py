@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 
@@ -209,8 +210,73 @@ def test_enqueue_reports_new_and_repeated_keys_on_both_databases(any_store, cloc
     assert (first, again) == (True, False)
 
 
+class JitteryClock:
+    """Monotonic time that only moves when someone sleeps, and oversleeps by up
+    to ``jitter`` seconds, as a busy event loop does."""
+
+    def __init__(self, jitter: float, seed: int = 7) -> None:
+        self.now, self.jitter, self.rng = 1000.0, jitter, random.Random(seed)
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds + self.rng.uniform(0, self.jitter)
+        await asyncio.sleep(0)
+
+
+async def _released(pacer, chats: list[str], clock: JitteryClock) -> list[float]:
+    times: list[float] = []
+
+    async def one(chat: str) -> None:
+        await pacer.wait(chat)
+        times.append(clock())
+
+    await asyncio.gather(*(one(c) for c in chats))
+    return times
+
+
+async def test_pacer_never_lets_30_sends_into_one_second_even_when_wakeups_are_late():
+    from bot.pacing import Pacer
+
+    clock = JitteryClock(jitter=0.015)
+    pacer = Pacer(30, 1.0, clock=clock, sleep=clock.sleep)
+    times = await _released(pacer, [f"chat{i}" for i in range(600)], clock)
+    assert times == sorted(times)
+    tightest = min(later - earlier for earlier, later in zip(times, times[30:]))
+    assert tightest >= 1.0 / Pacer.MARGIN - 1e-9  # any 31 consecutive sends span more than a second
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate >= 0.95 * 30  # late wake-ups are caught up within the window, not lost
+    assert rate <= 30
+
+
+async def test_pacer_keeps_one_chat_a_second_apart_without_holding_up_others():
+    from bot.pacing import Pacer
+
+    clock = JitteryClock(jitter=0.0)
+    pacer = Pacer(30, 1.0, clock=clock, sleep=clock.sleep)
+    start = clock()
+    await pacer.wait("ann")
+    await pacer.wait("bob")
+    assert clock() - start < 0.1  # another chat goes at once
+    await pacer.wait("ann")
+    assert clock() - start >= 1.0  # the same chat waits its second
+
+
+async def test_pacer_holds_every_send_for_a_429s_retry_after():
+    from bot.pacing import Pacer
+
+    clock = JitteryClock(jitter=0.0)
+    pacer = Pacer(30, 1.0, clock=clock, sleep=clock.sleep)
+    await pacer.wait("ann")
+    pacer.slow_down(3)
+    before = clock()
+    await pacer.wait("bob")
+    assert clock() - before >= 3.0
+
+
 def test_pacer_slows_after_a_429_and_recovers_gradually():
-    from bot.delivery import Pacer
+    from bot.pacing import Pacer
 
     pacer = Pacer(30, 1.0)
     steady = pacer.interval
