@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from .messages import Address, Choice, Form, Incoming, Outgoing
@@ -30,6 +31,10 @@ class FormErrors(UserError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+# built once: every incoming message looks its member's conversation up
+_CONVERSATION_OF = select(Conversation).where(Conversation.member_id == bindparam("member_id"))
 
 
 def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
@@ -227,7 +232,7 @@ class Context:
         m = member or self.member
         if m is None:
             return None
-        return self.session.exec(select(Conversation).where(Conversation.member_id == m.id)).first()
+        return self.session.exec(_CONVERSATION_OF, params={"member_id": m.id}).first()
 
     def start_conversation(self, owner: str, state: dict[str, Any], member: Member | None = None) -> Conversation:
         """Open (or take over) the member's conversation; their next messages go to ``owner``."""

@@ -15,7 +15,11 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -29,6 +33,23 @@ from .store.models import InboundEvent, Member, Network, Role
 __all__ = ["Dispatcher", "HandleResult", "MAX_TEXT"]
 
 logger = logging.getLogger(__name__)
+
+ACTIVE_GRAIN = timedelta(minutes=1)
+"""``last_active_at`` is kept to this precision (the digest counts weeks)."""
+
+_events = InboundEvent.__table__
+_RECORD_EVENT_SQLITE, _RECORD_EVENT_PG = (
+    insert(_events)
+    .values(platform=bindparam("platform"), event_id=bindparam("event_id"), received_at=bindparam("received_at"))
+    .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+    .returning(_events.c.id)
+    for insert in (sqlite_insert, pg_insert)
+)
+
+# Statements on every event's path, built once rather than per event
+_NETWORK_BY_KEY = select(Network).where(Network.platform == bindparam("platform"), Network.platform_key == bindparam("key"))
+_MEMBER_BY_USER = select(Member).where(Member.network_id == bindparam("network_id"),
+                                       Member.platform_user_id == bindparam("user_id"))  # fmt: skip
 
 MAX_TEXT = 4000
 """Longest text we accept in one message or field; longer is refused, not cut."""
@@ -138,14 +159,15 @@ class Dispatcher:
         return result
 
     def _first_time(self, session: Session, platform: str, event_id: str) -> bool:
-        seen = session.exec(
-            select(InboundEvent.id).where(InboundEvent.platform == platform, InboundEvent.event_id == event_id)
-        ).first()
-        if seen is not None:
-            return False
-        session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
-        session.flush()
-        return True
+        """Record the event; False if it was recorded before (a retry or a redelivery).
+
+        One ``INSERT … ON CONFLICT DO NOTHING RETURNING``: a look-up then an
+        insert was two statements on every event, and racy between processes.
+        """
+        dialect = session.get_bind().dialect.name
+        stmt = _RECORD_EVENT_PG if dialect == "postgresql" else _RECORD_EVENT_SQLITE
+        params = {"platform": platform, "event_id": event_id[:200], "received_at": self.clock.now()}
+        return session.connection().execute(stmt, params).first() is not None
 
     def _apologise(self, incoming: Incoming, event_id: str) -> HandleResult:
         """Record the event (so retries don't loop on a bug) and say sorry."""
@@ -173,7 +195,8 @@ class Dispatcher:
             return None
         member = self._member(session, network, incoming)
         is_new = session.info.get("new_member_id") == member.id
-        member.last_active_at = now
+        if member.last_active_at is None or now - member.last_active_at >= ACTIVE_GRAIN:
+            member.last_active_at = now  # to the minute: a burst of messages writes it once
         session.add(member)
         session.flush()
         ctx = Context(
@@ -197,9 +220,7 @@ class Dispatcher:
                 .where(Network.platform == incoming.platform, Member.platform_user_id == incoming.user_id)
                 .order_by(col(Member.last_active_at).desc())
             ).first()
-        network = session.exec(
-            select(Network).where(Network.platform == incoming.platform, Network.platform_key == incoming.network_key)
-        ).first()
+        network = session.exec(_NETWORK_BY_KEY, params={"platform": incoming.platform, "key": incoming.network_key}).first()
         if network is None:
             network = Network(
                 platform=incoming.platform,
@@ -213,9 +234,7 @@ class Dispatcher:
         return network
 
     def _member(self, session: Session, network: Network, incoming: Incoming) -> Member:
-        member = session.exec(
-            select(Member).where(Member.network_id == network.id, Member.platform_user_id == incoming.user_id)
-        ).first()
+        member = session.exec(_MEMBER_BY_USER, params={"network_id": network.id, "user_id": incoming.user_id}).first()
         if member is None:
             first = session.exec(select(Member.id).where(Member.network_id == network.id)).first() is None
             member = Member(

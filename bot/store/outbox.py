@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -43,6 +43,17 @@ def _insert(session: Session):
     return insert(table).on_conflict_do_nothing(index_elements=["key"])
 
 
+_COLUMNS = ("key", "network_id", "platform", "member_id", "payload", "status", "attempts", "next_attempt_at", "created_at")
+# one message, the statement built once (every reply takes this path)
+_ENQUEUE = {
+    name: insert(OutboxMessage.__table__)
+    .values({c: bindparam(c) for c in _COLUMNS})
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(OutboxMessage.__table__.c.id)
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
 def enqueue(
     session: Session,
     *,
@@ -60,8 +71,8 @@ def enqueue(
     is how a repeated run of the same work sends nothing new.
     """
     row = _row(key=key, network_id=network_id, platform=platform, outgoing=outgoing, at=not_before or now, now=now)
-    stmt = _insert(session).values(row).returning(OutboxMessage.__table__.c.id)
-    return session.connection().execute(stmt).first() is not None  # RETURNING: rowcount is -1 on psycopg
+    stmt = _ENQUEUE[session.get_bind().dialect.name]
+    return session.connection().execute(stmt, row).first() is not None  # RETURNING: rowcount is -1 on psycopg
 
 
 def enqueue_many(
