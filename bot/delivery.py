@@ -221,30 +221,32 @@ class DeliveryWorker:
                 platforms=list(self.adapters),
                 worker=self.worker_id,
             )
-            return [(self._envelope(session, row), row.platform, row.attempts) for row in rows]
+            messages = [(row, Outgoing.from_dict(row.payload)) for row in rows]
+            members = self._recipients(session, {i for _, out in messages for i in _addressed(out)})
+            return [(self._envelope(session, row, out, members), row.platform, row.attempts) for row, out in messages]
 
-    def _envelope(self, session: Session, row: OutboxMessage) -> Envelope:
-        outgoing = Outgoing.from_dict(row.payload)
-        ids = list(outgoing.to.members) + ([outgoing.to.private_to] if outgoing.to.private_to else [])
-        members = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids)))} if ids else {}
-        network = session.get(Network, row.network_id)
-        recipients = tuple(
-            Recipient(
-                member_id=m.id,
-                platform_user_id=m.platform_user_id,
-                display_name=m.display_name,
-                username=m.username,
-                dm_channel=m.dm_channel,
-            )
-            for i in ids
-            if (m := members.get(i)) is not None
-        )
+    @staticmethod
+    def _recipients(session: Session, ids: set[int]) -> dict[int, Recipient]:
+        """Everyone a claimed batch addresses, in one query per 500 rather than one per message."""
+        found: dict[int, Recipient] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            columns = (Member.id, Member.platform_user_id, Member.display_name, Member.username, Member.dm_channel)
+            for m in session.exec(select(*columns).where(col(Member.id).in_(chunk))):
+                found[m.id] = Recipient(member_id=m.id, platform_user_id=m.platform_user_id,
+                                        display_name=m.display_name, username=m.username, dm_channel=m.dm_channel)  # fmt: skip
+        return found
+
+    @staticmethod
+    def _envelope(session: Session, row: OutboxMessage, outgoing: Outgoing, members: dict[int, Recipient]) -> Envelope:
+        network = session.get(Network, row.network_id)  # the identity map: one query per network, not per message
         return Envelope(
             outbox_id=row.id,
             key=row.key,
             network_key=network.platform_key if network else "",
             outgoing=outgoing,
-            recipients=recipients,
+            recipients=tuple(members[i] for i in _addressed(outgoing) if i in members),
         )
 
     def _sent(self, envelope: Envelope, result: SendResult) -> None:
@@ -311,3 +313,8 @@ def _chat_of(envelope: Envelope) -> str:
     if to.channel:
         return f"c:{to.channel}"
     return "m:" + ",".join(str(m) for m in to.members)
+
+
+def _addressed(outgoing: Outgoing) -> list[int]:
+    to = outgoing.to
+    return list(to.members) + ([to.private_to] if to.private_to else [])
