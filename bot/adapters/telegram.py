@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import BotCommand, Chat, InputFile, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -43,13 +43,14 @@ from telegram.ext import (
 from ..markup import to_telegram_html
 from ..messages import Incoming, Outgoing
 from ..store.db import Store
+from ..store.migrate_chat import move_network
 from ..store.models import Member, Network
 from .lease_keeper import LeaseKeeper
 from .base import Adapter, Envelope, Limits, PermanentFailure, RetryLater, SendResult, Unreachable
-from .telegram_events import COMMANDS, added_incoming, membership, to_incoming
+from .telegram_events import COMMANDS, added_incoming, membership, migration, to_incoming
 from .telegram_render import CallbackCodec, render, render_edit
 
-__all__ = ["TelegramAdapter", "set_reachable", "WEBHOOK_PATH"]
+__all__ = ["TelegramAdapter", "move_chat", "set_reachable", "WEBHOOK_PATH"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,12 @@ def set_reachable(store: Store, user_id: str, reachable: bool, reason: str = "")
                 member.has_private_chat = True
             session.add(member)
         return len(rows)
+
+
+def move_chat(store: Store, old_chat: int | str, new_chat: int | str) -> None:
+    """A group became a supergroup: its network and stored channels follow the new id."""
+    with store.session() as session:
+        move_network(session, platform="telegram", old_key=str(old_chat), new_key=str(new_chat))
 
 
 def _chat_id(value: str) -> int | str:
@@ -157,6 +164,7 @@ class TelegramAdapter(Adapter):
 
     def _register(self) -> None:
         app = self.application
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(CommandHandler(list(COMMANDS), self._on_message))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGES & (filters.TEXT | filters.CAPTION), self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_callback))
@@ -255,19 +263,38 @@ class TelegramAdapter(Adapter):
             incoming = await self._deep_link(incoming)
         await self._dispatch(incoming)
 
+    async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup: a notice, not a member's message."""
+        moved = migration(update)
+        if moved is not None:
+            await self._moved(*moved)
+
+    async def _moved(self, old_chat: int | str, new_chat: int | str) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, move_chat, self.store, old_chat, new_chat)
+        logger.info("telegram chat %s is now %s", old_chat, new_chat)
+
     async def _deep_link(self, incoming: Incoming) -> Incoming:
         """A ``/start <group id>`` link: check the bot is in that group before trusting it."""
         payload = incoming.raw["start_payload"]
         if not payload.lstrip("-").isdigit():
             return incoming
         try:
-            chat = await self.application.bot.get_chat(int(payload))
+            chat = await self._get_chat(int(payload))
         except TelegramError as exc:
             logger.info("start link to unknown chat %s: %s", payload, exc)
             return incoming
         if chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
             return incoming
         return replace(incoming, network_key=str(chat.id), network_name=chat.title)
+
+    async def _get_chat(self, chat_id: int) -> Chat:
+        """Links posted before a group became a supergroup still carry its old id."""
+        try:
+            return await self.application.bot.get_chat(chat_id)
+        except ChatMigrated as exc:
+            await self._moved(chat_id, exc.new_chat_id)
+            return await self.application.bot.get_chat(exc.new_chat_id)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -330,7 +357,7 @@ class TelegramAdapter(Adapter):
         blocked: list[int] = []
         for chat, member_id in targets:
             try:
-                refs.append(await self._guard(self._send_to(chat, out, done), member_id=member_id))
+                refs.append(await self._guard(self._send_following(chat, out, done), member_id=member_id))
             except Unreachable:
                 if len(targets) == 1:
                     self._progress.pop(envelope.outbox_id, None)
@@ -359,8 +386,18 @@ class TelegramAdapter(Adapter):
             raise PermanentFailure(str(exc)) from exc
         except NetworkError as exc:  # includes TimedOut
             raise RetryLater(str(exc)) from exc
-        except TelegramError as exc:  # ChatMigrated, InvalidToken, Conflict…
+        except TelegramError as exc:  # ChatMigrated twice, InvalidToken, Conflict…
             raise PermanentFailure(str(exc)) from exc
+
+    async def _send_following(self, chat: str, out: Outgoing, done: set[tuple[str, int]]) -> str:
+        """Send to ``chat``; if it became a supergroup, move its network and send there, once."""
+        try:
+            return await self._send_to(chat, out, done)
+        except ChatMigrated as exc:
+            new = str(exc.new_chat_id)
+            await self._moved(chat, new)
+            done |= {(new, index) for sent, index in done if sent == chat}
+            return await self._send_to(new, out, done)
 
     async def _send_to(self, chat: str, out: Outgoing, done: set[tuple[str, int]]) -> str:
         """Send every part (skipping those already sent before a retry); the last part's ref."""

@@ -22,6 +22,7 @@ __all__ = [
     "COMMANDS",
     "BotMembership",
     "membership",
+    "migration",
     "start_url",
     "to_incoming",
 ]
@@ -86,7 +87,7 @@ def _mention_rest(message: Message, bot_username: str) -> tuple[bool, str] | Non
 def _from_message(update: Update, bot_username: str) -> Incoming | None:
     message = update.effective_message
     user = message.from_user if message else None
-    if message is None or user is None or user.is_bot:
+    if message is None or user is None or user.is_bot or migration(update) is not None:
         return None
     base = _base(update, user, message.chat, bot_username)
     edited = update.edited_message is not None
@@ -157,6 +158,23 @@ def to_incoming(update: Update, *, bot_username: str, codec: CallbackCodec) -> I
         return _from_callback(update, bot_username, codec)
     if update.message is not None or update.edited_message is not None:
         return _from_message(update, bot_username)
+    return None
+
+
+def migration(update: Update) -> tuple[int, int] | None:
+    """``(old chat id, new chat id)`` when a group became a supergroup, else ``None``.
+
+    Telegram announces it twice, once in each chat (``migrate_to_chat_id`` in
+    the old group, ``migrate_from_chat_id`` in the new supergroup), and may
+    send only one of them; both give the same pair.
+    """
+    message = update.message
+    if message is None:
+        return None
+    if message.migrate_to_chat_id:
+        return message.chat.id, message.migrate_to_chat_id
+    if message.migrate_from_chat_id:
+        return message.migrate_from_chat_id, message.chat.id
     return None
 
 
