@@ -10,8 +10,9 @@ uploaded. This fake decodes both so :attr:`FakeTelegram.calls` holds plain
 Python values (``reply_markup`` as a dict, ``chat_id`` as an int).
 
 Failures are scheduled with :meth:`FakeTelegram.fail_next`, made persistent per
-chat with :meth:`FakeTelegram.fail_for` / :meth:`FakeTelegram.block`, or
-produced by :meth:`FakeTelegram.enforce_rate` (Telegram's flood limits).
+chat with :meth:`FakeTelegram.fail_for` / :meth:`FakeTelegram.block` /
+:meth:`FakeTelegram.migrate_chat`, or produced by
+:meth:`FakeTelegram.enforce_rate` (Telegram's flood limits).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class TelegramFailure:
     retry_after: int | None = None
     method: str | None = None
     chat_id: int | str | None = None
+    migrate_to_chat_id: int | None = None
 
 
 class FakeTelegram:
@@ -238,6 +240,15 @@ class FakeTelegram:
     def block(self, chat_id: int | str) -> None:
         """The user behind ``chat_id`` blocked the bot: 403 on every call to that chat."""
         self.fail_for(chat_id, status=403, description="Forbidden: bot was blocked by the user")
+
+    def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """The group ``old_id`` became the supergroup ``new_id``: every call to
+        ``old_id`` answers 400 with ``parameters.migrate_to_chat_id`` (PTB:
+        ``ChatMigrated``), as the Bot API does."""
+        failure = TelegramFailure(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                  chat_id=old_id, migrate_to_chat_id=new_id)
+        with self._lock:
+            self._persistent.append(failure)
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -554,6 +565,8 @@ def _error_body(failure: TelegramFailure) -> dict[str, Any]:
     body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
     if failure.retry_after is not None:
         body["parameters"] = {"retry_after": failure.retry_after}
+    if failure.migrate_to_chat_id is not None:
+        body["parameters"] = {"migrate_to_chat_id": failure.migrate_to_chat_id}
     return body
 
 
