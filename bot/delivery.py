@@ -185,11 +185,11 @@ class DeliveryWorker:
                 logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
                 return
             # the pacer's slot comes last, right before the send: nothing between them adds jitter
-            await self.pacers[platform].wait(_chat_of(envelope))
-            if self._stopping:
-                await self.run_db(self._release, envelope.outbox_id)
-                return
-            result = await adapter.send(envelope)
+            async with self.pacers[platform].slot(_chat_of(envelope)):
+                if self._stopping:
+                    await self.run_db(self._release, envelope.outbox_id)
+                    return
+                result = await adapter.send(envelope)
         except RetryLater as exc:
             if exc.retry_after is not None:
                 self.stats.rate_limited += 1

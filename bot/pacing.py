@@ -11,27 +11,33 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 __all__ = ["Pacer"]
 
 
 class Pacer:
-    """At most ``per_second`` sends in any ``window`` (a little over a second),
-    and one chat's sends ``per_chat_interval`` apart.
+    """At most ``per_second`` requests in any second *as the platform counts
+    them*, and one chat's messages ``per_chat_interval`` apart.
 
-    It counts the moments sends actually leave, not the slots it planned: a
-    task that wakes late cannot make the ones behind it bunch up, and after a
-    stall the window lets the rate catch up without going over. ``window`` is
-    ``1 / MARGIN`` seconds so that requests which bunch up on their way to the
-    platform still fit its second. Sends also keep ``SPREAD`` of the nominal
-    interval apart, so catching up is not a burst. A 429 holds every send for
-    the retry-after and widens the window by a tenth; each send after that wins
-    a little back, up to the margin (additive increase, multiplicative
-    decrease, as TCP does).
+    The platform counts a request when it arrives, somewhere between the
+    moment we send it and the moment its answer is back; the way there jitters.
+    So a send holds its place in the window from before it leaves until a
+    ``window`` after its answer came back: a new request may go only while
+    fewer than ``per_second`` others are in flight or were answered within
+    the last ``window``. Then no second of arrivals can hold more than the
+    limit, however the requests bunch up on their way (spacing sends evenly,
+    as a first version did, lost a few to 429 whenever the machine was busy),
+    at the price of one round trip per window: on 127.0.0.1, ~1 %.
+
+    Sends also keep ``SPREAD`` of the nominal interval apart, so catching up
+    after a stall is not one burst. A 429 all the same holds every send for the
+    retry-after and widens the window by a tenth; each send after that wins a
+    little back (additive increase, multiplicative decrease, as TCP does).
     """
 
-    MARGIN = 0.97
+    MARGIN = 0.99
     FLOOR = 0.5
     RECOVERY = 0.002
     SPREAD = 0.5
@@ -50,7 +56,9 @@ class Pacer:
         self.factor = self.MARGIN
         self.per_chat = per_chat_interval / self.MARGIN
         self.clock, self.sleep = clock, sleep
-        self._left: deque[float] = deque(maxlen=max(1, self.limit))
+        self._answered: deque[float] = deque()  # when recent requests' answers came back, oldest first
+        self._in_flight = 0
+        self._an_answer = asyncio.Event()
         self._next_any = 0.0
         self._next_chat: dict[str, float] = {}
         self._lock = asyncio.Lock()
@@ -58,7 +66,7 @@ class Pacer:
 
     @property
     def window(self) -> float:
-        """Seconds in which at most ``limit`` sends may leave."""
+        """How long an answered request still counts against the limit."""
         return self.limit / (self.per_second * self.factor) if self.per_second else 0.0
 
     @property
@@ -66,39 +74,60 @@ class Pacer:
         """The average spacing at the current rate."""
         return 1.0 / (self.per_second * self.factor) if self.per_second else 0.0
 
-    async def wait(self, chat: str) -> None:
-        """Return when a send to ``chat`` may leave; call right before sending."""
-        if self.per_chat:
-            # one chat's messages already go one at a time (the worker holds its lock),
-            # so this wait needs no lock and holds up no other chat
-            await self._until(self._next_chat.get(chat, 0.0))
-        if self.limit:
-            async with self._lock:  # FIFO: sends leave in the order they asked
-                await self._until_window()
-                left = self.clock()
-                self._left.append(left)
-                self._next_any = left + self.SPREAD * self.interval
-                self.factor = min(self.MARGIN, self.factor + self.RECOVERY)
-        else:
-            await self._until(self.penalty_until)
-            left = self.clock()
-        if self.per_chat:
-            self._remember(chat, left + self.per_chat, left)
+    @asynccontextmanager
+    async def slot(self, chat: str) -> AsyncIterator[None]:
+        """``async with pacer.slot(chat): await send()``: waits for room, holds it
+        while the request is out, and counts it from when its answer is back."""
+        await self._enter(chat)
+        try:
+            yield
+        finally:
+            self._leave(chat)
 
     def slow_down(self, seconds: float) -> None:
         """After a 429: hold every send for the retry-after, then go a little slower."""
         self.penalty_until = max(self.penalty_until, self.clock() + min(seconds, 5.0))
         self.factor = max(self.FLOOR, self.factor * 0.9)
 
-    async def _until_window(self) -> None:
+    async def _enter(self, chat: str) -> None:
+        if self.per_chat:
+            # one chat's messages already go one at a time (the worker holds its lock),
+            # so this wait needs no lock and holds up no other chat
+            await self._until(self._next_chat.get(chat, 0.0))
+        if not self.limit:
+            await self._until(self.penalty_until)
+            return
+        async with self._lock:  # FIFO: sends leave in the order they asked
+            await self._until_room()
+            self._in_flight += 1
+            self._next_any = self.clock() + self.SPREAD * self.interval
+            self.factor = min(self.MARGIN, self.factor + self.RECOVERY)
+
+    def _leave(self, chat: str) -> None:
+        now = self.clock()
+        if self.limit:
+            self._in_flight -= 1
+            self._answered.append(now)
+            self._an_answer.set()
+        if self.per_chat:
+            self._remember(chat, now + self.per_chat, now)
+
+    async def _until_room(self) -> None:
         while True:
+            now = self.clock()
+            while self._answered and self._answered[0] <= now - self.window:
+                self._answered.popleft()
+            over = self._in_flight + len(self._answered) - self.limit  # >= 0: no room yet
             ready = max(self.penalty_until, self._next_any)
-            if len(self._left) == self.limit:
-                ready = max(ready, self._left[0] + self.window)
-            delay = ready - self.clock()
-            if delay <= 0:
+            if over >= 0 and over < len(self._answered):
+                ready = max(ready, self._answered[over] + self.window)
+            if over >= len(self._answered):
+                self._an_answer.clear()  # all the room is held by requests still out
+                await self._an_answer.wait()
+                continue
+            if ready <= now:
                 return
-            await self.sleep(delay)  # the window may have changed meanwhile (a 429): look again
+            await self.sleep(ready - now)  # the window may have changed meanwhile (a 429): look again
 
     async def _until(self, moment: float) -> None:
         delay = moment - self.clock()

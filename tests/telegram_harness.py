@@ -41,7 +41,10 @@ class Unpaced(Pacer):
     def __init__(self) -> None:
         super().__init__(0, 0)
 
-    async def wait(self, chat: str) -> None:
+    async def _enter(self, chat: str) -> None:
+        return None
+
+    def _leave(self, chat: str) -> None:
         return None
 
     def slow_down(self, seconds: float) -> None:
