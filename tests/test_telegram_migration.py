@@ -175,3 +175,25 @@ def test_a_new_network_with_data_of_its_own_is_left_alone(sqlite_store, clock):
     with sqlite_store.session() as session:
         assert session.get(Network, old_id).platform_key == str(OLD)
         assert session.exec(select(func.count()).select_from(Network)).one() == 2
+
+
+def test_move_network_follows_queued_posts_on_both_databases(any_store, clock):
+    """The queued post's channel is found inside the JSON payload (``#>>`` on PostgreSQL)."""
+    from bot.messages import Address, Outgoing
+
+    with any_store.session() as s:
+        net = Network(platform="telegram", platform_key=str(OLD), name="G", created_at=clock.now())
+        s.add(net)
+        s.flush()
+        outbox.enqueue(s, key="post", network_id=net.id, platform="telegram",
+                       outgoing=Outgoing(text="hi", to=Address.to_channel(str(OLD))), now=clock.now())  # fmt: skip
+        outbox.enqueue(s, key="elsewhere", network_id=net.id, platform="telegram",
+                       outgoing=Outgoing(text="hi", to=Address.to_channel("-555")), now=clock.now())  # fmt: skip
+    for _ in range(2):  # the second run changes nothing
+        with any_store.session() as s:
+            move_network(s, platform="telegram", old_key=str(OLD), new_key=str(NEW))
+    with any_store.session() as s:
+        channels = {r.key: r.payload["to"]["channel"] for r in s.exec(select(OutboxMessage))}
+        keys = [n.platform_key for n in s.exec(select(Network))]
+    assert channels == {"post": str(NEW), "elsewhere": "-555"}
+    assert keys == [str(NEW)]
