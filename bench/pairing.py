@@ -181,6 +181,10 @@ def flow_round(n: int = 10_000) -> None:
                              settings={}, created_at=now, updated_at=now))  # fmt: skip
             network_id = network.id
 
+        from bot.cli import settle_heap
+
+        settle_heap()  # as `beacon run` does once it has started
+
         def timed(label: str, fn) -> None:
             start, cpu = time.perf_counter(), time.process_time()
             with store.session() as session:
