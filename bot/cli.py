@@ -71,14 +71,14 @@ def run(
 ) -> None:
     """Start the bot. With no platform tokens set, opens the console."""
     settings = _settings(database)
-    from .app import build_app
-    from .config import ConfigError
-
     console_mode = not (settings.slack_enabled or settings.telegram_enabled)
     if console_mode and "BEACON_LOG_LEVEL" not in os.environ:
-        # the terminal is the chat; keep it clean (alembic sets its own logger's level)
+        # the terminal is the chat; keep it clean (alembic sets its own logger's level,
+        # and logs its plug-ins as it is imported, so this comes before the imports)
         for name in ("", "alembic"):
             logging.getLogger(name).setLevel(logging.WARNING)
+    from .app import build_app
+    from .config import ConfigError
     store = _prepare_store(settings)
     if not console_mode:
         beacon = build_app(settings, store=store)
