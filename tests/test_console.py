@@ -29,6 +29,7 @@ def test_scripted_session_answers_help_and_exits_cleanly(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "/beacon help [command]" in proc.stdout
     assert "Traceback" not in proc.stderr
+    assert " INFO " not in proc.stderr  # the terminal is the chat: no start-up log lines
 
 
 def test_unknown_command_and_bad_tick_get_explanations(tmp_path):
