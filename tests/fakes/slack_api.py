@@ -16,17 +16,18 @@ channel (:meth:`FakeSlack.fail_for`).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from ._server import Call as _Call
+from ._server import FakeServer
 
 logger = logging.getLogger(__name__)
 
@@ -37,27 +38,17 @@ _JSON_FIELDS = {"blocks", "attachments", "view", "files", "metadata", "unfurls",
 _NO_TOKEN_METHODS = {"oauth.v2.access", "oauth.access", "oauth.v2.exchange", "api.test"}
 
 
-class Call(tuple):
-    """One recorded request: unpacks and compares as ``(method, params)``.
+class Call(_Call):
+    """A recorded request, with the ``token`` it carried.
 
-    Extra attributes: ``token``, ``status`` (HTTP status sent back) and
-    ``response`` (the JSON body sent back, or ``None``).
+    Slack reports most errors as HTTP 200 with ``"ok": false``, so ``ok``
+    reads the body too.
     """
 
     def __new__(cls, method: str, params: dict[str, Any], **extra: Any) -> Call:
-        self = super().__new__(cls, (method, params))
+        self = super().__new__(cls, method, params, **extra)
         self.token = extra.get("token")
-        self.status = extra.get("status", 200)
-        self.response = extra.get("response")
         return self
-
-    @property
-    def method(self) -> str:
-        return self[0]
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self[1]
 
     @property
     def ok(self) -> bool:
@@ -86,7 +77,7 @@ def _ids_in(params: dict[str, Any]) -> set[str]:
     return ids
 
 
-class FakeSlack:
+class FakeSlack(FakeServer):
     """The Slack Web API on 127.0.0.1:<random port>; use as ``async with``.
 
     Args:
@@ -110,24 +101,21 @@ class FakeSlack:
         users: list[dict[str, Any]] | None = None,
         strict_users: bool = False,
     ) -> None:
+        super().__init__()
         self.team_id, self.team_name = team_id, team_name
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.tokens = tokens
         self.strict_users = strict_users
-        self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.reactions: list[tuple[str, str, str]] = []
-        self.url = ""
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._next: list[SlackFailure] = []
         self._persistent: list[SlackFailure] = []
-        self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._ts_base = int(time.time())
-        self._runner: web.AppRunner | None = None
         self.add_user(bot_user_id, name="beacon", real_name="Beacon", is_bot=True)
         for user in users or []:
             user = dict(user)
@@ -139,18 +127,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response_url/{rid}", self._handle_response_url)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        await self._start(app)
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     @property
     def api_url(self) -> str:
@@ -229,31 +207,10 @@ class FakeSlack:
         return f"{self.url}/response_url/{next(self._seq)}"
 
     # -- inspection ------------------------------------------------------
-    def calls_to(self, method: str, *, ok: bool | None = None) -> list[dict[str, Any]]:
-        """Params of every call to ``method`` (optionally only ok / failed ones)."""
-        with self._lock:
-            return [c.params for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
-
-    def count(self, method: str | None = None, *, status: int | None = None) -> int:
-        with self._lock:
-            return sum(
-                1 for c in self.calls
-                if (method is None or c.method == method) and (status is None or c.status == status)
-            )
-
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Messages currently in the channel(s): posted, updated, not deleted."""
         with self._lock:
             return [m for (ch, _), m in self._messages.items() if channel is None or ch == channel]
-
-    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 2.0) -> list[dict[str, Any]]:
-        """Wait until ``method`` has been called ``count`` times; return their params."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(found := self.calls_to(method)) < count:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{method} called {len(found)} times, wanted {count}: {self.calls}")
-            await asyncio.sleep(0.005)
-        return found
 
     def dm_channel(self, *user_ids: str) -> str:
         """The stable id ``conversations.open`` returns for this set of users."""
@@ -279,8 +236,7 @@ class FakeSlack:
             status, headers = 200, {}
             handler = getattr(self, "_api_" + method.replace(".", "_"), None)
             body = handler(params, token) if handler else {"ok": True}
-        with self._lock:
-            self.calls.append(Call(method, params, token=token, status=status, response=body))
+        self._record(Call(method, params, token=token, status=status, response=body))
         logger.debug("fake slack %s -> %s %s", method, status, body.get("error", "ok"))
         return web.json_response(body, status=status, headers=headers)
 

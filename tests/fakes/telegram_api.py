@@ -22,12 +22,13 @@ import collections
 import itertools
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiohttp import web
+
+from ._server import Call, FakeServer
 
 logger = logging.getLogger(__name__)
 
@@ -53,31 +54,6 @@ _DESCRIPTIONS = {
 }
 
 
-class Call(tuple):
-    """One recorded request: unpacks and compares as ``(method, params)``.
-
-    Extra attributes: ``status`` (HTTP status sent back) and ``response``.
-    """
-
-    def __new__(cls, method: str, params: dict[str, Any], **extra: Any) -> Call:
-        self = super().__new__(cls, (method, params))
-        self.status = extra.get("status", 200)
-        self.response = extra.get("response")
-        return self
-
-    @property
-    def method(self) -> str:
-        return self[0]
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self[1]
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200
-
-
 @dataclass
 class TelegramFailure:
     """A scheduled or persistent error reply."""
@@ -90,7 +66,7 @@ class TelegramFailure:
     migrate_to_chat_id: int | None = None
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     """The Telegram Bot API on 127.0.0.1:<random port>; use as ``async with``.
 
     Args:
@@ -112,6 +88,7 @@ class FakeTelegram:
         long_poll_cap: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()
         self.token = token
         self.bot_user = {
             "id": bot_id, "is_bot": True, "first_name": bot_first_name, "username": bot_username,
@@ -119,8 +96,6 @@ class FakeTelegram:
         }
         self.long_poll_cap = long_poll_cap
         self.clock = clock
-        self.url = ""
-        self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.messages: dict[tuple[int | str, int], dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
@@ -136,11 +111,9 @@ class FakeTelegram:
         self._message_ids: dict[Any, itertools.count] = collections.defaultdict(lambda: itertools.count(1))
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
-        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Event | None = None
         self._closing = False
-        self._runner: web.AppRunner | None = None
 
     # -- lifecycle -------------------------------------------------------
     async def __aenter__(self) -> FakeTelegram:
@@ -149,20 +122,14 @@ class FakeTelegram:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        await self._start(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing = True
         if self._new_update is not None:
             self._new_update.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._stop()
 
     @property
     def base_url(self) -> str:
@@ -262,17 +229,8 @@ class FakeTelegram:
             self._rate = (global_per_s, per_chat_per_s)
 
     # -- inspection ------------------------------------------------------
-    def calls_to(self, method: str, *, ok: bool | None = None) -> list[dict[str, Any]]:
-        """Params of every call to ``method`` (optionally only ok / failed ones)."""
-        with self._lock:
-            return [c.params for c in self.calls
-                    if c.method.lower() == method.lower() and (ok is None or c.ok == ok)]
-
-    def count(self, method: str | None = None, *, status: int | None = None) -> int:
-        with self._lock:
-            return sum(1 for c in self.calls
-                       if (method is None or c.method.lower() == method.lower())
-                       and (status is None or c.status == status))
+    def _method_key(self, method: str) -> str:
+        return method.lower()  # the Bot API accepts any case: sendMessage, sendmessage
 
     @property
     def rate_limited_count(self) -> int:
@@ -282,21 +240,12 @@ class FakeTelegram:
     def results(self, method: str) -> list[Any]:
         """The ``result`` of every successful call to ``method`` (e.g. sent Message dicts)."""
         with self._lock:
-            return [c.response["result"] for c in self.calls if c.method.lower() == method.lower() and c.ok]
+            return [c.response["result"] for c in self._calls(method) if c.ok]
 
     def sent_texts(self, chat_id: int | str | None = None) -> list[str]:
         """Texts of successful ``sendMessage`` calls, optionally to one chat."""
         return [p.get("text", "") for p in self.calls_to("sendMessage", ok=True)
                 if chat_id is None or p.get("chat_id") == chat_id]
-
-    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 2.0) -> list[dict[str, Any]]:
-        """Wait until ``method`` has been called ``count`` times; return their params."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(found := self.calls_to(method)) < count:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{method} called {len(found)} times, wanted {count}: {self.calls}")
-            await asyncio.sleep(0.005)
-        return found
 
     # -- HTTP --------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -312,8 +261,7 @@ class FakeTelegram:
                 status, body = result.status, _error_body(result)
             else:
                 status, body = 200, {"ok": True, "result": result}
-        with self._lock:
-            self.calls.append(Call(method, params, status=status, response=body))
+        self._record(Call(method, params, status=status, response=body))
         logger.debug("fake telegram %s -> %s", method, status)
         return web.json_response(body, status=status)
 
