@@ -255,6 +255,8 @@ async def test_forget_me_everywhere_deletes_all_of_it(harness):
         assert s.exec(select(PracticeQuestion)).all() == []
     out = await h.command("kim", "practices supervision")
     assert "Walk-and-talk" not in out[-1].text  # gone from search too
+    card = _card_now(h, "Walk-and-talk")
+    assert card.outgoing.text == f"_Practice #{mine} is no longer available._" and card.labels == []
     out = await h.command("kim", f"practice {mine}")
     assert "Walk-and-talk" not in out[-1].text
 
@@ -279,6 +281,15 @@ async def test_forget_me_keep_shared_leaves_her_post_to_a_former_member(harness)
     assert "shared by a former member" in out[-1].text and "ours by the canal" in out[-1].text
     out = await h.command("kim", "practices supervision")
     assert "Walk-and-talk" in out[-1].text and "a former member" in out[-1].text  # still found by search
+    card = _card_now(h, "Walk-and-talk")  # the channel card people can still see names her no more
+    assert "Walk-and-talk" in card.text and "a former member" in card.text
+    assert not any(n in card.text for n in NEEDLES) and card.labels  # still stealable
+
+
+def _card_now(h, title: str):
+    """The channel card as it shows now: its latest delivery, edits included."""
+    first = next(d for d in h.adapter.delivered if d.to == "#practices" and title in d.text)
+    return [d for d in h.adapter.delivered if d.ref == first.ref][-1]
 
 
 async def test_retention_deletes_old_unshared_answers_and_keeps_shared_ones(harness):

@@ -15,6 +15,7 @@ from ..store.practices import Practice, StealMode, StealOutcome
 from ..store.search import normalise_tag
 
 __all__ = [
+    "withdrawn_text",
     "MODE_LABELS",
     "MODE_MEANINGS",
     "OUTCOME_LABELS",
@@ -108,6 +109,11 @@ def _section(label: str, value: str, limit: int | None = None) -> str | None:
 
 def _tags(tags: Iterable[str]) -> str:
     return " ".join(f"#{t}" for t in tags)
+
+
+def withdrawn_text(practice_id: int) -> str:
+    """What a channel card says once its practice is gone."""
+    return f"_Practice #{practice_id} is no longer available._"
 
 
 def card_text(p: Practice, author: str, mix: Counter | None = None) -> str:

@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from ..store.models import Member
+from ..store.models import Member, OutboxMessage
+from .practice_cards import withdrawn_text
 from ..store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal
 
 __all__ = ["export_member", "forget_member"]
@@ -97,6 +98,23 @@ def _delete_practices(session: Session, ids: list[int]) -> None:
     session.exec(delete(Practice).where(col(Practice.id).in_(ids)))
 
 
+def _withdraw_card(session: Session, p: Practice) -> None:
+    """Rewrite the stored copies of the practice's channel card (the post and any
+    edits of it) as withdrawn; forgetting edits the visible one to match."""
+    if not p.channel_ref:
+        return
+    post = session.exec(select(OutboxMessage).where(OutboxMessage.key == p.channel_ref)).first()
+    if post is None or not post.platform_message_id:
+        return
+    copies = session.exec(
+        select(OutboxMessage).where(OutboxMessage.network_id == post.network_id,
+                                    OutboxMessage.platform_message_id == post.platform_message_id)
+    ).all()  # fmt: skip
+    for row in copies:
+        row.payload = {**row.payload, "text": withdrawn_text(p.id), "choices": [], "header": None}
+        session.add(row)
+
+
 def forget_member(session: Session, member: Member, keep_shared: bool) -> None:
     """Delete the member's steals, saves and questions; keep or delete their posts (see module doc)."""
     from .rights import needles_of, scrub  # one definition of what names a member
@@ -106,6 +124,9 @@ def forget_member(session: Session, member: Member, keep_shared: bool) -> None:
     session.exec(delete(PracticeQuestion).where(PracticeQuestion.asker_id == member.id))
     posts = session.exec(select(Practice).where(Practice.author_id == member.id)).all()
     keep = [p for p in posts if keep_shared and p.status in _KEPT_STATUSES]
+    for p in posts:
+        if p not in keep:
+            _withdraw_card(session, p)
     _delete_practices(session, [p.id for p in posts if p not in keep])
     needles = needles_of(member, session)
     for p in keep:

@@ -125,7 +125,7 @@ def refresh_card(ctx: Context, p: Practice) -> None:
     if p.status == PracticeStatus.ACTIVE:
         text, choices = cards.card_text(p, author_name(ctx, p), steal_mixes(ctx.session, [p.id])[p.id]), card_choices(p)
     else:
-        text, choices = f"_Practice #{p.id} is no longer available._", ()
+        text, choices = cards.withdrawn_text(p.id), ()
     ctx.send(Outgoing(text=text, to=Address.to_channel(channel), choices=choices, edit=row.platform_message_id))
 
 

@@ -15,10 +15,12 @@ person writes again they are a new member.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -166,9 +168,16 @@ def _scrub_audit(session: Session, member: Member, needles: dict[str, str]) -> N
             session.add(entry)
 
 
-def forget_member(session: Session, router: Router, member: Member, *, keep_shared: bool) -> None:
-    """Delete or anonymise everything about ``member`` (see the module docstring)."""
+def forget_member(session: Session, router: Router, member: Member, *, keep_shared: bool) -> list[Outgoing]:
+    """Delete or anonymise everything about ``member`` (see the module docstring).
+
+    Returns the edits that bring what people can still see in channels in
+    line: every post whose current version changed here (a name taken out, a
+    practice card withdrawn), to be queued by the caller.
+    """
     needles = needles_of(member, session)
+    visible = _visible_posts(session, member.network_id)
+    before = {ref: copy.deepcopy(row.payload) for ref, row in visible.items()}
     for name, part in router.personal.items():
         part.forget(session, member, keep_shared)
         logger.info("forgot member %s in %s", member.id, name)
@@ -186,6 +195,29 @@ def forget_member(session: Session, router: Router, member: Member, *, keep_shar
     member.unreachable, member.unreachable_reason, member.has_private_chat = True, "forgotten", False
     session.add(member)
     session.flush()
+    return [_edit_of(row, ref) for ref, row in visible.items() if row.payload != before[ref] and not row.payload.get("image")]
+
+
+def _visible_posts(session: Session, network_id: int) -> dict[str, OutboxMessage]:
+    """The current version of each message the bot posted in a channel, by its platform
+    reference (an edit is recorded under the reference of the message it changed)."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.network_id == network_id, OutboxMessage.status == OutboxStatus.SENT,
+               col(OutboxMessage.platform_message_id).is_not(None))
+        .order_by(col(OutboxMessage.id))
+    ).all()  # fmt: skip
+    latest: dict[str, OutboxMessage] = {}
+    for row in rows:
+        to = (row.payload or {}).get("to") or {}
+        if to.get("channel") and not to.get("private_to"):
+            latest[row.platform_message_id] = row
+    return latest
+
+
+def _edit_of(row: OutboxMessage, ref: str) -> Outgoing:
+    shown = Outgoing.from_dict(row.payload)
+    return replace(shown, edit=ref, trigger=None, response_url=None)
 
 
 def tombstone(session: Session, member: Member) -> None:
@@ -237,7 +269,8 @@ def _forget_pressed(ctx: Context) -> None:
         raise UserError("That button no longer does anything. Type `/beacon forget-me` to start again.")
     member = ctx.member
     keep_shared = choice == "keep_shared"
-    forget_member(ctx.session, ctx.router, member, keep_shared=keep_shared)
+    for edit in forget_member(ctx.session, ctx.router, member, keep_shared=keep_shared):
+        ctx.send(edit)  # the channel copy people can still see, where the platform allows
     ctx.edit_choice_message("✓ Deleting your data…")
     ctx.audit("rights.forget", f"member:{member.id}", before=None, after={"keep_shared": keep_shared})
     kept = " Your shared practices stay, attributed to \"a former member\"." if keep_shared else ""
