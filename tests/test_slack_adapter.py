@@ -135,6 +135,33 @@ async def test_a_retried_event_is_handled_once(sqlite_store, clock):
         assert [e.event_id for e in rows(sqlite_store, InboundEvent)] == ["Ev0RETRY001"]
 
 
+async def test_a_full_backlog_turns_events_away_for_slack_to_retry_and_loses_none(sqlite_store, clock):
+    import sqlite3
+
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.adapter.max_backlog = 3
+        sb.user("U1")
+        await sb.dm("U1", "warm up")  # the network and member exist; the rest is about the backlog
+        bodies = [slack_message_im(f"note {i}", user="U1", channel=sb.dm_channel("U1"), event_id=f"Ev0BUSY{i:03d}")
+                  for i in range(5)]  # fmt: skip
+        busy = sqlite3.connect(sqlite_store.engine.url.database, isolation_level=None)
+        busy.execute("BEGIN IMMEDIATE")  # someone else is writing: handling waits for the database
+        try:
+            answers = [await post_signed(sb.http, "/slack/events", b, signing_secret=SIGNING_SECRET) for b in bodies]
+        finally:
+            busy.execute("ROLLBACK")
+            busy.close()
+        assert [a.status_code for a in answers] == [200, 200, 200, 503, 503]
+        assert answers[3].headers["retry-after"] == "60" and "busy" in answers[3].text
+        await sb.settle()
+        for body in bodies[3:]:  # Slack's retries of the two it was refused
+            assert (await sb.post(body, retry_num=1)).status_code == 200
+        handled = {e.event_id for e in rows(sqlite_store, InboundEvent)}
+        assert {b["event_id"] for b in bodies} <= handled  # none lost, none twice:
+        assert len([p for p in ok_posts(sb.slack, sb.dm_channel("U1")) if "question" in p.get("text", "")]) == 6
+        assert sb.adapter.shed == 2
+
+
 # -- verification -----------------------------------------------------------------
 
 

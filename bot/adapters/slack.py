@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..messages import Incoming, Outgoing
@@ -52,6 +53,8 @@ __all__ = ["SlackAdapter", "SLACK_LIMITS"]
 logger = logging.getLogger(__name__)
 
 SLACK_LIMITS = Limits(per_second=20.0, per_chat_interval=1.0)
+MAX_BACKLOG = 1000
+"""Events acknowledged but not yet handled, at most: about five seconds of work."""
 """chat.postMessage: about one message per second per channel (short bursts allowed)."""
 
 Handle = Callable[[Incoming], Awaitable["HandleResult"]]
@@ -74,8 +77,11 @@ class SlackAdapter(Adapter):
         user_ttl: float = 3600.0,
         store: Any = None,
         oauth: AsyncOAuthSettings | None = None,
+        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self.client = client
+        self.max_backlog = max_backlog
+        self.shed = 0  # requests turned away while the backlog was full
         self.handle = handle
         self.app_token = app_token
         self.store = store
@@ -181,12 +187,27 @@ class SlackAdapter(Adapter):
         handler = AsyncSlackRequestHandler(self.app)
 
         async def events(request: Request):
+            if request.method == "POST" and len(self._inflight) >= self.max_backlog:
+                return self._busy()
             return await handler.handle(request)
 
         routes = [Route("/slack/events", events, methods=["POST"])]
         if self.installations is not None:
             routes += [Route(path, events, methods=["GET"]) for path in ("/slack/install", "/slack/oauth_redirect")]
         return routes
+
+    def _busy(self) -> Response:
+        """Turn a request away while the backlog is full, rather than acknowledge it.
+
+        An acknowledged event is Slack's no longer: until it is handled it lives
+        only in this process. So past ``max_backlog`` the answer is 503, and Slack
+        tries the event again (at once, after a minute, after five); the person
+        running a slash command sees that the bot is busy.
+        """
+        self.shed += 1
+        if self.shed == 1 or self.shed % 100 == 0:
+            logger.warning("slack: %d events waiting to be handled; turned away %d so far", len(self._inflight), self.shed)
+        return PlainTextResponse("Beacon is busy; please try again shortly.", status_code=503, headers={"Retry-After": "60"})
 
     def status(self) -> dict[str, object]:
         if self.installations is not None:
