@@ -3,9 +3,9 @@
 Long polling by default; webhook mode (``POST /telegram/webhook`` on the one
 Starlette server) when ``TELEGRAM_WEBHOOK_URL`` is set. PTB handlers only
 translate (see :mod:`.telegram_events`) and call the dispatcher; ``send``
-renders (see :mod:`.telegram_render`) and maps Bot API errors onto the
-delivery worker's :class:`RetryLater` / :class:`Unreachable` /
-:class:`PermanentFailure`. No business rules live here.
+is delegated to :mod:`.telegram_send` (rendering, resumable part sends and the
+Bot API error mapping), and store writes for blocks and group migrations live
+in :mod:`.telegram_members`. No business rules live here.
 """
 
 from __future__ import annotations
@@ -13,21 +13,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
-import warnings
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import BotCommand, Chat, InputFile, LinkPreviewOptions, Update
+from telegram import BotCommand, Chat, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -41,14 +36,14 @@ from telegram.ext import (
 )
 
 from ..markup import to_telegram_html
-from ..messages import Incoming, Outgoing
+from ..messages import Incoming
 from ..store.db import Store
-from ..store.migrate_chat import move_network
-from ..store.models import Member, Network
 from .lease_keeper import LeaseKeeper
-from .base import Adapter, Envelope, Limits, PermanentFailure, RetryLater, SendResult, Unreachable
+from .base import Adapter, Envelope, Limits, SendResult
 from .telegram_events import COMMANDS, added_incoming, membership, migration, to_incoming
-from .telegram_render import CallbackCodec, render, render_edit
+from .telegram_members import move_chat, set_reachable
+from .telegram_render import CallbackCodec
+from .telegram_send import TelegramSender, bot_chat_id
 
 __all__ = ["TelegramAdapter", "move_chat", "set_reachable", "WEBHOOK_PATH"]
 
@@ -66,43 +61,8 @@ MENU = [
     BotCommand("pause", "Pause messages for a while"),
     BotCommand("help", "What I can do"),
 ]
-GROUP_PER_MINUTE = 20
 
 Handle = Callable[[Incoming], Awaitable[Any]]
-
-
-def set_reachable(store: Store, user_id: str, reachable: bool, reason: str = "") -> int:
-    """Mark every Telegram member row of this user (un)reachable; returns how many."""
-    with store.session() as session:
-        rows = session.exec(
-            select(Member)
-            .join(Network, col(Network.id) == col(Member.network_id))
-            .where(Network.platform == "telegram", Member.platform_user_id == user_id)
-        ).all()
-        for member in rows:
-            member.unreachable = not reachable
-            member.unreachable_reason = None if reachable else reason[:200]
-            if reachable:
-                member.has_private_chat = True
-            session.add(member)
-        return len(rows)
-
-
-def move_chat(store: Store, old_chat: int | str, new_chat: int | str) -> None:
-    """A group became a supergroup: its network and stored channels follow the new id."""
-    with store.session() as session:
-        move_network(session, platform="telegram", old_key=str(old_chat), new_key=str(new_chat))
-
-
-def _chat_id(value: str) -> int | str:
-    return int(value) if value.lstrip("-").isdigit() else value
-
-
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class TelegramAdapter(Adapter):
@@ -143,8 +103,10 @@ class TelegramAdapter(Adapter):
         self.running = False
         self.handled = 0
         self._handled_changed = asyncio.Event()
-        self._progress: dict[int, set[tuple[str, int]]] = defaultdict(set)
-        self._group_sends: dict[int | str, deque[float]] = defaultdict(deque)
+        self.sender = TelegramSender(
+            application=self.application, codec=self.codec, store=store,
+            moved=lambda old, new: self._moved(old, new),
+        )  # fmt: skip
         self._register()
 
     @classmethod
@@ -327,7 +289,7 @@ class TelegramAdapter(Adapter):
         for text in getattr(result, "immediate", ()) or ():
             try:
                 await self.application.bot.send_message(
-                    _chat_id(incoming.conversation or incoming.user_id), to_telegram_html(text), parse_mode=ParseMode.HTML
+                    bot_chat_id(incoming.conversation or incoming.user_id), to_telegram_html(text), parse_mode=ParseMode.HTML
                 )
             except TelegramError:
                 logger.warning("could not send an immediate answer", exc_info=True)
@@ -335,137 +297,7 @@ class TelegramAdapter(Adapter):
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
 
-    # -- outbound --------------------------------------------------------------------
-
-    def _targets(self, envelope: Envelope) -> list[tuple[str, int | None]]:
-        to = envelope.outgoing.to
-        if to.channel and not to.private_to:
-            return [(to.channel, None)]
-        wanted = [to.private_to] if to.private_to else list(to.members)
-        by_id = {r.member_id: r for r in envelope.recipients}
-        return [(by_id[m].platform_user_id, m) for m in wanted if m in by_id]
+    # -- outbound (see :mod:`.telegram_send`) ----------------------------------------
 
     async def send(self, envelope: Envelope) -> SendResult:
-        out = envelope.outgoing
-        if out.edit:
-            return SendResult(message_ref=await self._guard(self._edit(out), member_id=None))
-        targets = self._targets(envelope)
-        if not targets:
-            raise PermanentFailure("no Telegram chat to send to (member gone?)")
-        done = self._progress[envelope.outbox_id]
-        refs: list[str] = []
-        blocked: list[int] = []
-        for chat, member_id in targets:
-            try:
-                refs.append(await self._guard(self._send_following(chat, out, done), member_id=member_id))
-            except Unreachable:
-                if len(targets) == 1:
-                    self._progress.pop(envelope.outbox_id, None)
-                    raise
-                blocked.append(member_id)  # the others still get theirs
-        self._progress.pop(envelope.outbox_id, None)
-        if blocked:
-            loop = asyncio.get_running_loop()
-            for member_id in blocked:
-                await loop.run_in_executor(None, _mark_member, self.store, member_id)
-            if len(blocked) == len(targets):
-                raise Unreachable("no addressee can be messaged")
-        return SendResult(message_ref=refs[0] if refs else None)
-
-    async def _guard(self, work: Awaitable[str], *, member_id: int | None) -> Any:
-        """Bot API errors → the delivery worker's three kinds of failure."""
-        try:
-            return await work
-        except RetryAfter as exc:
-            raise RetryLater(str(exc), retry_after=_seconds(exc)) from exc
-        except Forbidden as exc:
-            raise Unreachable(str(exc), member_id=member_id) from exc
-        except BadRequest as exc:
-            if member_id is not None and "chat not found" in exc.message.lower():
-                raise Unreachable(str(exc), member_id=member_id) from exc
-            raise PermanentFailure(str(exc)) from exc
-        except NetworkError as exc:  # includes TimedOut
-            raise RetryLater(str(exc)) from exc
-        except TelegramError as exc:  # ChatMigrated twice, InvalidToken, Conflict…
-            raise PermanentFailure(str(exc)) from exc
-
-    async def _send_following(self, chat: str, out: Outgoing, done: set[tuple[str, int]]) -> str:
-        """Send to ``chat``; if it became a supergroup, move its network and send there, once."""
-        try:
-            return await self._send_to(chat, out, done)
-        except ChatMigrated as exc:
-            new = str(exc.new_chat_id)
-            await self._moved(chat, new)
-            done |= {(new, index) for sent, index in done if sent == chat}
-            return await self._send_to(new, out, done)
-
-    async def _send_to(self, chat: str, out: Outgoing, done: set[tuple[str, int]]) -> str:
-        """Send every part (skipping those already sent before a retry); the last part's ref."""
-        bot = self.application.bot
-        chat_id = _chat_id(chat)
-        rendered = render(out, self.codec)
-        ref = ""
-        steps: list[tuple[int, Callable[[], Awaitable[Any]]]] = []
-        if out.image is not None:
-            markup = rendered.reply_markup if not rendered.parts else None
-            steps.append((0, lambda: bot.send_photo(
-                chat_id, photo=InputFile(out.image, filename=out.image_name),
-                caption=rendered.caption, parse_mode=ParseMode.HTML, reply_markup=markup,
-            )))
-        for i, part in enumerate(rendered.parts, start=1):
-            last = i == len(rendered.parts)
-            steps.append((i, lambda part=part, last=last: bot.send_message(
-                chat_id, part, parse_mode=ParseMode.HTML,
-                reply_markup=rendered.reply_markup if last else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )))
-        for index, step in steps:
-            if (chat, index) in done:
-                continue
-            await self._group_pace(chat_id)
-            message = await step()
-            done.add((chat, index))
-            ref = f"{message.chat_id}:{message.message_id}"
-        return ref
-
-    async def _group_pace(self, chat_id: int | str) -> None:
-        """Telegram allows about 20 messages a minute into one group."""
-        if not isinstance(chat_id, int) or chat_id > 0:
-            return
-        sent = self._group_sends[chat_id]
-        now = time.monotonic()
-        while sent and now - sent[0] > 60:
-            sent.popleft()
-        if len(sent) >= GROUP_PER_MINUTE:
-            await asyncio.sleep(60 - (now - sent[0]))
-        sent.append(time.monotonic())
-
-    async def _edit(self, out: Outgoing) -> str:
-        chat, _, message_id = out.edit.rpartition(":")
-        if not chat or not message_id.isdigit():
-            raise PermanentFailure(f"not a Telegram message reference: {out.edit!r}")
-        text, markup = render_edit(out, self.codec)
-        bot = self.application.bot
-        try:
-            await bot.edit_message_text(
-                text, chat_id=_chat_id(chat), message_id=int(message_id), parse_mode=ParseMode.HTML,
-                reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        except BadRequest as exc:
-            reason = exc.message.lower()
-            if "not modified" in reason:
-                return out.edit
-            if "no text in the message" not in reason:
-                raise
-            # a photo: its caption cannot take the new text, so just replace the buttons
-            await bot.edit_message_reply_markup(chat_id=_chat_id(chat), message_id=int(message_id), reply_markup=markup)
-        return out.edit
-
-
-def _mark_member(store: Store, member_id: int) -> None:
-    with store.session() as session:
-        member = session.get(Member, member_id)
-        if member is not None:
-            member.unreachable = True
-            member.unreachable_reason = "blocked the bot on Telegram"
-            session.add(member)
+        return await self.sender.send(envelope)
