@@ -9,6 +9,7 @@ stays free for the platforms' network I/O.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -18,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -27,7 +26,7 @@ from .clock import Clock
 from .context import Context, FormErrors
 from .messages import Incoming
 from .router import Router, UsageError, UserError, split_args
-from .store.db import Store
+from .store.db import Store, insert_or_skip
 from .store.models import InboundEvent, Member, Network, Role
 
 __all__ = ["Dispatcher", "HandleResult", "MAX_TEXT"]
@@ -37,14 +36,14 @@ logger = logging.getLogger(__name__)
 ACTIVE_GRAIN = timedelta(minutes=1)
 """``last_active_at`` is kept to this precision (the digest counts weeks)."""
 
-_events = InboundEvent.__table__
-_RECORD_EVENT_SQLITE, _RECORD_EVENT_PG = (
-    insert(_events)
-    .values(platform=bindparam("platform"), event_id=bindparam("event_id"), received_at=bindparam("received_at"))
-    .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-    .returning(_events.c.id)
-    for insert in (sqlite_insert, pg_insert)
-)
+
+@functools.cache
+def _record_event(dialect: str):
+    """The event's row, unless it is there already; built once per database."""
+    table = InboundEvent.__table__
+    stmt = insert_or_skip(dialect, table, ["platform", "event_id"])
+    return stmt.values({c: bindparam(c) for c in ("platform", "event_id", "received_at")}).returning(table.c.id)
+
 
 # Statements on every event's path, built once rather than per event
 _NETWORK_BY_KEY = select(Network).where(Network.platform == bindparam("platform"), Network.platform_key == bindparam("key"))
@@ -164,8 +163,7 @@ class Dispatcher:
         One ``INSERT … ON CONFLICT DO NOTHING RETURNING``: a look-up then an
         insert was two statements on every event, and racy between processes.
         """
-        dialect = session.get_bind().dialect.name
-        stmt = _RECORD_EVENT_PG if dialect == "postgresql" else _RECORD_EVENT_SQLITE
+        stmt = _record_event(session.get_bind().dialect.name)
         params = {"platform": platform, "event_id": event_id[:200], "received_at": self.clock.now()}
         return session.connection().execute(stmt, params).first() is not None
 

@@ -10,11 +10,13 @@ from pathlib import Path
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Table, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
-__all__ = ["Store", "make_engine", "upgrade"]
+__all__ = ["Store", "insert_or_skip", "make_engine", "upgrade"]
 
 logger = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
@@ -64,6 +66,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON)
+
+
+def insert_or_skip(dialect: str, table: Table, index_elements: list[str] | None = None):
+    """``INSERT … ON CONFLICT DO NOTHING`` for ``dialect`` ("sqlite" or
+    "postgresql"): both databases have it, each through its own SQLAlchemy
+    construct. With ``RETURNING``, a row comes back only when one was inserted."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from .db import insert_or_skip
 from .types import UTCDateTime
 
 __all__ = ["Lease", "acquire", "release", "holder"]
@@ -36,9 +35,9 @@ def acquire(session: Session, name: str, me: str, *, now: datetime, ttl: timedel
     ).rowcount
     if taken:
         return True
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = Lease.__table__
-    stmt = insert(table).values(name=name, holder=me, expires_at=now + ttl).on_conflict_do_nothing().returning(table.c.name)
+    stmt = insert_or_skip(session.get_bind().dialect.name, table).values(name=name, holder=me, expires_at=now + ttl)
+    stmt = stmt.returning(table.c.name)
     return session.connection().execute(stmt).first() is not None
 
 

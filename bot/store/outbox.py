@@ -8,15 +8,15 @@ rows whose lease runs out and another claimer takes them.
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ..messages import Outgoing
+from .db import insert_or_skip
 from .models import OutboxMessage, OutboxStatus
 
 __all__ = ["enqueue", "enqueue_many", "claim_due", "confirm_claim", "mark_sent", "mark_retry", "release", "mark_failed", "backoff", "depth"]
@@ -38,20 +38,17 @@ def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: da
 
 
 def _insert(session: Session):
-    table = OutboxMessage.__table__
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=["key"])
+    return insert_or_skip(session.get_bind().dialect.name, OutboxMessage.__table__, ["key"])
 
 
 _COLUMNS = ("key", "network_id", "platform", "member_id", "payload", "status", "attempts", "next_attempt_at", "created_at")
-# one message, the statement built once (every reply takes this path)
-_ENQUEUE = {
-    name: insert(OutboxMessage.__table__)
-    .values({c: bindparam(c) for c in _COLUMNS})
-    .on_conflict_do_nothing(index_elements=["key"])
-    .returning(OutboxMessage.__table__.c.id)
-    for name, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
+
+
+@functools.cache
+def _enqueue_one(dialect: str):
+    """One message's insert, built once per database (every reply takes this path)."""
+    table = OutboxMessage.__table__
+    return insert_or_skip(dialect, table, ["key"]).values({c: bindparam(c) for c in _COLUMNS}).returning(table.c.id)
 
 
 def enqueue(
@@ -71,7 +68,7 @@ def enqueue(
     is how a repeated run of the same work sends nothing new.
     """
     row = _row(key=key, network_id=network_id, platform=platform, outgoing=outgoing, at=not_before or now, now=now)
-    stmt = _ENQUEUE[session.get_bind().dialect.name]
+    stmt = _enqueue_one(session.get_bind().dialect.name)
     return session.connection().execute(stmt, row).first() is not None  # RETURNING: rowcount is -1 on psycopg
 
 
