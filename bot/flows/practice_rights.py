@@ -24,7 +24,7 @@ from sqlmodel import Session, col, delete, select
 
 from ..store.models import Member, OutboxMessage
 from .practice_cards import withdrawn_text
-from ..store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal
+from ..store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card
 
 __all__ = ["export_member", "forget_member"]
 
@@ -101,10 +101,8 @@ def _delete_practices(session: Session, ids: list[int]) -> None:
 def _withdraw_card(session: Session, p: Practice) -> None:
     """Rewrite the stored copies of the practice's channel card (the post and any
     edits of it) as withdrawn; forgetting edits the visible one to match."""
-    if not p.channel_ref:
-        return
-    post = session.exec(select(OutboxMessage).where(OutboxMessage.key == p.channel_ref)).first()
-    if post is None or not post.platform_message_id:
+    post = posted_card(session, p)
+    if post is None:
         return
     copies = session.exec(
         select(OutboxMessage).where(OutboxMessage.network_id == post.network_id,

@@ -19,8 +19,10 @@ from .. import markup
 from ..markup import literal
 from ..messages import Address, Choice, Field, Form, Outgoing
 from ..router import Router, UsageError, UserError
-from ..store.models import Member, OutboxMessage, Role
-from ..store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, steal_mixes, steals_of
+from ..store.models import Member, Role
+from ..store.practices import (
+    Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card, steal_mixes, steals_of,
+)
 from ..store.search import normalise_tag, search_practices
 from . import practice_cards as cards
 
@@ -116,10 +118,8 @@ def require_author(ctx: Context, p: Practice, doing: str) -> None:
 
 def refresh_card(ctx: Context, p: Practice) -> None:
     """Update the channel card after an edit, withdrawal or moderation (where the platform allows)."""
-    if not p.channel_ref:
-        return
-    row = ctx.session.exec(select(OutboxMessage).where(OutboxMessage.key == p.channel_ref)).first()
-    if row is None or not row.platform_message_id:
+    row = posted_card(ctx.session, p)
+    if row is None:
         return
     channel = row.payload["to"]["channel"]
     if p.status == PracticeStatus.ACTIVE:

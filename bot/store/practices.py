@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from .models import OutboxMessage
 from .types import UTCDateTime
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "StealMode",
     "StealOutcome",
     "due_followups",
+    "posted_card",
     "steal_mixes",
     "steals_of",
 ]
@@ -132,6 +134,14 @@ class PracticeQuestion(SQLModel, table=True):
 
 
 # -- queries ------------------------------------------------------------------
+
+
+def posted_card(session: Session, p: Practice) -> OutboxMessage | None:
+    """The practice's card as posted in its channel, once the platform has given it a reference."""
+    if not p.channel_ref:
+        return None
+    row = session.exec(select(OutboxMessage).where(OutboxMessage.key == p.channel_ref)).first()
+    return row if row is not None and row.platform_message_id else None
 
 
 def steals_of(session: Session, practice_id: int) -> list[Steal]:
