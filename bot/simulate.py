@@ -50,6 +50,8 @@ SETUP = (
 
 @dataclass
 class Delivered:
+    """One message as a member (or channel) received it."""
+
     to: str  # platform user id, or "#channel"
     outgoing: Outgoing
     ref: str
@@ -63,6 +65,7 @@ class SimAdapter(Adapter):
     """Records every delivery, per member and channel, in send order."""
 
     platform = "console"
+    record: type[Delivered] = Delivered  # what each delivery is recorded as
 
     def __init__(self) -> None:
         self.delivered: list[Delivered] = []
@@ -76,9 +79,9 @@ class SimAdapter(Adapter):
         out = envelope.outgoing
         ref = out.edit or f"s{next(self._refs)}"
         if out.to.channel and not out.to.private_to:
-            self.delivered.append(Delivered(f"#{out.to.channel}", out, ref))
+            self.delivered.append(self.record(f"#{out.to.channel}", out, ref))
         else:
-            self.delivered.extend(Delivered(r.platform_user_id, out, ref) for r in envelope.recipients)
+            self.delivered.extend(self.record(r.platform_user_id, out, ref) for r in envelope.recipients)
         return SendResult(message_ref=ref)
 
 

@@ -6,18 +6,19 @@ against a real database; only the platform is replaced by a list.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.adapters.base import Adapter, Envelope, SendResult
+from bot.adapters.base import Envelope, SendResult
 from bot.app import Beacon, build_app
 from bot.clock import FakeClock
-from bot.messages import Choice, Incoming, Outgoing
+from bot.messages import Choice, Incoming
 from bot.settings import Settings
+from bot.simulate import Delivered as SimDelivered
+from bot.simulate import SimAdapter
 from bot.store.db import Store
 from bot.store.models import Member, Network, Role
 
@@ -25,16 +26,8 @@ NETWORK_KEY = "net"
 
 
 @dataclass
-class Delivered:
-    """One message as a member (or channel) received it."""
-
-    to: str  # platform user id, or "#channel"
-    outgoing: Outgoing
-    ref: str
-
-    @property
-    def text(self) -> str:
-        return self.outgoing.text
+class Delivered(SimDelivered):
+    """A delivery, with what a test asks of it."""
 
     @property
     def labels(self) -> list[str]:
@@ -47,33 +40,21 @@ class Delivered:
         raise AssertionError(f"no choice {label!r} in {self.labels}: {self.text!r}")
 
 
-class MemoryAdapter(Adapter):
-    """Records deliveries per addressee; can be told to fail."""
+class MemoryAdapter(SimAdapter):
+    """The simulation's recording adapter, which a test can also tell to fail."""
 
-    platform = "console"
+    record = Delivered
 
     def __init__(self) -> None:
-        self.delivered: list[Delivered] = []
+        super().__init__()
         self.envelopes: list[Envelope] = []
-        self._refs = itertools.count(1)
         self.fail_with: list[Exception] = []
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
     async def send(self, envelope: Envelope) -> SendResult:
         if self.fail_with:
             raise self.fail_with.pop(0)
         self.envelopes.append(envelope)
-        out = envelope.outgoing
-        ref = out.edit or f"m{next(self._refs)}"
-        if out.to.channel and not out.to.private_to:
-            self.delivered.append(Delivered(f"#{out.to.channel}", out, ref))
-        else:
-            for r in envelope.recipients:
-                self.delivered.append(Delivered(r.platform_user_id, out, ref))
-        return SendResult(message_ref=ref)
+        return await super().send(envelope)
 
 
 class Harness:
