@@ -7,6 +7,7 @@ the real router to exercise buttons and modals.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -61,6 +62,20 @@ async def test_slash_command_in_a_dm_answers_by_dm_and_creates_the_member(sqlite
         assert len(sb.slack.calls_to("conversations.open")) == 1
         assert len(sb.slack.calls_to("users.info")) == 1
         assert len(ok_posts(sb.slack, sb.dm_channel("U1"))) == 2
+
+
+async def test_a_burst_from_someone_new_asks_slack_who_they_are_once(sqlite_store, clock):
+    """Five messages at once from a person not yet cached: one users.info and one
+    team.info, not five of each (users.info allows about 100 calls a minute)."""
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("U1", name="Ada Lovelace", tz="Europe/Paris")
+        responses = await asyncio.gather(*(sb.dm("U1", f"hello {i}") for i in range(5)))
+        await sb.settle()
+        assert [r.status_code for r in responses] == [200] * 5
+        assert len(sb.slack.calls_to("users.info")) == 1
+        assert len(sb.slack.calls_to("team.info")) == 1
+        assert len(ok_posts(sb.slack, sb.dm_channel("U1"))) == 5  # each message still answered
+        assert member(sqlite_store, "U1").display_name == "Ada Lovelace"
 
 
 async def test_slash_command_in_a_channel_answers_privately_through_the_response_url(sqlite_store, clock):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +34,7 @@ class SlackPeople:
         self.ttl = ttl
         self._users: dict[str, tuple[float, dict[str, Any]]] = {}
         self._teams: dict[str, str] = {}
+        self._pending: dict[tuple[str, str], asyncio.Future] = {}
 
     async def enrich(self, client: AsyncWebClient, incoming: Incoming) -> Incoming:
         """Add display name, time zone, admin flag and workspace name; a failed lookup changes nothing."""
@@ -53,6 +55,9 @@ class SlackPeople:
         cached = self._users.get(user_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
+        return await self._once(("user", user_id), lambda: self._fetch_user(client, user_id, cached))
+
+    async def _fetch_user(self, client: AsyncWebClient, user_id: str, cached) -> dict[str, Any]:
         try:
             user = (await client.users_info(user=user_id)).get("user") or {}
         except _FAILURES as exc:
@@ -62,11 +67,26 @@ class SlackPeople:
         return user
 
     async def team_name(self, client: AsyncWebClient, team_id: str) -> str | None:
-        if team_id not in self._teams:
-            try:
-                team = (await client.team_info(team=team_id)).get("team") or {}
-            except _FAILURES as exc:
-                logger.warning("slack: team.info %s failed: %s", team_id, describe(exc))
-                return None
-            self._teams[team_id] = team.get("name") or team_id
+        if team_id in self._teams:
+            return self._teams[team_id]
+        return await self._once(("team", team_id), lambda: self._fetch_team(client, team_id))
+
+    async def _fetch_team(self, client: AsyncWebClient, team_id: str) -> str | None:
+        try:
+            team = (await client.team_info(team=team_id)).get("team") or {}
+        except _FAILURES as exc:
+            logger.warning("slack: team.info %s failed: %s", team_id, describe(exc))
+            return None
+        self._teams[team_id] = team.get("name") or team_id
         return self._teams[team_id]
+
+    async def _once(self, key: tuple[str, str], fetch: Callable[[], Awaitable[Any]]) -> Any:
+        """One request per user (or team) at a time: a burst of messages from
+        someone not yet cached waits for the first look-up instead of each
+        asking Slack again (users.info allows about 100 calls a minute)."""
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(fetch())
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(pending)
