@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
@@ -24,10 +25,14 @@ from sqlmodel import Session, col, select
 
 from .clock import Clock
 from .context import Context, FormErrors
+from . import dispatch_batch
 from .messages import Incoming
 from .router import Router, UsageError, UserError, split_args
 from .store.db import Store, insert_or_skip
 from .store.models import InboundEvent, Member, Network, Role
+
+if TYPE_CHECKING:
+    from .dispatch_batch import Known
 
 __all__ = ["Dispatcher", "HandleResult", "MAX_TEXT"]
 
@@ -93,12 +98,16 @@ class Dispatcher:
         self.on_enqueued = on_enqueued
         workers = 1 if store.is_sqlite else 8
         self.executor = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="beacon-db")
+        self.batches = dispatch_batch.Batches(self, runners=workers)
 
     async def handle(self, incoming: Incoming) -> HandleResult:
-        """Handle one event off the event loop, then wake the delivery worker."""
-        loop = asyncio.get_running_loop()
+        """Handle one event off the event loop, then wake the delivery worker.
+
+        Events that arrive while the database is busy with earlier ones wait
+        together and are then handled as one batch (:mod:`bot.dispatch_batch`).
+        """
         started = time.perf_counter()
-        result = await loop.run_in_executor(self.executor, self.handle_sync, incoming)
+        result = await self.batches.handle(incoming)
         if self.metrics is not None:
             outcome = "duplicate" if result.duplicate else "handled"
             self.metrics.handled.labels(incoming.platform, incoming.kind, outcome).inc()
@@ -137,25 +146,32 @@ class Dispatcher:
                 ctx = self._context(session, incoming, event_id, result)
                 if ctx is None:
                     return result
-                try:
-                    with session.begin_nested():
-                        self._route(ctx)
-                except FormErrors as exc:
-                    result.form_errors = exc.errors
-                    if incoming.kind != "form" or not incoming.trigger:
-                        ctx.reply(str(exc))
-                except UsageError as exc:
-                    ctx.reply(self._usage_text(ctx, str(exc)))
-                except UserError as exc:
-                    ctx.reply(str(exc))
-                result.enqueued = ctx.enqueued
-                result.member_id = ctx.member.id if ctx.member else None
+                self._route_answering(ctx, result)
         except IntegrityError:
             raise
         except Exception:
             logger.exception("handling %s from %s failed", incoming.kind, incoming.platform)
             return self._apologise(incoming, event_id)
         return result
+
+    def _route_answering(self, ctx: Context, result: HandleResult) -> None:
+        """Route in a savepoint: a refused or mistyped request changes nothing
+        and is answered with what was wrong."""
+        incoming = ctx.incoming
+        assert incoming is not None
+        try:
+            with ctx.session.begin_nested():
+                self._route(ctx)
+        except FormErrors as exc:
+            result.form_errors = exc.errors
+            if incoming.kind != "form" or not incoming.trigger:
+                ctx.reply(str(exc))
+        except UsageError as exc:
+            ctx.reply(self._usage_text(ctx, str(exc)))
+        except UserError as exc:
+            ctx.reply(str(exc))
+        result.enqueued = ctx.enqueued
+        result.member_id = ctx.member.id if ctx.member else None
 
     def _first_time(self, session: Session, platform: str, event_id: str) -> bool:
         """Record the event; False if it was recorded before (a retry or a redelivery).
@@ -185,13 +201,17 @@ class Dispatcher:
 
     # -- who is this -----------------------------------------------------------
 
-    def _context(self, session: Session, incoming: Incoming, event_id: str, result: HandleResult) -> Context | None:
+    def _context(
+        self, session: Session, incoming: Incoming, event_id: str, result: HandleResult, known: Known | None = None
+    ) -> Context | None:
         now = self.clock.now()
-        network = self._network(session, incoming)
+        network = known.network(incoming) if known else None
+        network = network or self._network(session, incoming)
         if network is None:
             result.immediate.append(NOT_IN_NETWORK)
             return None
-        member = self._member(session, network, incoming)
+        member = known.member(network, incoming) if known else None
+        member = self._member(session, network, incoming, member)
         is_new = session.info.get("new_member_id") == member.id
         if member.last_active_at is None or now - member.last_active_at >= ACTIVE_GRAIN:
             member.last_active_at = now  # to the minute: a burst of messages writes it once
@@ -231,8 +251,9 @@ class Dispatcher:
             logger.info("new network %s on %s", network.id, network.platform)
         return network
 
-    def _member(self, session: Session, network: Network, incoming: Incoming) -> Member:
-        member = session.exec(_MEMBER_BY_USER, params={"network_id": network.id, "user_id": incoming.user_id}).first()
+    def _member(self, session: Session, network: Network, incoming: Incoming, member: Member | None = None) -> Member:
+        if member is None:
+            member = session.exec(_MEMBER_BY_USER, params={"network_id": network.id, "user_id": incoming.user_id}).first()
         if member is None:
             first = session.exec(select(Member.id).where(Member.network_id == network.id)).first() is None
             member = Member(

@@ -175,11 +175,11 @@ async def test_a_collision_with_another_process_retries_instead_of_dropping_the_
     real_member = dispatcher._member
     collided = []
 
-    def collide_once(session, network, incoming):
+    def collide_once(session, network, incoming, member=None):
         if not collided:
             collided.append(True)
             raise IntegrityError("INSERT INTO member …", {}, Exception("UNIQUE constraint failed: member"))
-        return real_member(session, network, incoming)
+        return real_member(session, network, incoming, member)
 
     dispatcher._member = collide_once
     out = await harness.command("zed", "hi", event_id="race-1")
