@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime
+from .types import UTCDateTime, empty_dict, empty_list
 
 __all__ = [
     "Role",
@@ -60,7 +60,7 @@ class Network(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
     practice_channel: str | None = Field(default=None, max_length=100)
-    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    settings: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     created_at: datetime = _dt()
 
 
@@ -80,11 +80,11 @@ class Member(SQLModel, table=True):
     cohort: str | None = Field(default=None, max_length=100)
     wants: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     offers: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    wants_tags: list[str] = Field(default_factory=list, sa_type=JSON)
-    offers_tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    wants_tags: list[str] = Field(default_factory=empty_list, sa_type=JSON)
+    offers_tags: list[str] = Field(default_factory=empty_list, sa_type=JSON)
     availability: str = Field(default="every", max_length=20)
     paused_until: datetime | None = _dt(default=None)
-    opted_out: list[str] = Field(default_factory=list, sa_type=JSON)
+    opted_out: list[str] = Field(default_factory=empty_list, sa_type=JSON)
     quiet_hours: str = Field(default="20:00-08:00", max_length=20)
     quiet_weekends: bool = True
     unreachable: bool = False
@@ -111,7 +111,7 @@ class Flow(SQLModel, table=True):
     kind: str = Field(max_length=40)
     name: str = Field(max_length=100)
     schedule: str | None = Field(default=None, max_length=200)
-    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    settings: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     enabled: bool = True
     checked_until: datetime | None = _dt(default=None)
     created_at: datetime = _dt()
@@ -203,6 +203,6 @@ class Conversation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", unique=True)
     owner: str = Field(max_length=40)
-    state: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    state: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     started_at: datetime = _dt()
     updated_at: datetime = _dt()

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from .types import UTCDateTime
+from .types import UTCDateTime, empty_list
 
 __all__ = [
     "MetStatus",
@@ -72,7 +72,7 @@ class PairGroup(SQLModel, table=True):
     round_id: int = Field(foreign_key="pairing_round.id", index=True)
     host_id: int | None = Field(default=None, foreign_key="member.id")
     score: float = 0.0
-    reasons: list[Any] = Field(default_factory=list, sa_type=JSON)
+    reasons: list[Any] = Field(default_factory=empty_list, sa_type=JSON)
     status: str = Field(default=MetStatus.PENDING.value, max_length=20)
     created_at: datetime = _dt()
 

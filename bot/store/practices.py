@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from .models import OutboxMessage
-from .types import UTCDateTime
+from .types import UTCDateTime, empty_list
 
 __all__ = [
     "Practice",
@@ -78,7 +78,7 @@ class Practice(SQLModel, table=True):
     what_made_it_work: str = _text()
     watch_out_for: str = _text()
     evidence: str = _text()
-    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    tags: list[str] = Field(default_factory=empty_list, sa_type=JSON)
     contact: str = Field(default="", max_length=300)
     status: str = Field(default=PracticeStatus.ACTIVE.value, max_length=12, index=True)
     featured: bool = False

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
-from .types import UTCDateTime
+from .types import UTCDateTime, empty_list
 
 __all__ = [
     "Commitment",
@@ -62,7 +62,7 @@ class Prompt(SQLModel, table=True):
     flow_id: int | None = Field(default=None, foreign_key="flow.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     occurrence: str = Field(max_length=60)
-    questions: list[str] = Field(default_factory=list, sa_type=JSON)
+    questions: list[str] = Field(default_factory=empty_list, sa_type=JSON)
     sent_at: datetime = _dt()
     window_closes_at: datetime = _dt()
     status: PromptStatus = Field(default=PromptStatus.SENT, max_length=12, index=True)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime
+from .types import UTCDateTime, empty_dict
 
 __all__ = ["SlackInstallation"]
 
@@ -29,5 +29,5 @@ class SlackInstallation(SQLModel, table=True):
     team_key: str = Field(default="", max_length=32, index=True)
     team_name: str = Field(default="", max_length=200)
     bot_user_id: str | None = Field(default=None, max_length=32)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the Installation's fields, token included
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)  # the Installation's fields, token included
     installed_at: datetime = Field(sa_type=UTCDateTime)

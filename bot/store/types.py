@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime"]
+__all__ = ["UTCDateTime", "empty_dict", "empty_list"]
 
 
 class UTCDateTime(TypeDecorator):
@@ -31,3 +31,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+# Table models say ``default_factory=empty_list`` rather than ``list``: SQLModel
+# asks pydantic for a table model's defaults at every construction, and pydantic
+# reads the factory's signature each time. For a builtin like ``list`` that means
+# parsing its text signature (~125 µs), which made a new Member cost 0.8 ms
+# instead of 0.16 ms.
+def empty_list() -> list:
+    return []
+
+
+def empty_dict() -> dict:
+    return {}
