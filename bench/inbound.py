@@ -82,6 +82,7 @@ async def serve(database: str, api_url: str, profile: str | None = None) -> None
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(4096)  # connections wait in the backlog until uvicorn accepts: the port is usable once printed
     config = uvicorn.Config(
         build_http_app(beacon), log_level="warning", lifespan="off", access_log=False, backlog=4096,
         timeout_keep_alive=120
@@ -92,6 +93,48 @@ async def serve(database: str, api_url: str, profile: str | None = None) -> None
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     await server.serve(sockets=[sock])
     await beacon.stop()
+
+
+async def serve_floor(api_url: str) -> None:
+    """The same HTTP path with nothing behind it: uvicorn, Starlette and Bolt
+    verify, parse and acknowledge each event, and the listener does no work.
+    What this reaches is the ceiling the libraries set on this machine, the
+    figure the bot's own rate is judged against."""
+    import logging
+
+    import uvicorn
+    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from bot.cli import settle_heap
+
+    logging.basicConfig(level=logging.WARNING)
+    app = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=api_url), signing_secret=SECRET,
+                   process_before_response=True)  # fmt: skip
+
+    @app.event("message")
+    async def _acknowledge(ack) -> None:
+        await ack()
+
+    handler = AsyncSlackRequestHandler(app)
+
+    async def events(request):
+        return await handler.handle(request)
+
+    settle_heap()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4096)  # connections wait in the backlog until uvicorn accepts: the port is usable once printed
+    config = uvicorn.Config(Starlette(routes=[Route("/slack/events", events, methods=["POST"])]), log_level="warning",
+                            lifespan="off", access_log=False, backlog=4096, timeout_keep_alive=120)  # fmt: skip
+    server = uvicorn.Server(config)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: setattr(server, "should_exit", True))
+    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    await server.serve(sockets=[sock])
 
 
 def _profile_dispatch(directory: str) -> None:
@@ -226,10 +269,11 @@ def _start_fake(users: int) -> tuple[subprocess.Popen, str]:
     return p, line.split()[1]
 
 
-def _start_bots(n: int, database: str, api_url: str, profile: str | None) -> tuple[list[subprocess.Popen], list[int]]:
+def _start_bots(n: int, database: str, api_url: str, profile: str | None,
+                floor: bool = False) -> tuple[list[subprocess.Popen], list[int]]:  # fmt: skip
     procs, ports = [], []
     for _ in range(n):
-        extra = ["--profile", profile] if profile else []
+        extra = (["--profile", profile] if profile else []) + (["--floor"] if floor else [])
         p = subprocess.Popen(
             [sys.executable, __file__, "serve", "--database", database, "--api-url", api_url, *extra],
             stdout=subprocess.PIPE, text=True, cwd=ROOT,
@@ -273,12 +317,12 @@ def _pct(sorted_values: list[float], q: float) -> float:
 
 
 def run_once(database: str, processes: int, events: int, users: int, rate: float, connections: int,
-             profile: str | None = None) -> dict:
+             profile: str | None = None, floor: bool = False) -> dict:
     run = uuid.uuid4().hex[:8]
     team = f"TB{run.upper()}"
     bodies = _bodies(events, users, team, run)
     fake, api_url = _start_fake(users)
-    procs, ports = _start_bots(processes, database, api_url, profile)
+    procs, ports = _start_bots(processes, database, api_url, profile, floor)
     requests = _requests(bodies)
     try:
         cpu_before = _cpu_seconds(procs)
@@ -289,8 +333,8 @@ def run_once(database: str, processes: int, events: int, users: int, rate: float
         accepted = sent - failures - busy
         gen_cpu = time.process_time() - gen_before
         acked = time.perf_counter()
-        inbound = replies = 0
-        while time.perf_counter() < acked + 60:
+        inbound = replies = accepted if floor else 0  # the floor stores nothing: an ack is all it does
+        while not floor and time.perf_counter() < acked + 60:
             inbound, replies = _stored(database, run)
             if inbound >= accepted and replies >= accepted:
                 break
@@ -337,8 +381,11 @@ def main() -> None:
         ap.add_argument("--database", required=True)
         ap.add_argument("--api-url", required=True)
         ap.add_argument("--profile", default=None)
+        ap.add_argument("--floor", action="store_true")
         args = ap.parse_args()
-        if args.profile:
+        if args.floor:
+            asyncio.run(serve_floor(args.api_url))
+        elif args.profile:
             import cProfile
 
             cProfile.runctx("asyncio.run(serve(args.database, args.api_url, args.profile))", globals(), locals(),
@@ -354,6 +401,8 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=1)
     ap.add_argument("--database", default=None, help="default: a fresh SQLite file")
     ap.add_argument("--profile", default=None, metavar="DIR", help="write cProfile stats of the bot process(es) here")
+    ap.add_argument("--floor", action="store_true",
+                    help="also measure uvicorn + Bolt acknowledging with no bot behind them (the libraries' ceiling here)")
     args = ap.parse_args()
 
     tmp = None
@@ -369,6 +418,10 @@ def main() -> None:
 
     print(f"inbound benchmark: {args.events} signed message.im events, {args.users} members, "
           f"offered at {args.rate:.0f}/s over {args.connections} connections, database {database.split('://')[0]}")
+    if args.floor:
+        floor = run_once(database, 1, args.events, args.users, args.rate, args.connections, floor=True)
+        print("library floor: uvicorn + Starlette + Bolt verifying and acknowledging, no bot behind them")
+        report(floor)
     one = run_once(database, 1, args.events, args.users, args.rate, args.connections, args.profile)
     report(one)
     if args.processes > 1:
