@@ -78,6 +78,20 @@ async def test_a_burst_from_someone_new_asks_slack_who_they_are_once(sqlite_stor
         assert member(sqlite_store, "U1").display_name == "Ada Lovelace"
 
 
+async def test_web_api_calls_share_kept_alive_connections(sqlite_store, clock):
+    """Every Web API call on one connection pool: a new connection per message would
+    mean a TLS handshake with slack.com for each one."""
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("U1", name="Ada")
+        sb.user("U2", name="Bo")
+        for i in range(3):
+            await sb.dm("U1", f"hello {i}")
+            await sb.dm("U2", f"hello {i}")
+        calls = len(sb.slack.calls)
+        assert calls >= 10  # auth.test, users.info ×2, team.info, conversations.open ×2, six replies
+        assert len(sb.slack.connections) <= 2, f"{len(sb.slack.connections)} connections for {calls} calls"
+
+
 async def test_slash_command_in_a_channel_answers_privately_through_the_response_url(sqlite_store, clock):
     async with slack_bot(sqlite_store, clock) as sb:
         sb.user("U1", name="Ada")

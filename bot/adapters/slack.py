@@ -102,6 +102,7 @@ class SlackAdapter(Adapter):
         self._dms: dict[str, str] = {}
         self._auth: dict[str, Any] | None = None
         self._auth_error: str | None = None
+        self._http: aiohttp.ClientSession | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, handle: Handle, store: Any = None, **kw: Any) -> SlackAdapter:
@@ -139,7 +140,7 @@ class SlackAdapter(Adapter):
             bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
             if bot is None or not bot.bot_token:
                 raise PermanentFailure(f"Beacon is not installed in Slack team {team_id}")
-            client = AsyncWebClient(token=bot.bot_token, base_url=self.client.base_url)
+            client = AsyncWebClient(token=bot.bot_token, base_url=self.client.base_url, session=self._http)
             self._clients[team_id or ""] = client
         return client
 
@@ -150,6 +151,7 @@ class SlackAdapter(Adapter):
     # -- life cycle -----------------------------------------------------------------
 
     async def start(self) -> None:
+        self._open_http()
         if self.installations is not None:
             logger.info("slack: OAuth mode, install at /slack/install")
             return
@@ -173,6 +175,26 @@ class SlackAdapter(Adapter):
             self._socket = None
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.settle(), timeout=10)
+        await self._close_http()
+
+    def _open_http(self) -> None:
+        """One aiohttp session, and so kept-alive connections, for every Web API call.
+
+        Without one, slack_sdk opens a session per call and closes it after: a
+        new connection (and TLS handshake with slack.com) for every message sent.
+        """
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        for client in (self.client, *self._clients.values()):
+            client.session = self._http
+
+    async def _close_http(self) -> None:
+        if self._http is None:
+            return
+        for client in (self.client, *self._clients.values()):
+            client.session = None  # a late call opens its own session rather than using a closed one
+        await self._http.close()
+        self._http = None
 
     async def settle(self) -> None:
         """Wait until every acknowledged event has been handled (tests, shutdown)."""

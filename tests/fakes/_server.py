@@ -50,14 +50,24 @@ class FakeServer:
     def __init__(self) -> None:
         self.url = ""
         self.calls: list[Call] = []
+        self.connections: set[tuple[str, int]] = set()  # client (host, port) pairs seen: one per TCP connection
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
 
     async def _start(self, app: web.Application) -> None:
+        app.middlewares.append(self._count_connection)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    @web.middleware
+    async def _count_connection(self, request: web.Request, handler):
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer:
+            with self._lock:
+                self.connections.add(tuple(peer[:2]))
+        return await handler(request)
 
     async def _stop(self) -> None:
         if self._runner is not None:
