@@ -93,64 +93,58 @@ def enqueue_many(
     return len(inserted.all())
 
 
-def claim_due(
-    session: Session, *, now: datetime, limit: int, lease: timedelta, platforms: list[str], worker: str = ""
-) -> list[OutboxMessage]:
-    """Claim up to ``limit`` due messages for this process, oldest first."""
+_T = OutboxMessage.__table__
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, platforms: list[str], worker: str = ""):
+    """Claim up to ``limit`` due messages for this process, oldest first.
+
+    One ``UPDATE … WHERE id IN (due, oldest first, LIMIT n) RETURNING …``
+    rather than loading rows as objects and flushing a change to each: the
+    claim runs for every few messages a busy bot sends. Returns rows with the
+    columns delivery needs (``id``, ``key``, ``network_id``, ``platform``,
+    ``payload``, ``attempts``), oldest first.
+    """
     due = (
-        (col(OutboxMessage.status) == OutboxStatus.PENDING)
-        | (
-            (col(OutboxMessage.status) == OutboxStatus.SENDING)
-            & (col(OutboxMessage.claimed_until) < now)
-        )
-    ) & (col(OutboxMessage.next_attempt_at) <= now)
-    stmt = (
-        select(OutboxMessage)
-        .where(due, col(OutboxMessage.platform).in_(platforms))
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-        .limit(limit)
-    )
+        (_T.c.status == OutboxStatus.PENDING) | ((_T.c.status == OutboxStatus.SENDING) & (_T.c.claimed_until < now))
+    ) & (_T.c.next_attempt_at <= now)
+    pick = select(_T.c.id).where(due, _T.c.platform.in_(platforms)).order_by(_T.c.next_attempt_at, _T.c.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = list(session.exec(stmt))
-    for row in rows:
-        row.status = OutboxStatus.SENDING
-        row.claimed_until = now + lease
-        row.claimed_by = worker
-        session.add(row)
-    session.flush()
-    return rows
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        update(_T)
+        .where(_T.c.id.in_(pick.scalar_subquery()), due)
+        .values(status=OutboxStatus.SENDING, claimed_until=now + lease, claimed_by=worker)
+        .returning(_T.c.id, _T.c.key, _T.c.network_id, _T.c.platform, _T.c.payload, _T.c.attempts, _T.c.next_attempt_at)
+    )
+    rows = session.connection().execute(stmt).all()
+    return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))  # RETURNING keeps no order
+
+
+_CONFIRM = (
+    update(_T)
+    .where(_T.c.id == bindparam("outbox_id"), _T.c.status == OutboxStatus.SENDING, _T.c.claimed_by == bindparam("worker"))
+    .values(claimed_until=bindparam("until"))
+)
 
 
 def confirm_claim(session: Session, outbox_id: int, *, worker: str, now: datetime, lease: timedelta) -> bool:
     """Renew our claim right before sending; False if the lease ran out and
     another process took the message (it will send it, so we must not)."""
-    return (
-        session.exec(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == outbox_id,
-                col(OutboxMessage.status) == OutboxStatus.SENDING,
-                col(OutboxMessage.claimed_by) == worker,
-            )
-            .values(claimed_until=now + lease)
-        ).rowcount
-        == 1
-    )
+    params = {"outbox_id": outbox_id, "worker": worker, "until": now + lease}
+    return session.connection().execute(_CONFIRM, params).rowcount == 1
+
+
+_SENT = (
+    update(_T)
+    .where(_T.c.id == bindparam("outbox_id"))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), platform_message_id=bindparam("message_id"),
+            claimed_until=None, attempts=_T.c.attempts + 1)  # fmt: skip
+)
 
 
 def mark_sent(session: Session, outbox_id: int, *, now: datetime, platform_message_id: str | None) -> None:
-    session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == outbox_id)
-        .values(
-            status=OutboxStatus.SENT,
-            sent_at=now,
-            platform_message_id=platform_message_id,
-            claimed_until=None,
-            attempts=OutboxMessage.attempts + 1,
-        )
-    )
+    session.connection().execute(_SENT, {"outbox_id": outbox_id, "now": now, "message_id": platform_message_id})
 
 
 def mark_retry(session: Session, outbox_id: int, *, at: datetime, error: str, count_attempt: bool = True) -> None:
