@@ -212,6 +212,8 @@ class Dispatcher:
             return None
         member = known.member(network, incoming) if known else None
         member = self._member(session, network, incoming, member)
+        if known:
+            known.remember(member)
         is_new = session.info.get("new_member_id") == member.id
         if member.last_active_at is None or now - member.last_active_at >= ACTIVE_GRAIN:
             member.last_active_at = now  # to the minute: a burst of messages writes it once

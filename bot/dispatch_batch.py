@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -163,6 +164,17 @@ class Known:
         return self.networks.get((incoming.platform, incoming.network_key))
 
     def member(self, network: Network, incoming: Incoming) -> Member | None:
-        """The member as loaded for the batch, once: a later event of theirs looks
-        again, as an earlier one may have changed or merged them."""
-        return self.members.pop((network.id, incoming.user_id), None)
+        """The member as the batch knows them. An earlier event's changes are on
+        this same object (the session's identity map), as a fresh look-up would
+        return it; one that removed them (a chat migration merges members) is
+        noticed, and they are looked up again."""
+        key = (network.id, incoming.user_id)
+        member = self.members.get(key)
+        if member is not None and not inspect(member).persistent:  # deleted, or undone with a savepoint
+            del self.members[key]
+            return None
+        return member
+
+    def remember(self, member: Member) -> None:
+        """A member created during the batch: their next event need not look them up."""
+        self.members.setdefault((member.network_id, member.platform_user_id), member)

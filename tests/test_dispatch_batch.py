@@ -151,3 +151,27 @@ async def test_a_burst_larger_than_one_batch_is_split_and_nothing_waits_forever(
     if h.store.is_sqlite:  # one database thread: two full batches and the rest
         assert len(commits) == 3  # (PostgreSQL runs batches side by side, and new members may collide)
     assert sorted(int(d.text) for d in h.adapter.delivered) == list(range(count))
+
+
+async def test_a_member_removed_earlier_in_the_batch_is_not_reused(burst_harness):
+    """One event removes its member (as a chat migration merges two); the same
+    person's next event in the batch meets them afresh instead of a deleted row."""
+    h = burst_harness
+
+    def leave(ctx):
+        ctx.session.delete(ctx.member)
+        ctx.session.flush()
+
+    h.beacon.router.command("vanish", leave, help="x")
+    h.beacon.router.command("who", lambda ctx: ctx.reply(f"new={ctx.member_is_new}"), help="x")
+    h.add_member("ann")
+
+    commits: list[int] = []
+    results = await _burst(h, [_command("ann", "vanish"), _command("ann", "who"), _command("ann", "who")], commits)
+
+    assert len(commits) == 1  # handled as one batch, not failed and handled again one by one
+    assert not any(r.duplicate for r in results)
+    assert [d.text for d in h.adapter.delivered] == ["new=True", "new=False"]
+    with h.store.session() as s:
+        (ann,) = s.exec(select(Member).where(Member.platform_user_id == "ann")).all()
+    assert results[1].member_id == results[2].member_id == ann.id
