@@ -247,8 +247,10 @@ class SlackAdapter(Adapter):
     # -- inbound --------------------------------------------------------------------
 
     def _register(self, app: AsyncApp) -> None:
-        app.command("/beacon")(self._on_command)
+        # Bolt tries listeners in the order they were added: direct messages,
+        # by far the most frequent request, go first
         app.event("message")(self._on_event)
+        app.command("/beacon")(self._on_command)
         app.event("app_mention")(self._on_event)
         app.action(re.compile(".*"))(self._on_action)
         app.view(re.compile(".*"))(self._on_view)
