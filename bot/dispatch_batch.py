@@ -36,21 +36,18 @@ that the first of them is not kept waiting long for the last."""
 
 
 class Batches:
-    """Queues events for the dispatcher's database threads, a batch at a time."""
+    """Queues events for the dispatcher's database thread, one batch at a time."""
 
-    def __init__(self, dispatcher: dispatch.Dispatcher, *, runners: int) -> None:
+    def __init__(self, dispatcher: dispatch.Dispatcher) -> None:
         self.dispatcher = dispatcher
-        self.runners = runners  # one per database thread: a batch never waits for a thread
         self._waiting: list[tuple[Incoming, asyncio.Future]] = []
-        self._running: set[asyncio.Task] = set()
+        self._running: asyncio.Task | None = None
 
     async def handle(self, incoming: Incoming) -> dispatch.HandleResult:
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((incoming, future))
-        if len(self._running) < self.runners:
-            task = asyncio.get_running_loop().create_task(self._run())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        if self._running is None or self._running.done():
+            self._running = asyncio.get_running_loop().create_task(self._run())
         return await future
 
     async def _run(self) -> None:

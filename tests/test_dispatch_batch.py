@@ -148,8 +148,7 @@ async def test_a_burst_larger_than_one_batch_is_split_and_nothing_waits_forever(
     commits: list[int] = []
     results = await _burst(h, [_command(f"u{i % 30}", f"n {i}") for i in range(count)], commits)
     assert len(results) == count and not any(r.duplicate for r in results)
-    if h.store.is_sqlite:  # one database thread: two full batches and the rest
-        assert len(commits) == 3  # (PostgreSQL runs batches side by side, and new members may collide)
+    assert len(commits) == 3  # two full batches and the rest, one after the other
     assert sorted(int(d.text) for d in h.adapter.delivered) == list(range(count))
 
 
