@@ -299,6 +299,16 @@ def _cpu_seconds(procs: list[subprocess.Popen]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, all cores (Linux /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def _stop_bots(procs: list[subprocess.Popen]) -> None:
     for p in procs:
         p.send_signal(signal.SIGTERM)
@@ -326,6 +336,7 @@ def run_once(database: str, processes: int, events: int, users: int, rate: float
     requests = _requests(bodies)
     try:
         cpu_before = _cpu_seconds(procs)
+        machine_before = _machine_jiffies()
         gen_before = time.process_time()
         started = time.perf_counter()
         latencies, failures, busy = asyncio.run(_load(ports, requests, rate, connections))
@@ -341,6 +352,7 @@ def run_once(database: str, processes: int, events: int, users: int, rate: float
             time.sleep(0.05)
         done = time.perf_counter()
         cpu = _cpu_seconds(procs) - cpu_before
+        machine_after = _machine_jiffies()
     finally:
         _stop_bots([*procs, fake])
     lat = sorted(latencies)
@@ -350,6 +362,7 @@ def run_once(database: str, processes: int, events: int, users: int, rate: float
         ack_seconds=acked - started, cpu_ms=cpu * 1000 / max(1, handled),
         gen_ms=gen_cpu * 1000 / max(1, sent), seconds=done - started, rate=handled / (done - started),
         p50=_pct(lat, 0.50) * 1000, p95=_pct(lat, 0.95) * 1000, p99=_pct(lat, 0.99) * 1000,
+        machine=(machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]),
     )
 
 
@@ -362,6 +375,8 @@ def report(r: dict) -> None:
     print(f"  handled/s:          {r['rate']:.0f}   (goal >= {GOAL_RATE:.0f} on one process: {ok})")
     print(f"  bot CPU per event:  {r['cpu_ms']:.2f} ms   (so at most ~{1000 / r['cpu_ms']:.0f} events/s per free core)")
     print(f"  load generator CPU: {r['gen_ms']:.2f} ms per event sent")
+    print(f"  machine CPU busy:   {r['machine'] * 100:.0f} % of {os.cpu_count()} cores "
+          "(bots, load generator, fake Slack and the database together)")
     p99 = "ok" if r["p99"] < GOAL_P99_MS else "ABOVE GOAL"
     print(f"  ack latency p50:    {r['p50']:.1f} ms")
     print(f"  ack latency p95:    {r['p95']:.1f} ms")
