@@ -185,7 +185,7 @@ class DeliveryWorker:
                 logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
                 return
             # the pacer's slot comes last, right before the send: nothing between them adds jitter
-            async with self.pacers[platform].slot(_chat_of(envelope)):
+            async with self.pacers[platform].slot(_chat_of(envelope), weight=adapter.requests(envelope)):
                 if self._stopping:
                     await self.run_db(self._release, envelope.outbox_id)
                     return

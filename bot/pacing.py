@@ -75,21 +75,27 @@ class Pacer:
         return 1.0 / (self.per_second * self.factor) if self.per_second else 0.0
 
     @asynccontextmanager
-    async def slot(self, chat: str) -> AsyncIterator[None]:
+    async def slot(self, chat: str, weight: int = 1) -> AsyncIterator[None]:
         """``async with pacer.slot(chat): await send()``: waits for room, holds it
-        while the request is out, and counts it from when its answer is back."""
-        await self._enter(chat)
+        while the request is out, and counts it from when its answer is back.
+
+        ``weight``: how many requests the send makes (a photo and a long text's
+        parts are one request each); they take that many places, the chat that
+        many intervals. A send of more than the whole limit takes the whole window.
+        """
+        weight = max(1, min(weight, self.limit)) if self.limit else max(1, weight)
+        await self._enter(chat, weight)
         try:
             yield
         finally:
-            self._leave(chat)
+            self._leave(chat, weight)
 
     def slow_down(self, seconds: float) -> None:
         """After a 429: hold every send for the retry-after, then go a little slower."""
         self.penalty_until = max(self.penalty_until, self.clock() + min(seconds, 5.0))
         self.factor = max(self.FLOOR, self.factor * 0.9)
 
-    async def _enter(self, chat: str) -> None:
+    async def _enter(self, chat: str, weight: int) -> None:
         if self.per_chat:
             # one chat's messages already go one at a time (the worker holds its lock),
             # so this wait needs no lock and holds up no other chat
@@ -98,30 +104,30 @@ class Pacer:
             await self._until(self.penalty_until)
             return
         async with self._lock:  # FIFO: sends leave in the order they asked
-            await self._until_room()
-            self._in_flight += 1
-            self._next_any = self.clock() + self.SPREAD * self.interval
+            await self._until_room(weight)
+            self._in_flight += weight
+            self._next_any = self.clock() + self.SPREAD * self.interval * weight
             self.factor = min(self.MARGIN, self.factor + self.RECOVERY)
 
-    def _leave(self, chat: str) -> None:
+    def _leave(self, chat: str, weight: int) -> None:
         now = self.clock()
         if self.limit:
-            self._in_flight -= 1
-            self._answered.append(now)
+            self._in_flight -= weight
+            self._answered.extend([now] * weight)
             self._an_answer.set()
         if self.per_chat:
-            self._remember(chat, now + self.per_chat, now)
+            self._remember(chat, now + self.per_chat * weight, now)
 
-    async def _until_room(self) -> None:
+    async def _until_room(self, weight: int) -> None:
         while True:
             now = self.clock()
             while self._answered and self._answered[0] <= now - self.window:
                 self._answered.popleft()
-            over = self._in_flight + len(self._answered) - self.limit  # >= 0: no room yet
+            over = self._in_flight + len(self._answered) + weight - self.limit  # > 0: places still taken
             ready = max(self.penalty_until, self._next_any)
-            if over >= 0 and over < len(self._answered):
-                ready = max(ready, self._answered[over] + self.window)
-            if over >= len(self._answered):
+            if 0 < over <= len(self._answered):
+                ready = max(ready, self._answered[over - 1] + self.window)  # when enough have left the window
+            if over > len(self._answered):
                 self._an_answer.clear()  # all the room is held by requests still out
                 await self._an_answer.wait()
                 continue

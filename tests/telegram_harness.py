@@ -41,10 +41,10 @@ class Unpaced(Pacer):
     def __init__(self) -> None:
         super().__init__(0, 0)
 
-    async def _enter(self, chat: str) -> None:
+    async def _enter(self, chat: str, weight: int) -> None:
         return None
 
-    def _leave(self, chat: str) -> None:
+    def _leave(self, chat: str, weight: int) -> None:
         return None
 
     def slow_down(self, seconds: float) -> None:

@@ -252,6 +252,31 @@ async def test_no_second_of_arrivals_holds_more_than_30_however_requests_bunch_u
     assert tightest >= 1.0  # so 31 arrivals can never share one second
 
 
+async def test_a_message_sent_in_several_requests_takes_a_place_for_each():
+    """A photo with a long caption, or a text past 4,096 characters, is several
+    Bot API calls; the window counts each, so 30 a second still holds."""
+    from bot.pacing import Pacer
+
+    clock = JitteryClock(jitter=0.015)
+    pacer = Pacer(30, 1.0, clock=clock, sleep=clock.sleep)
+    spans: list[tuple[float, float]] = []
+
+    async def one(chat: str, parts: int) -> None:
+        async with pacer.slot(chat, weight=parts):
+            left = clock()
+            await clock.sleep(clock.rng.uniform(0, 0.1))
+            spans.extend([(left, clock())] * parts)  # any part may arrive anywhere in the slot
+
+    weights = [1 + i % 3 for i in range(200)]
+    await asyncio.gather(*(one(f"chat{i}", w) for i, w in enumerate(weights)))
+    spans.sort()
+    assert len(spans) == sum(weights)
+    tightest = min(spans[k][0] - spans[k - 30][1] for k in range(30, len(spans)))
+    assert tightest >= 1.0
+    rate = (len(spans) - 1) / (spans[-1][0] - spans[0][0])
+    assert rate >= 0.85 * 30  # and the limit is still used
+
+
 async def test_pacer_costs_one_round_trip_per_window_not_more():
     from bot.pacing import Pacer
 

@@ -268,3 +268,35 @@ async def test_an_edit_is_not_taken_as_the_answer_to_the_next_question(sqlite_st
         assert "(2 of 2)" in th.last_text(1001)
         await th.say("second")
         assert got == [{"a": "first", "b": "second"}]
+
+
+async def test_the_pacer_is_told_as_many_requests_as_a_message_really_makes(sqlite_store, clock):
+    """Telegram counts every Bot API call against its 30 a second; a photo and
+    each part of a long text are calls of their own, to every addressee."""
+    from bot.adapters.base import Envelope, Recipient
+    from bot.messages import Address, Outgoing
+
+    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+        await _joined(th, 1001)
+        await _joined(th, 1002)
+        ann, bob = _member(sqlite_store, 1001), _member(sqlite_store, 1002)
+        people = {m.id: Recipient(member_id=m.id, platform_user_id=m.platform_user_id, display_name=m.display_name)
+                  for m in (ann, bob)}  # fmt: skip
+        long_text = "\n\n".join(["word " * 300] * 8)
+        png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+        cases = {
+            "short": Outgoing(text="hello", to=Address.member(ann.id)),
+            "long": Outgoing(text=long_text, to=Address.member(ann.id)),
+            "photo": Outgoing(text="a chart", to=Address.member(ann.id), image=png),
+            "photo, long text": Outgoing(text=long_text, to=Address.member(ann.id), image=png),
+            "to two": Outgoing(text="you two", to=Address(members=(ann.id, bob.id))),
+        }
+        made = {}
+        for n, (name, out) in enumerate(cases.items()):
+            envelope = Envelope(outbox_id=10_000 + n, key=name, network_key=str(GROUP_ID), outgoing=out,
+                                recipients=tuple(people[i] for i in out.to.members))  # fmt: skip
+            before = len(th.tg.calls)
+            await th.adapter.send(envelope)
+            sent = [c for c in th.tg.calls[before:] if c.method in ("sendMessage", "sendPhoto")]
+            made[name] = (th.adapter.requests(envelope), len(sent))
+        assert made == {"short": (1, 1), "long": (4, 4), "photo": (1, 1), "photo, long text": (5, 5), "to two": (2, 2)}

@@ -102,6 +102,11 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     async def send(self, envelope: Envelope) -> SendResult: ...
 
+    def requests(self, envelope: Envelope) -> int:
+        """How many requests the platform will count for sending ``envelope``
+        (the pacer holds that many places in its window)."""
+        return 1
+
     def routes(self) -> list[BaseRoute]:
         """HTTP routes this adapter serves on the one Starlette server."""
         return []

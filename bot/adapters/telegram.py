@@ -301,3 +301,6 @@ class TelegramAdapter(Adapter):
 
     async def send(self, envelope: Envelope) -> SendResult:
         return await self.sender.send(envelope)
+
+    def requests(self, envelope: Envelope) -> int:
+        return self.sender.requests(envelope)

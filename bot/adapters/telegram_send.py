@@ -74,6 +74,15 @@ class TelegramSender:
         by_id = {r.member_id: r for r in envelope.recipients}
         return [(by_id[m].platform_user_id, m) for m in wanted if m in by_id]
 
+    def requests(self, envelope: Envelope) -> int:
+        """Bot API calls this envelope takes: a photo and each part of a long
+        text, to each addressee. Telegram counts every one against its 30 a second."""
+        out = envelope.outgoing
+        if out.edit:
+            return 1
+        per_chat = len(render(out, self.codec).parts) + (1 if out.image is not None else 0)
+        return max(1, per_chat * len(self._targets(envelope)))
+
     async def send(self, envelope: Envelope) -> SendResult:
         out = envelope.outgoing
         if out.edit:
