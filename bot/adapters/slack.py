@@ -53,9 +53,9 @@ __all__ = ["SlackAdapter", "SLACK_LIMITS"]
 logger = logging.getLogger(__name__)
 
 SLACK_LIMITS = Limits(per_second=20.0, per_chat_interval=1.0)
-MAX_BACKLOG = 1000
-"""Events acknowledged but not yet handled, at most: about five seconds of work."""
 """chat.postMessage: about one message per second per channel (short bursts allowed)."""
+MAX_BACKLOG = 1000
+"""Events acknowledged but not yet handled, at most: a few seconds of work."""
 
 Handle = Callable[[Incoming], Awaitable["HandleResult"]]
 

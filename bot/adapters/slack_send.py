@@ -27,7 +27,7 @@ from .slack_errors import classify as _classify, describe as _describe
 __all__ = ["SlackSender"]
 
 # the adapter's logger, so outbound lines are named as they were before the move
-logger = logging.getLogger("bot.adapters.slack")
+logger = logging.getLogger(__name__)
 
 ClientFor = Callable[[str | None], Awaitable[AsyncWebClient]]
 
