@@ -384,3 +384,22 @@ async def test_a_flow_seeded_from_config_runs_and_gets_its_reminder_schedule(har
     assert len(_prompts(h, "ana")) == 1 and "reply within 48 hours" in _prompts(h, "ana")[0].text
     (reminders,) = _rows(h, Flow, Flow.kind == "reflection_reminders")
     assert reminders.schedule == "0 * * * *" and reminders.enabled
+
+
+async def test_a_commitment_is_followed_up_on_its_due_date_without_any_meeting_set_up(harness):
+    """ "What will you do next?" becomes a commitment the bot follows up, even in a
+    network whose facilitator never added a meeting or touched the nudges."""
+    h = harness
+    await _setup(h, ("ana", "Europe/London"))
+    await _run_now(h)  # Monday 2 November
+    for answer in ("A new intake checklist", "Fewer missed referrals", "Short checklists get used",
+                   "I'll share the checklist with the youth team by Friday"):  # fmt: skip
+        await h.say("ana", answer)
+    await h.press("ana", "Looks right")
+
+    await h.tick(timedelta(days=5), step=timedelta(hours=1))  # to Saturday 7 November
+
+    followups = [d for d in h.inbox("ana") if "Share the checklist with the youth team" in d.text
+                 and "Done" in " ".join(d.labels)]  # fmt: skip
+    assert len(followups) == 1, [d.text for d in h.inbox("ana")]
+    assert followups[0].text.startswith("*A gentle nudge*")  # within the weekly cap and quiet hours

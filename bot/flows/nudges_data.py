@@ -46,8 +46,8 @@ def network_cap(network: Network) -> int:
 
 
 def ensure_flow(session: Session, network_id: int, now: datetime) -> None:
-    """The network's hourly nudges flow, created on first use: a meeting on the calendar
-    or a facilitator's nudges command (until then practices asks its own follow-ups)."""
+    """The network's hourly nudges flow, created on first use: a meeting on the calendar,
+    a commitment, a stolen practice, or a facilitator's nudges command."""
     ensure_companion(session, network_id=network_id, kind=KIND, name="nudges", schedule=SCHEDULE, now=now)
 
 

@@ -124,6 +124,11 @@ def _on_steal(ctx: Context) -> None:
 
 
 def _ensure_followup_flow(ctx: Context) -> None:
+    """The nudges ask "how did it go?" within each member's weekly cap and quiet
+    hours; practices' own follow-up asks instead where a facilitator turned them off."""
+    from .nudges import ensure_flow as ensure_nudges
+
+    ensure_nudges(ctx.session, ctx.network.id, ctx.now)
     ensure_flow(ctx.session, network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="steal follow-ups",
                 schedule=FOLLOWUP_SCHEDULE, now=ctx.now)  # fmt: skip
 
