@@ -43,11 +43,17 @@ ACTIVE_GRAIN = timedelta(minutes=1)
 
 
 @functools.cache
-def _record_event(dialect: str):
-    """The event's row, unless it is there already; built once per database."""
+def record_events(dialect: str):
+    """Events' rows (``platform``, ``event_id``, ``received_at``), each unless it is
+    there already; returns the keys of those inserted. Built once per database,
+    for one event or a batch."""
     table = InboundEvent.__table__
-    stmt = insert_or_skip(dialect, table, ["platform", "event_id"])
-    return stmt.values({c: bindparam(c) for c in ("platform", "event_id", "received_at")}).returning(table.c.id)
+    return insert_or_skip(dialect, table, ["platform", "event_id"]).returning(table.c.platform, table.c.event_id)
+
+
+def event_id_of(incoming: Incoming) -> str:
+    """The platform's id for the event, or a fresh one for events without (the console)."""
+    return incoming.event_id or f"local-{uuid.uuid4().hex}"
 
 
 # Statements on every event's path, built once rather than per event
@@ -127,7 +133,7 @@ class Dispatcher:
     # -- the pipeline -----------------------------------------------------------
 
     def handle_sync(self, incoming: Incoming) -> HandleResult:
-        event_id = incoming.event_id or f"local-{uuid.uuid4().hex}"
+        event_id = event_id_of(incoming)
         try:
             return self._handle_once(incoming, event_id)
         except IntegrityError:
@@ -182,7 +188,7 @@ class Dispatcher:
         One ``INSERT … ON CONFLICT DO NOTHING RETURNING``: a look-up then an
         insert was two statements on every event, and racy between processes.
         """
-        stmt = _record_event(session.get_bind().dialect.name)
+        stmt = record_events(session.get_bind().dialect.name)
         params = {"platform": platform, "event_id": event_id[:200], "received_at": self.clock.now()}
         return session.connection().execute(stmt, params).first() is not None
 

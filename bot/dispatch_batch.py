@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import inspect
@@ -23,8 +22,7 @@ from sqlmodel import Session, col, select
 
 from . import dispatch
 from .messages import Incoming
-from .store.db import insert_or_skip
-from .store.models import InboundEvent, Member, Network
+from .store.models import Member, Network
 
 __all__ = ["BATCH_MAX", "Batches", "Known"]
 
@@ -84,7 +82,7 @@ def handle_batch(dispatcher: dispatch.Dispatcher, incomings: list[Incoming]) -> 
 
 
 def _together(dispatcher: dispatch.Dispatcher, incomings: list[Incoming]) -> list[dispatch.HandleResult]:
-    event_ids = [incoming.event_id or f"local-{uuid.uuid4().hex}" for incoming in incomings]
+    event_ids = [dispatch.event_id_of(incoming) for incoming in incomings]
     with dispatcher.store.session() as session:
         fresh = _first_times(dispatcher, session, incomings, event_ids)
         known = Known.load(session, [incoming for incoming, new in zip(incomings, fresh) if new])
@@ -103,9 +101,8 @@ def _first_times(dispatcher: dispatch.Dispatcher, session: Session, incomings: l
     keys = [(incoming.platform, event_id[:200]) for incoming, event_id in zip(incomings, event_ids)]
     now = dispatcher.clock.now()
     rows = [{"platform": p, "event_id": e, "received_at": now} for p, e in dict.fromkeys(keys)]
-    table = InboundEvent.__table__
-    stmt = insert_or_skip(session.get_bind().dialect.name, table, ["platform", "event_id"])
-    inserted = {tuple(row) for row in session.connection().execute(stmt.returning(table.c.platform, table.c.event_id), rows)}
+    stmt = dispatch.record_events(session.get_bind().dialect.name)
+    inserted = {tuple(row) for row in session.connection().execute(stmt, rows)}
     fresh = []
     for key in keys:
         fresh.append(key in inserted)
