@@ -9,17 +9,17 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from .adapters.base import Adapter
-from .clock import Clock, SystemClock
-from .config import load_config, seed
-from .delivery import DeliveryWorker
-from .dispatch import Dispatcher
-from .flows import register_all
-from .router import Router
-from .scheduler import Ticker, run_due
-from .settings import Settings
-from .store.db import Store
-from .store.models import Member, Network, Role
+from bot.adapters.base import Adapter
+from bot.clock import Clock, SystemClock
+from bot.config import load_config, seed
+from bot.delivery import DeliveryWorker
+from bot.dispatch import Dispatcher
+from bot.flows import register_all
+from bot.router import Router
+from bot.scheduler import Ticker, run_due
+from bot.settings import Settings
+from bot.store.db import Store
+from bot.store.models import Member, Network, Role
 
 __all__ = ["Beacon", "build_app", "build_router"]
 
@@ -47,7 +47,7 @@ class Beacon:
         self.router = router
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
-        from .metrics import Metrics
+        from bot.metrics import Metrics
 
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick, metrics=self.metrics)
@@ -68,7 +68,7 @@ class Beacon:
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
-        from .pacing import Pacer
+        from bot.pacing import Pacer
 
         self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
 
@@ -127,7 +127,7 @@ class Beacon:
     async def _start_http(self) -> None:
         import uvicorn
 
-        from .http import build_http_app
+        from bot.http import build_http_app
 
         config = uvicorn.Config(
             build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off"
@@ -172,11 +172,11 @@ def build_app(
 def platform_adapters(settings: Settings, beacon: Beacon) -> list[Adapter]:
     found: list[Adapter] = []
     if settings.slack_enabled:
-        from .adapters.slack import SlackAdapter
+        from bot.adapters.slack import SlackAdapter
 
         found.append(SlackAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     if settings.telegram_enabled:
-        from .adapters.telegram import TelegramAdapter
+        from bot.adapters.telegram import TelegramAdapter
 
         found.append(TelegramAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     return found

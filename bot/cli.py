@@ -13,7 +13,7 @@ from datetime import timedelta
 import typer
 from rich.console import Console
 
-from .settings import Settings
+from bot.settings import Settings
 
 __all__ = ["main", "cli"]
 
@@ -25,7 +25,7 @@ logger = logging.getLogger("bot")
 
 
 def _settings(database: str | None) -> Settings:
-    from .logs import configure_logging
+    from bot.logs import configure_logging
 
     if database:
         os.environ["BEACON_DATABASE_URL"] = database
@@ -35,7 +35,7 @@ def _settings(database: str | None) -> Settings:
 
 
 def _prepare_store(settings: Settings):
-    from .store.db import Store
+    from bot.store.db import Store
 
     store = Store(url=settings.database_url)
     if store.is_sqlite:
@@ -51,7 +51,7 @@ def _check_schema(store) -> None:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from .store.db import alembic_config
+    from bot.store.db import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config(store.engine))
     with store.engine.connect() as conn:
@@ -77,8 +77,8 @@ def run(
         # and logs its plug-ins as it is imported, so this comes before the imports)
         for name in ("", "alembic"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    from .app import build_app
-    from .config import ConfigError
+    from bot.app import build_app
+    from bot.config import ConfigError
     store = _prepare_store(settings)
     if not console_mode:
         beacon = build_app(settings, store=store)
@@ -114,11 +114,11 @@ async def _serve(beacon) -> None:
 
 
 async def _console(settings: Settings, store, as_user: str, role: str | None) -> None:
-    from .adapters.console import NETWORK_KEY, ConsoleAdapter
-    from .app import build_app
-    from .clock import OffsetClock
-    from .config import ConfigError
-    from .store.models import Role
+    from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
+    from bot.app import build_app
+    from bot.clock import OffsetClock
+    from bot.config import ConfigError
+    from bot.store.models import Role
 
     console = Console(highlight=False)
     clock = OffsetClock()
@@ -175,8 +175,8 @@ def digest(
     database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
 ) -> None:
     """Export a network's digest or its counts, for evaluation reports."""
-    from .clock import SystemClock
-    from .flows.digest_cli import run_export
+    from bot.clock import SystemClock
+    from bot.flows.digest_cli import run_export
 
     store = _prepare_store(_settings(database))
     try:
@@ -201,7 +201,7 @@ def simulate(
     database: str = typer.Option(None, "--database", help="Database URL (default: a temporary SQLite file)."),
 ) -> None:
     """Run a synthetic network through weeks of every flow and print the final digest."""
-    from .simulate import simulate as run_simulation
+    from bot.simulate import simulate as run_simulation
 
     if "BEACON_LOG_LEVEL" not in os.environ:
         for name in ("", "alembic"):
@@ -212,7 +212,7 @@ def simulate(
 @db_cli.command("upgrade")
 def db_upgrade(database: str = typer.Option(None, "--database")) -> None:
     """Create or upgrade the database schema to the latest migration."""
-    from .store.db import Store
+    from bot.store.db import Store
 
     settings = _settings(database)
     Store(url=settings.database_url).upgrade()
@@ -230,7 +230,7 @@ def db_revision(
 
     from alembic import command
 
-    from .store.db import Store, alembic_config
+    from bot.store.db import Store, alembic_config
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(url=f"sqlite:///{tmp}/rev.db")

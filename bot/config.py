@@ -15,11 +15,11 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import select
 
-from .clock import Clock
-from .context import zone
-from .schedule import ScheduleError, parse_schedule
-from .store.db import Store
-from .store.models import Flow, Member, Network, Role
+from bot.clock import Clock
+from bot.context import zone
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.db import Store
+from bot.store.models import Flow, Member, Network, Role
 
 __all__ = ["ConfigError", "BeaconConfig", "load_config", "seed"]
 

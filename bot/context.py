@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from .messages import Address, Choice, Form, Incoming, Outgoing
-from .router import UserError
-from .store import outbox
-from .store.models import AuditEntry, Conversation, Flow, Member, Network, Role
+from bot.messages import Address, Choice, Form, Incoming, Outgoing
+from bot.router import UserError
+from bot.store import outbox
+from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role
 
 if TYPE_CHECKING:
-    from .clock import Clock
-    from .router import Router
+    from bot.clock import Clock
+    from bot.router import Router
 
 __all__ = ["Context", "FormErrors", "zone"]
 
@@ -218,7 +218,7 @@ class Context:
 
     def open_form(self, form: Form) -> None:
         """Ask for a form: a modal where the platform has them, else a guided chat."""
-        from .forms import start_guided
+        from bot.forms import start_guided
 
         inc = self.incoming
         if inc is not None and inc.trigger and self.platform == "slack":

@@ -29,8 +29,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from .dates_rules import MAX_TEXT, best_found, find_dates
-from .dates_zone import UTC, local_today, resolve_local, to_zone
+from bot.dates_rules import MAX_TEXT, best_found, find_dates
+from bot.dates_zone import UTC, local_today, resolve_local, to_zone
 
 __all__ = [
     "parse_due",

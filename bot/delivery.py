@@ -19,13 +19,13 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from .adapters.base import Adapter, Envelope, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
-from .clock import Clock
-from .messages import Outgoing
-from .pacing import Pacer
-from .store import outbox
-from .store.db import Store
-from .store.models import Member, Network, OutboxMessage
+from bot.adapters.base import Adapter, Envelope, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
+from bot.clock import Clock
+from bot.messages import Outgoing
+from bot.pacing import Pacer
+from bot.store import outbox
+from bot.store.db import Store
+from bot.store.models import Member, Network, OutboxMessage
 
 __all__ = ["DeliveryWorker", "Stats"]
 

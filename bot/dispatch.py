@@ -23,16 +23,16 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .clock import Clock
-from .context import Context, FormErrors
-from . import dispatch_batch
-from .messages import Incoming
-from .router import Router, UsageError, UserError, split_args
-from .store.db import Store, insert_or_skip
-from .store.models import InboundEvent, Member, Network, Role
+from bot.clock import Clock
+from bot.context import Context, FormErrors
+from bot import dispatch_batch
+from bot.messages import Incoming
+from bot.router import Router, UsageError, UserError, split_args
+from bot.store.db import Store, insert_or_skip
+from bot.store.models import InboundEvent, Member, Network, Role
 
 if TYPE_CHECKING:
-    from .dispatch_batch import Known
+    from bot.dispatch_batch import Known
 
 __all__ = ["Dispatcher", "HandleResult", "MAX_TEXT"]
 

@@ -20,9 +20,9 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from . import dispatch
-from .messages import Incoming
-from .store.models import Member, Network
+from bot import dispatch
+from bot.messages import Incoming
+from bot.store.models import Member, Network
 
 __all__ = ["BATCH_MAX", "Batches", "Known"]
 

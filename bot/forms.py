@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .context import Context, FormErrors
-from .messages import Choice, Form
-from .router import Router
+from bot.context import Context, FormErrors
+from bot.messages import Choice, Form
+from bot.router import Router
 
 __all__ = ["FORM_OWNER", "start_guided", "register", "validate"]
 

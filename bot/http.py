@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 if TYPE_CHECKING:
-    from .app import Beacon
+    from bot.app import Beacon
 
 __all__ = ["build_http_app"]
 
@@ -23,8 +23,8 @@ def build_http_app(beacon: Beacon) -> Starlette:
         return JSONResponse({"ok": ok, "database": db_ok, "adapters": adapters}, status_code=200 if ok else 503)
 
     async def metrics(_: Request) -> Response:
-        from .metrics import CONTENT_TYPE
-        from .store import outbox
+        from bot.metrics import CONTENT_TYPE
+        from bot.store import outbox
 
         def depth() -> dict[str, int]:
             with beacon.store.session() as session:

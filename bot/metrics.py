@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 
 if TYPE_CHECKING:
-    from .app import Beacon
+    from bot.app import Beacon
 
 __all__ = ["Metrics", "CONTENT_TYPE"]
 

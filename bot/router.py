@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store.models import Role
+from bot.store.models import Role
 
 __all__ = [
     "Command",

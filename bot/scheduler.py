@@ -16,12 +16,12 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from .clock import Clock
-from .context import Context
-from .router import Router
-from .schedule import ScheduleError, parse_schedule
-from .store.db import Store
-from .store.models import Flow, FlowOccurrence, Member, Network
+from bot.clock import Clock
+from bot.context import Context
+from bot.router import Router
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.db import Store
+from bot.store.models import Flow, FlowOccurrence, Member, Network
 
 __all__ = ["Ticker", "run_due", "audience_timezones"]
 

@@ -25,13 +25,13 @@ from typing import Callable
 
 from sqlmodel import select
 
-from . import simulate_members as sm
-from .clock import FakeClock
-from .messages import Incoming
-from .simulate_adapter import Delivered, SimAdapter
-from .simulate_behaviour import PRACTICE_CHANNEL, MemberBehaviour, _Event
-from .simulate_report import Reporting, Totals
-from .store.models import Member, Network, Role
+from bot import simulate_members as sm
+from bot.clock import FakeClock
+from bot.messages import Incoming
+from bot.simulate_adapter import Delivered, SimAdapter
+from bot.simulate_behaviour import PRACTICE_CHANNEL, MemberBehaviour, _Event
+from bot.simulate_report import Reporting, Totals
+from bot.store.models import Member, Network, Role
 
 __all__ = ["SimAdapter", "Simulation", "Totals", "simulate"]
 
@@ -79,9 +79,9 @@ class Simulation(MemberBehaviour, Reporting):
     # -- set-up -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        from .app import build_app
-        from .settings import Settings
-        from .store.db import Store
+        from bot.app import build_app
+        from bot.settings import Settings
+        from bot.store.db import Store
 
         self.store = Store(url=self.database_url)
         if self.store.is_sqlite:

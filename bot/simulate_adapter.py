@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from .adapters.base import Adapter, Envelope, SendResult
-from .messages import Outgoing
+from bot.adapters.base import Adapter, Envelope, SendResult
+from bot.messages import Outgoing
 
 __all__ = ["Delivered", "SimAdapter"]
 

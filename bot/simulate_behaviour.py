@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import simulate_members as sm
-from .simulate_adapter import Delivered
+from bot import simulate_members as sm
+from bot.simulate_adapter import Delivered
 
 __all__ = ["MemberBehaviour", "PRACTICE_CHANNEL"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import select
 
-from .store.models import Network
+from bot.store.models import Network
 
 __all__ = ["Reporting", "Totals"]
 
@@ -57,10 +57,10 @@ class Reporting:
 
     def final_digest(self) -> str:
         """The digest of the last full week, as the coordinator received it, in markdown."""
-        from .context import zone
-        from .flows.digest import compose, digest_flow, settings_of
-        from .flows.digest_period import period_ending
-        from .flows.digest_render import build_doc, to_markdown
+        from bot.context import zone
+        from bot.flows.digest import compose, digest_flow, settings_of
+        from bot.flows.digest_period import period_ending
+        from bot.flows.digest_render import build_doc, to_markdown
 
         with self.store.session() as s:
             net = s.get(Network, self.network_id)
@@ -70,10 +70,10 @@ class Reporting:
             return to_markdown(build_doc(digest, names=True, quiet_weeks=quiet))
 
     def totals(self) -> Totals:
-        from .store.nudges import NudgeLog
-        from .store.pairing import PairGroup, PairingRound, PairMember
-        from .store.practices import Practice, Steal
-        from .store.reflection import Commitment, Prompt, Reflection
+        from bot.store.nudges import NudgeLog
+        from bot.store.pairing import PairGroup, PairingRound, PairMember
+        from bot.store.practices import Practice, Steal
+        from bot.store.reflection import Commitment, Prompt, Reflection
 
         nid = self.network_id
 

@@ -14,7 +14,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.store.db import Store
 
-from .harness import Harness
+from tests.harness import Harness
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

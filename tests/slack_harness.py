@@ -37,7 +37,7 @@ from bot.http import build_http_app
 from bot.settings import Settings
 from bot.store.db import Store
 
-from .fakes import (
+from tests.fakes import (
     FakeSlack,
     post_signed,
     slack_app_mention,

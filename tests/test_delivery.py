@@ -15,7 +15,7 @@ from bot.settings import Settings
 from bot.store import outbox
 from bot.store.models import Network, OutboxMessage, OutboxStatus
 
-from .harness import MemoryAdapter
+from tests.harness import MemoryAdapter
 
 
 def _enqueue(h, member, key="k1", text="hello"):

@@ -12,7 +12,7 @@ from bot.store.models import AuditEntry, Flow, FlowOccurrence, OutboxMessage, Ro
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Reflection, ReflectionAnswer
 
-from .harness import Harness
+from tests.harness import Harness
 
 SECRET = "my SECRET worry about the merger"
 

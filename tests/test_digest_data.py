@@ -12,7 +12,7 @@ from bot.flows.digest_period import period_between, period_ending
 from bot.flows.digest_themes import themes
 from bot.store.models import Network
 
-from .digest_fixtures import END_DAY, TZ, build, utc
+from tests.digest_fixtures import END_DAY, TZ, build, utc
 
 
 def _digest(store, quiet_weeks=3):

@@ -22,7 +22,7 @@ from bot.markup import to_telegram_html
 from bot.messages import Address
 from bot.store.models import Network
 
-from .digest_fixtures import END_DAY, SECRET, TZ, build
+from tests.digest_fixtures import END_DAY, SECRET, TZ, build
 
 
 def _digest(store):

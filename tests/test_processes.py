@@ -24,8 +24,8 @@ from bot.store import lease, outbox
 from bot.store.db import Store
 from bot.store.models import Member, Network, OutboxMessage, OutboxStatus
 
-from .fakes import FakeTelegram
-from .fakes.factories import tg_command
+from tests.fakes import FakeTelegram
+from tests.fakes.factories import tg_command
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_USER = 5000

@@ -12,7 +12,7 @@ from bot.settings import Settings
 from bot.store.models import AuditEntry, Conversation, Flow, FlowOccurrence, Role
 from bot.store.reflection import Commitment, Prompt, PromptStatus, Reflection, ReflectionAnswer
 
-from .harness import Harness, MemoryAdapter
+from tests.harness import Harness, MemoryAdapter
 
 WEEKLY = QUESTION_SETS["weekly"]
 UTC = timezone.utc

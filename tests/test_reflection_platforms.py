@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from bot.store.reflection import Commitment, Reflection, ReflectionAnswer
 
-from .slack_harness import slack_bot
-from .telegram_harness import GROUP_ID, TelegramHarness
+from tests.slack_harness import slack_bot
+from tests.telegram_harness import GROUP_ID, TelegramHarness
 
 ANSWERS = [
     "Ran the first youth forum at the library.",

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.store.db import Store
 from bot.store.models import Flow, FlowOccurrence, Member, Network, OutboxMessage
 
-from .harness import MemoryAdapter
+from tests.harness import MemoryAdapter
 
 FRIDAY_16 = "every friday 16:00"
 

@@ -13,7 +13,7 @@ from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.store.models import Member, Network, Role
 
-from .harness import Harness, MemoryAdapter
+from tests.harness import Harness, MemoryAdapter
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 SECRETS = {

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.store.models import Flow, Network
 
-from .slack_harness import slack_bot
+from tests.slack_harness import slack_bot
 
 
 async def test_setup_through_a_slack_modal(sqlite_store, clock):

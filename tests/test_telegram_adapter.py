@@ -13,7 +13,7 @@ from bot.messages import Choice, Field, Form
 from bot.store.models import InboundEvent, Member, Network, OutboxMessage, OutboxStatus, Role
 from tests.fakes import tg_callback_query, tg_command, tg_my_chat_member, tg_text
 
-from .telegram_harness import GROUP_ID, SECRET, TelegramHarness
+from tests.telegram_harness import GROUP_ID, SECRET, TelegramHarness
 
 
 def _member(store, user_id: int) -> Member:

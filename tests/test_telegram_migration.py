@@ -13,7 +13,7 @@ from bot.store.migrate_chat import move_network
 from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus
 from tests.fakes import tg_text
 
-from .telegram_harness import TelegramHarness
+from tests.telegram_harness import TelegramHarness
 
 OLD = -4001234567  # a basic group
 NEW = -1009876543210  # the supergroup it became

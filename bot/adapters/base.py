@@ -11,7 +11,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..messages import Outgoing
+from bot.messages import Outgoing
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute

@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 
-from ..store import lease
-from ..store.db import Store
+from bot.store import lease
+from bot.store.db import Store
 
 __all__ = ["LeaseKeeper"]
 

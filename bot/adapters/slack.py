@@ -35,18 +35,18 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..messages import Incoming
-from .base import Adapter, Envelope, Limits, PermanentFailure, SendResult
-from .slack_errors import describe as _describe
-from .slack_events import action_incoming, command_incoming, event_incoming, view_incoming
-from .slack_people import SlackPeople
-from .slack_send import SlackSender
+from bot.messages import Incoming
+from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, SendResult
+from bot.adapters.slack_errors import describe as _describe
+from bot.adapters.slack_events import action_incoming, command_incoming, event_incoming, view_incoming
+from bot.adapters.slack_people import SlackPeople
+from bot.adapters.slack_send import SlackSender
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from ..dispatch import HandleResult
-    from ..settings import Settings
+    from bot.dispatch import HandleResult
+    from bot.settings import Settings
 
 __all__ = ["SlackAdapter", "SLACK_LIMITS"]
 
@@ -120,7 +120,7 @@ class SlackAdapter(Adapter):
     @classmethod
     def _with_oauth(cls, settings: Settings, *, handle: Handle, store: Any, **kw: Any) -> SlackAdapter:
         """Many workspaces: Bolt's OAuth flow, installations (and their tokens) in our database."""
-        from .slack_oauth import oauth_settings
+        from bot.adapters.slack_oauth import oauth_settings
 
         if store is None or settings.slack_signing_secret is None:
             raise ValueError("Slack OAuth needs SLACK_SIGNING_SECRET and a database")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..markup import to_plain, to_slack
-from ..messages import Choice, Form, Outgoing
+from bot.markup import to_plain, to_slack
+from bot.messages import Choice, Form, Outgoing
 
 __all__ = [
     "CUT_MARKER",

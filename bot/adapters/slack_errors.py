@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from .base import DeliveryError, Envelope, PermanentFailure, RetryLater, Unreachable
+from bot.adapters.base import DeliveryError, Envelope, PermanentFailure, RetryLater, Unreachable
 
 __all__ = ["PERMANENT", "TRANSIENT", "UNREACHABLE", "classify", "describe"]
 

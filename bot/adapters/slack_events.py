@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..messages import Incoming
-from .slack_blocks import decode_action_id
+from bot.messages import Incoming
+from bot.adapters.slack_blocks import decode_action_id
 
 __all__ = [
     "NORMALISERS",

@@ -25,8 +25,8 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlmodel import select
 
-from ..store.db import Store
-from ..store.slack import SlackInstallation
+from bot.store.db import Store
+from bot.store.slack import SlackInstallation
 
 __all__ = ["BOT_SCOPES", "DatabaseInstallationStore", "SignedStateStore", "oauth_settings"]
 

@@ -19,8 +19,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ..messages import Incoming
-from .slack_errors import describe
+from bot.messages import Incoming
+from bot.adapters.slack_errors import describe
 
 __all__ = ["SlackPeople"]
 

@@ -19,10 +19,10 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from ..messages import Outgoing
-from .base import Envelope, PermanentFailure, Recipient, RetryLater, SendResult
-from .slack_blocks import render_message, render_modal
-from .slack_errors import classify as _classify, describe as _describe
+from bot.messages import Outgoing
+from bot.adapters.base import Envelope, PermanentFailure, Recipient, RetryLater, SendResult
+from bot.adapters.slack_blocks import render_message, render_modal
+from bot.adapters.slack_errors import classify as _classify, describe as _describe
 
 __all__ = ["SlackSender"]
 

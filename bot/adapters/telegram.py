@@ -35,15 +35,15 @@ from telegram.ext import (
     filters,
 )
 
-from ..markup import to_telegram_html
-from ..messages import Incoming
-from ..store.db import Store
-from .lease_keeper import LeaseKeeper
-from .base import Adapter, Envelope, Limits, SendResult
-from .telegram_events import COMMANDS, added_incoming, membership, migration, to_incoming
-from .telegram_members import move_chat, set_reachable
-from .telegram_render import CallbackCodec
-from .telegram_send import TelegramSender, bot_chat_id
+from bot.markup import to_telegram_html
+from bot.messages import Incoming
+from bot.store.db import Store
+from bot.adapters.lease_keeper import LeaseKeeper
+from bot.adapters.base import Adapter, Envelope, Limits, SendResult
+from bot.adapters.telegram_events import COMMANDS, added_incoming, membership, migration, to_incoming
+from bot.adapters.telegram_members import move_chat, set_reachable
+from bot.adapters.telegram_render import CallbackCodec
+from bot.adapters.telegram_send import TelegramSender, bot_chat_id
 
 __all__ = ["TelegramAdapter", "move_chat", "set_reachable", "WEBHOOK_PATH"]
 

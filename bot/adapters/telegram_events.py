@@ -13,9 +13,9 @@ from typing import Any
 
 from telegram import Chat, Message, Update, User
 
-from ..markup import literal
-from ..messages import Incoming
-from .telegram_render import CallbackCodec
+from bot.markup import literal
+from bot.messages import Incoming
+from bot.adapters.telegram_render import CallbackCodec
 
 __all__ = [
     "ALIASES",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from ..store.db import Store
-from ..store.migrate_chat import move_network
-from ..store.models import Member, Network
+from bot.store.db import Store
+from bot.store.migrate_chat import move_network
+from bot.store.models import Member, Network
 
 __all__ = ["mark_member", "move_chat", "set_reachable"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from ..markup import to_telegram_html
-from ..messages import Choice, Outgoing
+from bot.markup import to_telegram_html
+from bot.messages import Choice, Outgoing
 
 __all__ = [
     "MAX_CALLBACK_BYTES",

@@ -23,11 +23,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from ..messages import Outgoing
-from ..store.db import Store
-from .base import Envelope, PermanentFailure, RetryLater, SendResult, Unreachable
-from .telegram_members import mark_member
-from .telegram_render import CallbackCodec, render, render_edit
+from bot.messages import Outgoing
+from bot.store.db import Store
+from bot.adapters.base import Envelope, PermanentFailure, RetryLater, SendResult, Unreachable
+from bot.adapters.telegram_members import mark_member
+from bot.adapters.telegram_render import CallbackCodec, render, render_edit
 
 __all__ = ["GROUP_PER_MINUTE", "TelegramSender", "bot_chat_id"]
 

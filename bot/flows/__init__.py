@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..router import Router
+from bot.router import Router
 
 __all__ = ["FLOW_MODULES", "register_all"]
 

@@ -15,16 +15,16 @@ from typing import Any
 
 from sqlmodel import select
 
-from .. import markup
-from ..context import Context, FormErrors, zone
-from ..forms import validate
-from ..messages import Field, Form
-from ..router import Router, UserError
-from ..schedule import ScheduleError, parse_schedule
-from ..store.models import AuditEntry, Flow, Role
-from . import admin_cohorts as cohorts
-from . import admin_members as members
-from .audit import NETWORK_FIELDS, register_undo, restore_flow
+from bot import markup
+from bot.context import Context, FormErrors, zone
+from bot.forms import validate
+from bot.messages import Field, Form
+from bot.router import Router, UserError
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.models import AuditEntry, Flow, Role
+from bot.flows import admin_cohorts as cohorts
+from bot.flows import admin_members as members
+from bot.flows.audit import NETWORK_FIELDS, register_undo, restore_flow
 
 __all__ = ["register", "SETUP_FLOWS", "SETUP_FORM"]
 

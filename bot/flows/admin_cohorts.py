@@ -11,12 +11,12 @@ import re
 
 from sqlmodel import select
 
-from .. import markup
-from ..context import Context
-from ..router import UsageError, UserError
-from ..store.admin import Cohort
-from ..store.models import AuditEntry, Member
-from .admin_members import find_member, is_forgotten
+from bot import markup
+from bot.context import Context
+from bot.router import UsageError, UserError
+from bot.store.admin import Cohort
+from bot.store.models import AuditEntry, Member
+from bot.flows.admin_members import find_member, is_forgotten
 
 __all__ = ["cohort_add", "cohort_assign", "cohort_list", "cohort_remove", "undo_cohort"]
 

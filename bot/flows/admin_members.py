@@ -14,10 +14,10 @@ import re
 
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context
-from ..router import UsageError, UserError
-from ..store.models import Member, Role
+from bot import markup
+from bot.context import Context
+from bot.router import UsageError, UserError
+from bot.store.models import Member, Role
 
 __all__ = ["find_member", "member_status", "members_csv", "FORGOTTEN_NAME", "is_forgotten"]
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context
-from ..router import Router, UsageError, UserError
-from ..store.models import AuditEntry, Flow, Member, Role
+from bot import markup
+from bot.context import Context
+from bot.router import Router, UsageError, UserError
+from bot.store.models import AuditEntry, Flow, Member, Role
 
 __all__ = ["register", "register_undo", "undo_handler", "describe", "restore_flow", "NETWORK_FIELDS"]
 

@@ -13,12 +13,12 @@ from datetime import date, datetime, tzinfo
 
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context
-from ..dates import parse_due, to_zone
-from ..messages import Choice
-from ..router import Router, UserError
-from ..store.reflection import Commitment, CommitmentStatus
+from bot import markup
+from bot.context import Context
+from bot.dates import parse_due, to_zone
+from bot.messages import Choice
+from bot.router import Router, UserError
+from bot.store.reflection import Commitment, CommitmentStatus
 
 __all__ = ["describe_due", "own_commitment", "parse_commitment", "register", "MAX_COMMITMENT"]
 

@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlmodel import select
 
-from ..context import Context, zone
-from ..messages import Address
-from ..router import Router, UsageError, UserError
-from ..schedule import ScheduleError, parse_schedule
-from ..store.models import Flow, Member, Network, Role
-from .digest_chart import render_chart
-from .digest_data import build_digest
-from .digest_period import Period, period_ending
-from .digest_render import build_doc, to_outgoing, to_text
+from bot.context import Context, zone
+from bot.messages import Address
+from bot.router import Router, UsageError, UserError
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.models import Flow, Member, Network, Role
+from bot.flows.digest_chart import render_chart
+from bot.flows.digest_data import build_digest
+from bot.flows.digest_period import Period, period_ending
+from bot.flows.digest_render import build_doc, to_outgoing, to_text
 
 __all__ = ["DEFAULTS", "KIND", "compose", "digest_flow", "register", "run"]
 

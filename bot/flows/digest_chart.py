@@ -14,8 +14,8 @@ import logging
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .digest_data import Digest
-from .digest_flags import REFERENCE
+from bot.flows.digest_data import Digest
+from bot.flows.digest_flags import REFERENCE
 
 __all__ = ["HEIGHT", "WIDTH", "render_chart"]
 

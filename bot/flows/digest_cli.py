@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from ..context import zone
-from ..store.models import Network
-from .digest import digest_flow, settings_of
-from .digest_export import FORMATS, export
-from .digest_period import period_between
+from bot.context import zone
+from bot.store.models import Network
+from bot.flows.digest import digest_flow, settings_of
+from bot.flows.digest_export import FORMATS, export
+from bot.flows.digest_period import period_between
 
 __all__ = ["run_export"]
 

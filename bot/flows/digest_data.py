@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from .digest_participation import QUIET_NAMES  # noqa: F401
-from .digest_participation import Participation, Quiet, Week, participation, quiet_members, weekly
-from .digest_period import Period
-from .digest_query import activity, bucket_of, shared_answers  # noqa: F401
-from .digest_sections import EXCERPT_CHARS, EXCERPTS, MODES, THEME_SOURCE_LIMIT  # noqa: F401
-from .digest_sections import Commitments, Excerpt, Pairs, Practices, Reflections, commitments, pairs, practices, reflections
+from bot.flows.digest_participation import QUIET_NAMES  # noqa: F401
+from bot.flows.digest_participation import Participation, Quiet, Week, participation, quiet_members, weekly
+from bot.flows.digest_period import Period
+from bot.flows.digest_query import activity, bucket_of, shared_answers  # noqa: F401
+from bot.flows.digest_sections import EXCERPT_CHARS, EXCERPTS, MODES, THEME_SOURCE_LIMIT  # noqa: F401
+from bot.flows.digest_sections import Commitments, Excerpt, Pairs, Practices, Reflections, commitments, pairs, practices, reflections
 
 __all__ = [
     "Commitments", "Digest", "activity", "bucket_of", "Excerpt", "Pairs", "Participation", "Practices", "Quiet",

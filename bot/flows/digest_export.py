@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from ..store.models import Member, Network
-from ..store.pairing import MetStatus, PairingRound, PairMember
-from ..store.practices import Practice, Steal
-from ..store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection
-from .digest_data import activity, bucket_of, shared_answers
-from .digest_period import Period, local_midnight
+from bot.store.models import Member, Network
+from bot.store.pairing import MetStatus, PairingRound, PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection
+from bot.flows.digest_data import activity, bucket_of, shared_answers
+from bot.flows.digest_period import Period, local_midnight
 
 __all__ = ["COLUMNS", "FORMATS", "export", "member_weeks", "to_csv"]
 
@@ -100,8 +100,8 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 def export(session: Session, network: Network, fmt: str, period: Period, *, quiet_weeks: int = 3) -> str:
     """The report for ``period`` in ``fmt`` (md, html: the coordinators' digest; csv, json: the counts)."""
-    from .digest import compose
-    from .digest_render import build_doc, to_html, to_markdown
+    from bot.flows.digest import compose
+    from bot.flows.digest_render import build_doc, to_html, to_markdown
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

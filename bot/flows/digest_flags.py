@@ -6,7 +6,7 @@ coarse so the list stays short and never cries wolf over one quiet week.
 
 from __future__ import annotations
 
-from .digest_data import Digest
+from bot.flows.digest_data import Digest
 
 __all__ = ["REFERENCE", "look_at", "pct"]
 

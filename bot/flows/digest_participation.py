@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from ..store.models import Member
-from ..store.reflection import Prompt, PromptStatus
-from .digest_period import BUCKETS, Period
-from .digest_query import _between, _bucket, _in, activity
+from bot.store.models import Member
+from bot.store.reflection import Prompt, PromptStatus
+from bot.flows.digest_period import BUCKETS, Period
+from bot.flows.digest_query import _between, _bucket, _in, activity
 
 __all__ = ["Participation", "Quiet", "Week", "participation", "quiet_members", "weekly"]
 

@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import and_, case, select, union_all
 from sqlmodel import col
 
-from ..store.models import Member
-from ..store.pairing import PairingRound, PairMember
-from ..store.practices import Practice, Steal
-from ..store.reflection import Reflection, ReflectionAnswer
-from .digest_period import Period
+from bot.store.models import Member
+from bot.store.pairing import PairingRound, PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Reflection, ReflectionAnswer
+from bot.flows.digest_period import Period
 
 __all__ = ["activity", "bucket_of", "shared_answers"]
 

@@ -14,10 +14,10 @@ import base64
 import html
 from dataclasses import dataclass
 
-from .. import markup
-from ..messages import Address, Outgoing
-from .digest_data import Digest
-from .digest_flags import REFERENCE, look_at, pct
+from bot import markup
+from bot.messages import Address, Outgoing
+from bot.flows.digest_data import Digest
+from bot.flows.digest_flags import REFERENCE, look_at, pct
 
 __all__ = ["Doc", "Section", "build_doc", "to_html", "to_markdown", "to_outgoing", "to_text"]
 

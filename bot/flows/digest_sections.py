@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, desc, func, literal_column, select
 from sqlmodel import Session, col
 
-from ..store.pairing import MetStatus, PairGroup, PairingRound, PairMember
-from ..store.practices import Practice, PracticeStatus, Steal, StealMode
-from ..store.reflection import Commitment, CommitmentStatus, Reflection
-from .digest_period import Period
-from .digest_query import _between, _in, shared_answers
-from .digest_themes import themes
+from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
+from bot.store.practices import Practice, PracticeStatus, Steal, StealMode
+from bot.store.reflection import Commitment, CommitmentStatus, Reflection
+from bot.flows.digest_period import Period
+from bot.flows.digest_query import _between, _in, shared_answers
+from bot.flows.digest_themes import themes
 
 __all__ = [
     "Commitments", "Excerpt", "Pairs", "Practices", "Reflections", "commitments", "pairs", "practices", "reflections",

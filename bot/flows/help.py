@@ -11,9 +11,9 @@ under the group whose commands live in the same module.
 
 from __future__ import annotations
 
-from ..context import Context
-from ..router import Command, Router, UsageError
-from ..store.models import Role
+from bot.context import Context
+from bot.router import Command, Router, UsageError
+from bot.store.models import Role
 
 __all__ = ["register", "sections", "overview", "section_text"]
 

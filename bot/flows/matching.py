@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Literal
 
-from .matching_score import (
+from bot.flows.matching_score import (
     Candidate,
     Group,
     Reason,
@@ -29,7 +29,7 @@ from .matching_score import (
     recent_pairs,
     suggest_first_question,
 )
-from .matching_search import (
+from bot.flows.matching_search import (
     _COMPLETE_GRAPH_MAX,
     _DEPTH,
     _DEPTH_SMALL,

@@ -16,15 +16,15 @@ from datetime import date, datetime, time
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .. import markup
-from ..context import Context, zone
-from ..dates import parse_due, resolve_local
-from ..router import Router, UsageError, UserError
-from ..schedule import ScheduleError, parse_schedule
-from ..store.models import Network, Role
-from ..store.nudges import Meeting, MeetingStatus
-from ..store.reflection import Commitment
-from .commitments import OPEN_STATUSES, describe_due
+from bot import markup
+from bot.context import Context, zone
+from bot.dates import parse_due, resolve_local
+from bot.router import Router, UsageError, UserError
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.models import Network, Role
+from bot.store.nudges import Meeting, MeetingStatus
+from bot.store.reflection import Commitment
+from bot.flows.commitments import OPEN_STATUSES, describe_due
 
 __all__ = ["ensure_upcoming", "parse_meeting_time", "register", "upcoming", "when_text"]
 
@@ -169,7 +169,7 @@ def _line(m: Meeting, tz: str) -> str:
 
 
 def _ensure_nudges(ctx: Context) -> None:
-    from .nudges import ensure_flow
+    from bot.flows.nudges import ensure_flow
 
     ensure_flow(ctx.session, ctx.network.id, ctx.now)
 
@@ -325,7 +325,7 @@ def _undo_rhythm(ctx: Context, entry) -> str:
 
 
 def register(router: Router) -> None:
-    from .audit import register_undo
+    from bot.flows.audit import register_undo
 
     F = Role.FACILITATOR
     router.group("meeting", "The network's meeting calendar")

@@ -11,11 +11,11 @@ import logging
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .. import markup
-from ..context import Context
-from ..dates import parse_pause
-from ..router import Router, UsageError, UserError
-from . import nudge_rules as rules
+from bot import markup
+from bot.context import Context
+from bot.dates import parse_pause
+from bot.router import Router, UsageError, UserError
+from bot.flows import nudge_rules as rules
 
 __all__ = ["register"]
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from .. import markup
-from ..context import zone
-from ..dates import resolve_local
-from .practice_cards import MODE_LABELS, OUTCOME_LABELS
-from .questions import is_quiet
+from bot import markup
+from bot.context import zone
+from bot.dates import resolve_local
+from bot.flows.practice_cards import MODE_LABELS, OUTCOME_LABELS
+from bot.flows.questions import is_quiet
 
 __all__ = [
     "DEFAULT_CAP", "RULES", "Item", "MeetingInfo", "CommitmentInfo", "PairInfo", "Person", "Sent", "Snapshot",

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import logging
 
-from ..context import Context
-from ..router import Router
-from ..store.models import Role
-from ..store.nudges import export_member, forget_member
-from . import nudge_rules as rules
-from .meetings import ensure_upcoming
+from bot.context import Context
+from bot.router import Router
+from bot.store.models import Role
+from bot.store.nudges import export_member, forget_member
+from bot.flows import nudge_rules as rules
+from bot.flows.meetings import ensure_upcoming
 # names that moved out of this module are still imported from it, so the unused ones stay
-from .nudges_answers import RULE_ANSWERS, _answer, _snooze, _stop  # noqa: F401
-from .nudges_commands import PREVIEW_DAYS, _cap, _preview, _rules, _toggle, _undo  # noqa: F401
-from .nudges_data import KIND, SCHEDULE, ensure_flow, network_cap, network_rules, snapshot, takes_over_steals  # noqa: F401
-from .nudges_send import ANSWER, SNOOZE, STOP, answers_of, send_nudge  # noqa: F401
+from bot.flows.nudges_answers import RULE_ANSWERS, _answer, _snooze, _stop  # noqa: F401
+from bot.flows.nudges_commands import PREVIEW_DAYS, _cap, _preview, _rules, _toggle, _undo  # noqa: F401
+from bot.flows.nudges_data import KIND, SCHEDULE, ensure_flow, network_cap, network_rules, snapshot, takes_over_steals  # noqa: F401
+from bot.flows.nudges_send import ANSWER, SNOOZE, STOP, answers_of, send_nudge  # noqa: F401
 
 __all__ = ["KIND", "ensure_flow", "network_cap", "network_rules", "register", "snapshot", "takes_over_steals"]
 
@@ -49,8 +49,8 @@ def run(ctx: Context) -> None:
 
 
 def register(router: Router) -> None:
-    from . import meetings, member_settings
-    from .audit import register_undo
+    from bot.flows import meetings, member_settings
+    from bot.flows.audit import register_undo
 
     F = Role.FACILITATOR
     router.schedule(KIND, run)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from ..context import Context
-from ..messages import Address, Choice, Field, Form, Outgoing
-from ..router import UserError
-from ..store.models import Flow
-from ..store.nudges import NudgeLog, NudgeOutcome
-from ..store.pairing import MetStatus, PairGroup, PairMember
-from ..store.practices import Steal
-from ..store.reflection import Commitment, CommitmentStatus
-from . import nudge_rules as rules
-from .nudges_send import _choices, answers_of
+from bot.context import Context
+from bot.messages import Address, Choice, Field, Form, Outgoing
+from bot.router import UserError
+from bot.store.models import Flow
+from bot.store.nudges import NudgeLog, NudgeOutcome
+from bot.store.pairing import MetStatus, PairGroup, PairMember
+from bot.store.practices import Steal
+from bot.store.reflection import Commitment, CommitmentStatus
+from bot.flows import nudge_rules as rules
+from bot.flows.nudges_send import _choices, answers_of
 
 __all__ = ["RULE_ANSWERS"]
 
@@ -62,7 +62,7 @@ def _apply(ctx: Context, log: NudgeLog, code: str) -> str:
         ctx.session.add(c)
         return {"done": "Done. Well done!", "going": "Still going: it stays on your list.", "drop": "Dropped. That's fine."}[code]
     if log.rule == "pair":
-        from .pairing_followup import group_status
+        from bot.flows.pairing_followup import group_status
 
         rows = list(ctx.session.exec(select(PairMember).where(PairMember.group_id == int(ref))))
         mine = next((r for r in rows if r.member_id == ctx.member.id), None)
@@ -75,8 +75,8 @@ def _apply(ctx: Context, log: NudgeLog, code: str) -> str:
         ctx.session.add(group)
         return {"met": "You met: thank you!", "not_yet": "Not yet: there's still time.", "wont": "Noted: you'll meet someone new next round."}[code]
     if log.rule == "steal":
-        from .practice_cards import OUTCOME_LABELS
-        from .practice_steals import OUTCOME_FORM
+        from bot.flows.practice_cards import OUTCOME_LABELS
+        from bot.flows.practice_steals import OUTCOME_FORM
 
         steal = ctx.session.get(Steal, int(ref))
         if steal is None or steal.member_id != ctx.member.id or code not in OUTCOME_LABELS:
@@ -89,7 +89,7 @@ def _apply(ctx: Context, log: NudgeLog, code: str) -> str:
         ))  # fmt: skip
         return f"It {OUTCOME_LABELS[code]}."
     if log.rule == "after_meeting":
-        from .reflection import KIND as REFLECTION, send_prompt
+        from bot.flows.reflection import KIND as REFLECTION, send_prompt
 
         flow = next((f for f in ctx.session.exec(select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == REFLECTION))
                      if (f.settings or {}).get("question_set") == "after_meeting"), None)  # fmt: skip

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import markup
-from ..context import Context
-from ..router import UsageError, UserError
-from . import nudge_rules as rules
-from .meetings import ensure_upcoming
-from .nudges_data import ensure_flow, network_cap, network_rules, snapshot
+from bot import markup
+from bot.context import Context
+from bot.router import UsageError, UserError
+from bot.flows import nudge_rules as rules
+from bot.flows.meetings import ensure_upcoming
+from bot.flows.nudges_data import ensure_flow, network_cap, network_rules, snapshot
 
 __all__ = ["PREVIEW_DAYS"]
 

@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from ..schedule import ScheduleError, parse_schedule
-from ..store.flows import ensure_flow as ensure_companion
-from ..store.models import Flow, Member, Network
-from ..store.nudges import Meeting, MeetingStatus, NudgeLog
-from ..store.pairing import MetStatus, PairGroup, PairingRound, PairMember
-from ..store.practices import Practice, Steal
-from ..store.reflection import Commitment
-from . import nudge_rules as rules
-from .commitments import OPEN_STATUSES
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.flows import ensure_flow as ensure_companion
+from bot.store.models import Flow, Member, Network
+from bot.store.nudges import Meeting, MeetingStatus, NudgeLog
+from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Commitment
+from bot.flows import nudge_rules as rules
+from bot.flows.commitments import OPEN_STATUSES
 
 __all__ = ["KIND", "SCHEDULE", "ensure_flow", "network_cap", "network_rules", "snapshot", "takes_over_steals"]
 

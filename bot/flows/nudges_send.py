@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from ..context import Context
-from ..messages import Choice
-from ..store.models import Member
-from ..store.nudges import NudgeLog
-from ..store.practices import Steal
-from ..store.reflection import Commitment
-from . import nudge_rules as rules
+from bot.context import Context
+from bot.messages import Choice
+from bot.store.models import Member
+from bot.store.nudges import NudgeLog
+from bot.store.practices import Steal
+from bot.store.reflection import Commitment
+from bot.flows import nudge_rules as rules
 
 __all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "send_nudge"]
 
@@ -45,7 +45,7 @@ def answers_of(log: NudgeLog) -> tuple[tuple[str, str], ...]:
     if log.rule == "pair":
         return (("We met", "met"), ("Not yet", "not_yet"), ("We won't", "wont"))
     if log.rule == "steal":
-        from .practice_cards import OUTCOME_LABELS
+        from bot.flows.practice_cards import OUTCOME_LABELS
 
         return tuple((label.capitalize(), value) for value, label in OUTCOME_LABELS.items())
     if log.rule == "after_meeting":

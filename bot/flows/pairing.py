@@ -19,13 +19,13 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..context import Context, zone
-from ..messages import Address, Choice, Outgoing
-from ..router import Router
-from ..schedule import ScheduleError, parse_schedule
-from ..store.flows import ensure_flow as ensure_companion
-from ..store.models import Flow, Member, Network
-from ..store.pairing import (
+from bot.context import Context, zone
+from bot.messages import Address, Choice, Outgoing
+from bot.router import Router
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.flows import ensure_flow as ensure_companion
+from bot.store.models import Flow, Member, Network
+from bot.store.pairing import (
     MetStatus,
     PairExclude,
     PairGroup,
@@ -35,8 +35,8 @@ from ..store.pairing import (
     latest_round,
     past_groups,
 )
-from .matching import Candidate, Group, Weights, form_groups, normalise_tag, recent_pairs
-from .pairing_text import intro_text
+from bot.flows.matching import Candidate, Group, Weights, form_groups, normalise_tag, recent_pairs
+from bot.flows.pairing_text import intro_text
 
 __all__ = [
     "DEFAULTS",
@@ -262,7 +262,7 @@ def run(ctx: Context) -> None:
 
 
 def register(router: Router) -> None:
-    from . import pairing_admin, pairing_followup
+    from bot.flows import pairing_admin, pairing_followup
 
     router.group(KIND, "Learning pairs and visit trios: who you're matched with, and re-matching")
     router.schedule(KIND, run)

@@ -14,17 +14,17 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context, zone
-from ..router import Router, UsageError, UserError
-from ..schedule import ScheduleError, parse_schedule
-from ..store.models import AuditEntry, Flow, Member, Role
-from ..store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
-from .admin_members import find_member
-from .audit import register_undo
-from .matching import Weights, explain
-from .pairing import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
-from .pairing_text import join_names, names_of
+from bot import markup
+from bot.context import Context, zone
+from bot.router import Router, UsageError, UserError
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.models import AuditEntry, Flow, Member, Role
+from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
+from bot.flows.admin_members import find_member
+from bot.flows.audit import register_undo
+from bot.flows.matching import Weights, explain
+from bot.flows.pairing import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
+from bot.flows.pairing_text import join_names, names_of
 
 __all__ = ["register"]
 

@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from .. import markup
-from ..context import Context, zone
-from ..messages import Address, Choice, Outgoing
-from ..router import Router, UserError
-from ..store.models import Member
-from ..store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
-from .matching import Group, pair_score
-from .pairing import (
+from bot import markup
+from bot.context import Context, zone
+from bot.messages import Address, Choice, Outgoing
+from bot.router import Router, UserError
+from bot.store.models import Member
+from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
+from bot.flows.matching import Group, pair_score
+from bot.flows.pairing import (
     FOLLOWUP_KIND,
     KIND,
     REMATCH,
@@ -34,7 +34,7 @@ from .pairing import (
     pairing_flow,
     weights_of,
 )
-from .pairing_text import as_group, followup_text, join_names
+from bot.flows.pairing_text import as_group, followup_text, join_names
 
 __all__ = ["register", "rematch"]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .. import markup
-from ..store.models import Member
-from .matching import Group, explain, suggest_first_question
+from bot import markup
+from bot.store.models import Member
+from bot.flows.matching import Group, explain, suggest_first_question
 
 __all__ = ["describe_member", "intro_text", "join_names", "names_of", "followup_text", "as_group"]
 

@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..markup import literal, truncate
-from ..store.practices import Practice, StealMode, StealOutcome
-from ..store.search import normalise_tag
+from bot.markup import literal, truncate
+from bot.store.practices import Practice, StealMode, StealOutcome
+from bot.store.search import normalise_tag
 
 __all__ = [
     "withdrawn_text",

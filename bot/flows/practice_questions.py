@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 
-from ..context import Context, FormErrors
-from ..forms import validate
-from ..markup import literal
-from ..messages import Choice, Field, Form
-from ..router import Router, UserError
-from ..store.models import Member
-from ..store.practices import Practice, PracticeQuestion
-from .practices import author_name, load_practice
+from bot.context import Context, FormErrors
+from bot.forms import validate
+from bot.markup import literal
+from bot.messages import Choice, Field, Form
+from bot.router import Router, UserError
+from bot.store.models import Member
+from bot.store.practices import Practice, PracticeQuestion
+from bot.flows.practices import author_name, load_practice
 
 __all__ = ["register"]
 

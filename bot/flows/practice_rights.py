@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from ..store.models import Member, OutboxMessage
-from .practice_cards import withdrawn_text
-from ..store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card
+from bot.store.models import Member, OutboxMessage
+from bot.flows.practice_cards import withdrawn_text
+from bot.store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card
 
 __all__ = ["export_member", "forget_member"]
 
@@ -115,7 +115,7 @@ def _withdraw_card(session: Session, p: Practice) -> None:
 
 def forget_member(session: Session, member: Member, keep_shared: bool) -> None:
     """Delete the member's steals, saves and questions; keep or delete their posts (see module doc)."""
-    from .rights import needles_of, scrub  # one definition of what names a member
+    from bot.flows.rights import needles_of, scrub  # one definition of what names a member
 
     session.exec(delete(Steal).where(Steal.member_id == member.id))
     session.exec(delete(SavedPractice).where(SavedPractice.member_id == member.id))

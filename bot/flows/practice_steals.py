@@ -13,16 +13,16 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from ..context import Context, FormErrors
-from ..forms import validate
-from ..markup import literal
-from ..messages import Address, Choice, Field, Form, Outgoing
-from ..router import Router, UserError
-from ..store.flows import ensure_flow
-from ..store.models import Flow, Member
-from ..store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups
-from . import practice_cards as cards
-from .practices import author_name, load_practice
+from bot.context import Context, FormErrors
+from bot.forms import validate
+from bot.markup import literal
+from bot.messages import Address, Choice, Field, Form, Outgoing
+from bot.router import Router, UserError
+from bot.store.flows import ensure_flow
+from bot.store.models import Flow, Member
+from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups
+from bot.flows import practice_cards as cards
+from bot.flows.practices import author_name, load_practice
 
 __all__ = ["FOLLOWUP_KIND", "register"]
 
@@ -126,7 +126,7 @@ def _on_steal(ctx: Context) -> None:
 def _ensure_followup_flow(ctx: Context) -> None:
     """The nudges ask "how did it go?" within each member's weekly cap and quiet
     hours; practices' own follow-up asks instead where a facilitator turned them off."""
-    from .nudges import ensure_flow as ensure_nudges
+    from bot.flows.nudges import ensure_flow as ensure_nudges
 
     ensure_nudges(ctx.session, ctx.network.id, ctx.now)
     ensure_flow(ctx.session, network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="steal follow-ups",
@@ -173,7 +173,7 @@ def _on_save(ctx: Context) -> None:
 
 def run_followups(ctx: Context) -> None:
     """The hourly run: ask each stealer whose follow-up is due how it went, once."""
-    from .nudges import takes_over_steals
+    from bot.flows.nudges import takes_over_steals
 
     if takes_over_steals(ctx.session, ctx.network.id):
         return  # the nudges flow asks instead, within each member's weekly cap and quiet hours

@@ -13,18 +13,18 @@ from collections import Counter
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from ..context import Context, FormErrors
-from ..forms import validate
-from .. import markup
-from ..markup import literal
-from ..messages import Address, Choice, Field, Form, Outgoing
-from ..router import Router, UsageError, UserError
-from ..store.models import Member, Role
-from ..store.practices import (
+from bot.context import Context, FormErrors
+from bot.forms import validate
+from bot import markup
+from bot.markup import literal
+from bot.messages import Address, Choice, Field, Form, Outgoing
+from bot.router import Router, UsageError, UserError
+from bot.store.models import Member, Role
+from bot.store.practices import (
     Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card, steal_mixes, steals_of,
 )
-from ..store.search import normalise_tag, search_practices
-from . import practice_cards as cards
+from bot.store.search import normalise_tag, search_practices
+from bot.flows import practice_cards as cards
 
 __all__ = ["register"]
 
@@ -349,7 +349,7 @@ def _channel(ctx: Context) -> None:
 
 
 def register(router: Router) -> None:
-    from . import practice_questions, practice_rights, practice_steals
+    from bot.flows import practice_questions, practice_rights, practice_steals
 
     router.group("practice", "Steal with pride: one practice at a time")
     router.personal_data("practices", export=practice_rights.export_member, forget=practice_rights.forget_member)

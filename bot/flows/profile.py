@@ -15,13 +15,13 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from .. import markup
-from ..context import Context, FormErrors
-from ..dates import parse_pause
-from ..messages import Field, Form
-from ..router import Router, UsageError, UserError
-from ..store.models import Member
-from .matching import parse_tags
+from bot import markup
+from bot.context import Context, FormErrors
+from bot.dates import parse_pause
+from bot.messages import Field, Form
+from bot.router import Router, UsageError, UserError
+from bot.store.models import Member
+from bot.flows.matching import parse_tags
 
 __all__ = ["availability_label", "parse_availability", "register", "tag_vocabulary", "tags_from"]
 

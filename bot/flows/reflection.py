@@ -19,15 +19,15 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context, zone
-from ..messages import Address, Choice, Outgoing
-from ..router import Router
-from ..store.flows import ensure_flow
-from ..store.models import Conversation, Flow, Member, Role
-from ..store.reflection import Prompt, PromptStatus, export_member, forget_member
-from . import commitments
-from .questions import question_set, reminder_due
+from bot import markup
+from bot.context import Context, zone
+from bot.messages import Address, Choice, Outgoing
+from bot.router import Router
+from bot.store.flows import ensure_flow
+from bot.store.models import Conversation, Flow, Member, Role
+from bot.store.reflection import Prompt, PromptStatus, export_member, forget_member
+from bot.flows import commitments
+from bot.flows.questions import question_set, reminder_due
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
@@ -293,7 +293,7 @@ def reflection_flows(ctx: Context) -> list[Flow]:
 
 
 def register(router: Router) -> None:
-    from . import reflection_admin, reflection_chat, reflection_finish, reflection_retention
+    from bot.flows import reflection_admin, reflection_chat, reflection_finish, reflection_retention
 
     router.schedule(KIND, run, per_member_timezone=True)
     router.schedule(REMINDER_KIND, run_reminders)

@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context, zone
-from ..dates import parse_duration
-from ..router import Router, UsageError, UserError
-from ..schedule import ScheduleError, parse_schedule
-from ..store.models import Flow, Role
-from ..store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection
-from .questions import QUESTION_SETS, question_set, validate_questions
-from .reflection import (
+from bot import markup
+from bot.context import Context, zone
+from bot.dates import parse_duration
+from bot.router import Router, UsageError, UserError
+from bot.schedule import ScheduleError, parse_schedule
+from bot.store.models import Flow, Role
+from bot.store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection
+from bot.flows.questions import QUESTION_SETS, question_set, validate_questions
+from bot.flows.reflection import (
     DEFAULTS,
     KIND,
     ensure_reminders,

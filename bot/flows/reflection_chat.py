@@ -11,14 +11,14 @@ import logging
 
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context
-from ..messages import Choice
-from ..router import Router, UserError
-from ..store.reflection import OPEN_PROMPT, Prompt, PromptStatus, Reflection, ReflectionAnswer
-from .questions import split_all_at_once
-from .reflection_finish import complete, on_commitment_reply
-from .reflection import (
+from bot import markup
+from bot.context import Context
+from bot.messages import Choice
+from bot.router import Router, UserError
+from bot.store.reflection import OPEN_PROMPT, Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.flows.questions import split_all_at_once
+from bot.flows.reflection_finish import complete, on_commitment_reply
+from bot.flows.reflection import (
     KIND,
     OWNER,
     question_text,

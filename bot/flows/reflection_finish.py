@@ -12,14 +12,14 @@ import re
 
 from sqlmodel import col, select
 
-from .. import markup
-from ..context import Context
-from ..messages import Choice
-from ..router import Router, UserError
-from ..store.models import Conversation, Flow
-from ..store.reflection import Commitment, Prompt, PromptStatus, Reflection, ReflectionAnswer
-from .commitments import describe_due, own_commitment, parse_commitment
-from .questions import commitment_index
+from bot import markup
+from bot.context import Context
+from bot.messages import Choice
+from bot.router import Router, UserError
+from bot.store.models import Conversation, Flow
+from bot.store.reflection import Commitment, Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.flows.commitments import describe_due, own_commitment, parse_commitment
+from bot.flows.questions import commitment_index
 
 __all__ = ["complete", "on_commitment_reply", "register", "share_excerpt"]
 
@@ -62,7 +62,7 @@ def complete(ctx: Context, conv: Conversation, prompt: Prompt, reflection: Refle
 
 
 def _ensure_nudges(ctx: Context) -> None:
-    from .nudges import ensure_flow
+    from bot.flows.nudges import ensure_flow
 
     ensure_flow(ctx.session, ctx.network.id, ctx.now)
 

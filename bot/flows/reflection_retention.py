@@ -15,8 +15,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from ..store.models import Network
-from ..store.reflection import Reflection, ReflectionAnswer
+from bot.store.models import Network
+from bot.store.reflection import Reflection, ReflectionAnswer
 
 __all__ = ["delete_old_answers"]
 

@@ -26,13 +26,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from .. import markup
-from ..context import Context
-from ..messages import Address, Choice, Outgoing
-from ..router import Router, UsageError, UserError
-from ..store.flows import ensure_flow
-from ..store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
-from .admin_members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten
+from bot import markup
+from bot.context import Context
+from bot.messages import Address, Choice, Outgoing
+from bot.router import Router, UsageError, UserError
+from bot.store.flows import ensure_flow
+from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.flows.admin_members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten
 
 __all__ = ["register", "export_member", "forget_member", "needles_of", "scrub", "RETENTION_KIND"]
 

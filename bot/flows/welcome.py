@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 
-from ..context import Context
-from ..router import Router, UserError
+from bot.context import Context
+from bot.router import Router, UserError
 
 __all__ = ["register", "start_link", "mention"]
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime
+from bot.store.types import UTCDateTime
 
 __all__ = ["Cohort"]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import Index
 
-from .models import Member
-from .pairing import PairMember
-from .practices import Practice, Steal
-from .reflection import Commitment, Prompt, Reflection
+from bot.store.models import Member
+from bot.store.pairing import PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Commitment, Prompt, Reflection
 
 __all__ = ["INDEXES"]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from .models import Flow
+from bot.store.models import Flow
 
 __all__ = ["ensure_flow"]
 

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from .db import insert_or_skip
-from .types import UTCDateTime
+from bot.store.db import insert_or_skip
+from bot.store.types import UTCDateTime
 
 __all__ = ["Lease", "acquire", "release", "holder"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from . import tables  # noqa: F401 - every table's foreign keys, for the emptiness check
-from .models import Flow, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.store import tables  # noqa: F401 - every table's foreign keys, for the emptiness check
+from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus, Role
 
 __all__ = ["move_network"]
 

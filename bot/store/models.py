@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime, empty_dict, empty_list
+from bot.store.types import UTCDateTime, empty_dict, empty_list
 
 __all__ = [
     "Role",

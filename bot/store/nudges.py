@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, delete, select
 
-from .types import UTCDateTime
+from bot.store.types import UTCDateTime
 
 __all__ = [
     "Meeting",

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
-from ..messages import Outgoing
-from .db import insert_or_skip
-from .models import OutboxMessage, OutboxStatus
+from bot.messages import Outgoing
+from bot.store.db import insert_or_skip
+from bot.store.models import OutboxMessage, OutboxStatus
 
 __all__ = ["enqueue", "enqueue_many", "claim_due", "confirm_claim", "mark_sent", "mark_retry", "release", "mark_failed", "backoff", "depth"]
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from .types import UTCDateTime, empty_list
+from bot.store.types import UTCDateTime, empty_list
 
 __all__ = [
     "MetStatus",

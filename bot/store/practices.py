@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from .models import OutboxMessage
-from .types import UTCDateTime, empty_list
+from bot.store.models import OutboxMessage
+from bot.store.types import UTCDateTime, empty_list
 
 __all__ = [
     "Practice",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime, empty_dict
+from bot.store.types import UTCDateTime, empty_dict
 
 __all__ = ["SlackInstallation"]
 

@@ -3,13 +3,13 @@
 Each flow that adds tables lists its module here.
 """
 
-from . import lease, models  # noqa: F401
-from . import reflection  # noqa: F401
-from . import practices  # noqa: F401
-from . import admin  # noqa: F401
-from . import pairing  # noqa: F401
-from . import digest  # noqa: F401
-from . import slack  # noqa: F401
-from . import nudges  # noqa: F401
+from bot.store import lease, models  # noqa: F401
+from bot.store import reflection  # noqa: F401
+from bot.store import practices  # noqa: F401
+from bot.store import admin  # noqa: F401
+from bot.store import pairing  # noqa: F401
+from bot.store import digest  # noqa: F401
+from bot.store import slack  # noqa: F401
+from bot.store import nudges  # noqa: F401
 
 __all__: list[str] = []

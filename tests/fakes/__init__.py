@@ -9,7 +9,7 @@ Use them from end-to-end tests::
 See ``slack_api``, ``telegram_api`` and ``factories`` for the details.
 """
 
-from .factories import (
+from tests.fakes.factories import (
     form_body,
     load_payload,
     post_signed,
@@ -31,8 +31,8 @@ from .factories import (
     tg_text,
     tg_user,
 )
-from .slack_api import FakeSlack, SlackFailure
-from .telegram_api import FakeTelegram, TelegramFailure
+from tests.fakes.slack_api import FakeSlack, SlackFailure
+from tests.fakes.telegram_api import FakeTelegram, TelegramFailure
 
 __all__ = [
     "FakeSlack", "SlackFailure", "FakeTelegram", "TelegramFailure",

@@ -26,8 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ._server import Call as _Call
-from ._server import FakeServer
+from tests.fakes._server import Call as _Call
+from tests.fakes._server import FakeServer
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from ._server import Call, FakeServer
+from tests.fakes._server import Call, FakeServer
 
 logger = logging.getLogger(__name__)
 
