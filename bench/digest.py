@@ -1,4 +1,4 @@
-"""Benchmark for the weekly digest (``bot.flows.digest``).
+"""Benchmark for the weekly digest (``bot.flows.digest.weekly``).
 
 Not a test. A network of 5,000 members and about 1,000,000 stored events over
 a year (prompts, reflections and their answers, commitments, practices,
@@ -31,10 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.flows.digest import compose  # noqa: E402
-from bot.flows.digest_chart import render_chart  # noqa: E402
-from bot.flows.digest_period import period_ending  # noqa: E402
-from bot.flows.digest_render import build_doc, to_text  # noqa: E402
+from bot.flows.digest.weekly import compose  # noqa: E402
+from bot.flows.digest.chart import render_chart  # noqa: E402
+from bot.flows.digest.period import period_ending  # noqa: E402
+from bot.flows.digest.render import build_doc, to_text  # noqa: E402
 from bot.store.db import Store  # noqa: E402
 from bot.store.models import Network  # noqa: E402
 

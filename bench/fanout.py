@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from bot.adapters.telegram import TelegramAdapter  # noqa: E402
+from bot.adapters.telegram.adapter import TelegramAdapter  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.cli import settle_heap  # noqa: E402
-from bot.clock import FakeClock  # noqa: E402
-from bot.scheduler import run_due  # noqa: E402
+from bot.core.clock import FakeClock  # noqa: E402
+from bot.scheduling.tick import run_due  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.db import Store  # noqa: E402
 from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus  # noqa: E402

@@ -69,7 +69,7 @@ async def serve(database: str, api_url: str, profile: str | None = None) -> None
 
     from bot.app import build_app
     from bot.cli import settle_heap
-    from bot.http import build_http_app
+    from bot.server.http import build_http_app
     from bot.settings import Settings
 
     logging.basicConfig(level=logging.WARNING)
@@ -142,7 +142,7 @@ def _profile_dispatch(directory: str) -> None:
     import atexit
     import cProfile
 
-    from bot import dispatch
+    from bot.dispatch import dispatcher as dispatch
 
     prof = cProfile.Profile()
     original = dispatch.Dispatcher.handle_sync

@@ -1,4 +1,4 @@
-"""Benchmark for the pairing rules in ``bot.flows.matching``.
+"""Benchmark for the pairing rules in ``bot.flows.pairing.matching.groups``.
 
 Not a test: it checks the goals the issue set, on a seeded synthetic network,
 and prints each figure beside the goal it is judged against.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.flows.matching import Candidate, form_groups, pair_score, recent_pairs  # noqa: E402
+from bot.flows.pairing.matching.groups import Candidate, form_groups, pair_score, recent_pairs  # noqa: E402
 
 N_TAGS = 40
 TIME_GOAL_S = 5.0
@@ -151,12 +151,12 @@ def flow_round(n: int = 10_000) -> None:
 
     from sqlmodel import func, select
 
-    from bot.clock import FakeClock
-    from bot.context import Context
+    from bot.core.clock import FakeClock
+    from bot.core.context import Context
     from bot.flows import register_all
-    from bot.flows.pairing import run_round
-    from bot.flows.pairing_followup import run_followups
-    from bot.router import Router
+    from bot.flows.pairing.rounds import run_round
+    from bot.flows.pairing.followup import run_followups
+    from bot.core.router import Router
     from bot.store.db import Store
     from bot.store.models import Flow, Member, Network, OutboxMessage
     from bot.store.pairing import PairMember

@@ -10,13 +10,13 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.adapters.base import Adapter
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
 from bot.config import load_config, seed
-from bot.delivery import DeliveryWorker
-from bot.dispatch import Dispatcher
+from bot.delivery.worker import DeliveryWorker
+from bot.dispatch.dispatcher import Dispatcher
 from bot.flows import register_all
-from bot.router import Router
-from bot.scheduler import Ticker, run_due
+from bot.core.router import Router
+from bot.scheduling.tick import Ticker, run_due
 from bot.settings import Settings
 from bot.store.db import Store
 from bot.store.models import Member, Network, Role
@@ -47,7 +47,7 @@ class Beacon:
         self.router = router
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
-        from bot.metrics import Metrics
+        from bot.server.metrics import Metrics
 
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick, metrics=self.metrics)
@@ -68,7 +68,7 @@ class Beacon:
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
-        from bot.pacing import Pacer
+        from bot.delivery.pacing import Pacer
 
         self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
 
@@ -127,7 +127,7 @@ class Beacon:
     async def _start_http(self) -> None:
         import uvicorn
 
-        from bot.http import build_http_app
+        from bot.server.http import build_http_app
 
         config = uvicorn.Config(
             build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off"
@@ -172,11 +172,11 @@ def build_app(
 def platform_adapters(settings: Settings, beacon: Beacon) -> list[Adapter]:
     found: list[Adapter] = []
     if settings.slack_enabled:
-        from bot.adapters.slack import SlackAdapter
+        from bot.adapters.slack.adapter import SlackAdapter
 
         found.append(SlackAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     if settings.telegram_enabled:
-        from bot.adapters.telegram import TelegramAdapter
+        from bot.adapters.telegram.adapter import TelegramAdapter
 
         found.append(TelegramAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     return found

@@ -25,7 +25,7 @@ logger = logging.getLogger("bot")
 
 
 def _settings(database: str | None) -> Settings:
-    from bot.logs import configure_logging
+    from bot.server.logs import configure_logging
 
     if database:
         os.environ["BEACON_DATABASE_URL"] = database
@@ -116,7 +116,7 @@ async def _serve(beacon) -> None:
 async def _console(settings: Settings, store, as_user: str, role: str | None) -> None:
     from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
     from bot.app import build_app
-    from bot.clock import OffsetClock
+    from bot.core.clock import OffsetClock
     from bot.config import ConfigError
     from bot.store.models import Role
 
@@ -175,8 +175,8 @@ def digest(
     database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
 ) -> None:
     """Export a network's digest or its counts, for evaluation reports."""
-    from bot.clock import SystemClock
-    from bot.flows.digest_cli import run_export
+    from bot.core.clock import SystemClock
+    from bot.flows.digest.cli import run_export
 
     store = _prepare_store(_settings(database))
     try:
@@ -201,7 +201,7 @@ def simulate(
     database: str = typer.Option(None, "--database", help="Database URL (default: a temporary SQLite file)."),
 ) -> None:
     """Run a synthetic network through weeks of every flow and print the final digest."""
-    from bot.simulate import simulate as run_simulation
+    from bot.simulation.driver import simulate as run_simulation
 
     if "BEACON_LOG_LEVEL" not in os.environ:
         for name in ("", "alembic"):

@@ -15,9 +15,9 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import select
 
-from bot.clock import Clock
-from bot.context import zone
-from bot.schedule import ScheduleError, parse_schedule
+from bot.core.clock import Clock
+from bot.core.context import zone
+from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.db import Store
 from bot.store.models import Flow, Member, Network, Role
 

@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from bot.store.db import Store
 
-from tests.harness import Harness
+from tests.support.harness import Harness
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
-from bot.messages import Incoming
+from bot.core.messages import Incoming
 from bot.store.models import AuditEntry, Flow, Member, Role
 
 OTHER = "other-net"

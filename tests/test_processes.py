@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.clock import SystemClock
-from bot.messages import Address, Outgoing
+from tests.support import ROOT
+from bot.core.clock import SystemClock
+from bot.core.messages import Address, Outgoing
 from bot.store import lease, outbox
 from bot.store.db import Store
 from bot.store.models import Member, Network, OutboxMessage, OutboxStatus
@@ -27,7 +28,6 @@ from bot.store.models import Member, Network, OutboxMessage, OutboxStatus
 from tests.fakes import FakeTelegram
 from tests.fakes.factories import tg_command
 
-ROOT = Path(__file__).resolve().parents[1]
 FIRST_USER = 5000
 
 

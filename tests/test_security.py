@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from bot.logs import configure_logging
+from bot.server.logs import configure_logging
 from bot.settings import Settings
 from bot.store.models import Member, Network, Role
 
-from tests.harness import Harness, MemoryAdapter
+from tests.support.harness import Harness, MemoryAdapter
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 SECRETS = {
@@ -72,7 +72,7 @@ async def test_a_full_console_session_logs_no_secret(sqlite_store, clock, debug_
 
 
 async def test_a_slack_session_logs_no_secret(sqlite_store, clock, debug_logs):
-    slack_harness = pytest.importorskip("tests.slack_harness")
+    slack_harness = pytest.importorskip("tests.support.slack")
     configure_logging("DEBUG", [slack_harness.TOKEN, slack_harness.SIGNING_SECRET])  # as `beacon run` does, first
     async with slack_harness.slack_bot(sqlite_store, clock) as sb:
         sb.user("U1", name="Ada")
@@ -87,7 +87,7 @@ async def test_a_slack_session_logs_no_secret(sqlite_store, clock, debug_logs):
 
 
 async def test_a_telegram_session_logs_no_secret(sqlite_store, clock, debug_logs):
-    tg = pytest.importorskip("tests.telegram_harness")
+    tg = pytest.importorskip("tests.support.telegram")
     th = tg.TelegramHarness(store=sqlite_store, clock=clock, webhook=True)
     # as `beacon run` does: logging is set up (with the masker) before anything starts;
     # python-telegram-bot logs its token-bearing base URL at DEBUG
@@ -117,7 +117,7 @@ async def test_over_long_input_is_refused_not_stored(harness):
 
 
 def test_setup_form_fits_the_columns():
-    from bot.flows.admin import setup_form
+    from bot.flows.admin.commands import setup_form
 
     class _Ctx:  # setup_form reads only these
         network = Network(platform="console", platform_key="k", name="N", timezone="UTC")
@@ -127,7 +127,7 @@ def test_setup_form_fits_the_columns():
 
     limits = {"name": Network.model_fields["name"], "timezone": Network.model_fields["timezone"],
               "practice_channel": Network.model_fields["practice_channel"]}
-    import bot.flows.admin as admin
+    from bot.flows.admin import commands as admin
 
     original = admin._flow_of
     admin._flow_of = lambda ctx, kind: None

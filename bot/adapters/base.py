@@ -1,6 +1,6 @@
 """The small contract every platform adapter keeps.
 
-An adapter turns platform events into :class:`~bot.messages.Incoming` (and
+An adapter turns platform events into :class:`~bot.core.messages.Incoming` (and
 hands them to the dispatcher), and renders :class:`Envelope` s the delivery
 worker gives it. It holds no business rules.
 """
@@ -11,7 +11,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute

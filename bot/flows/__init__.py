@@ -7,23 +7,23 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from bot.router import Router
+from bot.core.router import Router
 
 __all__ = ["FLOW_MODULES", "register_all"]
 
 FLOW_MODULES: tuple[str, ...] = (
-    "bot.forms",
+    "bot.core.forms",
     "bot.flows.help",
-    "bot.flows.admin",
-    "bot.flows.audit",
-    "bot.flows.rights",
+    "bot.flows.admin.commands",
+    "bot.flows.admin.audit",
+    "bot.flows.members.rights",
     "bot.flows.welcome",
-    "bot.flows.practices",
-    "bot.flows.reflection",
-    "bot.flows.digest",
-    "bot.flows.profile",
-    "bot.flows.pairing",
-    "bot.flows.nudges",
+    "bot.flows.practices.posts",
+    "bot.flows.reflection.prompts",
+    "bot.flows.digest.weekly",
+    "bot.flows.pairing.profile",
+    "bot.flows.pairing.rounds",
+    "bot.flows.nudges.run",
 )
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.context import Context
-from bot.router import Router, UserError
+from bot.core.context import Context
+from bot.core.router import Router, UserError
 
 __all__ = ["register", "start_link", "mention"]
 

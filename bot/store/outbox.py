@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from bot.store.db import insert_or_skip
 from bot.store.models import OutboxMessage, OutboxStatus
 

@@ -1,6 +1,6 @@
 """Slack installations: one row per workspace (or org) that installed Beacon.
 
-Written by Bolt's OAuth flow through :mod:`bot.adapters.slack_oauth` when
+Written by Bolt's OAuth flow through :mod:`bot.adapters.slack.oauth` when
 ``SLACK_CLIENT_ID`` / ``SLACK_CLIENT_SECRET`` are set. The bot token has to be
 kept to act in that workspace; it is never logged and leaves the database
 only to call Slack.

@@ -1,0 +1,284 @@
+"""What a handler gets: the transaction, who is asking, and ways to answer.
+
+Everything a handler sends is written to the outbox inside its transaction,
+so a message exists exactly when the change that caused it does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
+
+from bot.core.messages import Address, Choice, Form, Incoming, Outgoing
+from bot.core.router import UserError
+from bot.store import outbox
+from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role
+
+if TYPE_CHECKING:
+    from bot.core.clock import Clock
+    from bot.core.router import Router
+
+__all__ = ["Context", "FormErrors", "zone"]
+
+
+class FormErrors(UserError):
+    """Field-by-field problems with a submitted form (shown beside each field)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+# built once: every incoming message looks its member's conversation up
+_CONVERSATION_OF = select(Conversation).where(Conversation.member_id == bindparam("member_id"))
+
+
+def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
+    """A ZoneInfo for ``name``, falling back rather than failing on bad data."""
+    for candidate in (name, fallback, "UTC"):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (KeyError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+class Context:
+    """The handler's view of one piece of work (an incoming event or a due occurrence)."""
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        clock: Clock,
+        router: Router,
+        network: Network,
+        member: Member | None = None,
+        incoming: Incoming | None = None,
+        args: list[str] | None = None,
+        key_prefix: str,
+        flow: Flow | None = None,
+        due_at: datetime | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.router = router
+        self.network = network
+        self.member = member
+        self.incoming = incoming
+        self.args = list(args or [])
+        self.flow = flow
+        self.due_at = due_at
+        self.timezone = timezone
+        self.now = clock.now()
+        self.key_prefix = key_prefix
+        self.enqueued = 0
+        self.choices_handled = False
+        self.member_is_new = False  # set by the dispatcher: first contact from this member
+        self._seq = 0
+
+    # -- who and where --------------------------------------------------------
+
+    @property
+    def platform(self) -> str:
+        return self.network.platform
+
+    @property
+    def role(self) -> Role:
+        return self.member.role if self.member else Role.MEMBER
+
+    @property
+    def arg_text(self) -> str:
+        return " ".join(self.args)
+
+    def tz_of(self, member: Member | None = None) -> ZoneInfo:
+        """The member's time zone, else the network's."""
+        m = member or self.member
+        return zone(m.timezone if m else None, self.network.timezone)
+
+    def local_now(self, member: Member | None = None) -> datetime:
+        return self.now.astimezone(self.tz_of(member))
+
+    # -- sending --------------------------------------------------------------
+
+    def next_key(self) -> str:
+        self._seq += 1
+        return f"{self.key_prefix}:{self._seq}"
+
+    def send(self, outgoing: Outgoing, *, key: str | None = None, not_before: datetime | None = None) -> bool:
+        """Queue ``outgoing``; with a stable ``key``, queueing it again does nothing.
+
+        Returns whether a new message was queued.
+        """
+        queued = outbox.enqueue(
+            self.session,
+            key=key or self.next_key(),
+            network_id=self.network.id,
+            platform=self.network.platform,
+            outgoing=outgoing,
+            now=self.now,
+            not_before=not_before,
+        )
+        if queued:
+            self.enqueued += 1
+        return queued
+
+    def send_many(self, items: list[tuple[str, Outgoing]], *, not_before: datetime | None = None) -> int:
+        """Queue a fan-out of ``(key, outgoing)`` pairs in one statement; returns how many were new.
+
+        Use for scheduled sends to many members: thousands of rows in one
+        executemany instead of one round trip each.
+        """
+        n = outbox.enqueue_many(
+            self.session,
+            items,
+            network_id=self.network.id,
+            platform=self.network.platform,
+            now=self.now,
+            not_before=not_before,
+        )
+        self.enqueued += n
+        return n
+
+    def reply_address(self) -> Address:
+        inc = self.incoming
+        if inc is None or self.member is None:
+            raise RuntimeError("reply() needs an incoming event from a member")
+        if inc.is_private or not inc.conversation:
+            return Address.member(self.member.id)
+        return Address(channel=inc.conversation, private_to=self.member.id)
+
+    def reply(
+        self,
+        text: str,
+        *,
+        choices: tuple[Choice, ...] | list[Choice] = (),
+        header: str | None = None,
+        image: bytes | None = None,
+        image_name: str = "chart.png",
+    ) -> None:
+        """Answer the person who acted, where they acted (privately in a channel)."""
+        inc = self.incoming
+        self.send(
+            Outgoing(
+                text=text,
+                to=self.reply_address(),
+                choices=tuple(choices),
+                header=header,
+                image=image,
+                image_name=image_name,
+                response_url=inc.response_url if inc and not inc.is_private else None,
+            )
+        )
+
+    def dm(
+        self,
+        member: Member | int,
+        text: str,
+        *,
+        choices: tuple[Choice, ...] | list[Choice] = (),
+        key: str | None = None,
+        header: str | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """A direct message to one member (skipped for unreachable members)."""
+        target = member if isinstance(member, Member) else self.session.get(Member, member)
+        if target is None or target.unreachable:
+            return False
+        return self.send(
+            Outgoing(text=text, to=Address.member(target.id), choices=tuple(choices), header=header),
+            key=key,
+            not_before=not_before,
+        )
+
+    def post(self, channel: str, text: str, *, choices=(), header: str | None = None, key: str | None = None) -> bool:
+        return self.send(
+            Outgoing(text=text, to=Address.to_channel(channel), choices=tuple(choices), header=header),
+            key=key,
+        )
+
+    def edit_choice_message(self, text: str) -> None:
+        """Replace the message whose button was pressed (e.g. "✓ you chose X")."""
+        inc = self.incoming
+        self.choices_handled = True
+        if inc is None or not inc.message_ref:
+            return
+        to = self.reply_address() if inc.is_private else Address(channel=inc.conversation)
+        self.send(Outgoing(text=text, to=to, edit=inc.message_ref))
+
+    def keep_choices(self) -> None:
+        """Leave the pressed message's buttons in place (the default replaces them)."""
+        self.choices_handled = True
+
+    def open_form(self, form: Form) -> None:
+        """Ask for a form: a modal where the platform has them, else a guided chat."""
+        from bot.core.forms import start_guided
+
+        inc = self.incoming
+        if inc is not None and inc.trigger and self.platform == "slack":
+            self.send(Outgoing(text=form.title, to=self.reply_address(), form=form, trigger=inc.trigger))
+        else:
+            start_guided(self, form)
+
+    # -- conversation state -----------------------------------------------------
+
+    def conversation(self, member: Member | None = None) -> Conversation | None:
+        m = member or self.member
+        if m is None:
+            return None
+        return self.session.exec(_CONVERSATION_OF, params={"member_id": m.id}).first()
+
+    def start_conversation(self, owner: str, state: dict[str, Any], member: Member | None = None) -> Conversation:
+        """Open (or take over) the member's conversation; their next messages go to ``owner``."""
+        m = member or self.member
+        assert m is not None and m.id is not None
+        conv = self.conversation(m)
+        if conv is None:
+            conv = Conversation(member_id=m.id, owner=owner, state=state, started_at=self.now, updated_at=self.now)
+        else:
+            conv.owner, conv.state, conv.started_at, conv.updated_at = owner, state, self.now, self.now
+        self.session.add(conv)
+        self.session.flush()
+        return conv
+
+    def save_conversation(self, conv: Conversation, state: dict[str, Any]) -> None:
+        conv.state = dict(state)  # a new object so the JSON column is marked dirty
+        conv.updated_at = self.now
+        self.session.add(conv)
+
+    def end_conversation(self, member: Member | None = None) -> None:
+        conv = self.conversation(member)
+        if conv is not None:
+            self.session.delete(conv)
+            self.session.flush()
+
+    # -- audit and checks --------------------------------------------------------
+
+    def audit(self, action: str, target: str = "", *, before: dict | None = None, after: dict | None = None) -> AuditEntry:
+        """Record a configuration change so it can be listed and undone."""
+        entry = AuditEntry(
+            network_id=self.network.id,
+            actor_id=self.member.id if self.member else None,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+            created_at=self.now,
+        )
+        self.session.add(entry)
+        return entry
+
+    def fail(self, message: str) -> None:
+        raise UserError(message)
+
+    def members(self, *, include_unreachable: bool = False) -> list[Member]:
+        stmt = select(Member).where(Member.network_id == self.network.id)
+        if not include_unreachable:
+            stmt = stmt.where(Member.unreachable == False)  # noqa: E712
+        return list(self.session.exec(stmt.order_by(Member.id)))

@@ -1,0 +1,142 @@
+"""Forms as a guided chat, for platforms without modals (Telegram, console).
+
+One question a message, with *back*, *skip* (optional fields) and *cancel*.
+The answers reach the same form handler a Slack modal submission reaches,
+so a flow writes one handler for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core.context import Context, FormErrors
+from bot.core.messages import Choice, Form
+from bot.core.router import Router
+
+__all__ = ["FORM_OWNER", "start_guided", "register", "validate"]
+
+FORM_OWNER = "form"
+CANCEL_WORDS = {"cancel", "/cancel", "stop", "quit"}
+BACK_WORDS = {"back", "/back"}
+SKIP_WORDS = {"skip", "/skip", "-"}
+KEEP_WORDS = {"keep", "/keep"}
+
+
+def validate(form: Form, values: dict[str, str]) -> dict[str, str]:
+    """Field errors for required and over-long answers (empty dict when fine)."""
+    errors: dict[str, str] = {}
+    for f in form.fields:
+        value = (values.get(f.name) or "").strip()
+        if f.required and not value:
+            errors[f.name] = f"{f.label} is needed."
+        elif len(value) > f.max_length:
+            errors[f.name] = f"{f.label} is too long: {len(value)} characters, at most {f.max_length}."
+        elif value and f.options and value not in f.options:
+            errors[f.name] = f"{f.label}: choose one of {', '.join(f.options)}."
+    return errors
+
+
+def start_guided(ctx: Context, form: Form) -> None:
+    values = {f.name: f.initial for f in form.fields if f.initial}  # an edit form starts from what's there
+    ctx.start_conversation(FORM_OWNER, {"form": form.to_dict(), "index": 0, "values": values})
+    if form.intro:
+        ctx.reply(form.intro)
+    _ask(ctx, form, 0, values)
+
+
+def _ask(ctx: Context, form: Form, index: int, values: dict[str, str]) -> None:
+    f = form.fields[index]
+    lines = [f"*{form.title}* ({index + 1} of {len(form.fields)})", f"*{f.label}*"]
+    if f.hint:
+        lines.append(f"_{f.hint}_")
+    if values.get(f.name):
+        lines.append(f"So far: {values[f.name]}")
+    choices = [Choice(o, "form.option", o) for o in f.options]
+    if values.get(f.name):
+        choices.append(Choice("Keep", "form.keep"))
+    if not f.required:
+        choices.append(Choice("Skip", "form.skip"))
+    if index > 0:
+        choices.append(Choice("Back", "form.back"))
+    choices.append(Choice("Cancel", "form.cancel", style="danger"))
+    tips = ["*keep* to keep it" if values.get(f.name) else "", "*back* to go back" if index else "", "*skip* to leave it out" if not f.required else "", "*cancel* to stop"]
+    lines.append("(Say " + ", ".join(t for t in tips if t) + ".)")
+    ctx.reply("\n".join(lines), choices=choices)
+
+
+def _step(ctx: Context, text: str, *, command: str | None = None) -> None:
+    conv = ctx.conversation()
+    if conv is None or conv.owner != FORM_OWNER:
+        ctx.reply("That form is already closed.")
+        return
+    state = dict(conv.state)
+    form = Form.from_dict(state["form"])
+    index: int = state["index"]
+    values: dict[str, str] = dict(state["values"])
+    field = form.fields[index]
+    word = (command or text).strip().lower()
+
+    if word in CANCEL_WORDS:
+        ctx.end_conversation()
+        ctx.reply(f"Cancelled {form.title.lower()}. Nothing was saved.")
+        return
+    if word in BACK_WORDS:
+        index = max(0, index - 1)
+    elif word in KEEP_WORDS and command != "option" and values.get(field.name):
+        index += 1
+    elif word in SKIP_WORDS and command != "option":
+        if field.required:
+            ctx.reply(f"*{field.label}* is needed, so it can't be skipped. Write an answer, or *cancel*.")
+            return
+        values.pop(field.name, None)
+        index += 1
+    else:
+        answer = text.strip()
+        problem = validate(replace(form, fields=(field,)), {field.name: answer}).get(field.name)
+        if problem:
+            ctx.reply(problem + " Try again, or say *cancel*.")
+            return
+        values[field.name] = answer
+        index += 1
+
+    if index < len(form.fields):
+        ctx.save_conversation(conv, {**state, "index": index, "values": values})
+        _ask(ctx, form, index, values)
+        return
+    ctx.end_conversation()
+    _submit(ctx, form, values)
+
+
+def _submit(ctx: Context, form: Form, values: dict[str, str]) -> None:
+    errors = validate(form, values)
+    if errors:
+        raise FormErrors(errors)
+    handler = ctx.router.forms.get(form.id)
+    if handler is None:
+        ctx.reply("That form has expired. Please start again.")
+        return
+    ctx.incoming = replace(
+        ctx.incoming, kind="form", form_id=form.id, form_values=values, form_context=form.context
+    )
+    handler(ctx)
+
+
+def _on_message(ctx: Context) -> None:
+    _step(ctx, ctx.incoming.text)
+
+
+def _on_action(name: str):
+    def handler(ctx: Context) -> None:
+        ctx.edit_choice_message(f"{ctx.incoming.message_text or ''}\n✓ {ctx.incoming.action_label or name}".strip())
+        if name == "option":
+            _step(ctx, ctx.incoming.value, command="option")
+        else:
+            _step(ctx, name, command=name)
+
+    return handler
+
+
+def register(router: Router) -> None:
+    router.conversation(FORM_OWNER, _on_message)
+    for name in ("skip", "back", "cancel", "option", "keep"):
+        router.action(f"form.{name}", _on_action(name))

@@ -1,0 +1,198 @@
+"""The two shapes every platform is translated into and out of.
+
+Adapters turn platform events into :class:`Incoming` and render
+:class:`Outgoing`; flows only ever see these, so a flow never knows whether
+it is talking to Slack, Telegram or a terminal.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Address",
+    "Choice",
+    "Field",
+    "Form",
+    "Incoming",
+    "Outgoing",
+    "IncomingKind",
+]
+
+IncomingKind = Literal["message", "command", "action", "form"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Incoming:
+    """One thing a person did: wrote, ran a command, pressed a button, sent a form.
+
+    ``network_key`` is the platform's id for the network (Slack team id,
+    Telegram group id, ``"console"``); it is ``None`` for a private chat on a
+    platform that does not say which network it belongs to (Telegram), and the
+    dispatcher then finds the member's network.
+    """
+
+    kind: IncomingKind
+    platform: str
+    user_id: str
+    network_key: str | None = None
+    network_name: str | None = None
+    user_name: str | None = None
+    username: str | None = None
+    user_timezone: str | None = None
+    conversation: str | None = None
+    is_private: bool = True
+    text: str = ""
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    action_id: str | None = None
+    value: str = ""
+    action_label: str | None = None
+    message_ref: str | None = None
+    message_text: str | None = None
+    form_id: str | None = None
+    form_values: dict[str, str] = field(default_factory=dict)
+    form_context: str = ""
+    trigger: str | None = None
+    response_url: str | None = None
+    event_id: str | None = None
+    is_admin: bool = False
+    edited: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button (or numbered option on the console) that sends an action back."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "action": self.action, "value": self.value, "style": self.style}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """One question of a form: a Slack modal input or one step of a guided chat."""
+
+    name: str
+    label: str
+    hint: str = ""
+    required: bool = False
+    max_length: int = 500
+    multiline: bool = False
+    options: tuple[str, ...] = ()
+    initial: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Form:
+    """A form a flow wants filled in; ``id`` names the handler for the answers."""
+
+    id: str
+    title: str
+    fields: tuple[Field, ...]
+    submit_label: str = "Submit"
+    context: str = ""
+    intro: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Form:
+        fields = tuple(
+            Field(**{**f, "options": tuple(f.get("options", ()))}) for f in data["fields"]
+        )
+        return cls(**{**data, "fields": fields})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Address:
+    """Who a message goes to.
+
+    ``members`` alone: a direct message (one member) or a group message to
+    several (a Slack group DM; on Telegram one private message each).
+    ``channel``: a post in a platform conversation. ``private_to`` with a
+    channel: visible only to that member (Slack ephemeral).
+    """
+
+    members: tuple[int, ...] = ()
+    channel: str | None = None
+    private_to: int | None = None
+    thread: str | None = None
+
+    @classmethod
+    def member(cls, member_id: int) -> Address:
+        return cls(members=(member_id,))
+
+    @classmethod
+    def group(cls, member_ids: tuple[int, ...] | list[int]) -> Address:
+        return cls(members=tuple(member_ids))
+
+    @classmethod
+    def to_channel(cls, channel: str, *, thread: str | None = None) -> Address:
+        return cls(channel=channel, thread=thread)
+
+    def to_dict(self) -> dict[str, Any]:
+        # by hand, not dataclasses.asdict: a fan-out serialises thousands of these
+        return {"members": list(self.members), "channel": self.channel, "private_to": self.private_to, "thread": self.thread}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Address:
+        return cls(**{**data, "members": tuple(data.get("members", ()))})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outgoing:
+    """A message to send. ``text`` uses light markup (see :mod:`bot.core.markup`).
+
+    ``edit`` names a platform message to replace instead of posting anew
+    (e.g. swapping buttons for "✓ you chose X"); ``trigger`` is the platform's
+    short-lived handle for opening a form as a modal.
+    """
+
+    text: str
+    to: Address
+    choices: tuple[Choice, ...] = ()
+    form: Form | None = None
+    header: str | None = None
+    image: bytes | None = None
+    image_name: str = "chart.png"
+    edit: str | None = None
+    trigger: str | None = None
+    response_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "to": self.to.to_dict(),
+            "choices": [c.to_dict() for c in self.choices],
+            "form": self.form.to_dict() if self.form else None,
+            "header": self.header,
+            "image": base64.b64encode(self.image).decode() if self.image else None,
+            "image_name": self.image_name,
+            "edit": self.edit,
+            "trigger": self.trigger,
+            "response_url": self.response_url,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outgoing:
+        return cls(
+            text=data["text"],
+            to=Address.from_dict(data["to"]),
+            choices=tuple(Choice(**c) for c in data.get("choices", ())),
+            form=Form.from_dict(data["form"]) if data.get("form") else None,
+            header=data.get("header"),
+            image=base64.b64decode(data["image"]) if data.get("image") else None,
+            image_name=data.get("image_name", "chart.png"),
+            edit=data.get("edit"),
+            trigger=data.get("trigger"),
+            response_url=data.get("response_url"),
+        )

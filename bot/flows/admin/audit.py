@@ -1,0 +1,247 @@
+"""``/beacon audit`` and ``/beacon undo``: what facilitators changed, and taking it back.
+
+Every configuration change is an :class:`AuditEntry` (who, what, before,
+after). Undo is generic: each flow registers how to revert its own actions
+with :func:`register_undo`; changes to a ``Flow`` row (target ``flow:<id>``)
+and to the network's own fields (target ``network``) are reverted from their
+``before`` snapshot without any registration. Undo is itself audited, and
+running it again undoes the caller's previous change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.core import markup
+from bot.core.context import Context
+from bot.core.router import Router, UsageError, UserError
+from bot.store.models import AuditEntry, Flow, Member, Role
+
+__all__ = ["register", "register_undo", "undo_handler", "describe", "restore_flow", "NETWORK_FIELDS"]
+
+logger = logging.getLogger(__name__)
+
+UndoFn = Callable[[Context, AuditEntry], str]
+"""Reverts one entry and returns a short sentence saying what it did."""
+
+_UNDO: dict[str, UndoFn] = {}
+# Registered at import/registration time by flows; a plain dict rather than a router
+# field because undo functions are code, the same for every router built.
+
+FLOW_FIELDS = ("name", "schedule", "settings", "enabled")
+NETWORK_FIELDS = ("name", "timezone", "practice_channel", "settings")
+UNDO_ACTION = "undo"
+PAGE = 10
+
+
+def register_undo(action_prefix: str, fn: UndoFn) -> None:
+    """Say how to revert audit entries whose action starts with ``action_prefix``.
+
+    ``fn(ctx, entry)`` runs inside the undo's transaction; it raises
+    :class:`UserError` when the change can no longer be reverted (nothing is
+    changed then) and returns a sentence such as "Bob is a member again".
+    """
+    _UNDO[action_prefix] = fn
+
+
+def undo_handler(entry: AuditEntry) -> UndoFn | None:
+    """The registered undo with the longest matching prefix, else a generic one by target."""
+    matches = [p for p in _UNDO if entry.action == p or entry.action.startswith(p.rstrip(".") + ".")]
+    if matches:
+        return _UNDO[max(matches, key=len)]
+    if entry.target.startswith("flow:") and (entry.before is None or isinstance(entry.before, dict)):
+        return undo_flow_change
+    if entry.target == "network" and isinstance(entry.before, dict) and set(entry.before) <= set(NETWORK_FIELDS):
+        return undo_network_change
+    return None
+
+
+# -- generic undo ---------------------------------------------------------------------
+
+
+def restore_flow(ctx: Context, flow_id: int, before: dict[str, Any] | None) -> str:
+    """Put a flow back as ``before`` describes it; ``None`` means it did not exist."""
+    flow = ctx.session.get(Flow, flow_id)
+    if flow is None or flow.network_id != ctx.network.id:
+        raise UserError("That flow no longer exists, so there is nothing to put back.")
+    label = f"{flow.kind} `{flow.name}`"
+    if before is None:
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.delete(flow)
+                ctx.session.flush()
+            return f"removed the {label} flow again"
+        except IntegrityError:
+            # it has already run (prompts, rounds refer to it): keep the history, switch it off
+            flow = ctx.session.get(Flow, flow_id)
+            ctx.session.refresh(flow)
+            flow.enabled = False
+            flow.updated_at = ctx.now
+            ctx.session.add(flow)
+            return f"turned the {label} flow off (it has already run, so its history stays)"
+    for name in FLOW_FIELDS:
+        if name in before:
+            value = before[name]
+            setattr(flow, name, dict(value) if isinstance(value, dict) else value)
+    if before.get("schedule") is not None:
+        flow.checked_until = max(flow.checked_until or ctx.now, ctx.now)  # no catch-up burst after a restore
+    flow.updated_at = ctx.now
+    ctx.session.add(flow)
+    return f"put the {label} flow back as it was"
+
+
+def undo_flow_change(ctx: Context, entry: AuditEntry) -> str:
+    return restore_flow(ctx, int(entry.target.split(":", 1)[1]), entry.before)
+
+
+def undo_network_change(ctx: Context, entry: AuditEntry) -> str:
+    network = ctx.network
+    for name, value in (entry.before or {}).items():
+        setattr(network, name, dict(value) if isinstance(value, dict) else value)
+    ctx.session.add(network)
+    return "put the network's settings back as they were"
+
+
+# -- plain language -----------------------------------------------------------------------
+
+
+def _member_name(ctx: Context, member_id: int | None) -> str:
+    if member_id is None:
+        return "Beacon"
+    m = ctx.session.get(Member, member_id)
+    return markup.literal(m.display_name) if m is not None and m.network_id == ctx.network.id else "someone"
+
+
+def _target(ctx: Context, target: str) -> str:
+    kind, _, ident = target.partition(":")
+    if kind == "member" and ident.isdigit():
+        return _member_name(ctx, int(ident))
+    if kind == "flow" and ident.isdigit():
+        flow = ctx.session.get(Flow, int(ident))
+        return f"{flow.kind} flow `{flow.name}`" if flow is not None else "a removed flow"
+    if kind == "cohort":
+        return f"cohort `{ident}`"
+    return target or "the network"
+
+
+def _short(value: Any) -> str:
+    if value is None or value == "":
+        return "nothing"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_short(v)}" for k, v in value.items()) or "nothing"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return markup.literal(str(value))[:80]
+
+
+def changes(before: dict | None, after: dict | None) -> str:
+    """``schedule: every friday 16:00 → every monday 09:00`` for the keys that differ."""
+    if before is None and after is None:
+        return ""
+    if before is None:
+        return "created"
+    if after is None:
+        return "removed"
+    parts = []
+    for key in list(dict.fromkeys([*before, *after])):
+        b, a = before.get(key), after.get(key)
+        if b == a:
+            continue
+        if isinstance(b, dict) and isinstance(a, dict):
+            inner = changes(b, a)
+            if inner:
+                parts.append(inner)
+            continue
+        parts.append(f"{key}: {_short(b)} → {_short(a)}")
+    return "; ".join(parts) or "no visible change"
+
+
+def describe(ctx: Context, entry: AuditEntry) -> str:
+    when = entry.created_at.astimezone(ctx.tz_of()).strftime("%d %b %H:%M")
+    who = _member_name(ctx, entry.actor_id)
+    what = f"`{entry.action}` {_target(ctx, entry.target)}"
+    if entry.action == UNDO_ACTION:
+        what = f"undid change #{entry.target.partition(':')[2]}"
+    detail = changes(entry.before, entry.after) if entry.action != UNDO_ACTION else ""
+    undone = " _(undone)_" if entry.undone_at else ""
+    return f"#{entry.id} · {when} · {who}: {what}" + (f" ({detail})" if detail else "") + undone
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def _audit(ctx: Context) -> None:
+    n = PAGE
+    if ctx.args:
+        if len(ctx.args) > 1 or not ctx.args[0].isdigit() or not 1 <= int(ctx.args[0]) <= 100:
+            raise UsageError("Give how many changes to show, a number from 1 to 100.")
+        n = int(ctx.args[0])
+    entries = ctx.session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.network_id == ctx.network.id)
+        .order_by(col(AuditEntry.id).desc())
+        .limit(n)
+    ).all()
+    if not entries:
+        ctx.reply("No configuration changes have been recorded in this network yet.")
+        return
+    lines = [f"*The last {len(entries)} changes in {markup.literal(ctx.network.name)}* (newest first):"]
+    lines += [describe(ctx, e) for e in entries]
+    lines.append("`/beacon undo` takes back your own last change.")
+    ctx.reply("\n".join(lines))
+
+
+def last_undoable(ctx: Context) -> AuditEntry | None:
+    """The caller's most recent change in this network that is not yet undone (undos excluded)."""
+    return ctx.session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.network_id == ctx.network.id,
+            AuditEntry.actor_id == ctx.member.id,
+            col(AuditEntry.undone_at).is_(None),
+            AuditEntry.action != UNDO_ACTION,
+            col(AuditEntry.action).not_like("rights.%"),
+        )
+        .order_by(col(AuditEntry.id).desc())
+    ).first()
+
+
+def _undo(ctx: Context) -> None:
+    if ctx.args:
+        raise UsageError("`/beacon undo` takes no arguments: it takes back your own last change.")
+    entry = last_undoable(ctx)
+    if entry is None:
+        ctx.reply("You have no changes left to undo in this network. `/beacon audit` lists recent changes.")
+        return
+    fn = undo_handler(entry)
+    label = describe(ctx, entry)
+    if fn is None:
+        raise UserError(
+            f"Your last change can't be undone automatically: {label}\n"
+            "Change it back by hand with the command you used (see `/beacon help`)."
+        )
+    with ctx.session.begin_nested():
+        done = fn(ctx, entry)
+        entry.undone_at = ctx.now
+        ctx.session.add(entry)
+        ctx.audit(UNDO_ACTION, f"audit:{entry.id}", before=entry.after, after=entry.before)
+    logger.info("member %s undid audit entry %s (%s)", ctx.member.id, entry.id, entry.action)
+    ctx.reply(f"Undone: {label}\n{done[:1].upper()}{done[1:]}. `/beacon undo` again takes back the change before it.")
+
+
+def register(router: Router) -> None:
+    router.group("audit", "Recent configuration changes, and undo")
+    router.command(
+        "audit", _audit, role=Role.FACILITATOR, usage="[how many]", example="/beacon audit 20",
+        help="Show recent configuration changes: who changed what, before and after",
+    )  # fmt: skip
+    router.command(
+        "undo", _undo, role=Role.FACILITATOR, example="/beacon undo",
+        help="Take back your own last configuration change (again for the one before)",
+        details="Works for roles, cohorts, setup and flow schedules or settings; says so when a change can't be undone.",
+    )  # fmt: skip

@@ -1,0 +1,143 @@
+"""``/beacon cohort …``: named groups within a network, so flows can target a subset.
+
+A member is in at most one cohort (:attr:`Member.cohort`); removing a cohort
+takes its members out of it, and undo puts them back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlmodel import select
+
+from bot.core import markup
+from bot.core.context import Context
+from bot.core.router import UsageError, UserError
+from bot.store.admin import Cohort
+from bot.store.models import AuditEntry, Member
+from bot.flows.admin.members import find_member, is_forgotten
+
+__all__ = ["cohort_add", "cohort_assign", "cohort_list", "cohort_remove", "undo_cohort"]
+
+logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^[\w][\w .'-]{0,39}$")
+NONE_WORDS = {"none", "no", "-"}
+
+
+def _cohorts(ctx: Context) -> list[Cohort]:
+    return list(ctx.session.exec(select(Cohort).where(Cohort.network_id == ctx.network.id).order_by(Cohort.name)))
+
+
+def _find(ctx: Context, name: str) -> Cohort | None:
+    return next((c for c in _cohorts(ctx) if c.name.lower() == name.strip().lower()), None)
+
+
+def _need(ctx: Context, name: str) -> Cohort:
+    cohort = _find(ctx, name)
+    if cohort is None:
+        known = ", ".join(f"`{markup.literal(c.name)}`" for c in _cohorts(ctx)) or "none yet"
+        raise UserError(f"There is no cohort `{markup.literal(name[:40])}` (cohorts: {known}). Add it with `/beacon cohort add NAME`.")
+    return cohort
+
+
+def _in(ctx: Context, cohort_name: str) -> list[Member]:
+    return [m for m in ctx.members(include_unreachable=True) if (m.cohort or "").lower() == cohort_name.lower() and not is_forgotten(m)]
+
+
+def cohort_add(ctx: Context) -> None:
+    name = " ".join(ctx.args).strip()
+    if not name:
+        raise UsageError("Give the new cohort a name.")
+    if not _NAME.match(name):
+        raise UsageError("A cohort name is up to 40 letters, digits, spaces, - or _, e.g. `wave 2`.")
+    if _find(ctx, name) is not None:
+        raise UserError(f"There is already a cohort `{markup.literal(name)}`.")
+    ctx.session.add(Cohort(network_id=ctx.network.id, name=name, created_at=ctx.now))
+    ctx.audit("cohort.add", f"cohort:{name}", before=None, after={"name": name})
+    ctx.reply(f"Added the cohort `{markup.literal(name)}`. Put people in it: `/beacon cohort assign @someone {markup.literal(name)}`.")
+
+
+def cohort_assign(ctx: Context) -> None:
+    if len(ctx.args) < 2:
+        raise UsageError("Say who, then which cohort (or `none`).")
+    target = ctx.args[-1]
+    member = find_member(ctx, " ".join(ctx.args[:-1]))
+    new = None if target.lower() in NONE_WORDS else _need(ctx, target).name
+    old = member.cohort
+    name = markup.literal(member.display_name)
+    if old == new:
+        ctx.reply(f"{name} is already {'in ' + markup.literal(new) if new else 'in no cohort'}.")
+        return
+    member.cohort = new
+    ctx.session.add(member)
+    ctx.audit("cohort.assign", f"member:{member.id}", before={"cohort": old}, after={"cohort": new})
+    where = f"in the cohort `{markup.literal(new)}`" if new else "in no cohort"
+    ctx.reply(f"{name} is now {where}.")
+
+
+def cohort_list(ctx: Context) -> None:
+    cohorts = _cohorts(ctx)
+    if ctx.args:
+        raise UsageError("`/beacon cohort list` takes no arguments.")
+    if not cohorts:
+        ctx.reply("This network has no cohorts yet. Add one: `/beacon cohort add \"wave 2\"`.")
+        return
+    lines = ["*Cohorts*"]
+    for c in cohorts:
+        n = len(_in(ctx, c.name))
+        lines.append(f"• `{markup.literal(c.name)}`: {n} member{'s' if n != 1 else ''}")
+    none = sum(1 for m in ctx.members(include_unreachable=True) if not m.cohort and not is_forgotten(m))
+    lines.append(f"In no cohort: {none}")
+    ctx.reply("\n".join(lines))
+
+
+def cohort_remove(ctx: Context) -> None:
+    name = " ".join(ctx.args).strip()
+    if not name:
+        raise UsageError("Say which cohort to remove.")
+    cohort = _need(ctx, name)
+    members = _in(ctx, cohort.name)
+    for m in members:
+        m.cohort = None
+        ctx.session.add(m)
+    ctx.session.delete(cohort)
+    ctx.audit("cohort.remove", f"cohort:{cohort.name}", before={"name": cohort.name, "members": [m.id for m in members]}, after=None)
+    moved = f" {len(members)} member{'s are' if len(members) != 1 else ' is'} now in no cohort." if members else ""
+    ctx.reply(f"Removed the cohort `{markup.literal(cohort.name)}`.{moved} (`/beacon undo` puts it back.)")
+
+
+def undo_cohort(ctx: Context, entry: AuditEntry) -> str:
+    if entry.action == "cohort.add":
+        name = (entry.after or {}).get("name", "")
+        cohort = _find(ctx, name)
+        if cohort is None:
+            raise UserError(f"The cohort `{markup.literal(name)}` is already gone.")
+        if _in(ctx, cohort.name):
+            raise UserError(f"The cohort `{markup.literal(name)}` has members now; move them out first.")
+        ctx.session.delete(cohort)
+        return f"removed the cohort `{markup.literal(name)}` again"
+    if entry.action == "cohort.remove":
+        name = (entry.before or {}).get("name", "")
+        if _find(ctx, name) is None:
+            ctx.session.add(Cohort(network_id=ctx.network.id, name=name, created_at=ctx.now))
+        back = 0
+        for member_id in (entry.before or {}).get("members", []):
+            m = ctx.session.get(Member, member_id)
+            if m is not None and m.network_id == ctx.network.id and not m.cohort and not is_forgotten(m):
+                m.cohort = name
+                ctx.session.add(m)
+                back += 1
+        return f"the cohort `{markup.literal(name)}` is back with {back} member{'s' if back != 1 else ''}"
+    if entry.action == "cohort.assign":
+        member = ctx.session.get(Member, int(entry.target.split(":", 1)[1]))
+        if member is None or member.network_id != ctx.network.id or is_forgotten(member):
+            raise UserError("That member has left.")
+        old = (entry.before or {}).get("cohort")
+        if old is not None and _find(ctx, old) is None:
+            raise UserError(f"The cohort `{markup.literal(old)}` no longer exists.")
+        member.cohort = old
+        ctx.session.add(member)
+        return f"{markup.literal(member.display_name)} is {'in ' + markup.literal(old) if old else 'in no cohort'} again"
+    raise UserError(f"I don't know how to undo `{entry.action}`.")

@@ -1,0 +1,192 @@
+"""``/beacon members`` and ``/beacon role``: who is in the network and who may configure it.
+
+A person is named by @username, display name, platform user id or a Slack
+mention (``<@U123|name>``), always within the caller's own network: a name
+from another network is simply "no such member".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+
+from sqlmodel import col, select
+
+from bot.core import markup
+from bot.core.context import Context
+from bot.core.router import UsageError, UserError
+from bot.store.models import Member, Role
+
+__all__ = ["find_member", "member_status", "members_csv", "FORGOTTEN_NAME", "is_forgotten"]
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+FORGOTTEN_NAME = "a former member"
+FORGOTTEN_PREFIX = "forgotten:"
+_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+GRANTABLE = {"facilitator": Role.FACILITATOR, "coordinator": Role.COORDINATOR}
+
+
+def is_forgotten(member: Member) -> bool:
+    return member.platform_user_id.startswith(FORGOTTEN_PREFIX) or member.unreachable_reason == "forgotten"
+
+
+def find_member(ctx: Context, who: str) -> Member:
+    """The member of the caller's network that ``who`` names.
+
+    Raises:
+        UserError: no such member, or the name fits several.
+    """
+    raw = who.strip()
+    if not raw:
+        raise UsageError("Say who, e.g. `@sam` or `\"Sam Jones\"`.")
+    mention = _SLACK_MENTION.match(raw)
+    user_id = mention.group(1) if mention else None
+    probe = raw.lstrip("@").strip().lower()
+    candidates = [m for m in ctx.members(include_unreachable=True) if not is_forgotten(m)]
+    if user_id:
+        exact = [m for m in candidates if m.platform_user_id == user_id]
+    else:
+        exact = [m for m in candidates if m.platform_user_id == raw.lstrip("@")]
+        exact = exact or [m for m in candidates if (m.username or "").lower() == probe]
+        exact = exact or [m for m in candidates if m.display_name.lower() == probe]
+    if len(exact) == 1:
+        return exact[0]
+    shown = markup.literal(raw[:60])
+    if not exact:
+        raise UserError(f"There is no such member as {shown} in this network. `/beacon members` lists them.")
+    names = ", ".join(f"@{m.username}" if m.username else m.platform_user_id for m in exact[:5])
+    raise UserError(f"{shown} could be several members ({names}); name one by @username.")
+
+
+def member_status(member: Member, ctx: Context) -> str:
+    if member.unreachable:
+        return "unreachable"
+    if member.is_paused(ctx.now):
+        until = member.paused_until.astimezone(ctx.tz_of()).strftime("%d %b")
+        return f"paused until {until}"
+    if not member.has_private_chat:
+        return "not yet started a private chat"
+    return "active"
+
+
+def _listed(ctx: Context) -> list[Member]:
+    return [m for m in ctx.members(include_unreachable=True) if not is_forgotten(m)]
+
+
+def _line(ctx: Context, m: Member) -> str:
+    handle = f" (@{markup.literal(m.username)})" if m.username else ""
+    extra = [m.role.value if m.role != Role.MEMBER else "", markup.literal(m.organisation or ""), f"cohort {markup.literal(m.cohort)}" if m.cohort else ""]
+    details = ", ".join(x for x in extra if x)
+    return f"• {markup.literal(m.display_name)}{handle}: {member_status(m, ctx)}" + (f"; {details}" if details else "")
+
+
+def _safe_cell(value: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; defuse them."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def members_csv(ctx: Context, members: list[Member]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "username", "role", "organisation", "cohort", "status", "joined"])
+    for m in members:
+        row = [m.display_name, m.username or "", m.role.value, m.organisation or "", m.cohort or "",
+               member_status(m, ctx), m.created_at.date().isoformat()]  # fmt: skip
+        writer.writerow([_safe_cell(str(v)) for v in row])
+    return out.getvalue().encode("utf-8")
+
+
+def members_command(ctx: Context) -> None:
+    members = _listed(ctx)
+    arg = ctx.args[0].lower() if ctx.args else "1"
+    if len(ctx.args) > 1 or not (arg.isdigit() or arg == "csv"):
+        raise UsageError("Give a page number or `csv`.")
+    counts = {s: 0 for s in ("active", "paused", "unreachable", "not yet started a private chat")}
+    for m in members:
+        counts[member_status(m, ctx).split(" until")[0]] += 1
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if arg == "csv":
+        ctx.reply(
+            f"{len(members)} members ({summary}). The list is attached as members.csv.",
+            image=members_csv(ctx, members),
+            image_name="members.csv",
+        )
+        return
+    pages = max(1, -(-len(members) // PAGE_SIZE))
+    page = int(arg)
+    if not 1 <= page <= pages:
+        raise UsageError(f"There {'is' if pages == 1 else 'are'} {pages} page{'s' if pages > 1 else ''} of members.")
+    shown = members[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    lines = [f"*Members of {markup.literal(ctx.network.name)}*: {len(members)} ({summary or 'none yet'})"]
+    lines += [_line(ctx, m) for m in shown]
+    if pages > 1:
+        more = f" Next: `/beacon members {page + 1}`." if page < pages else ""
+        lines.append(f"Page {page} of {pages}.{more}")
+    lines.append("`/beacon members csv` gives the whole list as a file.")
+    ctx.reply("\n".join(lines))
+
+
+# -- roles ------------------------------------------------------------------------------
+
+
+def _can_facilitate(ctx: Context, role: Role, exclude: Member) -> int:
+    return sum(1 for m in _listed(ctx) if m.id != exclude.id and m.role.allows(Role.FACILITATOR)) + (
+        1 if role.allows(Role.FACILITATOR) else 0
+    )
+
+
+def set_role(ctx: Context, member: Member, role: Role, *, action: str) -> Role:
+    """Change a role, keeping at least one member who can configure the network."""
+    old = member.role
+    if old == role:
+        return old
+    if old.allows(Role.FACILITATOR) and _can_facilitate(ctx, role, member) == 0:
+        raise UserError(
+            f"{markup.literal(member.display_name)} is the last facilitator of this network. "
+            "Grant someone else the facilitator role first."
+        )
+    member.role = role
+    ctx.session.add(member)
+    ctx.audit(action, f"member:{member.id}", before={"role": old.value}, after={"role": role.value})
+    logger.info("member %s role %s -> %s by %s", member.id, old.value, role.value, ctx.member.id)
+    return old
+
+
+def role_command(ctx: Context) -> None:
+    if len(ctx.args) < 3 or ctx.args[0].lower() not in ("grant", "revoke"):
+        raise UsageError("Say grant or revoke, who, and which role.")
+    verb, role_name = ctx.args[0].lower(), ctx.args[-1].lower()
+    role = GRANTABLE.get(role_name)
+    if role is None:
+        raise UsageError(f"`{markup.literal(ctx.args[-1][:40])}` is not a role: use facilitator or coordinator.")
+    member = find_member(ctx, " ".join(ctx.args[1:-1]))
+    name = markup.literal(member.display_name)
+    if verb == "grant":
+        if member.role == role:
+            ctx.reply(f"{name} is already a {role.value}.")
+            return
+        set_role(ctx, member, role, action="role.grant")
+        ctx.reply(f"{name} is now a {role.value}. (`/beacon undo` takes it back.)")
+        ctx.dm(member, f"{markup.literal(ctx.member.display_name)} made you a {role.value} of {markup.literal(ctx.network.name)}. `/beacon help` shows what you can now do.")
+        return
+    if member.role != role:
+        raise UserError(f"{name} is not a {role.value} (they are a {member.role.value}).")
+    set_role(ctx, member, Role.MEMBER, action="role.revoke")
+    ctx.reply(f"{name} is no longer a {role.value}. (`/beacon undo` takes it back.)")
+
+
+def undo_role(ctx: Context, entry) -> str:
+    member = ctx.session.get(Member, int(entry.target.split(":", 1)[1]))
+    if member is None or member.network_id != ctx.network.id or is_forgotten(member):
+        raise UserError("That member has left, so their role can't be put back.")
+    old = Role((entry.before or {}).get("role", "member"))
+    if member.role.allows(Role.FACILITATOR) and not old.allows(Role.FACILITATOR) and _can_facilitate(ctx, old, member) == 0:
+        raise UserError("Undoing that would leave the network without a facilitator.")
+    member.role = old
+    ctx.session.add(member)
+    return f"{markup.literal(member.display_name)} is a {old.value} again"
+

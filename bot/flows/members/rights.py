@@ -1,0 +1,352 @@
+"""Member rights: ``/beacon my-data``, ``/beacon forget-me`` and retention of raw replies.
+
+Every flow that stores personal data registers ``router.personal_data(...)``;
+the export and the forgetting here call every registered part, so a new flow
+cannot be left out.
+
+Forgetting *anonymises* the member row rather than deleting it: other
+people's history (pairs, audit entries, practices kept on purpose) refers to
+it by id, and those references stay valid while naming nobody. The name
+becomes "a former member", every other personal field is cleared, and the
+platform user id is replaced by a random tombstone once the goodbye message
+has been delivered (the goodbye needs the real id to reach them). If that
+person writes again they are a new member.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.core import markup
+from bot.core.context import Context
+from bot.core.messages import Address, Choice, Outgoing
+from bot.core.router import Router, UsageError, UserError
+from bot.store.flows import ensure_flow
+from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.flows.admin.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten
+
+__all__ = ["register", "export_member", "forget_member", "needles_of", "scrub", "RETENTION_KIND"]
+
+logger = logging.getLogger(__name__)
+
+FORGET_ACTION = "rights.forget"
+GOODBYE_KEY = "rights:goodbye:"
+RETENTION_KIND = "retention"
+RETENTION_SCHEDULE = "every day 03:00"
+MAX_RETENTION_DAYS = 3650
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+def _member_row(member: Member) -> dict[str, Any]:
+    return member.model_dump(mode="json", exclude={"id", "network_id"})
+
+
+def export_member(session: Session, router: Router, member: Member) -> dict[str, Any]:
+    """Everything stored about ``member``: their row, their open conversation,
+    the changes they made, and every flow's registered part."""
+    network = session.get(Network, member.network_id)
+    conv = session.exec(select(Conversation).where(Conversation.member_id == member.id)).first()
+    changes = session.exec(select(AuditEntry).where(AuditEntry.actor_id == member.id).order_by(AuditEntry.id)).all()
+    data: dict[str, Any] = {
+        "network": network.name if network else None,
+        "member": _member_row(member),
+        "open_conversation": conv.state if conv else None,
+        "changes_you_made": [
+            {"when": e.created_at.isoformat(), "action": e.action, "target": e.target, "before": e.before, "after": e.after}
+            for e in changes
+        ],
+    }
+    for name, part in router.personal.items():
+        data[name] = part.export(session, member)
+    return data
+
+
+def _summary(data: dict[str, Any]) -> str:
+    parts = []
+    for name, value in data.items():
+        if name in ("network", "member", "open_conversation"):
+            continue
+        if isinstance(value, list):
+            parts.append(f"{name}: {len(value)}")
+        elif isinstance(value, dict):
+            parts.append(f"{name}: {sum(len(v) if isinstance(v, list) else 1 for v in value.values())}")
+    return ", ".join(parts)
+
+
+def _my_data(ctx: Context) -> None:
+    if ctx.args:
+        raise UsageError("`/beacon my-data` takes no arguments.")
+    data = export_member(ctx.session, ctx.router, ctx.member)
+    body = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+    text = (
+        f"Here is everything Beacon stores about you in {markup.literal(ctx.network.name)}, as my-data.json: "
+        f"your profile and {_summary(data) or 'nothing else yet'}.\n"
+        "`/beacon forget-me` deletes it."
+    )
+    ctx.send(Outgoing(text=text, to=Address.member(ctx.member.id), image=body, image_name="my-data.json"))
+    if ctx.incoming is not None and not ctx.incoming.is_private:
+        ctx.reply("I've sent your data to you in a private message.")
+
+
+# -- forgetting --------------------------------------------------------------------------------
+
+
+FORMER_ORGANISATION = "another organisation"
+# A name ends where letters and digits end: markup such as _italic_ around it still counts as a boundary.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![^\W_])", r"(?![^\W_])"
+
+
+def needles_of(member: Member, session: Session | None = None) -> dict[str, str]:
+    """What names ``member`` (display name, username, platform id) and what replaces it; with a
+    ``session``, their organisation too when no one else in the network belongs to it."""
+    names = {n for n in (member.display_name, member.username or "", member.platform_user_id) if len(n) >= 2 and n != FORGOTTEN_NAME}
+    out = {n: FORGOTTEN_NAME for n in names}
+    org = (member.organisation or "").strip()
+    if session is not None and len(org) >= 3:
+        shared = session.exec(
+            select(Member.id).where(Member.network_id == member.network_id, Member.id != member.id, Member.organisation == org)
+        ).first()
+        if shared is None:
+            out.setdefault(org, FORMER_ORGANISATION)
+    return out
+
+
+def scrub(value: Any, needles: dict[str, str] | list[str]) -> Any:
+    """``value`` (JSON-like) with every whole-word mention of a needle replaced (by "a former member"
+    for a list of needles, by its own replacement for a dict)."""
+    if not needles:
+        return value
+    if not isinstance(needles, dict):
+        needles = {n: FORGOTTEN_NAME for n in needles}
+    if isinstance(value, str):
+        for needle in sorted(needles, key=len, reverse=True):
+            value = re.sub(rf"{_EDGE_BEFORE}@?{re.escape(needle)}{_EDGE_AFTER}", needles[needle], value, flags=re.IGNORECASE)
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, needles) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, needles) for v in value]
+    return value
+
+
+def _scrub_outbox(session: Session, member: Member, needles: dict[str, str]) -> int:
+    """Cancel and delete messages to the member; take their name out of everyone else's."""
+    removed = 0
+    for row in session.exec(select(OutboxMessage).where(OutboxMessage.network_id == member.network_id)).all():
+        if row.member_id == member.id:
+            session.delete(row)  # pending ones are cancelled; sent ones were theirs alone
+            removed += 1
+            continue
+        payload = dict(row.payload or {})
+        to = dict(payload.get("to") or {})
+        if member.id in (to.get("members") or []) and row.status == OutboxStatus.PENDING:
+            to["members"] = [m for m in to["members"] if m != member.id]
+            payload["to"] = to
+        cleaned = scrub(payload, needles)
+        if cleaned != row.payload:
+            row.payload = cleaned
+            session.add(row)
+    return removed
+
+
+def _scrub_audit(session: Session, member: Member, needles: dict[str, str]) -> None:
+    for entry in session.exec(select(AuditEntry).where(AuditEntry.network_id == member.network_id)).all():
+        before, after, target = scrub(entry.before, needles), scrub(entry.after, needles), scrub(entry.target, needles)
+        if (before, after, target) != (entry.before, entry.after, entry.target):
+            entry.before, entry.after, entry.target = before, after, target
+            session.add(entry)
+
+
+def forget_member(session: Session, router: Router, member: Member, *, keep_shared: bool) -> list[Outgoing]:
+    """Delete or anonymise everything about ``member`` (see the module docstring).
+
+    Returns the edits that bring what people can still see in channels in
+    line: every post whose current version changed here (a name taken out, a
+    practice card withdrawn), to be queued by the caller.
+    """
+    needles = needles_of(member, session)
+    visible = _visible_posts(session, member.network_id)
+    before = {ref: copy.deepcopy(row.payload) for ref, row in visible.items()}
+    for name, part in router.personal.items():
+        part.forget(session, member, keep_shared)
+        logger.info("forgot member %s in %s", member.id, name)
+    conv = session.exec(select(Conversation).where(Conversation.member_id == member.id)).first()
+    if conv is not None:
+        session.delete(conv)
+    _scrub_outbox(session, member, needles)
+    _scrub_audit(session, member, needles)
+    member.display_name = FORGOTTEN_NAME
+    member.username = member.organisation = member.timezone = member.cohort = None
+    member.wants = member.offers = ""
+    member.wants_tags, member.offers_tags, member.opted_out = [], [], []
+    member.paused_until = member.last_active_at = None
+    member.role = Role.MEMBER
+    member.unreachable, member.unreachable_reason, member.has_private_chat = True, "forgotten", False
+    session.add(member)
+    session.flush()
+    return [_edit_of(row, ref) for ref, row in visible.items() if row.payload != before[ref] and not row.payload.get("image")]
+
+
+def _visible_posts(session: Session, network_id: int) -> dict[str, OutboxMessage]:
+    """The current version of each message the bot posted in a channel, by its platform
+    reference (an edit is recorded under the reference of the message it changed)."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.network_id == network_id, OutboxMessage.status == OutboxStatus.SENT,
+               col(OutboxMessage.platform_message_id).is_not(None))
+        .order_by(col(OutboxMessage.id))
+    ).all()  # fmt: skip
+    latest: dict[str, OutboxMessage] = {}
+    for row in rows:
+        to = (row.payload or {}).get("to") or {}
+        if to.get("channel") and not to.get("private_to"):
+            latest[row.platform_message_id] = row
+    return latest
+
+
+def _edit_of(row: OutboxMessage, ref: str) -> Outgoing:
+    shown = Outgoing.from_dict(row.payload)
+    return replace(shown, edit=ref, trigger=None, response_url=None)
+
+
+def tombstone(session: Session, member: Member) -> None:
+    """The last step: the platform user id goes, so no row can lead back to the person."""
+    if member.platform_user_id.startswith(FORGOTTEN_PREFIX):
+        return
+    member.platform_user_id = f"{FORGOTTEN_PREFIX}{uuid.uuid4().hex}"
+    member.display_name, member.username, member.dm_channel = FORGOTTEN_NAME, None, None
+    member.unreachable, member.unreachable_reason, member.has_private_chat = True, "forgotten", False
+    session.add(member)
+
+
+def _goodbye_delivered(session: Session, key: str, sent: bool) -> None:
+    member_id = key[len(GOODBYE_KEY) :]
+    member = session.get(Member, int(member_id)) if member_id.isdigit() else None
+    if member is not None and member.unreachable_reason == "forgotten":
+        tombstone(session, member)
+        logger.info("member %s forgotten (goodbye %s)", member.id, "sent" if sent else "not delivered")
+
+
+def _forget_me(ctx: Context) -> None:
+    if ctx.args:
+        raise UsageError("`/beacon forget-me` takes no arguments; it asks before deleting anything.")
+    last = ""
+    if ctx.member.role.allows(Role.FACILITATOR):
+        others = [m for m in ctx.members(include_unreachable=True) if m.id != ctx.member.id and m.role.allows(Role.FACILITATOR) and not is_forgotten(m)]
+        if not others:
+            last = "\n_You are the last facilitator: grant the role to someone first (`/beacon role grant @someone facilitator`), or the network will have none._"
+    ctx.reply(
+        "*Delete your data from Beacon?*\n"
+        "This deletes your profile, your reflections and answers, your commitments and everything else "
+        f"stored about you in {markup.literal(ctx.network.name)}. It can't be undone. "
+        "Practices you shared can stay, attributed to \"a former member\", or go too.\n"
+        "`/beacon my-data` first if you want a copy." + last,
+        choices=(
+            Choice("Delete my data", FORGET_ACTION, "all", style="danger"),
+            Choice("Keep shared practices, delete the rest", FORGET_ACTION, "keep_shared"),
+            Choice("Cancel", FORGET_ACTION, "cancel"),
+        ),
+    )
+
+
+def _forget_pressed(ctx: Context) -> None:
+    choice = ctx.incoming.value
+    if choice == "cancel":
+        ctx.edit_choice_message("✓ Cancelled. Nothing was deleted.")
+        return
+    if choice not in ("all", "keep_shared"):
+        raise UserError("That button no longer does anything. Type `/beacon forget-me` to start again.")
+    member = ctx.member
+    keep_shared = choice == "keep_shared"
+    for edit in forget_member(ctx.session, ctx.router, member, keep_shared=keep_shared):
+        ctx.send(edit)  # the channel copy people can still see, where the platform allows
+    ctx.edit_choice_message("✓ Deleting your data…")
+    ctx.audit("rights.forget", f"member:{member.id}", before=None, after={"keep_shared": keep_shared})
+    kept = " Your shared practices stay, attributed to \"a former member\"." if keep_shared else ""
+    ctx.send(
+        Outgoing(
+            text=f"Done: your data is deleted from Beacon.{kept} This is my last message to you. "
+            "If you write to me again you'll join as a new member.",
+            to=Address.member(member.id),
+        ),
+        key=f"{GOODBYE_KEY}{member.id}",
+    )
+    logger.info("member %s asked to be forgotten (keep_shared=%s)", member.id, keep_shared)
+
+
+# -- retention -----------------------------------------------------------------------------
+
+
+def retention_days(network: Network) -> int | None:
+    days = (network.settings or {}).get("retention_days")
+    return int(days) if isinstance(days, int) and days > 0 else None
+
+
+def _ensure_retention_flow(ctx: Context) -> None:
+    ensure_flow(ctx.session, network_id=ctx.network.id, kind=RETENTION_KIND, name="raw replies",
+                schedule=RETENTION_SCHEDULE, now=ctx.now)  # fmt: skip
+
+
+def _retention(ctx: Context) -> None:
+    current = retention_days(ctx.network)
+    if not ctx.args:
+        now = f"Raw replies are kept for {current} days." if current else "Raw replies are kept until members delete them."
+        ctx.reply(f"{now} Change it with `/beacon retention 90` or `/beacon retention off`.")
+        return
+    arg = ctx.args[0].lower()
+    if len(ctx.args) > 1 or not (arg == "off" or (arg.isdigit() and 1 <= int(arg) <= MAX_RETENTION_DAYS)):
+        raise UsageError(f"Give a number of days from 1 to {MAX_RETENTION_DAYS}, or `off`.")
+    before = dict(ctx.network.settings or {})
+    after = {k: v for k, v in before.items() if k != "retention_days"}
+    if arg != "off":
+        after["retention_days"] = int(arg)
+    ctx.network.settings = after
+    ctx.session.add(ctx.network)
+    _ensure_retention_flow(ctx)
+    ctx.audit("network.retention", "network", before={"settings": before}, after={"settings": after})
+    if arg == "off":
+        ctx.reply("Raw replies are now kept until members delete them. (`/beacon undo` takes it back.)")
+    else:
+        ctx.reply(f"Raw prompt replies older than {arg} days will be deleted every night; summaries and commitments stay. (`/beacon undo` takes it back.)")
+
+
+def run_retention(ctx: Context) -> None:
+    """The daily job: delete raw replies older than the network's retention, via each flow's hook."""
+    for member in ctx.session.exec(
+        select(Member).where(Member.network_id == ctx.network.id, Member.unreachable_reason == "forgotten")
+    ):
+        tombstone(ctx.session, member)  # a goodbye that never went still ends in a tombstone
+    days = retention_days(ctx.network)
+    if days is None:
+        return
+    before = ctx.now - timedelta(days=days)
+    for name, fn in ctx.router.retention_hooks.items():
+        count = fn(ctx.session, ctx.network, before)
+        logger.info("retention in network %s: %s deleted %s raw replies", ctx.network.id, name, count)
+
+
+def register(router: Router) -> None:
+    router.command("my-data", _my_data, example="/beacon my-data",
+                   help="Get a file with everything Beacon stores about you")  # fmt: skip
+    router.command(
+        "forget-me", _forget_me, example="/beacon forget-me",
+        help="Delete your data from Beacon (asks first; shared practices can stay)",
+    )  # fmt: skip
+    router.action(FORGET_ACTION, _forget_pressed)
+    router.command(
+        "retention", _retention, role=Role.FACILITATOR, usage="[days | off]", example="/beacon retention 90",
+        help="How long members' raw replies to prompts are kept",
+    )  # fmt: skip
+    router.schedule(RETENTION_KIND, run_retention)
+    router.on_delivered(GOODBYE_KEY, _goodbye_delivered)

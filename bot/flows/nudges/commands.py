@@ -1,0 +1,98 @@
+"""The facilitator's nudges commands: rules, on/off, cap, preview, and their undo.
+
+Kept apart from the member's answers and the hourly run because these change
+network settings (audited, so ``/beacon undo`` can put them back) and the
+preview plans a week ahead from the same snapshot without sending anything.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core import markup
+from bot.core.context import Context
+from bot.core.router import UsageError, UserError
+from bot.flows.nudges import rules
+from bot.flows.meetings.calendar import ensure_upcoming
+from bot.flows.nudges.data import ensure_flow, network_cap, network_rules, snapshot
+
+__all__ = ["PREVIEW_DAYS"]
+
+PREVIEW_DAYS = 7
+
+
+def _rules(ctx: Context) -> None:
+    ensure_flow(ctx.session, ctx.network.id, ctx.now)
+    on = network_rules(ctx.network)
+    lines = [f"*Nudges* (at most {network_cap(ctx.network)} a week per member, never in their quiet hours)"]
+    lines += [f"• `{r}` {'on' if on.get(r) else '*off*'}: {desc}" for r, desc in rules.RULES.items()]
+    lines.append("`/beacon nudges off <rule>`, `on <rule>`, `cap <n>`; `/beacon nudges preview` shows the next 7 days.")
+    ctx.reply("\n".join(lines))
+
+
+def _change_settings(ctx: Context, action: str, key: str, value) -> dict:
+    ensure_flow(ctx.session, ctx.network.id, ctx.now)
+    settings = dict(ctx.network.settings or {})
+    before = {key: settings.get(key)}
+    settings[key] = value
+    ctx.network.settings = settings
+    ctx.session.add(ctx.network)
+    ctx.audit(f"nudges.{action}", "network", before=before, after={key: value})
+    return before
+
+
+def _toggle(enabled: bool):
+    def handler(ctx: Context) -> None:
+        if not ctx.args:
+            raise UsageError(f"Say which rule: {', '.join(rules.RULES)}.")
+        rule = ctx.args[0].lower().replace("-", "_")
+        if rule not in rules.RULES:
+            raise UsageError(f"There's no nudge rule `{markup.literal(rule)}`. The rules: {', '.join(rules.RULES)}.")
+        current = network_rules(ctx.network)
+        if current[rule] == enabled:
+            raise UserError(f"`{rule}` nudges are already {'on' if enabled else 'off'}.")
+        _change_settings(ctx, "on" if enabled else "off", "nudges", {**current, rule: enabled})
+        ctx.reply(f"`{rule}` nudges are {'on' if enabled else 'off'} for the network. `/beacon undo` takes it back.")
+
+    return handler
+
+
+def _cap(ctx: Context) -> None:
+    if not ctx.args or not ctx.args[0].isdigit():
+        raise UsageError("Give the most nudges a member may get in a week, a number from 0 to 7.")
+    n = int(ctx.args[0])
+    if n > 7:
+        raise UsageError("At most 7 a week: nudges should never nag.")
+    _change_settings(ctx, "cap", "nudge_cap", n)
+    ctx.reply(f"Each member now gets at most {n} nudge{'s' if n != 1 else ''} a week, across all rules."
+              + (" (0: no nudges at all.)" if n == 0 else ""))  # fmt: skip
+
+
+def _preview(ctx: Context) -> None:
+    ensure_upcoming(ctx.session, ctx.network, ctx.now)
+    snap = snapshot(ctx.session, ctx.network, ctx.now, horizon=timedelta(days=PREVIEW_DAYS))
+    plan = rules.simulate(snap, ctx.now, hours=PREVIEW_DAYS * 24)
+    if not plan:
+        ctx.reply(f"Nobody would be nudged in the next {PREVIEW_DAYS} days. (Nothing was sent.)")
+        return
+    tz = ctx.network.timezone
+    lines = [f"*Nudges in the next {PREVIEW_DAYS} days* (a preview: nothing was sent; times in {tz})"]
+    for member_id, at, items in plan[:40]:
+        name = markup.literal(snap.people[member_id].name or "a member")
+        why = ", ".join(i.rule.replace("_", " ") for i in items)
+        lines.append(f"• {name}, {rules.local_when(at, tz)}: {why}")
+    if len(plan) > 40:
+        lines.append(f"…and {len(plan) - 40} more.")
+    ctx.reply("\n".join(lines))
+
+
+def _undo(ctx: Context, entry) -> str:
+    settings = dict(ctx.network.settings or {})
+    for key, value in (entry.before or {}).items():
+        if value is None:
+            settings.pop(key, None)
+        else:
+            settings[key] = value
+    ctx.network.settings = settings
+    ctx.session.add(ctx.network)
+    return "put the nudge settings back as they were"

@@ -1,0 +1,261 @@
+"""Pair scores and the reasons behind them, and how we put those reasons into words.
+
+Two-way learning needs a balance of similarity and diversity, so a pair scores
+for reciprocity (each offers what the other wants), for crossing organisations
+and for a shared learning interest, and loses heavily for meeting again too
+soon. ``pair_score`` is the readable rule with its reasons; ``_scorer`` is its
+fast numeric twin for the search in :mod:`bot.flows.pairing.matching.search`. The
+reasons are kept structured so ``explain`` and ``suggest_first_question`` can
+turn them into the words of an introduction. Import the public names from
+:mod:`bot.flows.pairing.matching.groups`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+__all__ = [
+    "Candidate",
+    "Group",
+    "Reason",
+    "Weights",
+    "explain",
+    "normalise_tag",
+    "pair_score",
+    "parse_tags",
+    "recent_pairs",
+    "suggest_first_question",
+]
+
+#: A structured reason, first item the kind:
+#: ``("reciprocal", a, b)`` a and b each offer something the other wants;
+#: ``("offers", giver, receiver, tag)``; ``("shared_interest", tag, who)`` with
+#: ``who`` the members wanting ``tag``; ``("cross_organisation",)``;
+#: ``("repeat", a, b, rounds_ago)``.
+Reason = tuple
+
+_TAG_SPLIT = re.compile(r"[,;\r\n]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_tag(text: str) -> str:
+    """Lower-case a tag and collapse its whitespace, so spellings agree."""
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def parse_tags(text: str | None) -> frozenset[str]:
+    """Split free text on commas, semicolons and newlines into normalised tags."""
+    if not text:
+        return frozenset()
+    return frozenset(t for t in map(normalise_tag, _TAG_SPLIT.split(text)) if t)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    """A member who is in this pairing round, with normalised tags."""
+
+    member_id: int
+    organisation: str | None = None
+    wants: frozenset[str] = frozenset()
+    offers: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Weights:
+    """How much each reason counts; reciprocity must outweigh a one-way match.
+
+    ``repeat`` is charged ``repeat_window - rounds_ago + 1`` times, so it stays
+    above any positive score and a less recent repeat costs less.
+    """
+
+    reciprocal: float = 3.0
+    one_way: float = 1.0
+    cross_organisation: float = 1.5
+    tag_overlap: float = 0.5
+    repeat: float = 100.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Group:
+    """A pair, trio (or, for leftovers, a larger visit group) formed in a round.
+
+    Attributes:
+        members: Member ids, ascending (the host is among them).
+        host: The visit host in ``visit_trios`` mode, else None.
+        score: Sum of the pair scores inside the group.
+        reasons: Structured reasons (see ``Reason``), for ``explain`` and digests.
+    """
+
+    members: tuple[int, ...]
+    host: int | None
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+def recent_pairs(rounds: Sequence[Sequence[Sequence[int]]]) -> dict[frozenset[int], int]:
+    """Build ``recent`` from past rounds' groups, oldest round first.
+
+    Returns:
+        Each pair that met -> how many rounds ago they last met (1 = last round).
+    """
+    recent: dict[frozenset[int], int] = {}
+    for ago, groups in zip(range(len(rounds), 0, -1), rounds):
+        for group in groups:
+            for a, b in combinations(sorted(set(group)), 2):
+                recent[frozenset((a, b))] = ago
+    return recent
+
+
+def _org_key(organisation: str | None) -> str | None:
+    return normalise_tag(organisation) if organisation and organisation.strip() else None
+
+
+def _repeat_cost(rounds_ago: int | None, weights: Weights, repeat_window: int) -> float:
+    if rounds_ago is None or rounds_ago < 1 or rounds_ago > repeat_window:
+        return 0.0
+    return weights.repeat * (repeat_window - rounds_ago + 1)
+
+
+def pair_score(
+    a: Candidate,
+    b: Candidate,
+    weights: Weights = Weights(),
+    recent: Mapping[frozenset[int], int] | None = None,
+    repeat_window: int = 3,
+) -> tuple[float, tuple[Reason, ...]]:
+    """Score one pair and say why.
+
+    Returns:
+        The score and its reasons; ``form_groups`` sums these over each group.
+    """
+    lo, hi = (a, b) if a.member_id <= b.member_id else (b, a)
+    reasons: list[Reason] = []
+    lo_gets, hi_gets = lo.wants & hi.offers, hi.wants & lo.offers
+    score = 0.0
+    if lo_gets and hi_gets:
+        score += weights.reciprocal
+        reasons.append(("reciprocal", lo.member_id, hi.member_id))
+    elif lo_gets or hi_gets:
+        score += weights.one_way
+    reasons += [("offers", lo.member_id, hi.member_id, t) for t in sorted(hi_gets)]
+    reasons += [("offers", hi.member_id, lo.member_id, t) for t in sorted(lo_gets)]
+    shared = sorted(lo.wants & hi.wants)
+    score += weights.tag_overlap * len(shared)
+    reasons += [("shared_interest", t, (lo.member_id, hi.member_id)) for t in shared]
+    org_a, org_b = _org_key(a.organisation), _org_key(b.organisation)
+    if org_a and org_b and org_a != org_b:
+        score += weights.cross_organisation
+        reasons.append(("cross_organisation",))
+    ago = (recent or {}).get(frozenset((a.member_id, b.member_id)))
+    cost = _repeat_cost(ago, weights, repeat_window)
+    if cost:
+        score -= cost
+        reasons.append(("repeat", lo.member_id, hi.member_id, ago))
+    return score, tuple(reasons)
+
+
+def _scorer(members, weights: Weights, recent, repeat_window: int) -> Callable[[int, int], float]:
+    """Build a fast numeric twin of ``pair_score`` over member indices.
+
+    Tags become bits and organisations small ints, so a score costs a few
+    integer operations; this is what makes 10,000-member rounds affordable.
+    """
+    tags = sorted({t for c in members for t in c.wants | c.offers})
+    bit = {t: 1 << k for k, t in enumerate(tags)}
+    wants = [sum(bit[t] for t in c.wants) for c in members]
+    offers = [sum(bit[t] for t in c.offers) for c in members]
+    org_ids: dict[str, int] = {}
+    org = [org_ids.setdefault(k, len(org_ids) + 1) if k else 0 for k in map(_org_key, (c.organisation for c in members))]
+    n = len(members)
+    index = {c.member_id: i for i, c in enumerate(members)}
+    repeat: dict[int, float] = {}
+    for pair, ago in recent.items():
+        ids = sorted(index[m] for m in pair if m in index)
+        cost = _repeat_cost(ago, weights, repeat_window)
+        if len(ids) == 2 and cost:
+            repeat[ids[0] * n + ids[1]] = cost
+    reciprocal, one_way = weights.reciprocal, weights.one_way
+    overlap, cross = weights.tag_overlap, weights.cross_organisation
+
+    def score(i: int, j: int) -> float:
+        wi, wj = wants[i], wants[j]
+        gets_i, gets_j = wi & offers[j], wj & offers[i]
+        s = reciprocal if gets_i and gets_j else one_way if gets_i or gets_j else 0.0
+        shared = wi & wj
+        if shared:
+            s += overlap * shared.bit_count()
+        oi, oj = org[i], org[j]
+        if oi and oj and oi != oj:
+            s += cross
+        if repeat:
+            s -= repeat.get(i * n + j if i < j else j * n + i, 0.0)
+        return s
+
+    return score
+
+
+def _join(words: Sequence[str]) -> str:
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def explain(group: Group, names: Mapping[int, str]) -> str:
+    """Say in plain English why this group was formed, e.g. for the intro message.
+
+    Args:
+        group: A group from ``form_groups``.
+        names: Member id -> display name; unknown ids read as "member <id>".
+    """
+
+    def name(m: int) -> str:
+        return names.get(m, f"member {m}")
+
+    parts: list[str] = []
+    if group.host is not None:
+        visitors = [name(m) for m in group.members if m != group.host]
+        parts.append(f"{name(group.host)} hosts {_join(visitors)}")
+    shared: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    offers: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for reason in group.reasons:
+        if reason[0] == "shared_interest":
+            shared[reason[2]].append(reason[1])
+        elif reason[0] == "offers":
+            offers[reason[1], reason[2]].append(reason[3])
+    for who, tags in shared.items():
+        if who == group.members:
+            subject = "you both" if len(who) == 2 else "you all"
+        else:
+            subject = _join([name(m) for m in who]) + (" both" if len(who) == 2 else "")
+        parts.append(f"{subject} want to learn about {_join(tags)}")
+    for (giver, receiver), tags in offers.items():
+        parts.append(f"{name(giver)} offers {_join(tags)}, which {name(receiver)} asked for")
+    if ("cross_organisation",) in group.reasons:
+        parts.append("you bring views from different organisations")
+    for reason in group.reasons:
+        if reason[0] == "repeat":
+            _, a, b, ago = reason
+            when = "last round" if ago == 1 else f"{ago} rounds ago"
+            parts.append(f"{name(a)} and {name(b)} met {when}, as no new pairing was possible")
+    if len(parts) == (1 if group.host is not None else 0):
+        parts.append("a chance to meet someone new in the network")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def suggest_first_question(group: Group) -> str:
+    """Offer an opening question so the first conversation starts on learning."""
+    if group.host is not None:
+        return ("Host: what would you like your visitors to look at, and what question "
+                "should they help you answer?")
+    for reason in group.reasons:
+        if reason[0] == "offers":
+            return (f"What made {reason[3]} work where you are, what would you watch out "
+                    "for, and who else should we talk to?")
+    for reason in group.reasons:
+        if reason[0] == "shared_interest":
+            return f"What have you each tried on {reason[1]} so far, and what happened?"
+    return "What are you working on at the moment that you'd like a fresh pair of eyes on?"

@@ -1,0 +1,344 @@
+"""``/beacon reflection …``: facilitators configure reflection flows.
+
+Every change is recorded with its before and after (so it can be undone),
+and ``preview`` shows exactly what members will receive and when, on their
+own clocks. Facilitators see counts and shared excerpts, never answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.core import markup
+from bot.core.context import Context, zone
+from bot.core.dates.friendly import parse_duration
+from bot.core.router import Router, UsageError, UserError
+from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.store.models import Flow, Role
+from bot.store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection
+from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
+from bot.flows.reflection.prompts import (
+    DEFAULTS,
+    KIND,
+    ensure_reminders,
+    flow_questions,
+    flow_settings,
+    in_audience,
+    prompt_choices,
+    prompt_text,
+    receives,
+    reflection_flows,
+    send_prompt,
+    zone_name,
+)
+
+__all__ = ["register"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SCHEDULE = "every friday 16:00"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+SETS = ", ".join(QUESTION_SETS)
+
+
+def _snapshot(flow: Flow) -> dict[str, Any]:
+    return {"name": flow.name, "schedule": flow.schedule, "enabled": flow.enabled, "settings": dict(flow.settings or {})}
+
+
+def _pick(ctx: Context) -> tuple[Flow, list[str]]:
+    """The flow named by the first argument (optional when there is only one)."""
+    flows = reflection_flows(ctx)
+    if not flows:
+        raise UserError("There are no reflection flows yet. Add one: `/beacon reflection add weekly`.")
+    if ctx.args:
+        named = next((f for f in flows if f.name.lower() == ctx.args[0].lower()), None)
+        if named is not None:
+            return named, ctx.args[1:]
+    if len(flows) == 1:
+        return flows[0], list(ctx.args)
+    names = ", ".join(f"`{f.name}`" for f in flows)
+    raise UsageError(f"Which reflection? Name it first; this network has {names}.")
+
+
+def _change(ctx: Context, flow: Flow, action: str, before: dict[str, Any]) -> None:
+    flow.updated_at = ctx.now
+    ctx.session.add(flow)
+    ctx.audit(f"reflection.{action}", f"flow:{flow.id}", before=before, after=_snapshot(flow))
+    logger.info("reflection flow %s: %s by member %s", flow.id, action, ctx.member.id)
+
+
+def _set(flow: Flow, **changes: Any) -> None:
+    flow.settings = {**(flow.settings or {}), **changes}  # a new dict so the JSON column is marked dirty
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+def _add(ctx: Context) -> None:
+    if not ctx.args:
+        raise UsageError("Give the new reflection a name.")
+    name, rest = ctx.args[0].lower(), ctx.args[1:]
+    if not _NAME.match(name):
+        raise UsageError(f"`{name}` can't be a name: use letters, digits, - or _, up to 40 characters.")
+    if any(f.name.lower() == name for f in reflection_flows(ctx)):
+        raise UserError(f"There is already a reflection called `{name}`. Change it with `/beacon reflection edit {name}`.")
+    set_name = "weekly"
+    if rest and question_set(rest[0]) is not None:
+        set_name, rest = rest[0], rest[1:]
+    elif question_set(name) is not None:
+        set_name = name
+    schedule = _parse(" ".join(rest) or DEFAULT_SCHEDULE)
+    set_key = next(k for k, v in QUESTION_SETS.items() if v == question_set(set_name))
+    flow = Flow(network_id=ctx.network.id, kind=KIND, name=name, schedule=schedule.text,
+                settings={**DEFAULTS, "question_set": set_key}, created_at=ctx.now, updated_at=ctx.now,
+                checked_until=ctx.now)  # fmt: skip
+    ctx.session.add(flow)
+    ctx.session.flush()
+    ensure_reminders(ctx)
+    ctx.audit("reflection.add", f"flow:{flow.id}", before=None, after=_snapshot(flow))
+    ctx.reply(f"Added the reflection `{name}`.\n\n" + _preview_text(ctx, flow))
+
+
+def _parse(text: str):
+    try:
+        return parse_schedule(text)
+    except ScheduleError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _schedule(ctx: Context) -> None:
+    flow, rest = _pick(ctx)
+    if not rest:
+        raise UsageError(f"`{flow.name}` runs {_describe(flow)}. Give a new schedule to change it.")
+    schedule = _parse(" ".join(rest))
+    before = _snapshot(flow)
+    flow.schedule, flow.checked_until = schedule.text, ctx.now  # no back-filling of past times
+    _change(ctx, flow, "schedule", before)
+    ctx.reply(f"`{flow.name}` now runs {schedule.describe()}, in each member's own time zone.\n" + _when_text(ctx, flow))
+
+
+def _questions(ctx: Context) -> None:
+    flow, rest = _pick(ctx)
+    if not rest:
+        current = "\n".join(f"{i + 1}. {markup.literal(q)}" for i, q in enumerate(flow_questions(flow)))
+        ctx.reply(f"*Questions of `{flow.name}`:*\n{current}\nBuilt-in sets: {SETS}.")
+        return
+    before = _snapshot(flow)
+    if len(rest) == 1 and question_set(rest[0]) is not None:
+        key = next(k for k, v in QUESTION_SETS.items() if v == question_set(rest[0]))
+        _set(flow, question_set=key, questions=None)
+    else:
+        try:
+            _set(flow, questions=validate_questions(rest))
+        except ValueError as exc:
+            raise UsageError(f"{exc} Or name a built-in set: {SETS}.") from None
+    _change(ctx, flow, "questions", before)
+    listed = "\n".join(f"{i + 1}. {markup.literal(q)}" for i, q in enumerate(flow_questions(flow)))
+    ctx.reply(f"`{flow.name}` will now ask:\n{listed}\n(Prompts already sent keep their questions.)")
+
+
+def _audience(ctx: Context) -> None:
+    flow, rest = _pick(ctx)
+    words = [w.lower() for w in rest]
+    if words == ["everyone"]:
+        audience = "everyone"
+    elif len(words) >= 2 and words[0] == "cohort":
+        audience = "cohort:" + " ".join(rest[1:])
+    elif len(words) == 2 and words[0] == "role" and words[1] in {r.value for r in Role}:
+        audience = f"role:{words[1]}"
+    else:
+        raise UsageError("Say who gets it: `everyone`, `cohort <name>` or `role member|facilitator|coordinator`.")
+    before = _snapshot(flow)
+    _set(flow, audience=audience)
+    _change(ctx, flow, "audience", before)
+    ctx.reply(f"`{flow.name}` now goes to {_audience_text(audience)}: {len(_audience_members(ctx, flow))} members.")
+
+
+def _edit(ctx: Context) -> None:
+    flow, rest = _pick(ctx)
+    if len(rest) < 2:
+        raise UsageError("Say what to change: `window <hours>`, `share on|off` or `channel <name>|none`.")
+    what, value = rest[0].lower(), " ".join(rest[1:]).strip()
+    before = _snapshot(flow)
+    if what == "window":
+        try:
+            hours = int(value) if value.isdigit() else int(parse_duration(value).total_seconds() // 3600)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if not 1 <= hours <= 24 * 14:
+            raise UsageError("The reply window must be between 1 hour and 14 days, e.g. `48` or `2d`.")
+        _set(flow, window_hours=hours)
+        said = f"members have {hours} hours to reply (later replies are still kept, marked late)"
+    elif what == "share":
+        if value.lower() not in {"on", "off", "yes", "no"}:
+            raise UsageError("Say `share on` or `share off`.")
+        allow = value.lower() in {"on", "yes"}
+        _set(flow, allow_share=allow)
+        where = flow_settings(flow)["share_channel"] or ctx.network.practice_channel
+        said = (f"members may share an excerpt in #{where}" if where else
+                "sharing is on, but set a channel first: `/beacon reflection edit <name> channel <channel>`") if allow else "answers stay private"  # fmt: skip
+    elif what == "channel":
+        channel = None if value.lower() == "none" else markup.parse_channel(value)
+        _set(flow, share_channel=channel)
+        said = f"shared excerpts go to #{channel}" if channel else "shared excerpts go to the network's practice channel"
+    else:
+        raise UsageError(f"I can't change `{what}`. Change `window`, `share` or `channel`; for the rest use schedule, questions or audience.")
+    _change(ctx, flow, "edit", before)
+    ctx.reply(f"Done: in `{flow.name}`, {said}.")
+
+
+def _toggle(enabled: bool):
+    def handler(ctx: Context) -> None:
+        flow, _ = _pick(ctx)
+        if flow.enabled == enabled:
+            ctx.reply(f"`{flow.name}` is already {'running' if enabled else 'paused'}.")
+            return
+        before = _snapshot(flow)
+        flow.enabled = enabled
+        if enabled:
+            flow.checked_until = ctx.now  # resume from now: no catching up on missed weeks
+        _change(ctx, flow, "resume" if enabled else "pause", before)
+        ctx.reply(f"`{flow.name}` is {'running again' if enabled else 'paused: no prompts go out'}." + ("\n" + _when_text(ctx, flow) if enabled else ""))
+
+    return handler
+
+
+def _preview(ctx: Context) -> None:
+    flow, _ = _pick(ctx)
+    ctx.reply(_preview_text(ctx, flow))
+
+
+def _run_now(ctx: Context) -> None:
+    flow, _ = _pick(ctx)
+    occurrence = f"run:{ctx.now.isoformat(timespec='minutes')}"
+    audience = _audience_members(ctx, flow)
+    sent = sum(send_prompt(ctx, flow, m, occurrence) is not None for m in audience)
+    if audience and not sent:
+        ctx.reply(f"Everyone in the audience of `{flow.name}` already has it from a moment ago; nothing was sent twice.")
+        return
+    ctx.reply(f"Sent `{flow.name}` to {sent} member{'s' if sent != 1 else ''} now.")
+
+
+def _list(ctx: Context) -> None:
+    flows = reflection_flows(ctx)
+    if not flows:
+        ctx.reply("No reflection flows yet. Add one: `/beacon reflection add weekly`.")
+        return
+    since = ctx.now - timedelta(days=28)
+    lines = ["*Reflection flows* (last 4 weeks; answers stay private to members)"]
+    for f in flows:
+        counts = Counter(
+            ctx.session.exec(select(Prompt.status).where(Prompt.flow_id == f.id, Prompt.sent_at >= since)).all()
+        )
+        shared = ctx.session.exec(
+            select(func.count()).select_from(Reflection).where(Reflection.flow_id == f.id, col(Reflection.shared).is_not(None))
+        ).one()
+        state = "running" if f.enabled else "paused"
+        lines.append(
+            f"• `{f.name}` ({state}) {_describe(f)}; to {_audience_text(flow_settings(f)['audience'])}: "
+            f"{sum(counts.values())} sent, {counts[PromptStatus.ANSWERED]} answered, "
+            f"{counts[PromptStatus.SKIPPED]} skipped, {shared} shared"
+        )
+    open_commitments = ctx.session.exec(
+        select(func.count()).select_from(Commitment).where(
+            Commitment.network_id == ctx.network.id, col(Commitment.status).in_((CommitmentStatus.OPEN, CommitmentStatus.STILL_GOING)))
+    ).one()  # fmt: skip
+    lines.append(f"Open commitments in the network: {open_commitments}.")
+    ctx.reply("\n".join(lines))
+
+
+# -- texts --------------------------------------------------------------------------------
+
+
+def _describe(flow: Flow) -> str:
+    try:
+        return parse_schedule(flow.schedule).describe() if flow.schedule else "with no schedule"
+    except ScheduleError:
+        return f"on an unreadable schedule ({flow.schedule})"
+
+
+def _audience_text(audience: str) -> str:
+    kind, _, value = audience.partition(":")
+    return {"cohort": f"the cohort {value}", "role": f"{value}s"}.get(kind, "everyone")
+
+
+def _audience_members(ctx: Context, flow: Flow) -> list:
+    audience = flow_settings(flow)["audience"]
+    return [m for m in ctx.members() if in_audience(m, audience) and receives(m, ctx.now)]
+
+
+def _when_text(ctx: Context, flow: Flow) -> str:
+    """Next send time in up to three of the audience's own zones (most common first)."""
+    if not flow.schedule:
+        return "No schedule yet."
+    schedule = parse_schedule(flow.schedule)
+    zones = Counter(zone_name(m, ctx.network) for m in _audience_members(ctx, flow)).most_common(3)
+    if not zones:
+        zones = [(ctx.network.timezone, 0)]
+    lines = [f"*When:* {schedule.describe()}, each member's own local time. Next:"]
+    for name, count in zones:
+        tz = zone(name)
+        nxt = schedule.next_after(ctx.now, tz)
+        if nxt is None:
+            lines.append(f"• {name}: never again")
+            continue
+        local = nxt.astimezone(tz)
+        who = f" ({count} member{'s' if count != 1 else ''})" if count else ""
+        lines.append(f"• {name}{who}: {local:%a} {local.day} {local:%b %H:%M} ({nxt:%a %H:%M} UTC)")
+    return "\n".join(lines)
+
+
+def _preview_text(ctx: Context, flow: Flow) -> str:
+    s = flow_settings(flow)
+    message = prompt_text(flow, flow_questions(flow), int(s["window_hours"]))
+    buttons = " ".join(f"[{c.label}]" for c in prompt_choices(0))
+    rest = "\n".join(f"{i + 2}. {markup.literal(q)}" for i, q in enumerate(flow_questions(flow)[1:]))
+    where = s["share_channel"] or ctx.network.practice_channel
+    share = f"members may share an excerpt in #{where}" if s["allow_share"] and where else "answers stay private"
+    members = len(_audience_members(ctx, flow))
+    return "\n".join([
+        f"*Preview of `{flow.name}`* ({'running' if flow.enabled else 'paused'}) for {_audience_text(s['audience'])}: {members} members",
+        _when_text(ctx, flow),
+        "*Members receive this direct message:*",
+        "\n".join(f"> {line}" for line in message.split("\n")),
+        f"> {buttons}",
+        f"*Then, one at a time:*\n{rest}" if rest else "",
+        f"One reminder at most, never in quiet hours. Sharing: {share}.",
+    ]).replace("\n\n\n", "\n\n")  # fmt: skip
+
+
+def register(router: Router) -> None:
+    F = Role.FACILITATOR
+    router.group("reflection", "Scheduled reflection prompts: questions, schedule, audience (for facilitators)")
+    cmd = router.command
+    cmd("reflection add", _add, role=F, usage="<name> [weekly|after_meeting|after_visit] [schedule]",
+        help="Add a reflection flow", example='/beacon reflection add weekly weekly every friday 16:00',
+        details=f"The question set defaults to weekly and the schedule to {DEFAULT_SCHEDULE}. Built-in sets: {SETS}.")
+    cmd("reflection edit", _edit, role=F, usage="[name] window <hours>|share on|off|channel <name>|none",
+        help="Change the reply window, sharing, or the share channel", example="/beacon reflection edit weekly window 72")
+    cmd("reflection schedule", _schedule, role=F, usage="[name] <schedule>",
+        help="When prompts go out, in each member's own time zone", example="/beacon reflection schedule weekly every friday 16:00",
+        details='Friendly ("every monday and thursday 09:00", "fortnightly on tuesday 10:00") or cron ("0 16 * * FRI").')
+    cmd("reflection questions", _questions, role=F, usage='[name] [set | "question" "question" …]',
+        help="Show or set the questions (a built-in set or your own)",
+        example='/beacon reflection questions weekly "What did you try?" "What will you do next, and by when?"',
+        details=f"Built-in sets: {SETS}. The answer to a \"what will you do next\" question becomes a commitment.")
+    cmd("reflection audience", _audience, role=F, usage="[name] everyone|cohort <name>|role <role>",
+        help="Who receives the prompts", example="/beacon reflection audience weekly cohort North")
+    cmd("reflection pause", _toggle(False), role=F, usage="[name]", help="Stop sending prompts for now",
+        example="/beacon reflection pause weekly")
+    cmd("reflection resume", _toggle(True), role=F, usage="[name]", help="Start sending prompts again",
+        example="/beacon reflection resume weekly")
+    cmd("reflection preview", _preview, role=F, usage="[name]",
+        help="Exactly what members will receive, and when on their clocks", example="/beacon reflection preview weekly")
+    cmd("reflection run-now", _run_now, role=F, usage="[name]", help="Send the prompt to the audience right now",
+        example="/beacon reflection run-now weekly")
+    cmd("reflection list", _list, role=F, help="The reflection flows, with counts (never answers)",
+        example="/beacon reflection list")  # fmt: skip

@@ -1,0 +1,308 @@
+"""Reflection prompts: short action-learning questions by DM, answered in chat.
+
+Each due occurrence reaches each member of the flow's audience at the
+scheduled time on their own clock; they answer one message per question
+(or all at once), the "what will you do next?" answer becomes a commitment,
+and they may share an excerpt. State lives in the store (a Conversation row
+and the reflection tables), so a restart resumes at the right question.
+Answering lives in :mod:`bot.flows.reflection.chat`, the end of a reflection
+in :mod:`bot.flows.reflection.finish`, facilitator commands in
+:mod:`bot.flows.reflection.admin`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, update
+from sqlmodel import col, select
+
+from bot.core import markup
+from bot.core.context import Context, zone
+from bot.core.messages import Address, Choice, Outgoing
+from bot.core.router import Router
+from bot.store.flows import ensure_flow
+from bot.store.models import Conversation, Flow, Member, Role
+from bot.store.reflection import Prompt, PromptStatus, export_member, forget_member
+from bot.flows.commitments import commitment as commitments
+from bot.flows.reflection.questions import question_set, reminder_due
+
+__all__ = [
+    "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
+    "question_text", "receives", "reflection_flows", "register", "send_prompt", "send_prompts",
+]  # fmt: skip
+
+logger = logging.getLogger(__name__)
+
+KIND = "reflection"
+REMINDER_KIND = "reflection_reminders"
+REMINDER_SCHEDULE = "0 * * * *"
+OWNER = "reflection"
+DEFAULTS: dict[str, Any] = {
+    "question_set": "weekly",
+    "questions": None,
+    "audience": "everyone",
+    "window_hours": 48,
+    "allow_share": False,
+    "share_channel": None,
+}
+
+
+# -- settings -----------------------------------------------------------------
+
+
+def flow_settings(flow: Flow | None) -> dict[str, Any]:
+    return {**DEFAULTS, **((flow.settings or {}) if flow else {})}
+
+
+def flow_questions(flow: Flow | None) -> list[str]:
+    s = flow_settings(flow)
+    return list(s["questions"] or question_set(s["question_set"]) or question_set("weekly"))
+
+
+def in_audience(member: Member, audience: str) -> bool:
+    """``everyone``, ``cohort:<name>`` or ``role:<role>`` (a role includes those above it)."""
+    kind, _, value = (audience or "everyone").partition(":")
+    if kind == "cohort":
+        return (member.cohort or "").lower() == value.lower()
+    if kind == "role":
+        try:
+            return member.role.allows(Role(value))
+        except ValueError:
+            return False
+    return True
+
+
+def receives(member: Member, now) -> bool:
+    """Scheduled prompts skip paused, opted-out and unreachable members.
+
+    ``member`` may also be a row with those columns (a fan-out reads rows).
+    """
+    return not (member.unreachable or Member.is_paused(member, now) or Member.has_opted_out(member, KIND))
+
+
+def zone_name(member: Member, network) -> str:
+    return member.timezone or network.timezone
+
+
+def ensure_reminders(ctx: Context) -> None:
+    """The hourly reminder flow that goes with a network's reflection flows."""
+    ensure_flow(ctx.session, network_id=ctx.network.id, kind=REMINDER_KIND, name="reminders",
+                schedule=REMINDER_SCHEDULE, now=ctx.now)  # fmt: skip
+
+
+# -- sending prompts ------------------------------------------------------------
+
+
+def _title(flow: Flow | None) -> str:
+    return f"{flow.name.replace('_', ' ').capitalize()} reflection" if flow else "Reflection"
+
+
+def question_text(questions: list[str], index: int, *, so_far: str | None = None) -> str:
+    lines = [f"*{index + 1}/{len(questions)}* {markup.literal(questions[index])}"]
+    if so_far:
+        lines.append(f"_Before:_ {markup.literal(so_far)}")
+    return "\n".join(lines)
+
+
+def prompt_text(flow: Flow | None, questions: list[str], window_hours: int, *, waiting: bool = False) -> str:
+    """The first DM of an occurrence, exactly as members see it (also used by preview)."""
+    n = len(questions)
+    head = f"*{_title(flow)}* ({n} question{'s' if n != 1 else ''}, reply within {window_hours} hours; private to you)"
+    if waiting:
+        return f"{head}\nPress *Answer now* when you're ready."
+    how = "Reply here, one message per question. Say *skip* to pass one, *back* to redo the last."
+    if n > 1:
+        how += f" Or answer all at once in one message, numbered 1–{n}."
+    return f"{head}\n\n{question_text(questions, 0)}\n{how}"
+
+
+def prompt_choices(prompt_id: int | str) -> list[Choice]:
+    v = str(prompt_id)
+    return [
+        Choice("Answer now", "reflection.answer", v, style="primary"),
+        Choice("Later today", "reflection.later", v),
+        Choice("Skip this week", "reflection.skip", v),
+        Choice("Pause reflections", "reflection.pause", v, style="danger"),
+    ]
+
+
+def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str) -> Prompt | None:
+    """Create the member's prompt for ``occurrence`` and DM its first question, once."""
+    existing = ctx.session.exec(
+        select(Prompt.id).where(Prompt.flow_id == (flow.id if flow else None), Prompt.member_id == member.id,
+                                Prompt.occurrence == occurrence)
+    ).first()  # fmt: skip
+    if existing is not None:
+        return None
+    s, questions = flow_settings(flow), flow_questions(flow)
+    prompt = Prompt(
+        network_id=ctx.network.id, flow_id=flow.id if flow else None, member_id=member.id, occurrence=occurrence,
+        questions=questions, sent_at=ctx.now, window_closes_at=ctx.now + timedelta(hours=int(s["window_hours"])),
+    )  # fmt: skip
+    ctx.session.add(prompt)
+    ctx.session.flush()
+    conv = ctx.conversation(member)
+    free = conv is None or conv.owner == OWNER
+    if free:
+        if conv is not None:
+            _supersede(ctx, conv)
+        ctx.start_conversation(OWNER, {"prompt_id": prompt.id, "index": 0, "stage": "answer"}, member=member)
+    text = prompt_text(flow, questions, int(s["window_hours"]), waiting=not free)
+    ctx.dm(member, text, choices=prompt_choices(prompt.id), key=f"reflection:{prompt.flow_id}:{occurrence}:{member.id}")
+    return prompt
+
+
+def _supersede(ctx: Context, conv: Conversation) -> None:
+    """A new prompt replaces an unanswered older one (its answers so far are kept)."""
+    old = ctx.session.get(Prompt, conv.state.get("prompt_id"))
+    if old is not None and old.status in (PromptStatus.SENT, PromptStatus.LATER):
+        old.status = PromptStatus.EXPIRED
+        ctx.session.add(old)
+
+
+def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: str) -> int:
+    """:func:`send_prompt` for a whole audience, in a handful of statements.
+
+    A scheduled occurrence may reach thousands of members: prompts, their
+    conversations and the DMs are written with one executemany each rather
+    than several round trips per member. Returns how many prompts were new.
+    """
+    session, now = ctx.session, ctx.now
+    already: set[int] = set()
+    convs: dict[int, Conversation] = {}
+    ids = [m.id for m in members]
+    for chunk in _chunks(ids):
+        already.update(session.exec(
+            select(Prompt.member_id).where(Prompt.flow_id == flow.id, Prompt.occurrence == occurrence,
+                                           col(Prompt.member_id).in_(chunk))
+        ).all())  # fmt: skip
+        convs.update((c.member_id, c) for c in session.exec(select(Conversation).where(col(Conversation.member_id).in_(chunk))))
+    todo = [m for m in members if m.id not in already]
+    if not todo:
+        return 0
+    s, questions = flow_settings(flow), flow_questions(flow)
+    window = int(s["window_hours"])
+    rows = [
+        dict(network_id=ctx.network.id, flow_id=flow.id, member_id=m.id, occurrence=occurrence, questions=questions,
+             sent_at=now, window_closes_at=now + timedelta(hours=window), status=PromptStatus.SENT)
+        for m in todo
+    ]  # fmt: skip
+    table = Prompt.__table__  # Core, not ORM bulk insert: a third of the time for 10,000 rows
+    prompt_of = {r.member_id: r.id for r in session.connection().execute(insert(table).returning(table.c.id, table.c.member_id), rows)}
+    free = {m.id for m in todo if m.id not in convs or convs[m.id].owner == OWNER}
+    superseded = [convs[i].state.get("prompt_id") for i in free if i in convs]
+    if superseded:
+        for chunk in _chunks(superseded):
+            session.execute(
+                update(Prompt)
+                .where(col(Prompt.id).in_(chunk), col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)))
+                .values(status=PromptStatus.EXPIRED)
+            )
+        session.execute(
+            update(Conversation.__table__).where(Conversation.__table__.c.id == bindparam("conv_id")).values(
+                state=bindparam("new_state"), started_at=now, updated_at=now, owner=OWNER),
+            [{"conv_id": convs[i].id, "new_state": {"prompt_id": prompt_of[i], "index": 0, "stage": "answer"}}
+             for i in free if i in convs],
+        )  # fmt: skip
+    fresh = [i for i in free if i not in convs]
+    if fresh:
+        session.connection().execute(
+            insert(Conversation.__table__),
+            [dict(member_id=i, owner=OWNER, state={"prompt_id": prompt_of[i], "index": 0, "stage": "answer"},
+                  started_at=now, updated_at=now) for i in fresh],
+        )  # fmt: skip
+    ready, waiting = prompt_text(flow, questions, window), prompt_text(flow, questions, window, waiting=True)
+    ctx.send_many([
+        (f"reflection:{flow.id}:{occurrence}:{m.id}",
+         Outgoing(text=ready if m.id in free else waiting, to=Address.member(m.id), choices=tuple(prompt_choices(prompt_of[m.id]))))
+        for m in todo
+    ])  # fmt: skip
+    session.expire_all()  # rows changed behind the ORM's back
+    return len(todo)
+
+
+def _chunks(values: list, size: int = 500):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def run(ctx: Context) -> None:
+    """One due occurrence in one time zone: the audience members who live there."""
+    ensure_reminders(ctx)
+    flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
+    occurrence = ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
+    audience = flow_settings(flow)["audience"]
+    # rows of just what the audience and pause rules read, not ORM objects:
+    # a fan-out reads thousands of members
+    members = ctx.session.execute(
+        select(Member.id, Member.cohort, Member.role, Member.unreachable, Member.paused_until, Member.opted_out)
+        .where(
+            Member.network_id == ctx.network.id,
+            Member.unreachable == False,  # noqa: E712
+            func.coalesce(Member.timezone, ctx.network.timezone) == tz,
+        )
+    ).all()
+    chosen = [m for m in members if in_audience(m, audience) and receives(m, ctx.now)]
+    sent = send_prompts(ctx, flow, chosen, occurrence)
+    logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz, sent)
+
+
+def run_reminders(ctx: Context) -> None:
+    """Hourly: expire prompts whose window closed; send the one reminder where due."""
+    prompts = ctx.session.exec(
+        select(Prompt).where(Prompt.network_id == ctx.network.id,
+                             col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)))
+    ).all()  # fmt: skip
+    for p in prompts:
+        if ctx.now >= p.window_closes_at:
+            p.status = PromptStatus.EXPIRED
+            ctx.session.add(p)
+            continue
+        member = ctx.session.get(Member, p.member_id)
+        if p.reminded_at is not None or member is None or not receives(member, ctx.now):
+            continue
+        if not reminder_due(ctx.now, sent_at=p.sent_at, closes_at=p.window_closes_at, later_at=p.later_at,
+                            tz=ctx.tz_of(member), quiet_hours=member.quiet_hours, quiet_weekends=member.quiet_weekends):
+            continue  # fmt: skip
+        index = _current_index(ctx, p, member)
+        hours = max(1, int((p.window_closes_at - ctx.now).total_seconds() // 3600))
+        text = (f"A gentle reminder: your reflection is still open for about {hours} more hours. "
+                f"Only if you have a moment:\n\n{question_text(p.questions, index)}")  # fmt: skip
+        choices = [c for c in prompt_choices(p.id) if c.action != "reflection.later"]
+        ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}")
+        p.reminded_at = ctx.now
+        ctx.session.add(p)
+
+
+def _current_index(ctx: Context, prompt: Prompt, member: Member) -> int:
+    conv = ctx.conversation(member)
+    if conv is not None and conv.owner == OWNER and conv.state.get("prompt_id") == prompt.id:
+        return min(int(conv.state.get("index", 0)), len(prompt.questions) - 1)
+    return 0
+
+
+def reflection_flows(ctx: Context) -> list[Flow]:
+    return list(
+        ctx.session.exec(
+            select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == KIND).order_by(col(Flow.id))
+        )
+    )
+
+
+def register(router: Router) -> None:
+    from bot.flows.reflection import admin as reflection_admin
+    from bot.flows.reflection import chat as reflection_chat
+    from bot.flows.reflection import finish as reflection_finish
+    from bot.flows.reflection import retention as reflection_retention
+
+    router.schedule(KIND, run, per_member_timezone=True)
+    router.schedule(REMINDER_KIND, run_reminders)
+    router.personal_data(KIND, export=export_member, forget=forget_member)
+    router.retention(KIND, reflection_retention.delete_old_answers)
+    reflection_chat.register(router)
+    reflection_finish.register(router)
+    commitments.register(router)
+    reflection_admin.register(router)

@@ -1,0 +1,40 @@
+"""The one HTTP server: platform endpoints plus ``/healthz``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from bot.app import Beacon
+
+__all__ = ["build_http_app"]
+
+
+def build_http_app(beacon: Beacon) -> Starlette:
+    async def healthz(_: Request) -> JSONResponse:
+        db_ok = await beacon.dispatcher.run(beacon.store.ping)
+        adapters = {name: a.status() for name, a in beacon.adapters.items()}
+        ok = db_ok and all(s.get("ok", False) for s in adapters.values())
+        return JSONResponse({"ok": ok, "database": db_ok, "adapters": adapters}, status_code=200 if ok else 503)
+
+    async def metrics(_: Request) -> Response:
+        from bot.server.metrics import CONTENT_TYPE
+        from bot.store import outbox
+
+        def depth() -> dict[str, int]:
+            with beacon.store.session() as session:
+                return outbox.depth(session)
+
+        for status, n in (await beacon.dispatcher.run(depth)).items():
+            beacon.metrics.outbox_depth.labels(status).set(n)
+        return Response(beacon.metrics.render(), media_type=CONTENT_TYPE)
+
+    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+    for adapter in beacon.adapters.values():
+        routes.extend(adapter.routes())
+    return Starlette(routes=routes)

@@ -1,0 +1,133 @@
+"""``beacon simulate``: a seeded synthetic network run through every flow on the fake clock.
+
+The outcomes are read back from the database the simulation used; the flows
+were driven only through the dispatcher, so these are the real flows' rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from tests.support import ROOT
+from bot.simulation.driver import START, Simulation
+from bot.store.models import Member
+from bot.store.pairing import PairingRound, PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Commitment, Prompt, Reflection, ReflectionAnswer
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture(scope="module")
+def small():
+    """12 members, 3 weeks, seed 1: run once, read by several tests."""
+    lines: list[str] = []
+    sim = Simulation(members=12, weeks=3, seed=1, echo=lines.append)
+    digest, totals = asyncio.run(sim.run())
+    yield sim, digest, totals, lines
+    sim.close()
+
+
+def _all(sim, model, *where):
+    with sim.store.session() as s:
+        return list(s.exec(select(model).where(*where)))
+
+
+def test_members_reflect_and_commit(small):
+    sim, _, totals, lines = small
+    done = _all(sim, Reflection, Reflection.completed_at != None)  # noqa: E711
+    assert done and totals.reflections == len(done)
+    answers = _all(sim, ReflectionAnswer, ReflectionAnswer.reflection_id.in_([r.id for r in done]))
+    assert len(answers) >= 4 * len(done) - len(done)  # the four weekly questions, one skipped at most
+    commitments = _all(sim, Commitment)
+    assert commitments and any(c.confirmed for c in commitments)
+    # roughly 60% of prompts answered, never all of them (three Fridays, 13 people asked)
+    prompts = _all(sim, Prompt)
+    assert len(prompts) == 3 * 13 and 0.3 < len(done) / len(prompts) < 0.9
+    assert [ln.split(":")[0] for ln in lines[:3]] == ["week 1/3 (Mon 09 Nov)", "week 2/3 (Mon 16 Nov)", "week 3/3 (Mon 23 Nov)"]
+
+
+def test_pairs_form_in_their_rounds_and_nobody_is_in_two_groups(small):
+    sim, _, totals, _ = small
+    rounds = sorted(_all(sim, PairingRound), key=lambda r: r.number)
+    assert [r.number for r in rounds] == list(range(1, len(rounds) + 1)) and rounds
+    for r in rounds:
+        local = r.ran_at.astimezone(LONDON)
+        assert (local.weekday(), local.hour) == (0, 10), r.ran_at
+    assert all(b.ran_at - a.ran_at == timedelta(weeks=2) for a, b in zip(rounds, rounds[1:]))
+    for r in rounds:
+        rows = _all(sim, PairMember, PairMember.round_id == r.id, PairMember.met != "rematched")
+        members = [row.member_id for row in rows]
+        assert len(members) == len(set(members)), f"round {r.number} put someone in two groups"
+        assert len(members) >= 10  # the 12 members, give or take an odd one out; staff opted out
+    with sim.store.session() as s:
+        staff = {m.id for m in s.exec(select(Member).where(Member.platform_user_id.in_(["facilitator", "coordinator"])))}
+    assert not staff & {row.member_id for row in _all(sim, PairMember)}
+    assert totals.rounds == len(rounds)
+
+
+def test_practices_are_shared_and_stolen_with_modes(small):
+    sim, _, totals, _ = small
+    practices = _all(sim, Practice)
+    assert len(practices) >= 2 and totals.practices == len(practices)
+    steals = _all(sim, Steal)
+    assert steals, "nobody stole a practice"
+    assert {str(getattr(s.mode, "value", s.mode)) for s in steals} <= {"adapted", "accelerated", "closely_based"}
+    authors = {p.id: p.author_id for p in practices}
+    assert all(s.member_id != authors[s.practice_id] for s in steals)  # nobody steals their own
+    assert sum(totals.steals.values()) == len(steals)
+
+
+def test_printed_digest_counts_match_the_database(small):
+    sim, digest, _, _ = small
+    assert digest.startswith("# Digest: Simulated Network") and "## Participation" in digest
+    end = START + timedelta(weeks=3)  # Monday 09:00: the digest covers the 7 days before that midnight
+    lo, hi = end.replace(hour=0) - timedelta(days=7), end.replace(hour=0)
+    with sim.store.session() as s:
+        sent = s.execute(select(func.count()).select_from(Prompt).where(Prompt.sent_at >= lo, Prompt.sent_at < hi)).scalar_one()
+    found = re.search(r"Prompts: (\d+) sent, (\d+) answered", digest)
+    assert found and int(found.group(1)) == sent == 13
+    # the coordinator received the same digest on Monday 09:00
+    got = [d for d in sim.adapter.delivered if d.to == "coordinator" and d.outgoing.header == "Digest: Simulated Network"]
+    assert len(got) == 3 and f"Prompts: {sent} sent, {found.group(2)} answered" in got[-1].text
+
+
+async def test_the_same_seed_gives_the_same_totals():
+    async def totals(seed: int):
+        sim = Simulation(members=6, weeks=2, seed=seed, echo=lambda _: None)
+        try:
+            _, t = await sim.run()
+        finally:
+            sim.close()
+        return t
+
+    first, again, other = await totals(5), await totals(5), await totals(6)
+    assert first == again
+    assert first != other
+
+
+def test_cli_prints_progress_the_digest_and_totals():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "simulate", "--members", "8", "--weeks", "2", "--seed", "3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "week 1/2" in out and "week 2/2" in out
+    assert "# Digest: Simulated Network" in out and "## Participation" in out
+    assert "Members: 8 in" in out and "Reflection prompts:" in out
+
+
+def test_cli_refuses_a_network_too_small_to_pair():
+    done = subprocess.run([sys.executable, "-m", "bot", "simulate", "--members", "1", "--weeks", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode != 0 and "members" in (done.stderr + done.stdout).lower()
