@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import select
 
 from bot.core.clock import Clock
-from bot.core.context import zone
+from bot.core.dates.zone import zone
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.db import Store
 from bot.store.models import Flow, Member, Network, Role

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Form, Incoming, Outgoing
 from bot.core.router import UserError
 from bot.store import outbox
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from bot.core.clock import Clock
     from bot.core.router import Router
 
-__all__ = ["Context", "FormErrors", "zone"]
+__all__ = ["Context", "FormErrors"]
 
 
 class FormErrors(UserError):
@@ -35,17 +36,6 @@ class FormErrors(UserError):
 
 # built once: every incoming message looks its member's conversation up
 _CONVERSATION_OF = select(Conversation).where(Conversation.member_id == bindparam("member_id"))
-
-
-def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
-    """A ZoneInfo for ``name``, falling back rather than failing on bad data."""
-    for candidate in (name, fallback, "UTC"):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (KeyError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 class Context:
@@ -273,6 +263,11 @@ class Context:
         )
         self.session.add(entry)
         return entry
+
+    def emit(self, event: str, **data: Any) -> None:
+        """Tell every flow that listens for ``event`` (``router.on``), in this transaction."""
+        for fn in self.router.listeners.get(event, ()):
+            fn(self, **data)
 
     def fail(self, message: str) -> None:
         raise UserError(message)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.followups import FollowUpSource
 from bot.store.models import Role
 
 __all__ = [
@@ -98,6 +99,9 @@ class Router:
     personal: dict[str, PersonalData] = field(default_factory=dict)
     retention_hooks: dict[str, Handler] = field(default_factory=dict)
     delivered_hooks: dict[str, Handler] = field(default_factory=dict)
+    undo_handlers: dict[str, Handler] = field(default_factory=dict)
+    listeners: dict[str, list[Handler]] = field(default_factory=dict)
+    follow_ups: dict[str, FollowUpSource] = field(default_factory=dict)
 
     def command(
         self,
@@ -185,6 +189,28 @@ class Router:
         if key_prefix in self.delivered_hooks:
             raise ValueError(f"delivery hook {key_prefix!r} registered twice")
         self.delivered_hooks[key_prefix] = fn
+
+    def undo(self, action_prefix: str, fn: Handler) -> None:
+        """Say how to revert audit entries whose action starts with ``action_prefix``.
+
+        ``fn(ctx, entry)`` runs inside the undo's transaction; it raises
+        :class:`UserError` when the change can no longer be reverted (nothing is
+        changed then) and returns a sentence such as "Bob is a member again".
+        """
+        if action_prefix in self.undo_handlers:
+            raise ValueError(f"undo {action_prefix!r} registered twice")
+        self.undo_handlers[action_prefix] = fn
+
+    def on(self, event: str, fn: Handler) -> None:
+        """Call ``fn(ctx, **data)`` whenever a handler does ``ctx.emit(event, **data)``,
+        in the same transaction: how one flow reacts to another without importing it."""
+        self.listeners.setdefault(event, []).append(fn)
+
+    def follow_up(self, source: FollowUpSource) -> None:
+        """Register what a flow follows up (see :mod:`bot.core.followups`)."""
+        if source.rule in self.follow_ups:
+            raise ValueError(f"follow-up source {source.rule!r} registered twice")
+        self.follow_ups[source.rule] = source
 
     # -- lookup -------------------------------------------------------------
 

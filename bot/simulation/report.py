@@ -57,7 +57,7 @@ class Reporting:
 
     def final_digest(self) -> str:
         """The digest of the last full week, as the coordinator received it, in markdown."""
-        from bot.core.context import zone
+        from bot.core.dates.zone import zone
         from bot.flows.digest.weekly import compose, digest_flow, settings_of
         from bot.flows.digest.period import period_ending
         from bot.flows.digest.render import build_doc, to_markdown

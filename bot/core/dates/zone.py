@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["UTC", "local_today", "resolve_local", "to_zone"]
+__all__ = ["UTC", "local_today", "resolve_local", "to_zone", "zone"]
 
 UTC = timezone.utc
 
@@ -67,3 +67,14 @@ def local_today(now: datetime, tz: tzinfo | str) -> date:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(to_zone(tz)).date()
+
+
+def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
+    """A ZoneInfo for ``name``, falling back rather than failing on bad data."""
+    for candidate in (name, fallback, "UTC"):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (KeyError, ValueError):
+                continue
+    return ZoneInfo("UTC")

@@ -2,7 +2,7 @@
 
 Every configuration change is an :class:`AuditEntry` (who, what, before,
 after). Undo is generic: each flow registers how to revert its own actions
-with :func:`register_undo`; changes to a ``Flow`` row (target ``flow:<id>``)
+with ``router.undo(prefix, fn)``; changes to a ``Flow`` row (target ``flow:<id>``)
 and to the network's own fields (target ``network``) are reverted from their
 ``before`` snapshot without any registration. Undo is itself audited, and
 running it again undoes the caller's previous change.
@@ -22,16 +22,13 @@ from bot.core.context import Context
 from bot.core.router import Router, UsageError, UserError
 from bot.store.models import AuditEntry, Flow, Member, Role
 
-__all__ = ["register", "register_undo", "undo_handler", "describe", "restore_flow", "NETWORK_FIELDS"]
+__all__ = ["register", "undo_handler", "describe", "restore_flow", "NETWORK_FIELDS"]
 
 logger = logging.getLogger(__name__)
 
 UndoFn = Callable[[Context, AuditEntry], str]
 """Reverts one entry and returns a short sentence saying what it did."""
 
-_UNDO: dict[str, UndoFn] = {}
-# Registered at import/registration time by flows; a plain dict rather than a router
-# field because undo functions are code, the same for every router built.
 
 FLOW_FIELDS = ("name", "schedule", "settings", "enabled")
 NETWORK_FIELDS = ("name", "timezone", "practice_channel", "settings")
@@ -39,21 +36,11 @@ UNDO_ACTION = "undo"
 PAGE = 10
 
 
-def register_undo(action_prefix: str, fn: UndoFn) -> None:
-    """Say how to revert audit entries whose action starts with ``action_prefix``.
-
-    ``fn(ctx, entry)`` runs inside the undo's transaction; it raises
-    :class:`UserError` when the change can no longer be reverted (nothing is
-    changed then) and returns a sentence such as "Bob is a member again".
-    """
-    _UNDO[action_prefix] = fn
-
-
-def undo_handler(entry: AuditEntry) -> UndoFn | None:
+def undo_handler(router: Router, entry: AuditEntry) -> UndoFn | None:
     """The registered undo with the longest matching prefix, else a generic one by target."""
-    matches = [p for p in _UNDO if entry.action == p or entry.action.startswith(p.rstrip(".") + ".")]
+    matches = [p for p in router.undo_handlers if entry.action == p or entry.action.startswith(p.rstrip(".") + ".")]
     if matches:
-        return _UNDO[max(matches, key=len)]
+        return router.undo_handlers[max(matches, key=len)]
     if entry.target.startswith("flow:") and (entry.before is None or isinstance(entry.before, dict)):
         return undo_flow_change
     if entry.target == "network" and isinstance(entry.before, dict) and set(entry.before) <= set(NETWORK_FIELDS):
@@ -218,7 +205,7 @@ def _undo(ctx: Context) -> None:
     if entry is None:
         ctx.reply("You have no changes left to undo in this network. `/beacon audit` lists recent changes.")
         return
-    fn = undo_handler(entry)
+    fn = undo_handler(ctx.router, entry)
     label = describe(ctx, entry)
     if fn is None:
         raise UserError(

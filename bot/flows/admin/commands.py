@@ -16,7 +16,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import markup
-from bot.core.context import Context, FormErrors, zone
+from bot.core.context import Context, FormErrors
+from bot.core.dates.zone import zone
 from bot.core.forms import validate
 from bot.core.messages import Field, Form
 from bot.core.router import Router, UserError
@@ -24,7 +25,7 @@ from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import AuditEntry, Flow, Role
 from bot.flows.admin import cohorts
 from bot.flows.admin import members
-from bot.flows.admin.audit import NETWORK_FIELDS, register_undo, restore_flow
+from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow
 
 __all__ = ["register", "SETUP_FLOWS", "SETUP_FORM"]
 
@@ -217,6 +218,6 @@ def register(router: Router) -> None:
                    example="/beacon cohort list", help="List cohorts and how many are in each")  # fmt: skip
     router.command("cohort remove", cohorts.cohort_remove, role=Role.FACILITATOR, usage="NAME",
                    example='/beacon cohort remove "wave 2"', help="Remove a cohort (its members move to no cohort)")  # fmt: skip
-    register_undo("role", members.undo_role)
-    register_undo("cohort", cohorts.undo_cohort)
-    register_undo("network.setup", _undo_setup)
+    router.undo("role", members.undo_role)
+    router.undo("cohort", cohorts.undo_cohort)
+    router.undo("network.setup", _undo_setup)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot.core.context import zone
+from bot.core.dates.zone import zone
 from bot.store.models import Network
 from bot.flows.digest.weekly import digest_flow, settings_of
 from bot.flows.digest.export import FORMATS, export

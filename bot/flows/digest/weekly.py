@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.core.context import Context, zone
+from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.messages import Address
 from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core import markup
-from bot.core.context import Context, zone
+from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_due, resolve_local
 from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
@@ -325,7 +326,6 @@ def _undo_rhythm(ctx: Context, entry) -> str:
 
 
 def register(router: Router) -> None:
-    from bot.flows.admin.audit import register_undo
 
     F = Role.FACILITATOR
     router.group("meeting", "The network's meeting calendar")
@@ -342,7 +342,7 @@ def register(router: Router) -> None:
                    example='/beacon meeting every "every 6 weeks on thursday 14:00" "Network session"')
     router.command("next", _next, help="The next meeting on your clock, with your open commitments",
                    example="/beacon next")
-    register_undo("meeting.add", _undo_meeting)
-    register_undo("meeting.move", _undo_meeting)
-    register_undo("meeting.cancel", _undo_meeting)
-    register_undo("meeting.every", _undo_rhythm)
+    router.undo("meeting.add", _undo_meeting)
+    router.undo("meeting.move", _undo_meeting)
+    router.undo("meeting.cancel", _undo_meeting)
+    router.undo("meeting.every", _undo_rhythm)

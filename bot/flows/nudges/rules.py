@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from bot.core import markup
-from bot.core.context import zone
+from bot.core.dates.zone import zone
 from bot.core.dates.friendly import resolve_local
 from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
-from bot.flows.reflection.questions import is_quiet
+from bot.core.availability import is_quiet
 
 __all__ = [
     "DEFAULT_CAP", "RULES", "Item", "MeetingInfo", "CommitmentInfo", "PairInfo", "Person", "Sent", "Snapshot",

@@ -51,7 +51,6 @@ def run(ctx: Context) -> None:
 def register(router: Router) -> None:
     from bot.flows.meetings import calendar as meetings
     from bot.flows.members import settings as member_settings
-    from bot.flows.admin.audit import register_undo
 
     F = Role.FACILITATOR
     router.schedule(KIND, run)
@@ -66,6 +65,6 @@ def register(router: Router) -> None:
     router.command("nudges cap", _cap, role=F, usage="<n>", help="The most nudges a member gets in a week (all rules)", example="/beacon nudges cap 2")
     router.command("nudges preview", _preview, role=F, help="Who would be nudged in the next 7 days and why (sends nothing)",
                    example="/beacon nudges preview")  # fmt: skip
-    register_undo("nudges.", _undo)
+    router.undo("nudges.", _undo)
     meetings.register(router)
     member_settings.register(router)

@@ -15,13 +15,13 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
-from bot.core.context import Context, zone
+from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import AuditEntry, Flow, Member, Role
 from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
 from bot.flows.admin.members import find_member
-from bot.flows.admin.audit import register_undo
 from bot.flows.pairing.matching.groups import Weights, explain
 from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
 from bot.flows.pairing.text import join_names, names_of
@@ -290,8 +290,8 @@ def history_command(ctx: Context) -> None:
 
 
 def register(router: Router) -> None:
-    register_undo("pairing.exclude", undo_exclude)
-    register_undo("pairing.run", undo_run)
+    router.undo("pairing.exclude", undo_exclude)
+    router.undo("pairing.run", undo_run)
     facilitator = {"role": Role.FACILITATOR}
     router.command("pairing schedule", schedule_command, help="Set when pairing rounds run (or `off`)",
                    usage="<schedule>|off", example='/beacon pairing schedule "every 2 weeks on monday 09:00"', **facilitator)

@@ -16,7 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core import markup
-from bot.core.context import Context, zone
+from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router, UserError
 from bot.store.models import Member

@@ -19,7 +19,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.core.context import Context, zone
+from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router
 from bot.scheduling.parse import ScheduleError, parse_schedule

@@ -17,7 +17,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
-from bot.core.context import Context, zone
+from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_duration
 from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule

@@ -20,7 +20,8 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 
 from bot.core import markup
-from bot.core.context import Context, zone
+from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router
 from bot.store.flows import ensure_flow

@@ -8,14 +8,15 @@ here, so the flow, the preview and the tests all read the same rules.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
+
+from bot.core.availability import is_quiet
 
 __all__ = [
     "QUESTION_SETS",
     "MAX_QUESTIONS",
     "MAX_QUESTION_LENGTH",
     "commitment_index",
-    "is_quiet",
     "reminder_due",
     "question_set",
     "split_all_at_once",
@@ -138,26 +139,3 @@ def reminder_due(
     return True
 
 
-def _hhmm(text: str) -> time | None:
-    m = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", text)
-    if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        return None
-    return time(int(m[1]), int(m[2]))
-
-
-def is_quiet(local: datetime, quiet_hours: str | None, quiet_weekends: bool) -> bool:
-    """Whether ``local`` (the member's wall clock) falls in their quiet time.
-
-    ``quiet_hours`` is "20:00-08:00" (may wrap midnight); an unreadable or
-    empty value means no quiet hours rather than an error.
-    """
-    if quiet_weekends and local.weekday() >= 5:
-        return True
-    start_text, _, end_text = (quiet_hours or "").partition("-")
-    start, end = _hhmm(start_text), _hhmm(end_text)
-    if start is None or end is None or start == end:
-        return False
-    now = local.time()
-    if start < end:
-        return start <= now < end
-    return now >= start or now < end
