@@ -73,7 +73,8 @@ class Reporting:
         from bot.store.nudges import NudgeLog
         from bot.store.pairing import PairGroup, PairingRound, PairMember
         from bot.store.practices import Practice, Steal
-        from bot.store.reflection import Commitment, Prompt, Reflection
+        from bot.store.reflection import Prompt, Reflection
+        from bot.store.commitments import Commitment
 
         nid = self.network_id
 

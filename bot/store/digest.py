@@ -12,7 +12,8 @@ from sqlalchemy import Index
 from bot.store.models import Member
 from bot.store.pairing import PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Commitment, Prompt, Reflection
+from bot.store.reflection import Prompt, Reflection
+from bot.store.commitments import Commitment
 
 __all__ = ["INDEXES"]
 

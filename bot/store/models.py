@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.store.types import UTCDateTime, empty_dict, empty_list
+from bot.store.types import empty_dict, empty_list, utc_field
 
 __all__ = [
     "Role",
@@ -45,9 +45,6 @@ class Role(str, Enum):
         return self.rank >= needed.rank
 
 
-def _dt(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
-
 
 class Network(SQLModel, table=True):
     """A learning network: one Slack workspace, one Telegram group, or the console."""
@@ -61,7 +58,7 @@ class Network(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     practice_channel: str | None = Field(default=None, max_length=100)
     settings: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
-    created_at: datetime = _dt()
+    created_at: datetime = utc_field()
 
 
 class Member(SQLModel, table=True):
@@ -83,7 +80,7 @@ class Member(SQLModel, table=True):
     wants_tags: list[str] = Field(default_factory=empty_list, sa_type=JSON)
     offers_tags: list[str] = Field(default_factory=empty_list, sa_type=JSON)
     availability: str = Field(default="every", max_length=20)
-    paused_until: datetime | None = _dt(default=None)
+    paused_until: datetime | None = utc_field(default=None)
     opted_out: list[str] = Field(default_factory=empty_list, sa_type=JSON)
     quiet_hours: str = Field(default="20:00-08:00", max_length=20)
     quiet_weekends: bool = True
@@ -91,8 +88,8 @@ class Member(SQLModel, table=True):
     unreachable_reason: str | None = Field(default=None, max_length=200)
     dm_channel: str | None = Field(default=None, max_length=100)
     has_private_chat: bool = True
-    created_at: datetime = _dt()
-    last_active_at: datetime | None = _dt(default=None)
+    created_at: datetime = utc_field()
+    last_active_at: datetime | None = utc_field(default=None)
 
     def is_paused(self, now: datetime) -> bool:
         return self.paused_until is not None and self.paused_until > now
@@ -113,9 +110,9 @@ class Flow(SQLModel, table=True):
     schedule: str | None = Field(default=None, max_length=200)
     settings: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     enabled: bool = True
-    checked_until: datetime | None = _dt(default=None)
-    created_at: datetime = _dt()
-    updated_at: datetime = _dt()
+    checked_until: datetime | None = utc_field(default=None)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
 
 
 class FlowOccurrence(SQLModel, table=True):
@@ -129,8 +126,8 @@ class FlowOccurrence(SQLModel, table=True):
     flow_id: int = Field(foreign_key="flow.id", index=True)
     slot: str = Field(max_length=120)
     timezone: str = Field(default="UTC", max_length=64)
-    due_at: datetime = _dt()
-    ran_at: datetime = _dt()
+    due_at: datetime = utc_field()
+    ran_at: datetime = utc_field()
     recipients: int = 0
 
 
@@ -143,7 +140,7 @@ class InboundEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     event_id: str = Field(max_length=200)
-    received_at: datetime = _dt(index=True)
+    received_at: datetime = utc_field(index=True)
 
 
 class OutboxStatus(str, Enum):
@@ -171,13 +168,13 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_type=JSON)
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=10)
     attempts: int = 0
-    next_attempt_at: datetime = _dt()
-    claimed_until: datetime | None = _dt(default=None)
+    next_attempt_at: datetime = utc_field()
+    claimed_until: datetime | None = utc_field(default=None)
     claimed_by: str | None = Field(default=None, max_length=100)
     last_error: str | None = Field(default=None, max_length=500)
     platform_message_id: str | None = Field(default=None, max_length=200)
-    created_at: datetime = _dt()
-    sent_at: datetime | None = _dt(default=None)
+    created_at: datetime = utc_field()
+    sent_at: datetime | None = utc_field(default=None)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -192,8 +189,8 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    created_at: datetime = _dt()
-    undone_at: datetime | None = _dt(default=None)
+    created_at: datetime = utc_field()
+    undone_at: datetime | None = utc_field(default=None)
 
 
 class Conversation(SQLModel, table=True):
@@ -204,5 +201,5 @@ class Conversation(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", unique=True)
     owner: str = Field(max_length=40)
     state: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
-    started_at: datetime = _dt()
-    updated_at: datetime = _dt()
+    started_at: datetime = utc_field()
+    updated_at: datetime = utc_field()

@@ -1,8 +1,6 @@
-"""Tables of the nudges flow: the network's meeting calendar and a log of every nudge.
+"""The nudges flow's table: a log of every nudge.
 
-A :class:`Meeting` is one dated session (a rhythm such as "every 6 weeks on
-thursday 14:00" creates the next ones, each remembering its ``slot`` so a
-cancelled or moved one is never re-created). A :class:`NudgeLog` row is one
+A :class:`NudgeLog` row is one
 item of one nudge message to one member: the weekly cap counts messages
 (``batch``) across every rule, and a subject (``"commitment:12"``) that was
 answered or dismissed is never raised again.
@@ -14,45 +12,17 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, delete, select
 
-from bot.store.types import UTCDateTime
+from bot.store.types import utc_field
 
 __all__ = [
-    "Meeting",
-    "MeetingStatus",
     "NudgeLog",
     "NudgeOutcome",
     "export_member",
     "forget_member",
 ]
 
-
-def _dt(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
-
-
-class MeetingStatus(str, Enum):
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
-
-
-class Meeting(SQLModel, table=True):
-    """One meeting of a network; ``starts_at`` is UTC, shown in each reader's zone."""
-
-    __table_args__ = (UniqueConstraint("network_id", "slot"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    network_id: int = Field(foreign_key="network.id", index=True)
-    starts_at: datetime = _dt(index=True)
-    title: str = Field(max_length=200)
-    link: str | None = Field(default=None, max_length=500)
-    status: str = Field(default=MeetingStatus.SCHEDULED.value, max_length=12)
-    recurring: str | None = Field(default=None, max_length=200)  # the rhythm that created it
-    slot: str | None = Field(default=None, max_length=80)  # the rhythm's original time, if any
-    created_at: datetime = _dt()
-    updated_at: datetime = _dt()
 
 
 class NudgeOutcome(str, Enum):
@@ -72,11 +42,11 @@ class NudgeLog(SQLModel, table=True):
     rule: str = Field(max_length=30)
     subject: str = Field(max_length=80, index=True)
     batch: str = Field(max_length=120, index=True)
-    sent_at: datetime = _dt()
+    sent_at: datetime = utc_field()
     outcome: str | None = Field(default=None, max_length=12)
     answer: str | None = Field(default=None, max_length=20)
-    answered_at: datetime | None = _dt(default=None)
-    snoozed_until: datetime | None = _dt(default=None)
+    answered_at: datetime | None = utc_field(default=None)
+    snoozed_until: datetime | None = utc_field(default=None)
 
 
 def export_member(session: Session, member) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from bot.store.types import UTCDateTime, empty_list
+from bot.store.types import empty_list, utc_field
 
 __all__ = [
     "MetStatus",
@@ -30,9 +30,6 @@ __all__ = [
     "past_groups",
 ]
 
-
-def _dt(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
 
 
 class MetStatus(str, Enum):
@@ -57,8 +54,8 @@ class PairingRound(SQLModel, table=True):
     number: int
     seed: str = Field(max_length=100)
     mode: str = Field(default="pairs", max_length=20)
-    ran_at: datetime = _dt()
-    followup_at: datetime | None = _dt(default=None, index=True)
+    ran_at: datetime = utc_field()
+    followup_at: datetime | None = utc_field(default=None, index=True)
     followup_sent: bool = False
     candidates: int = 0
 
@@ -74,7 +71,7 @@ class PairGroup(SQLModel, table=True):
     score: float = 0.0
     reasons: list[Any] = Field(default_factory=empty_list, sa_type=JSON)
     status: str = Field(default=MetStatus.PENDING.value, max_length=20)
-    created_at: datetime = _dt()
+    created_at: datetime = utc_field()
 
 
 class PairMember(SQLModel, table=True):
@@ -89,7 +86,7 @@ class PairMember(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     met: str = Field(default=MetStatus.PENDING.value, max_length=20)
     learned: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    answered_at: datetime | None = _dt(default=None)
+    answered_at: datetime | None = utc_field(default=None)
 
 
 class PairExclude(SQLModel, table=True):
@@ -102,7 +99,7 @@ class PairExclude(SQLModel, table=True):
     network_id: int = Field(foreign_key="network.id", index=True)
     member_a: int = Field(foreign_key="member.id")
     member_b: int = Field(foreign_key="member.id")
-    created_at: datetime = _dt()
+    created_at: datetime = utc_field()
 
 
 def latest_round(session: Session, flow_id: int) -> PairingRound | None:

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot.store.models import OutboxMessage
-from bot.store.types import UTCDateTime, empty_list
+from bot.store.types import empty_list, utc_field
 
 __all__ = [
     "Practice",
@@ -32,9 +32,6 @@ __all__ = [
     "steals_of",
 ]
 
-
-def _dt(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
 
 
 def _text() -> Any:
@@ -83,8 +80,8 @@ class Practice(SQLModel, table=True):
     status: str = Field(default=PracticeStatus.ACTIVE.value, max_length=12, index=True)
     featured: bool = False
     channel_ref: str | None = Field(default=None, max_length=200)
-    created_at: datetime = _dt()
-    updated_at: datetime = _dt()
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
 
 
 class Steal(SQLModel, table=True):
@@ -97,13 +94,13 @@ class Steal(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     mode: str = Field(max_length=16)
     adaptation_note: str = _text()
-    created_at: datetime = _dt()
-    updated_at: datetime = _dt()
-    follow_up_due: datetime | None = _dt(default=None, index=True)
-    follow_up_sent_at: datetime | None = _dt(default=None)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+    follow_up_due: datetime | None = utc_field(default=None, index=True)
+    follow_up_sent_at: datetime | None = utc_field(default=None)
     outcome: str | None = Field(default=None, max_length=12)
     outcome_note: str = _text()
-    outcome_at: datetime | None = _dt(default=None)
+    outcome_at: datetime | None = utc_field(default=None)
 
 
 class SavedPractice(SQLModel, table=True):
@@ -115,7 +112,7 @@ class SavedPractice(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     practice_id: int = Field(foreign_key="practice.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
-    created_at: datetime = _dt()
+    created_at: datetime = utc_field()
 
 
 class PracticeQuestion(SQLModel, table=True):
@@ -128,9 +125,9 @@ class PracticeQuestion(SQLModel, table=True):
     asker_id: int | None = Field(default=None, foreign_key="member.id")
     question: str = _text()
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    answered_at: datetime | None = _dt(default=None)
+    answered_at: datetime | None = utc_field(default=None)
     public: bool = False
-    created_at: datetime = _dt()
+    created_at: datetime = utc_field()
 
 
 # -- queries ------------------------------------------------------------------

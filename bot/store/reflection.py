@@ -9,18 +9,17 @@ members chose to share.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
-from bot.store.types import UTCDateTime, empty_list
+from bot.store.commitments import Commitment
+from bot.store.types import empty_list, utc_field
 
 __all__ = [
-    "Commitment",
-    "CommitmentStatus",
     "Prompt",
     "PromptStatus",
     "Reflection",
@@ -28,10 +27,6 @@ __all__ = [
     "export_member",
     "forget_member",
 ]
-
-
-def _dt(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
 
 
 class PromptStatus(str, Enum):
@@ -63,11 +58,11 @@ class Prompt(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     occurrence: str = Field(max_length=60)
     questions: list[str] = Field(default_factory=empty_list, sa_type=JSON)
-    sent_at: datetime = _dt()
-    window_closes_at: datetime = _dt()
+    sent_at: datetime = utc_field()
+    window_closes_at: datetime = utc_field()
     status: PromptStatus = Field(default=PromptStatus.SENT, max_length=12, index=True)
-    later_at: datetime | None = _dt(default=None)
-    reminded_at: datetime | None = _dt(default=None)
+    later_at: datetime | None = utc_field(default=None)
+    reminded_at: datetime | None = utc_field(default=None)
 
 
 class Reflection(SQLModel, table=True):
@@ -78,11 +73,11 @@ class Reflection(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     prompt_id: int | None = Field(default=None, foreign_key="reflection_prompt.id", index=True)
     flow_id: int | None = Field(default=None, foreign_key="flow.id")
-    started_at: datetime = _dt()
-    completed_at: datetime | None = _dt(default=None)
+    started_at: datetime = utc_field()
+    completed_at: datetime | None = utc_field(default=None)
     late: bool = False
     shared: str | None = Field(default=None, max_length=12)  # None, "anonymous" or "named"
-    shared_at: datetime | None = _dt(default=None)
+    shared_at: datetime | None = utc_field(default=None)
 
 
 class ReflectionAnswer(SQLModel, table=True):
@@ -98,30 +93,7 @@ class ReflectionAnswer(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     late: bool = False
     shared: bool = False
-    answered_at: datetime = _dt()
-
-
-class CommitmentStatus(str, Enum):
-    OPEN = "open"
-    DONE = "done"
-    DROPPED = "dropped"
-    STILL_GOING = "still_going"
-
-
-class Commitment(SQLModel, table=True):
-    """What a member said they will do next, and by when; the nudge flow follows it up."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    network_id: int = Field(foreign_key="network.id", index=True)
-    member_id: int = Field(foreign_key="member.id", index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    due_date: date | None = None
-    status: CommitmentStatus = Field(default=CommitmentStatus.OPEN, max_length=12, index=True)
-    confirmed: bool = False
-    reflection_id: int | None = Field(default=None, foreign_key="reflection.id")
-    created_at: datetime = _dt()
-    updated_at: datetime = _dt()
-    last_nudged_at: datetime | None = _dt(default=None)
+    answered_at: datetime = utc_field()
 
 
 # -- the member's rights: /beacon my-data and /beacon forget-me ----------------------

@@ -11,5 +11,7 @@ from bot.store import pairing  # noqa: F401
 from bot.store import digest  # noqa: F401
 from bot.store import slack  # noqa: F401
 from bot.store import nudges  # noqa: F401
+from bot.store import meetings  # noqa: F401
+from bot.store import commitments  # noqa: F401
 
 __all__: list[str] = []

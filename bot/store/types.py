@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
 
-__all__ = ["UTCDateTime", "empty_dict", "empty_list"]
+__all__ = ["UTCDateTime", "empty_dict", "empty_list", "utc_field"]
 
 
 class UTCDateTime(TypeDecorator):
@@ -44,3 +46,8 @@ def empty_list() -> list:
 
 def empty_dict() -> dict:
     return {}
+
+
+def utc_field(**kwargs: Any) -> Any:
+    """A model field stored as :class:`UTCDateTime` (every table's timestamps)."""
+    return Field(sa_type=UTCDateTime, **kwargs)

@@ -22,7 +22,8 @@ from bot.simulation.driver import START, Simulation
 from bot.store.models import Member
 from bot.store.pairing import PairingRound, PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Commitment, Prompt, Reflection, ReflectionAnswer
+from bot.store.reflection import Prompt, Reflection, ReflectionAnswer
+from bot.store.commitments import Commitment
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -8,7 +8,8 @@ from datetime import date, datetime, timezone
 from bot.store.models import Flow, Member, Network, Role
 from bot.store.pairing import PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.commitments import Commitment, CommitmentStatus
 
 TZ = "Asia/Tokyo"
 END_DAY = date(2026, 11, 9)  # the Monday the digest runs; the period is Mon 2 – Sun 8 Nov (JST)

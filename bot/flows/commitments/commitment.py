@@ -18,7 +18,7 @@ from bot.core.context import Context
 from bot.core.dates.friendly import parse_due, to_zone
 from bot.core.messages import Choice
 from bot.core.router import Router, UserError
-from bot.store.reflection import Commitment, CommitmentStatus
+from bot.store.commitments import Commitment, CommitmentStatus
 
 __all__ = ["describe_due", "own_commitment", "parse_commitment", "register", "MAX_COMMITMENT"]
 

@@ -20,7 +20,8 @@ from sqlmodel import Session, col
 from bot.store.models import Member, Network
 from bot.store.pairing import MetStatus, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection
+from bot.store.reflection import Prompt, PromptStatus, Reflection
+from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.digest.data import activity, bucket_of, shared_answers
 from bot.flows.digest.period import Period, local_midnight
 

@@ -14,7 +14,8 @@ from sqlmodel import Session, col
 
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, PracticeStatus, Steal, StealMode
-from bot.store.reflection import Commitment, CommitmentStatus, Reflection
+from bot.store.reflection import Reflection
+from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.digest.period import Period
 from bot.flows.digest.query import _between, _in, shared_answers
 from bot.flows.digest.themes import themes

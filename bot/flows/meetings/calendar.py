@@ -23,8 +23,8 @@ from bot.core.dates.friendly import parse_due, resolve_local
 from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import Network, Role
-from bot.store.nudges import Meeting, MeetingStatus
-from bot.store.reflection import Commitment
+from bot.store.meetings import Meeting, MeetingStatus
+from bot.store.commitments import Commitment
 from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
 
 __all__ = ["ensure_upcoming", "parse_meeting_time", "register", "upcoming", "when_text"]

@@ -17,7 +17,7 @@ from bot.store.models import Flow
 from bot.store.nudges import NudgeLog, NudgeOutcome
 from bot.store.pairing import MetStatus, PairGroup, PairMember
 from bot.store.practices import Steal
-from bot.store.reflection import Commitment, CommitmentStatus
+from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.nudges import rules
 from bot.flows.nudges.send import _choices, answers_of
 

@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.models import Flow, Member, Network
-from bot.store.nudges import Meeting, MeetingStatus, NudgeLog
+from bot.store.nudges import NudgeLog
+from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Commitment
+from bot.store.commitments import Commitment
 from bot.flows.nudges import rules
 from bot.flows.commitments.commitment import OPEN_STATUSES
 

@@ -15,7 +15,7 @@ from bot.core.messages import Choice
 from bot.store.models import Member
 from bot.store.nudges import NudgeLog
 from bot.store.practices import Steal
-from bot.store.reflection import Commitment
+from bot.store.commitments import Commitment
 from bot.flows.nudges import rules
 
 __all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "send_nudge"]

@@ -23,7 +23,8 @@ from bot.core.dates.friendly import parse_duration
 from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import Flow, Role
-from bot.store.reflection import Commitment, CommitmentStatus, Prompt, PromptStatus, Reflection
+from bot.store.reflection import Prompt, PromptStatus, Reflection
+from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
 from bot.flows.reflection.prompts import (
     DEFAULTS,

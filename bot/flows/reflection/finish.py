@@ -17,7 +17,8 @@ from bot.core.context import Context
 from bot.core.messages import Choice
 from bot.core.router import Router, UserError
 from bot.store.models import Conversation, Flow
-from bot.store.reflection import Commitment, Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.commitments import Commitment
 from bot.flows.commitments.commitment import describe_due, own_commitment, parse_commitment
 from bot.flows.reflection.questions import commitment_index
 

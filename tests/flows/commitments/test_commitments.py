@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.flows.commitments.commitment import describe_due, parse_commitment
 from bot.store.models import Role
-from bot.store.reflection import Commitment, CommitmentStatus
+from bot.store.commitments import Commitment, CommitmentStatus
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # Monday
 

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from sqlmodel import select
 
 from bot.store.models import Role
-from bot.store.nudges import Meeting
-from bot.store.reflection import Commitment
+from bot.store.meetings import Meeting
+from bot.store.commitments import Commitment
 
 UTC = timezone.utc
 

@@ -178,7 +178,8 @@ async def _zelda_everywhere(h):
     from bot.store.nudges import NudgeLog
     from bot.store.pairing import PairMember
     from bot.store.practices import Practice, PracticeQuestion, SavedPractice, Steal
-    from bot.store.reflection import Commitment, Reflection, ReflectionAnswer
+    from bot.store.reflection import Reflection, ReflectionAnswer
+    from bot.store.commitments import Commitment
 
     h.add_member("fac", role=Role.FACILITATOR)
     kim = h.add_member("kim", organisation="Kim Works", wants="supervision", offers="induction")

@@ -10,7 +10,8 @@ from bot.store.models import Member, Network, OutboxMessage, Role
 from bot.store.nudges import NudgeLog
 from bot.store.pairing import PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Commitment, CommitmentStatus, Prompt
+from bot.store.reflection import Prompt
+from bot.store.commitments import Commitment, CommitmentStatus
 
 UTC = timezone.utc
 

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from bot.store.reflection import Commitment, Reflection, ReflectionAnswer
+from bot.store.reflection import Reflection, ReflectionAnswer
+
+from bot.store.commitments import Commitment
 
 from tests.support.slack import slack_bot
 from tests.support.telegram import GROUP_ID, TelegramHarness

@@ -10,7 +10,8 @@ from bot.app import build_app
 from bot.flows.reflection.questions import QUESTION_SETS
 from bot.settings import Settings
 from bot.store.models import AuditEntry, Conversation, Flow, FlowOccurrence, Role
-from bot.store.reflection import Commitment, Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.commitments import Commitment
 
 from tests.support.harness import Harness, MemoryAdapter
 
