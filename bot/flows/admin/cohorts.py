@@ -13,10 +13,10 @@ from sqlmodel import select
 
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.members import find_member, is_forgotten
 from bot.core.router import UsageError, UserError
 from bot.store.admin import Cohort
 from bot.store.models import AuditEntry, Member
-from bot.flows.admin.members import find_member, is_forgotten
 
 __all__ = ["cohort_add", "cohort_assign", "cohort_list", "cohort_remove", "undo_cohort"]
 

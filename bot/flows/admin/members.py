@@ -10,56 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 
 from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.members import find_member, is_forgotten
 from bot.core.router import UsageError, UserError
 from bot.store.models import Member, Role
 
-__all__ = ["find_member", "member_status", "members_csv", "FORGOTTEN_NAME", "is_forgotten"]
+__all__ = ["member_status", "members_csv", "members_command", "role_command", "set_role", "undo_role"]
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
-FORGOTTEN_NAME = "a former member"
-FORGOTTEN_PREFIX = "forgotten:"
-_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 GRANTABLE = {"facilitator": Role.FACILITATOR, "coordinator": Role.COORDINATOR}
-
-
-def is_forgotten(member: Member) -> bool:
-    return member.platform_user_id.startswith(FORGOTTEN_PREFIX) or member.unreachable_reason == "forgotten"
-
-
-def find_member(ctx: Context, who: str) -> Member:
-    """The member of the caller's network that ``who`` names.
-
-    Raises:
-        UserError: no such member, or the name fits several.
-    """
-    raw = who.strip()
-    if not raw:
-        raise UsageError("Say who, e.g. `@sam` or `\"Sam Jones\"`.")
-    mention = _SLACK_MENTION.match(raw)
-    user_id = mention.group(1) if mention else None
-    probe = raw.lstrip("@").strip().lower()
-    candidates = [m for m in ctx.members(include_unreachable=True) if not is_forgotten(m)]
-    if user_id:
-        exact = [m for m in candidates if m.platform_user_id == user_id]
-    else:
-        exact = [m for m in candidates if m.platform_user_id == raw.lstrip("@")]
-        exact = exact or [m for m in candidates if (m.username or "").lower() == probe]
-        exact = exact or [m for m in candidates if m.display_name.lower() == probe]
-    if len(exact) == 1:
-        return exact[0]
-    shown = markup.literal(raw[:60])
-    if not exact:
-        raise UserError(f"There is no such member as {shown} in this network. `/beacon members` lists them.")
-    names = ", ".join(f"@{m.username}" if m.username else m.platform_user_id for m in exact[:5])
-    raise UserError(f"{shown} could be several members ({names}); name one by @username.")
 
 
 def member_status(member: Member, ctx: Context) -> str:

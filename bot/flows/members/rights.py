@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -28,13 +27,13 @@ from sqlmodel import Session, col, select
 
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten, needles_of, scrub
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router, UsageError, UserError
 from bot.store.flows import ensure_flow
 from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
-from bot.flows.admin.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten
 
-__all__ = ["register", "export_member", "forget_member", "needles_of", "scrub", "RETENTION_KIND"]
+__all__ = ["register", "export_member", "forget_member", "RETENTION_KIND"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,44 +99,6 @@ def _my_data(ctx: Context) -> None:
 
 
 # -- forgetting --------------------------------------------------------------------------------
-
-
-FORMER_ORGANISATION = "another organisation"
-# A name ends where letters and digits end: markup such as _italic_ around it still counts as a boundary.
-_EDGE_BEFORE, _EDGE_AFTER = r"(?<![^\W_])", r"(?![^\W_])"
-
-
-def needles_of(member: Member, session: Session | None = None) -> dict[str, str]:
-    """What names ``member`` (display name, username, platform id) and what replaces it; with a
-    ``session``, their organisation too when no one else in the network belongs to it."""
-    names = {n for n in (member.display_name, member.username or "", member.platform_user_id) if len(n) >= 2 and n != FORGOTTEN_NAME}
-    out = {n: FORGOTTEN_NAME for n in names}
-    org = (member.organisation or "").strip()
-    if session is not None and len(org) >= 3:
-        shared = session.exec(
-            select(Member.id).where(Member.network_id == member.network_id, Member.id != member.id, Member.organisation == org)
-        ).first()
-        if shared is None:
-            out.setdefault(org, FORMER_ORGANISATION)
-    return out
-
-
-def scrub(value: Any, needles: dict[str, str] | list[str]) -> Any:
-    """``value`` (JSON-like) with every whole-word mention of a needle replaced (by "a former member"
-    for a list of needles, by its own replacement for a dict)."""
-    if not needles:
-        return value
-    if not isinstance(needles, dict):
-        needles = {n: FORGOTTEN_NAME for n in needles}
-    if isinstance(value, str):
-        for needle in sorted(needles, key=len, reverse=True):
-            value = re.sub(rf"{_EDGE_BEFORE}@?{re.escape(needle)}{_EDGE_AFTER}", needles[needle], value, flags=re.IGNORECASE)
-        return value
-    if isinstance(value, dict):
-        return {k: scrub(v, needles) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, needles) for v in value]
-    return value
 
 
 def _scrub_outbox(session: Session, member: Member, needles: dict[str, str]) -> int:

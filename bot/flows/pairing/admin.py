@@ -17,11 +17,11 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
+from bot.core.members import find_member
 from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import AuditEntry, Flow, Member, Role
 from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
-from bot.flows.admin.members import find_member
 from bot.flows.pairing.matching.groups import Weights, explain
 from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
 from bot.flows.pairing.text import join_names, names_of

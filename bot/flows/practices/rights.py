@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from bot.core.members import needles_of, scrub  # one definition of what names a member
 from bot.store.models import Member, OutboxMessage
 from bot.flows.practices.cards import withdrawn_text
 from bot.store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card
@@ -115,8 +116,6 @@ def _withdraw_card(session: Session, p: Practice) -> None:
 
 def forget_member(session: Session, member: Member, keep_shared: bool) -> None:
     """Delete the member's steals, saves and questions; keep or delete their posts (see module doc)."""
-    from bot.flows.members.rights import needles_of, scrub  # one definition of what names a member
-
     session.exec(delete(Steal).where(Steal.member_id == member.id))
     session.exec(delete(SavedPractice).where(SavedPractice.member_id == member.id))
     session.exec(delete(PracticeQuestion).where(PracticeQuestion.asker_id == member.id))

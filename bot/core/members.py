@@ -1,0 +1,100 @@
+"""Who a member is, for every flow: finding one by name, and what names them.
+
+Naming a member (``/beacon role grant @sam``, ``/beacon pairing exclude``) and
+taking their name out when they are forgotten (member rights, practices kept
+after ``forget-me``) are one definition, shared by every flow; a flow needing
+it imports this module, never another flow. Kept in the core rather than the
+store because finding a member answers a :class:`~bot.core.context.Context`
+and raises the errors a person sees.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.core import markup
+from bot.core.context import Context
+from bot.core.router import UsageError, UserError
+from bot.store.models import Member
+
+__all__ = ["FORGOTTEN_NAME", "FORGOTTEN_PREFIX", "FORMER_ORGANISATION", "find_member", "is_forgotten", "needles_of", "scrub"]
+
+FORGOTTEN_NAME = "a former member"
+FORGOTTEN_PREFIX = "forgotten:"
+_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+
+
+def is_forgotten(member: Member) -> bool:
+    return member.platform_user_id.startswith(FORGOTTEN_PREFIX) or member.unreachable_reason == "forgotten"
+
+
+def find_member(ctx: Context, who: str) -> Member:
+    """The member of the caller's network that ``who`` names.
+
+    Raises:
+        UserError: no such member, or the name fits several.
+    """
+    raw = who.strip()
+    if not raw:
+        raise UsageError("Say who, e.g. `@sam` or `\"Sam Jones\"`.")
+    mention = _SLACK_MENTION.match(raw)
+    user_id = mention.group(1) if mention else None
+    probe = raw.lstrip("@").strip().lower()
+    candidates = [m for m in ctx.members(include_unreachable=True) if not is_forgotten(m)]
+    if user_id:
+        exact = [m for m in candidates if m.platform_user_id == user_id]
+    else:
+        exact = [m for m in candidates if m.platform_user_id == raw.lstrip("@")]
+        exact = exact or [m for m in candidates if (m.username or "").lower() == probe]
+        exact = exact or [m for m in candidates if m.display_name.lower() == probe]
+    if len(exact) == 1:
+        return exact[0]
+    shown = markup.literal(raw[:60])
+    if not exact:
+        raise UserError(f"There is no such member as {shown} in this network. `/beacon members` lists them.")
+    names = ", ".join(f"@{m.username}" if m.username else m.platform_user_id for m in exact[:5])
+    raise UserError(f"{shown} could be several members ({names}); name one by @username.")
+
+
+# -- what names a member ---------------------------------------------------------------------
+
+
+FORMER_ORGANISATION = "another organisation"
+# A name ends where letters and digits end: markup such as _italic_ around it still counts as a boundary.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![^\W_])", r"(?![^\W_])"
+
+
+def needles_of(member: Member, session: Session | None = None) -> dict[str, str]:
+    """What names ``member`` (display name, username, platform id) and what replaces it; with a
+    ``session``, their organisation too when no one else in the network belongs to it."""
+    names = {n for n in (member.display_name, member.username or "", member.platform_user_id) if len(n) >= 2 and n != FORGOTTEN_NAME}
+    out = {n: FORGOTTEN_NAME for n in names}
+    org = (member.organisation or "").strip()
+    if session is not None and len(org) >= 3:
+        shared = session.exec(
+            select(Member.id).where(Member.network_id == member.network_id, Member.id != member.id, Member.organisation == org)
+        ).first()
+        if shared is None:
+            out.setdefault(org, FORMER_ORGANISATION)
+    return out
+
+
+def scrub(value: Any, needles: dict[str, str] | list[str]) -> Any:
+    """``value`` (JSON-like) with every whole-word mention of a needle replaced (by "a former member"
+    for a list of needles, by its own replacement for a dict)."""
+    if not needles:
+        return value
+    if not isinstance(needles, dict):
+        needles = {n: FORGOTTEN_NAME for n in needles}
+    if isinstance(value, str):
+        for needle in sorted(needles, key=len, reverse=True):
+            value = re.sub(rf"{_EDGE_BEFORE}@?{re.escape(needle)}{_EDGE_AFTER}", needles[needle], value, flags=re.IGNORECASE)
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, needles) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, needles) for v in value]
+    return value
