@@ -27,12 +27,12 @@ from bot.flows.pairing.rounds import (
     FOLLOWUP_KIND,
     KIND,
     REMATCH,
-    _recent,
     candidate_of,
     exclusion_reason,
     flow_settings,
     intro_outgoing,
     pairing_flow,
+    recent_and_excluded,
     weights_of,
 )
 from bot.flows.pairing.text import as_group, followup_text, join_names
@@ -200,7 +200,7 @@ def rematch(ctx: Context, group_id: int | None = None) -> None:
         if r.met != MetStatus.REMATCHED.value:
             live.setdefault(r.group_id, []).append(r.member_id)
     old = {r.member_id for r in rows if r.group_id == row.group_id}  # incl. anyone who already left it
-    recent = _recent(ctx.session, ctx.network.id, flow, window)
+    recent = recent_and_excluded(ctx.session, ctx.network.id, flow, window)
     me = candidate_of(ctx.member)
     today = ctx.now.astimezone(zone(ctx.network.timezone)).date()
     taken = {m for ids in live.values() for m in ids}

@@ -50,6 +50,7 @@ __all__ = [
     "flow_settings",
     "pairing_flow",
     "plan_round",
+    "recent_and_excluded",
     "register",
     "run_round",
     "weights_of",
@@ -155,7 +156,9 @@ class Plan:
     excluded: dict[str, int] = field(default_factory=dict)
 
 
-def _recent(session: Session, network_id: int, flow: Flow, window: int) -> dict[frozenset[int], int]:
+def recent_and_excluded(session: Session, network_id: int, flow: Flow, window: int) -> dict[frozenset[int], int]:
+    """Pair -> rounds since they last met, a facilitator's excludes counted as last round:
+    what a round and a re-match both avoid."""
     recent = recent_pairs(past_groups(session, flow.id, window))
     for a, b in session.exec(
         select(PairExclude.member_a, PairExclude.member_b).where(PairExclude.network_id == network_id)
@@ -187,7 +190,7 @@ def plan_round(session: Session, network: Network, flow: Flow, *, now: datetime,
     groups = form_groups(
         [candidate_of(m) for m in members.values()],
         weights=weights_of(settings),
-        recent=_recent(session, network.id, flow, window),
+        recent=recent_and_excluded(session, network.id, flow, window),
         repeat_window=window,
         seed=seed,
         mode=mode,
