@@ -268,8 +268,10 @@ def run(ctx: Context) -> None:
 def register(router: Router) -> None:
     from bot.flows.pairing import admin as pairing_admin
     from bot.flows.pairing import followup as pairing_followup
+    from bot.flows.pairing import rights as pairing_rights
 
     router.group(KIND, "Learning pairs and visit trios: who you're matched with, and re-matching")
     router.schedule(KIND, run)
     pairing_followup.register(router)
+    router.personal_data(KIND, export=pairing_rights.export_member, forget=pairing_rights.forget_member)
     pairing_admin.register(router)
