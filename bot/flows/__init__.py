@@ -21,8 +21,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.practices.posts",
     "bot.flows.reflection.prompts",
     "bot.flows.digest.weekly",
-    "bot.flows.pairing.profile",
-    "bot.flows.pairing.rounds",
+    "bot.flows.pairing",
     "bot.flows.nudges.run",
 )
 

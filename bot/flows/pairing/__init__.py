@@ -1,1 +1,27 @@
-"""pairing"""
+"""Learning pairs and visit trios: who meets whom each round, whether they met,
+and the profile they are matched on.
+
+The modules, lowest first: ``matching`` (the pure rules that form a round's
+groups), ``text`` (the words of introductions and follow-ups), ``rounds``
+(who takes part; forming, storing and introducing a round), ``followup``
+("Did you meet?" and re-matching), ``admin`` (the facilitators'
+``/beacon pairing …``), ``profile`` (``/beacon profile``) and ``rights`` (the
+pairing part of a member's data). Each imports only those before it.
+"""
+
+from __future__ import annotations
+
+from bot.core.router import Router
+from bot.flows.pairing import admin, followup, profile, rights, rounds
+
+__all__ = ["register"]
+
+
+def register(router: Router) -> None:
+    profile.register(router)
+    router.group(rounds.KIND, "Learning pairs and visit trios: who you're matched with, and re-matching")
+    router.schedule(rounds.KIND, rounds.run)
+    followup.register(router)
+    router.personal_data(rounds.KIND, export=rights.export_member, forget=rights.forget_member)
+    admin.register(router)
+    # follow_up.register_follow_up(router) — added by the nudges branch

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
-from bot.core.router import Router
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.models import Flow, Member, Network
@@ -51,7 +50,6 @@ __all__ = [
     "pairing_flow",
     "plan_round",
     "recent_and_excluded",
-    "register",
     "run_round",
     "weights_of",
 ]
@@ -263,15 +261,3 @@ def run(ctx: Context) -> None:
     """The scheduled round."""
     assert ctx.flow is not None
     run_round(ctx, ctx.flow, ran_at=ctx.due_at)
-
-
-def register(router: Router) -> None:
-    from bot.flows.pairing import admin as pairing_admin
-    from bot.flows.pairing import followup as pairing_followup
-    from bot.flows.pairing import rights as pairing_rights
-
-    router.group(KIND, "Learning pairs and visit trios: who you're matched with, and re-matching")
-    router.schedule(KIND, run)
-    pairing_followup.register(router)
-    router.personal_data(KIND, export=pairing_rights.export_member, forget=pairing_rights.forget_member)
-    pairing_admin.register(router)
