@@ -15,20 +15,9 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Literal
 
-from bot.flows.pairing.matching.score import (
-    Candidate,
-    Group,
-    Reason,
-    Weights,
-    _org_key,
-    _scorer,
-    explain,
-    normalise_tag,
-    pair_score,
-    parse_tags,
-    recent_pairs,
-    suggest_first_question,
-)
+from bot.flows.pairing.matching.score import Candidate, Group, Reason, Weights, _scorer, pair_score, recent_pairs
+from bot.flows.pairing.matching.tags import _org_key, normalise_tag, parse_tags
+from bot.flows.pairing.matching.words import explain, suggest_first_question
 from bot.flows.pairing.matching.search import (
     _COMPLETE_GRAPH_MAX,
     _DEPTH,

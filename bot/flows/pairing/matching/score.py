@@ -1,35 +1,23 @@
-"""Pair scores and the reasons behind them, and how we put those reasons into words.
+"""Pair scores and the reasons behind them.
 
 Two-way learning needs a balance of similarity and diversity, so a pair scores
 for reciprocity (each offers what the other wants), for crossing organisations
 and for a shared learning interest, and loses heavily for meeting again too
 soon. ``pair_score`` is the readable rule with its reasons; ``_scorer`` is its
 fast numeric twin for the search in :mod:`bot.flows.pairing.matching.search`. The
-reasons are kept structured so ``explain`` and ``suggest_first_question`` can
-turn them into the words of an introduction. Import the public names from
-:mod:`bot.flows.pairing.matching.groups`.
+reasons are kept structured so :mod:`bot.flows.pairing.matching.words` can
+turn them into the words of an introduction.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-__all__ = [
-    "Candidate",
-    "Group",
-    "Reason",
-    "Weights",
-    "explain",
-    "normalise_tag",
-    "pair_score",
-    "parse_tags",
-    "recent_pairs",
-    "suggest_first_question",
-]
+from bot.flows.pairing.matching.tags import _org_key
+
+__all__ = ["Candidate", "Group", "Reason", "Weights", "pair_score", "recent_pairs"]
 
 #: A structured reason, first item the kind:
 #: ``("reciprocal", a, b)`` a and b each offer something the other wants;
@@ -37,21 +25,6 @@ __all__ = [
 #: ``who`` the members wanting ``tag``; ``("cross_organisation",)``;
 #: ``("repeat", a, b, rounds_ago)``.
 Reason = tuple
-
-_TAG_SPLIT = re.compile(r"[,;\r\n]+")
-_SPACES = re.compile(r"\s+")
-
-
-def normalise_tag(text: str) -> str:
-    """Lower-case a tag and collapse its whitespace, so spellings agree."""
-    return _SPACES.sub(" ", text).strip().casefold()
-
-
-def parse_tags(text: str | None) -> frozenset[str]:
-    """Split free text on commas, semicolons and newlines into normalised tags."""
-    if not text:
-        return frozenset()
-    return frozenset(t for t in map(normalise_tag, _TAG_SPLIT.split(text)) if t)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,10 +81,6 @@ def recent_pairs(rounds: Sequence[Sequence[Sequence[int]]]) -> dict[frozenset[in
             for a, b in combinations(sorted(set(group)), 2):
                 recent[frozenset((a, b))] = ago
     return recent
-
-
-def _org_key(organisation: str | None) -> str | None:
-    return normalise_tag(organisation) if organisation and organisation.strip() else None
 
 
 def _repeat_cost(rounds_ago: int | None, weights: Weights, repeat_window: int) -> float:
@@ -196,66 +165,3 @@ def _scorer(members, weights: Weights, recent, repeat_window: int) -> Callable[[
         return s
 
     return score
-
-
-def _join(words: Sequence[str]) -> str:
-    words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def explain(group: Group, names: Mapping[int, str]) -> str:
-    """Say in plain English why this group was formed, e.g. for the intro message.
-
-    Args:
-        group: A group from ``form_groups``.
-        names: Member id -> display name; unknown ids read as "member <id>".
-    """
-
-    def name(m: int) -> str:
-        return names.get(m, f"member {m}")
-
-    parts: list[str] = []
-    if group.host is not None:
-        visitors = [name(m) for m in group.members if m != group.host]
-        parts.append(f"{name(group.host)} hosts {_join(visitors)}")
-    shared: dict[tuple[int, ...], list[str]] = defaultdict(list)
-    offers: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for reason in group.reasons:
-        if reason[0] == "shared_interest":
-            shared[reason[2]].append(reason[1])
-        elif reason[0] == "offers":
-            offers[reason[1], reason[2]].append(reason[3])
-    for who, tags in shared.items():
-        if who == group.members:
-            subject = "you both" if len(who) == 2 else "you all"
-        else:
-            subject = _join([name(m) for m in who]) + (" both" if len(who) == 2 else "")
-        parts.append(f"{subject} want to learn about {_join(tags)}")
-    for (giver, receiver), tags in offers.items():
-        parts.append(f"{name(giver)} offers {_join(tags)}, which {name(receiver)} asked for")
-    if ("cross_organisation",) in group.reasons:
-        parts.append("you bring views from different organisations")
-    for reason in group.reasons:
-        if reason[0] == "repeat":
-            _, a, b, ago = reason
-            when = "last round" if ago == 1 else f"{ago} rounds ago"
-            parts.append(f"{name(a)} and {name(b)} met {when}, as no new pairing was possible")
-    if len(parts) == (1 if group.host is not None else 0):
-        parts.append("a chance to meet someone new in the network")
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
-
-
-def suggest_first_question(group: Group) -> str:
-    """Offer an opening question so the first conversation starts on learning."""
-    if group.host is not None:
-        return ("Host: what would you like your visitors to look at, and what question "
-                "should they help you answer?")
-    for reason in group.reasons:
-        if reason[0] == "offers":
-            return (f"What made {reason[3]} work where you are, what would you watch out "
-                    "for, and who else should we talk to?")
-    for reason in group.reasons:
-        if reason[0] == "shared_interest":
-            return f"What have you each tried on {reason[1]} so far, and what happened?"
-    return "What are you working on at the moment that you'd like a fresh pair of eyes on?"
