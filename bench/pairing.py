@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.flows.pairing.matching.groups import Candidate, form_groups, pair_score, recent_pairs  # noqa: E402
+from bot.flows.pairing.matching import Candidate, form_groups, pair_score, recent_pairs  # noqa: E402
 
 N_TAGS = 40
 TIME_GOAL_S = 5.0

@@ -22,7 +22,7 @@ from bot.core.router import Router, UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import AuditEntry, Flow, Member, Role
 from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
-from bot.flows.pairing.matching.groups import Weights, explain
+from bot.flows.pairing.matching import Weights, explain
 from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
 from bot.flows.pairing.text import join_names, names_of
 

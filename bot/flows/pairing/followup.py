@@ -20,7 +20,7 @@ from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router, UserError
 from bot.store.models import Member
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, latest_round
-from bot.flows.pairing.matching.groups import Group, pair_score
+from bot.flows.pairing.matching import Group, pair_score
 from bot.flows.pairing.rounds import (
     FOLLOWUP_KIND,
     KIND,

@@ -21,7 +21,7 @@ from bot.core.dates.friendly import parse_pause
 from bot.core.messages import Field, Form
 from bot.core.router import Router, UsageError, UserError
 from bot.store.models import Member
-from bot.flows.pairing.matching.groups import parse_tags
+from bot.flows.pairing.matching import parse_tags
 
 __all__ = ["availability_label", "parse_availability", "register", "tag_vocabulary", "tags_from"]
 

@@ -1,7 +1,7 @@
 """Learning pairs and visit trios: the pairing round.
 
 A round picks the members who can take part (available, reachable, not
-opted out), forms groups with the pure rules in :mod:`bot.flows.pairing.matching.groups`
+opted out), forms groups with the pure rules in :mod:`bot.flows.pairing.matching`
 (seeded per round, so a re-run gives the same groups), stores them and
 introduces each group. The follow-up and re-match live in
 :mod:`bot.flows.pairing.followup`, facilitator commands in
@@ -35,7 +35,7 @@ from bot.store.pairing import (
     latest_round,
     past_groups,
 )
-from bot.flows.pairing.matching.groups import Candidate, Group, Weights, form_groups, normalise_tag, recent_pairs
+from bot.flows.pairing.matching import Candidate, Group, Weights, form_groups, normalise_tag, recent_pairs
 from bot.flows.pairing.text import intro_text
 
 __all__ = [

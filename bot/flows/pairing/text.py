@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.core import markup
 from bot.store.models import Member
-from bot.flows.pairing.matching.groups import Group, explain, suggest_first_question
+from bot.flows.pairing.matching import Group, explain, suggest_first_question
 
 __all__ = ["describe_member", "intro_text", "join_names", "names_of", "followup_text", "as_group"]
 

@@ -9,7 +9,7 @@ from itertools import combinations
 import networkx as nx
 import pytest
 
-from bot.flows.pairing.matching.groups import (
+from bot.flows.pairing.matching import (
     Candidate,
     Group,
     Weights,

@@ -1,11 +1,8 @@
-"""Pure matching rules for learning pairs and visit trios: one pairing round.
+"""Forming one pairing round: candidates in, pairs, trios or visit groups out.
 
-The rules are pure (no I/O, no store) so the pairing flow, the tests and
-``bench/pairing.py`` all run exactly the same code. This module is the entry
-point: ``form_groups`` forms a round's pairs, trios or visit groups, and every
-public name of the rules is imported from here. The pieces live beside it:
-:mod:`bot.flows.pairing.matching.score` scores a pair, says why, and puts reasons into
-words; :mod:`bot.flows.pairing.matching.search` finds and improves the groups.
+``form_groups`` scores pairs with :mod:`~bot.flows.pairing.matching.score`,
+finds and improves the groups with :mod:`~bot.flows.pairing.matching.search`,
+and gives each group its merged reasons.
 """
 
 from __future__ import annotations
@@ -15,37 +12,11 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Literal
 
-from bot.flows.pairing.matching.score import Candidate, Group, Reason, Weights, _scorer, pair_score, recent_pairs
-from bot.flows.pairing.matching.tags import _org_key, normalise_tag, parse_tags
-from bot.flows.pairing.matching.words import explain, suggest_first_question
-from bot.flows.pairing.matching.search import (
-    _COMPLETE_GRAPH_MAX,
-    _DEPTH,
-    _DEPTH_SMALL,
-    _NEIGHBOURS,
-    _NEIGHBOURS_LARGE,
-    _candidate_edges,
-    _fill,
-    _greedy_pairs,
-    _improve,
-    _join_best,
-    _neighbours,
-    _rotate_pairs,
-)
+from bot.flows.pairing.matching.score import Candidate, Group, Weights, pair_score, scorer
+from bot.flows.pairing.matching.search import candidate_edges, fill, greedy_pairs, improve, join_best, neighbours, rotate_pairs
+from bot.flows.pairing.matching.tags import org_key
 
-__all__ = [
-    "Candidate",
-    "Group",
-    "Reason",
-    "Weights",
-    "explain",
-    "form_groups",
-    "normalise_tag",
-    "pair_score",
-    "parse_tags",
-    "recent_pairs",
-    "suggest_first_question",
-]
+__all__ = ["form_groups"]
 
 
 def form_groups(
@@ -98,9 +69,9 @@ def form_groups(
     if n < 2:
         return []
     rng = random.Random(seed)
-    score = _scorer(members, weights, recent or {}, repeat_window)
-    edges = _candidate_edges(members, score, rng)
-    nbrs = _neighbours(n, edges, _NEIGHBOURS if n <= _COMPLETE_GRAPH_MAX else _NEIGHBOURS_LARGE)
+    score = scorer(members, weights, recent or {}, repeat_window)
+    edges = candidate_edges(members, score, rng)
+    nbrs = neighbours(n, edges)
     movable = [True] * n
     hosts: set[int] = set()
     if mode == "visit_trios":
@@ -112,20 +83,20 @@ def form_groups(
             free[-1] = 1
         visitors = [i for i in range(n) if movable[i]]
         rng.shuffle(visitors)
-        left = _fill(groups, free, visitors, nbrs, score, rng)
-        _join_best(left, groups, score, size_cap=4)
-        _improve(groups, movable, nbrs, score)
+        left = fill(groups, free, visitors, nbrs, score, rng)
+        join_best(left, groups, score, size_cap=4)
+        improve(groups, movable, nbrs, score)
     else:
-        pairs = _greedy_pairs(n, edges, score, rng)
+        pairs = greedy_pairs(n, edges, score, rng)
         paired = {m for p in pairs for m in p}
         odd = [m for m in range(n) if m not in paired]
         if group_size == 2:
-            _rotate_pairs(pairs, nbrs, score, depth=_DEPTH if n > _COMPLETE_GRAPH_MAX else _DEPTH_SMALL)
-            _join_best(odd, pairs, score, size_cap=3)
+            rotate_pairs(pairs, nbrs, score)
+            join_best(odd, pairs, score, size_cap=3)
             groups = pairs
             if odd:  # let members swap in and out of the trio
                 trio = next(g for g in groups if len(g) == 3)
-                _improve(groups, movable, nbrs, score, only=trio)
+                improve(groups, movable, nbrs, score, only=trio)
         else:
             trios, rest = divmod(n, 3)
             if rest == 1:
@@ -136,8 +107,8 @@ def form_groups(
             extras = [m for p in pairs[n_groups:] for m in p]
             # Exactly ``trios`` extras, at most one per group: the gains decide
             # which groups become trios.
-            _fill(groups, [1] * n_groups, extras + odd, nbrs, score, rng)
-            _improve(groups, movable, nbrs, score)
+            fill(groups, [1] * n_groups, extras + odd, nbrs, score, rng)
+            improve(groups, movable, nbrs, score)
     result = [_build_group(members, g, hosts, weights, recent, repeat_window) for g in groups]
     return sorted(result, key=lambda g: g.members)
 
@@ -164,7 +135,7 @@ def _build_group(members, group, hosts, weights, recent, repeat_window) -> Group
         who = tuple(c.member_id for c in people if tag in c.wants)
         if len(who) > 1:
             reasons.append(("shared_interest", tag, who))
-    if len({_org_key(c.organisation) for c in people} - {None}) > 1:
+    if len({org_key(c.organisation) for c in people} - {None}) > 1:
         reasons.append(("cross_organisation",))
     order = {"reciprocal": 0, "offers": 1, "shared_interest": 2, "cross_organisation": 3, "repeat": 4}
     reasons.sort(key=lambda r: order[r[0]])

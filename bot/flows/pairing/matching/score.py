@@ -3,7 +3,7 @@
 Two-way learning needs a balance of similarity and diversity, so a pair scores
 for reciprocity (each offers what the other wants), for crossing organisations
 and for a shared learning interest, and loses heavily for meeting again too
-soon. ``pair_score`` is the readable rule with its reasons; ``_scorer`` is its
+soon. ``pair_score`` is the readable rule with its reasons; ``scorer`` is its
 fast numeric twin for the search in :mod:`bot.flows.pairing.matching.search`. The
 reasons are kept structured so :mod:`bot.flows.pairing.matching.words` can
 turn them into the words of an introduction.
@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from bot.flows.pairing.matching.tags import _org_key
+from bot.flows.pairing.matching.tags import org_key
 
-__all__ = ["Candidate", "Group", "Reason", "Weights", "pair_score", "recent_pairs"]
+__all__ = ["Candidate", "Group", "Reason", "Weights", "pair_score", "recent_pairs", "scorer"]
 
 #: A structured reason, first item the kind:
 #: ``("reciprocal", a, b)`` a and b each offer something the other wants;
@@ -115,7 +115,7 @@ def pair_score(
     shared = sorted(lo.wants & hi.wants)
     score += weights.tag_overlap * len(shared)
     reasons += [("shared_interest", t, (lo.member_id, hi.member_id)) for t in shared]
-    org_a, org_b = _org_key(a.organisation), _org_key(b.organisation)
+    org_a, org_b = org_key(a.organisation), org_key(b.organisation)
     if org_a and org_b and org_a != org_b:
         score += weights.cross_organisation
         reasons.append(("cross_organisation",))
@@ -127,7 +127,7 @@ def pair_score(
     return score, tuple(reasons)
 
 
-def _scorer(members, weights: Weights, recent, repeat_window: int) -> Callable[[int, int], float]:
+def scorer(members, weights: Weights, recent, repeat_window: int) -> Callable[[int, int], float]:
     """Build a fast numeric twin of ``pair_score`` over member indices.
 
     Tags become bits and organisations small ints, so a score costs a few
@@ -138,7 +138,7 @@ def _scorer(members, weights: Weights, recent, repeat_window: int) -> Callable[[
     wants = [sum(bit[t] for t in c.wants) for c in members]
     offers = [sum(bit[t] for t in c.offers) for c in members]
     org_ids: dict[str, int] = {}
-    org = [org_ids.setdefault(k, len(org_ids) + 1) if k else 0 for k in map(_org_key, (c.organisation for c in members))]
+    org = [org_ids.setdefault(k, len(org_ids) + 1) if k else 0 for k in map(org_key, (c.organisation for c in members))]
     n = len(members)
     index = {c.member_id: i for i, c in enumerate(members)}
     repeat: dict[int, float] = {}

@@ -7,8 +7,9 @@ for small networks), match greedily by descending score, then improve: pairs by
 rotating partners along short alternating cycles, trios by swapping members
 between groups. These steps know nothing of tags or members, only indices and
 ``score(i, j)``; :func:`bot.flows.pairing.matching.groups.form_groups` strings them together,
-so nothing here is public API. ``bench/pairing.py`` checks speed and closeness
-to the optimum.
+so they are public to it but not part of the matching package's API. How wide
+and deep to search for a network of a given size is decided here.
+``bench/pairing.py`` checks speed and closeness to the optimum.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable
 from itertools import accumulate, combinations
+
+__all__ = ["candidate_edges", "fill", "greedy_pairs", "improve", "join_best", "neighbours", "rotate_pairs"]
 
 #: Networks up to this size are scored on the complete graph (all pairs).
 _COMPLETE_GRAPH_MAX = 400
@@ -50,7 +53,7 @@ def _sample(buckets: list[list[int]], k: int, rng: random.Random, out: set[int])
         out.add(buckets[b][r - (cumulative[b - 1] if b else 0)])
 
 
-def _candidate_edges(members, score: Callable[[int, int], float], rng: random.Random) -> list[tuple[int, int]]:
+def candidate_edges(members, score: Callable[[int, int], float], rng: random.Random) -> list[tuple[int, int]]:
     """Edges worth scoring, best first (ties in seeded random order)."""
     n = len(members)
     if n <= _COMPLETE_GRAPH_MAX:
@@ -88,8 +91,11 @@ def _candidate_edges(members, score: Callable[[int, int], float], rng: random.Ra
     return ranked
 
 
-def _neighbours(n: int, edges, limit: int) -> list[list[int]]:
-    """Each member's best candidate partners, best first (``edges`` is ranked)."""
+def neighbours(n: int, edges, limit: int | None = None) -> list[list[int]]:
+    """Each member's best candidate partners, best first (``edges`` is ranked); by default
+    fewer for networks too large for the complete graph."""
+    if limit is None:
+        limit = _NEIGHBOURS if n <= _COMPLETE_GRAPH_MAX else _NEIGHBOURS_LARGE
     nbrs: list[list[int]] = [[] for _ in range(n)]
     for i, j in edges:
         if len(nbrs[i]) < limit:
@@ -99,15 +105,18 @@ def _neighbours(n: int, edges, limit: int) -> list[list[int]]:
     return nbrs
 
 
-def _rotate_pairs(pairs: list[list[int]], nbrs, score: Callable[[int, int], float], depth: int = _DEPTH) -> None:
+def rotate_pairs(pairs: list[list[int]], nbrs, score: Callable[[int, int], float], depth: int | None = None) -> None:
     """Improve a matching by rotating partners along short alternating cycles.
 
     Breaking (a, b), a takes c, c's partner d takes e, ... and the last freed
     member takes b. Like Lin-Kernighan, a chain is followed only while its gain
     so far is positive, which keeps the search small (``depth`` 1 is plain
-    2-opt), and only members touched by a change are searched again.
+    2-opt), and only members touched by a change are searched again. By default
+    ``depth`` is deeper for networks small enough for the complete graph.
     """
     n = len(nbrs)
+    if depth is None:
+        depth = _DEPTH if n > _COMPLETE_GRAPH_MAX else _DEPTH_SMALL
     near = [[(score(x, c), c) for c in nbrs[x]] for x in range(n)]
     mate, mate_score = [-1] * n, [0.0] * n
     for i, j in pairs:
@@ -153,7 +162,7 @@ def _rotate_pairs(pairs: list[list[int]], nbrs, score: Callable[[int, int], floa
     pairs[:] = [[i, j] for i, j in enumerate(mate) if i < j]
 
 
-def _greedy_pairs(n: int, edges, score: Callable[[int, int], float], rng: random.Random) -> list[list[int]]:
+def greedy_pairs(n: int, edges, score: Callable[[int, int], float], rng: random.Random) -> list[list[int]]:
     """Greedy matching; members left without a free partner are paired among themselves."""
     taken = [False] * n
     pairs: list[list[int]] = []
@@ -173,7 +182,7 @@ def _greedy_pairs(n: int, edges, score: Callable[[int, int], float], rng: random
     return pairs
 
 
-def _improve(groups: list[list[int]], movable: list[bool], nbrs, score: Callable[[int, int], float], only=None) -> None:
+def improve(groups: list[list[int]], movable: list[bool], nbrs, score: Callable[[int, int], float], only=None) -> None:
     """Swap members between groups while a swap raises the total score.
 
     For each candidate partner b of a in another group, try swapping ``a`` with
@@ -228,14 +237,14 @@ def _gain(m: int, group: list[int], score: Callable[[int, int], float]) -> float
     return sum(score(m, x) for x in group)
 
 
-def _join_best(extras: list[int], groups: list[list[int]], score: Callable[[int, int], float], size_cap: int) -> None:
+def join_best(extras: list[int], groups: list[list[int]], score: Callable[[int, int], float], size_cap: int) -> None:
     """Put each extra member into the group (below ``size_cap``) they add most to."""
     for m in extras:
         open_groups = [g for g in groups if len(g) < size_cap]
         max(open_groups, key=lambda g: _gain(m, g, score)).append(m)
 
 
-def _fill(groups, free: list[int], extras: list[int], nbrs, score: Callable[[int, int], float], rng) -> list[int]:
+def fill(groups, free: list[int], extras: list[int], nbrs, score: Callable[[int, int], float], rng) -> list[int]:
     """Assign extras to groups with free slots (``free[g]`` each), best gain first.
 
     Returns:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalise_tag", "parse_tags"]
+__all__ = ["normalise_tag", "org_key", "parse_tags"]
 
 _TAG_SPLIT = re.compile(r"[,;\r\n]+")
 _SPACES = re.compile(r"\s+")
@@ -27,5 +27,6 @@ def parse_tags(text: str | None) -> frozenset[str]:
     return frozenset(t for t in map(normalise_tag, _TAG_SPLIT.split(text)) if t)
 
 
-def _org_key(organisation: str | None) -> str | None:
+def org_key(organisation: str | None) -> str | None:
+    """An organisation as a comparable key (None when not given)."""
     return normalise_tag(organisation) if organisation and organisation.strip() else None
