@@ -14,8 +14,7 @@ __all__ = ["FLOW_MODULES", "register_all"]
 FLOW_MODULES: tuple[str, ...] = (
     "bot.core.forms",
     "bot.flows.help",
-    "bot.flows.admin.commands",
-    "bot.flows.admin.audit",
+    "bot.flows.admin",
     "bot.flows.members.rights",
     "bot.flows.welcome",
     "bot.flows.practices.posts",

@@ -14,11 +14,11 @@ from sqlmodel import select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.members import find_member, is_forgotten
-from bot.core.router import UsageError, UserError
+from bot.core.router import Router, UsageError, UserError
 from bot.store.admin import Cohort
-from bot.store.models import AuditEntry, Member
+from bot.store.models import AuditEntry, Member, Role
 
-__all__ = ["cohort_add", "cohort_assign", "cohort_list", "cohort_remove", "undo_cohort"]
+__all__ = ["register", "cohort_add", "cohort_assign", "cohort_list", "cohort_remove", "undo_cohort"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,3 +141,16 @@ def undo_cohort(ctx: Context, entry: AuditEntry) -> str:
         ctx.session.add(member)
         return f"{markup.literal(member.display_name)} is {'in ' + markup.literal(old) if old else 'in no cohort'} again"
     raise UserError(f"I don't know how to undo `{entry.action}`.")
+
+
+def register(router: Router) -> None:
+    router.group("cohort", "Groups within the network, so flows can target a subset")
+    router.command("cohort add", cohort_add, role=Role.FACILITATOR, usage="NAME",
+                   example='/beacon cohort add "wave 2"', help="Create a cohort")  # fmt: skip
+    router.command("cohort assign", cohort_assign, role=Role.FACILITATOR, usage="@someone NAME|none",
+                   example='/beacon cohort assign @sam "wave 2"', help="Put a member in a cohort (or none)")  # fmt: skip
+    router.command("cohort list", cohort_list, role=Role.FACILITATOR,
+                   example="/beacon cohort list", help="List cohorts and how many are in each")  # fmt: skip
+    router.command("cohort remove", cohort_remove, role=Role.FACILITATOR, usage="NAME",
+                   example='/beacon cohort remove "wave 2"', help="Remove a cohort (its members move to no cohort)")  # fmt: skip
+    router.undo("cohort", undo_cohort)

@@ -23,8 +23,6 @@ from bot.core.messages import Field, Form
 from bot.core.router import Router, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import AuditEntry, Flow, Role
-from bot.flows.admin import cohorts
-from bot.flows.admin import members
 from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow
 
 __all__ = ["register", "SETUP_FLOWS", "SETUP_FORM"]
@@ -199,25 +197,4 @@ def register(router: Router) -> None:
         details="Asks six questions with sensible answers filled in (reflection Fridays 16:00, pairing every two weeks, digest Mondays 09:00).",
     )  # fmt: skip
     router.form(SETUP_FORM, _setup_submitted)
-    router.command(
-        "members", members.members_command, role=Role.FACILITATOR, usage="[page | csv]", example="/beacon members 2",
-        help="List members with their status (active, paused, unreachable, no private chat yet), role and cohort",
-    )  # fmt: skip
-    router.command(
-        "role", members.role_command, role=Role.FACILITATOR, usage="grant|revoke @someone facilitator|coordinator",
-        example="/beacon role grant @sam coordinator",
-        help="Give or take away the facilitator or coordinator role",
-        details="Name people by @username, display name in quotes, or a Slack mention. The last facilitator can't be removed.",
-    )  # fmt: skip
-    router.group("cohort", "Groups within the network, so flows can target a subset")
-    router.command("cohort add", cohorts.cohort_add, role=Role.FACILITATOR, usage="NAME",
-                   example='/beacon cohort add "wave 2"', help="Create a cohort")  # fmt: skip
-    router.command("cohort assign", cohorts.cohort_assign, role=Role.FACILITATOR, usage="@someone NAME|none",
-                   example='/beacon cohort assign @sam "wave 2"', help="Put a member in a cohort (or none)")  # fmt: skip
-    router.command("cohort list", cohorts.cohort_list, role=Role.FACILITATOR,
-                   example="/beacon cohort list", help="List cohorts and how many are in each")  # fmt: skip
-    router.command("cohort remove", cohorts.cohort_remove, role=Role.FACILITATOR, usage="NAME",
-                   example='/beacon cohort remove "wave 2"', help="Remove a cohort (its members move to no cohort)")  # fmt: skip
-    router.undo("role", members.undo_role)
-    router.undo("cohort", cohorts.undo_cohort)
     router.undo("network.setup", _undo_setup)

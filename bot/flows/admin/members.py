@@ -16,10 +16,10 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.members import find_member, is_forgotten
-from bot.core.router import UsageError, UserError
+from bot.core.router import Router, UsageError, UserError
 from bot.store.models import Member, Role
 
-__all__ = ["member_status", "members_csv", "members_command", "role_command", "set_role", "undo_role"]
+__all__ = ["register", "member_status", "members_csv", "members_command", "role_command", "set_role", "undo_role"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +155,16 @@ def undo_role(ctx: Context, entry) -> str:
     ctx.session.add(member)
     return f"{markup.literal(member.display_name)} is a {old.value} again"
 
+
+def register(router: Router) -> None:
+    router.command(
+        "members", members_command, role=Role.FACILITATOR, usage="[page | csv]", example="/beacon members 2",
+        help="List members with their status (active, paused, unreachable, no private chat yet), role and cohort",
+    )  # fmt: skip
+    router.command(
+        "role", role_command, role=Role.FACILITATOR, usage="grant|revoke @someone facilitator|coordinator",
+        example="/beacon role grant @sam coordinator",
+        help="Give or take away the facilitator or coordinator role",
+        details="Name people by @username, display name in quotes, or a Slack mention. The last facilitator can't be removed.",
+    )  # fmt: skip
+    router.undo("role", undo_role)
