@@ -15,7 +15,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.core.forms",
     "bot.flows.help",
     "bot.flows.admin",
-    "bot.flows.members.rights",
+    "bot.flows.members",
     "bot.flows.welcome",
     "bot.flows.practices.posts",
     "bot.flows.reflection.prompts",
