@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 from bot.store.models import Member
 from bot.store.reflection import Prompt, PromptStatus
 from bot.flows.digest.period import BUCKETS, Period
-from bot.flows.digest.query import _between, _bucket, _in, activity
+from bot.flows.digest.query import activity, between, bucket_of, within
 
 __all__ = ["Participation", "Quiet", "Week", "participation", "quiet_members", "weekly"]
 
@@ -45,14 +45,14 @@ class Week:
 def weekly(session: Session, network_id: int, period: Period) -> list[Week]:
     """The ``BUCKETS`` weeks ending with the period, oldest first (empty weeks included)."""
     lo, hi = period.bounds[0], period.end
-    bucket = _bucket(col(Prompt.sent_at), period)
+    bucket = bucket_of(col(Prompt.sent_at), period.bounds)
     prompts = session.execute(
         select(bucket, func.count(), func.sum(case((Prompt.status == PromptStatus.ANSWERED, 1), else_=0)))
-        .where(Prompt.network_id == network_id, _between(col(Prompt.sent_at), lo, hi))
+        .where(Prompt.network_id == network_id, between(col(Prompt.sent_at), lo, hi))
         .group_by(bucket)
     ).all()
     act = activity(network_id, lo, hi)
-    abucket = _bucket(act.c.at, period)
+    abucket = bucket_of(act.c.at, period.bounds)
     active = session.execute(select(abucket, func.count(func.distinct(act.c.member_id))).group_by(abucket)).all()
     members = session.execute(
         select(*[func.sum(case((col(Member.created_at) < period.bounds[i + 1], 1), else_=0)) for i in range(BUCKETS)])
@@ -121,7 +121,7 @@ def participation(session: Session, network_id: int, period: Period, weeks: list
     cur = weeks[period.current]
     base = [weeks[i] for i in period.baseline]
     new = session.execute(
-        select(func.count()).where(Member.network_id == network_id, _in(period, col(Member.created_at)))
+        select(func.count()).where(Member.network_id == network_id, within(period, col(Member.created_at)))
     ).scalar_one()
     return Participation(
         sent=cur.sent, answered=cur.answered,

@@ -2,7 +2,7 @@
 period buckets (a CASE over local-midnight boundaries), a member's signs of
 life in a window, and the answers members chose to share.
 
-Kept apart so :mod:`.digest_export` reuses exactly the queries the digest counts.
+Kept apart so :mod:`bot.flows.digest.export` reuses exactly the queries the digest counts.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.store.practices import Practice, Steal
 from bot.store.reflection import Reflection, ReflectionAnswer
 from bot.flows.digest.period import Period
 
-__all__ = ["activity", "bucket_of", "shared_answers"]
+__all__ = ["activity", "between", "bucket_of", "shared_answers", "within"]
 
 
 def bucket_of(column, bounds: tuple[datetime, ...] | list[datetime]):
@@ -27,16 +27,14 @@ def bucket_of(column, bounds: tuple[datetime, ...] | list[datetime]):
     return case(*[(column >= bounds[i], i) for i in range(len(bounds) - 2, -1, -1)], else_=-1)
 
 
-def _bucket(column, period: Period):
-    return bucket_of(column, period.bounds)
-
-
-def _between(column, lo: datetime, hi: datetime):
+def between(column, lo: datetime, hi: datetime):
+    """``lo <= column < hi``: every window here is half-open, so periods never overlap."""
     return and_(column >= lo, column < hi)
 
 
-def _in(period: Period, column):
-    return _between(column, period.start, period.end)
+def within(period: Period, column):
+    """``column`` falls in the period itself (not its baseline weeks)."""
+    return between(column, period.start, period.end)
 
 
 def activity(network_id: int, lo: datetime, hi: datetime):
@@ -45,17 +43,17 @@ def activity(network_id: int, lo: datetime, hi: datetime):
     range scan per table)."""
     return union_all(
         select(Reflection.member_id.label("member_id"), Reflection.started_at.label("at"))
-        .where(Reflection.network_id == network_id, _between(col(Reflection.started_at), lo, hi)),
+        .where(Reflection.network_id == network_id, between(col(Reflection.started_at), lo, hi)),
         select(Practice.author_id, Practice.created_at)
-        .where(Practice.network_id == network_id, col(Practice.author_id).is_not(None), _between(col(Practice.created_at), lo, hi)),
+        .where(Practice.network_id == network_id, col(Practice.author_id).is_not(None), between(col(Practice.created_at), lo, hi)),
         select(Steal.member_id, Steal.created_at)
         .join(Practice, col(Practice.id) == col(Steal.practice_id))
-        .where(Practice.network_id == network_id, _between(col(Steal.created_at), lo, hi)),
+        .where(Practice.network_id == network_id, between(col(Steal.created_at), lo, hi)),
         select(PairMember.member_id, PairMember.answered_at)
         .join(PairingRound, col(PairingRound.id) == col(PairMember.round_id))
-        .where(PairingRound.network_id == network_id, _between(col(PairMember.answered_at), lo, hi)),
+        .where(PairingRound.network_id == network_id, between(col(PairMember.answered_at), lo, hi)),
         select(Member.id, Member.last_active_at)
-        .where(Member.network_id == network_id, _between(col(Member.last_active_at), lo, hi)),
+        .where(Member.network_id == network_id, between(col(Member.last_active_at), lo, hi)),
     ).subquery("activity")
 
 
@@ -70,7 +68,7 @@ def shared_answers(network_id: int, lo: datetime, hi: datetime):
             col(Reflection.shared).in_(("anonymous", "named")),
             ReflectionAnswer.shared == True,  # noqa: E712
             col(ReflectionAnswer.answer).is_not(None),
-            _between(col(Reflection.shared_at), lo, hi),
+            between(col(Reflection.shared_at), lo, hi),
         )
         .order_by(Reflection.shared_at, ReflectionAnswer.id)
     )

@@ -17,7 +17,7 @@ from bot.store.practices import Practice, PracticeStatus, Steal, StealMode
 from bot.store.reflection import Reflection
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.digest.period import Period
-from bot.flows.digest.query import _between, _in, shared_answers
+from bot.flows.digest.query import between, shared_answers, within
 from bot.flows.digest.themes import themes
 
 __all__ = [
@@ -60,13 +60,13 @@ def reflections(session: Session, network_id: int, period: Period) -> Reflection
         select(
             func.sum(case((done >= period.start, 1), else_=0)),
             func.sum(case((done < period.start, 1), else_=0)),
-        ).where(Reflection.network_id == network_id, _between(done, period.baseline_start, period.end))
+        ).where(Reflection.network_id == network_id, between(done, period.baseline_start, period.end))
     ).one()
     shared = session.execute(
         select(func.count()).where(
             Reflection.network_id == network_id,
             col(Reflection.shared).in_(("anonymous", "named")),
-            _in(period, col(Reflection.shared_at)),
+            within(period, col(Reflection.shared_at)),
         )
     ).scalar_one()
     rows = session.execute(shared_answers(network_id, period.start, period.end).limit(THEME_SOURCE_LIMIT)).all()
@@ -89,11 +89,11 @@ class Commitments:
 
 def commitments(session: Session, network_id: int, period: Period) -> Commitments:
     made = session.execute(
-        select(func.count()).where(Commitment.network_id == network_id, _in(period, col(Commitment.created_at)))
+        select(func.count()).where(Commitment.network_id == network_id, within(period, col(Commitment.created_at)))
     ).scalar_one()
     done = session.execute(
         select(func.count()).where(
-            Commitment.network_id == network_id, Commitment.status == CommitmentStatus.DONE, _in(period, col(Commitment.updated_at))
+            Commitment.network_id == network_id, Commitment.status == CommitmentStatus.DONE, within(period, col(Commitment.updated_at))
         )
     ).scalar_one()
     overdue = session.execute(
@@ -125,14 +125,14 @@ def pairs(session: Session, network_id: int, period: Period) -> Pairs:
     formed = session.execute(
         select(func.count(PairGroup.id))
         .join(PairingRound, col(PairingRound.id) == col(PairGroup.round_id))
-        .where(PairingRound.network_id == network_id, _in(period, col(PairingRound.ran_at)))
+        .where(PairingRound.network_id == network_id, within(period, col(PairingRound.ran_at)))
     ).scalar_one()
     answered_rows = (
         select(PairMember.group_id)
         .join(PairingRound, col(PairingRound.id) == col(PairMember.round_id))
         .where(
             PairingRound.network_id == network_id,
-            _in(period, col(PairMember.answered_at)),
+            within(period, col(PairMember.answered_at)),
             PairMember.met != MetStatus.REMATCHED.value,
         )
     )
@@ -167,11 +167,11 @@ class Practices:
 def practices(session: Session, network_id: int, period: Period) -> Practices:
     new_posts = session.execute(
         select(func.count()).where(
-            Practice.network_id == network_id, Practice.status == PracticeStatus.ACTIVE.value, _in(period, col(Practice.created_at))
+            Practice.network_id == network_id, Practice.status == PracticeStatus.ACTIVE.value, within(period, col(Practice.created_at))
         )
     ).scalar_one()
     joined = select(Steal.mode, func.count()).join(Practice, col(Practice.id) == col(Steal.practice_id)).where(Practice.network_id == network_id)
-    in_period = _in(period, col(Steal.created_at))
+    in_period = within(period, col(Steal.created_at))
     mix = dict(session.execute(joined.where(in_period).group_by(Steal.mode)).all())
     mix_all = dict(session.execute(joined.where(col(Steal.created_at) < period.end).group_by(Steal.mode)).all())
     top = session.execute(
@@ -186,7 +186,7 @@ def practices(session: Session, network_id: int, period: Period) -> Practices:
         session.execute(
             select(Steal.outcome, func.count())
             .join(Practice, col(Practice.id) == col(Steal.practice_id))
-            .where(Practice.network_id == network_id, col(Steal.outcome).is_not(None), _in(period, col(Steal.outcome_at)))
+            .where(Practice.network_id == network_id, col(Steal.outcome).is_not(None), within(period, col(Steal.outcome_at)))
             .group_by(Steal.outcome)
         ).all()
     )
