@@ -2,14 +2,15 @@
 
 Each section is one function returning a small dataclass; none loads a
 network's history into Python. Weekly series bucket rows with a CASE over
-the period's local-midnight boundaries (see :mod:`.digest_period`), so the
+the period's local-midnight boundaries (see :mod:`bot.flows.digest.period`), so the
 same SQL runs on SQLite and PostgreSQL and time zones are exact.
 
 Privacy: only answers a member chose to share are ever read as text.
 
-The sections live in :mod:`.digest_participation` and :mod:`.digest_sections`
-and their shared SQL in :mod:`.digest_query`; this module assembles them into
-one :class:`Digest` and re-exports their names.
+The sections live in :mod:`bot.flows.digest.participation` and
+:mod:`bot.flows.digest.sections` and their shared SQL in
+:mod:`bot.flows.digest.query`; this module assembles them into one
+:class:`Digest`.
 """
 
 from __future__ import annotations
@@ -19,18 +20,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.flows.digest.participation import QUIET_NAMES  # noqa: F401
-from bot.flows.digest.participation import Participation, Quiet, Week, participation, quiet_members, weekly
+from bot.flows.digest.participation import Participation, Week, participation, weekly
 from bot.flows.digest.period import Period
-from bot.flows.digest.query import activity, bucket_of, shared_answers  # noqa: F401
-from bot.flows.digest.sections import EXCERPT_CHARS, EXCERPTS, MODES, THEME_SOURCE_LIMIT  # noqa: F401
-from bot.flows.digest.sections import Commitments, Excerpt, Pairs, Practices, Reflections, commitments, pairs, practices, reflections
+from bot.flows.digest.sections import Commitments, Pairs, Practices, Reflections, commitments, pairs, practices, reflections
 
-__all__ = [
-    "Commitments", "Digest", "activity", "bucket_of", "Excerpt", "Pairs", "Participation", "Practices", "Quiet",
-    "Reflections", "Week", "build_digest", "commitments", "pairs", "participation",
-    "practices", "quiet_members", "reflections", "weekly",
-]  # fmt: skip
+__all__ = ["Digest", "build_digest"]
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from bot.store.pairing import MetStatus, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt, PromptStatus, Reflection
 from bot.store.commitments import Commitment, CommitmentStatus
-from bot.flows.digest.data import activity, bucket_of, shared_answers
 from bot.flows.digest.period import Period, local_midnight
+from bot.flows.digest.query import activity, bucket_of, shared_answers
 
 __all__ = ["COLUMNS", "FORMATS", "export", "member_weeks", "to_csv"]
 
