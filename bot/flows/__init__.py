@@ -19,7 +19,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.welcome",
     "bot.flows.practices.posts",
     "bot.flows.reflection.prompts",
-    "bot.flows.digest.weekly",
+    "bot.flows.digest",
     "bot.flows.pairing",
     "bot.flows.nudges.run",
 )

@@ -24,6 +24,8 @@ from bot.store.reflection import Prompt, PromptStatus, Reflection
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.digest.period import Period, local_midnight
 from bot.flows.digest.query import activity, bucket_of, shared_answers
+from bot.flows.digest.render import build_doc, to_html, to_markdown
+from bot.flows.digest.weekly import compose
 
 __all__ = ["COLUMNS", "FORMATS", "export", "member_weeks", "to_csv"]
 
@@ -101,9 +103,6 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 def export(session: Session, network: Network, fmt: str, period: Period, *, quiet_weeks: int = 3) -> str:
     """The report for ``period`` in ``fmt`` (md, html: the coordinators' digest; csv, json: the counts)."""
-    from bot.flows.digest.weekly import compose
-    from bot.flows.digest.render import build_doc, to_html, to_markdown
-
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt in ("md", "html"):

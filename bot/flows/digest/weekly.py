@@ -28,7 +28,7 @@ from bot.flows.digest.data import build_digest
 from bot.flows.digest.period import Period, period_ending
 from bot.flows.digest.render import build_doc, to_outgoing, to_text
 
-__all__ = ["DEFAULTS", "KIND", "compose", "digest_flow", "register", "run"]
+__all__ = ["DEFAULTS", "KIND", "compose", "digest_flow", "register", "run", "settings_of"]
 
 logger = logging.getLogger(__name__)
 
