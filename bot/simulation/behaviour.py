@@ -1,10 +1,10 @@
 """How simulated members behave: what they notice in their messages and what
 they then do, pressing buttons, answering in chat and submitting forms.
 
-Kept apart from the driver (:mod:`.simulate`), which owns the store, the clock
-and the queue of scheduled :class:`_Event` actions; :class:`MemberBehaviour`
-is mixed into its ``Simulation``.
-The rates and the words come from :mod:`.simulate_members`.
+Kept apart from the driver (:mod:`bot.simulation.driver`), which owns the
+store, the clock and the queue of scheduled :class:`Event` actions;
+:class:`MemberBehaviour` is mixed into its ``Simulation``.
+The rates and the words come from :mod:`bot.simulation.members`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from datetime import datetime, timedelta
 from bot.simulation import members as sm
 from bot.simulation.adapter import Delivered
 
-__all__ = ["MemberBehaviour", "PRACTICE_CHANNEL"]
+__all__ = ["Event", "MemberBehaviour", "PRACTICE_CHANNEL"]
 
 PRACTICE_CHANNEL = "practices"
 
 
 @dataclass(order=True)
-class _Event:
+class Event:
+    """A member's action, due at ``due``; ``seq`` keeps the queue's order stable for equal times."""
+
     due: datetime
     seq: int
     user: str = field(compare=False)
@@ -30,7 +32,7 @@ class _Event:
 
 
 class MemberBehaviour:
-    """The members' side of a :class:`~.simulate.Simulation`: reactions scheduled, then acted out."""
+    """The members' side of a :class:`~bot.simulation.driver.Simulation`: reactions scheduled, then acted out."""
 
     # -- what members notice --------------------------------------------------------------
 
@@ -73,7 +75,7 @@ class MemberBehaviour:
 
     # -- what members do ------------------------------------------------------------------
 
-    async def _act(self, ev: _Event) -> None:
+    async def _act(self, ev: Event) -> None:
         p = self.people[ev.user]
         if ev.kind == "reflect":
             await self._reflect(p, ev.item)

@@ -4,13 +4,13 @@ The demo for newcomers and the load generator for the benchmarks. Members
 are seeded rows (as a platform's join would make them); everything after
 that goes through the real dispatcher as a platform would send it:
 facilitator commands set the flows up, and simulated members press buttons,
-answer in chat and submit forms at the rates in :mod:`.simulate_members`.
+answer in chat and submit forms at the rates in :mod:`bot.simulation.members`.
 Nothing here writes a flow's tables directly.
 
 This module is the driver (store, clock, event queue, the run); what members
-do is in :mod:`.simulate_behaviour`, the recording adapter in
-:mod:`.simulate_adapter` and the totals and final digest in
-:mod:`.simulate_report`. Their public names are re-exported here.
+do is in :mod:`bot.simulation.behaviour`, the recording adapter in
+:mod:`bot.simulation.adapter` and the totals and final digest in
+:mod:`bot.simulation.report`.
 """
 
 from __future__ import annotations
@@ -25,15 +25,18 @@ from typing import Callable
 
 from sqlmodel import select
 
-from bot.simulation import members as sm
+from bot.app import build_app
 from bot.core.clock import FakeClock
 from bot.core.messages import Incoming
+from bot.settings import Settings
+from bot.simulation import members as sm
 from bot.simulation.adapter import Delivered, SimAdapter
-from bot.simulation.behaviour import PRACTICE_CHANNEL, MemberBehaviour, _Event
+from bot.simulation.behaviour import PRACTICE_CHANNEL, Event, MemberBehaviour
 from bot.simulation.report import Reporting, Totals
+from bot.store.db import Store
 from bot.store.models import Member, Network, Role
 
-__all__ = ["SimAdapter", "Simulation", "Totals", "simulate"]
+__all__ = ["START", "Simulation", "simulate"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ class Simulation(MemberBehaviour, Reporting):
         self.people = {p.user: p for p in sm.make_people(self.rng, members)}
         self.clock = FakeClock(START)
         self.adapter = SimAdapter()
-        self._queue: list[_Event] = []
+        self._queue: list[Event] = []
         self._seq = itertools.count()
         self._events = itertools.count(1)
         self._seen = 0
@@ -79,10 +82,6 @@ class Simulation(MemberBehaviour, Reporting):
     # -- set-up -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        from bot.app import build_app
-        from bot.settings import Settings
-        from bot.store.db import Store
-
         self.store = Store(url=self.database_url)
         if self.store.is_sqlite:
             self.store.upgrade()
@@ -136,7 +135,7 @@ class Simulation(MemberBehaviour, Reporting):
                                 message_ref=item.ref, message_text=item.text)  # fmt: skip
 
     def _at(self, due: datetime, user: str, kind: str, item: Delivered | None = None) -> None:
-        heapq.heappush(self._queue, _Event(due, next(self._seq), user, kind, item))
+        heapq.heappush(self._queue, Event(due, next(self._seq), user, kind, item))
 
     # -- the run --------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 weekly progress line and the final digest as the coordinator received it.
 
 Kept apart from the driver so the run loop reads on its own; :class:`Reporting`
-is mixed into :class:`~.simulate.Simulation` and changes nothing.
+is mixed into :class:`~bot.simulation.driver.Simulation` and changes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import select
 
+from bot.core.dates.zone import zone
+from bot.flows.digest.period import period_ending
+from bot.flows.digest.render import build_doc, to_markdown
+from bot.flows.digest.weekly import compose, digest_flow, settings_of
+from bot.store.commitments import Commitment
 from bot.store.models import Network
+from bot.store.nudges import NudgeLog
+from bot.store.pairing import PairGroup, PairingRound, PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Prompt, Reflection
 
 __all__ = ["Reporting", "Totals"]
 
@@ -47,7 +56,7 @@ class Totals:
 
 
 class Reporting:
-    """The read-only end of a :class:`~.simulate.Simulation`: progress, digest, totals."""
+    """The read-only end of a :class:`~bot.simulation.driver.Simulation`: progress, digest, totals."""
 
     def _progress(self, week: int) -> str:
         t = self.totals()
@@ -57,11 +66,6 @@ class Reporting:
 
     def final_digest(self) -> str:
         """The digest of the last full week, as the coordinator received it, in markdown."""
-        from bot.core.dates.zone import zone
-        from bot.flows.digest.weekly import compose, digest_flow, settings_of
-        from bot.flows.digest.period import period_ending
-        from bot.flows.digest.render import build_doc, to_markdown
-
         with self.store.session() as s:
             net = s.get(Network, self.network_id)
             tz = zone(net.timezone)
@@ -70,12 +74,6 @@ class Reporting:
             return to_markdown(build_doc(digest, names=True, quiet_weeks=quiet))
 
     def totals(self) -> Totals:
-        from bot.store.nudges import NudgeLog
-        from bot.store.pairing import PairGroup, PairingRound, PairMember
-        from bot.store.practices import Practice, Steal
-        from bot.store.reflection import Prompt, Reflection
-        from bot.store.commitments import Commitment
-
         nid = self.network_id
 
         def count(model, *where) -> int:
