@@ -21,6 +21,9 @@ from bot.flows.pairing.matching import (
     recent_pairs,
     suggest_first_question,
 )
+from bot.flows.pairing.matching.score import scorer
+from bot.flows.pairing.matching.search import neighbours
+from bot.flows.pairing.matching.tags import org_key
 
 
 def member(member_id: int, org: str | None = None, wants: str = "", offers: str = "") -> Candidate:
@@ -304,3 +307,28 @@ def test_first_question_uses_what_is_offered_or_shared():
     assert "budgets" in suggest_first_question(shared)
     plain = form_groups([member(1), member(2)])[0]
     assert suggest_first_question(plain) != suggest_first_question(shared)
+
+
+# The pieces form_groups strings together
+
+
+def test_organisations_compare_like_tags():
+    assert org_key("  Riverside   COUNCIL ") == org_key("riverside council") == "riverside council"
+    assert org_key("") is None and org_key("   ") is None and org_key(None) is None
+
+
+def test_the_fast_scorer_agrees_with_pair_score():
+    people = network(40, seed=3)
+    recent = {frozenset((people[0].member_id, people[1].member_id)): 1}
+    score = scorer(people, Weights(), recent, 3)
+    for i, j in combinations(range(len(people)), 2):
+        assert score(i, j) == pytest.approx(pair_score(people[i], people[j], Weights(), recent, 3)[0])
+
+
+def test_fewer_partners_are_kept_for_networks_too_large_for_the_complete_graph():
+    def widest(n: int) -> int:
+        edges = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + 30))]
+        return max(len(partners) for partners in neighbours(n, edges))
+
+    assert widest(400) == 20
+    assert widest(401) == 12
