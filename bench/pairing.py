@@ -1,4 +1,4 @@
-"""Benchmark for the pairing rules in ``bot.flows.pairing.matching.groups``.
+"""Benchmark for the pairing rules in ``bot.flows.pairing.matching``.
 
 Not a test: it checks the goals the issue set, on a seeded synthetic network,
 and prints each figure beside the goal it is judged against.
