@@ -16,4 +16,5 @@ __all__ = ["register"]
 
 def register(router: Router) -> None:
     rights.register(router)
-    # settings.register(router) — added by the nudges branch, which stops registering member settings from nudges.run
+    # settings.register(router) — added by the nudges branch (with `settings` imported above), which stops
+    # registering member settings from nudges.run; registering them twice raises
