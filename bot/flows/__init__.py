@@ -18,12 +18,15 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.admin.audit",
     "bot.flows.members.rights",
     "bot.flows.welcome",
-    "bot.flows.practices.posts",
-    "bot.flows.reflection.prompts",
+    "bot.flows.practices",
+    "bot.flows.reflection",
+    "bot.flows.commitments",
     "bot.flows.digest.weekly",
     "bot.flows.pairing.profile",
     "bot.flows.pairing.rounds",
-    "bot.flows.nudges.run",
+    "bot.flows.nudges",
+    "bot.flows.meetings",
+    "bot.flows.members.settings",
 )
 
 

@@ -19,9 +19,9 @@ from bot.store.pairing import MetStatus, PairGroup, PairMember
 from bot.store.practices import Steal
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.nudges import rules
-from bot.flows.nudges.send import _choices, answers_of
+from bot.flows.nudges.send import answers_of, choices
 
-__all__ = ["RULE_ANSWERS"]
+__all__ = ["RULE_ANSWERS", "on_answer", "on_snooze", "on_stop"]
 
 RULE_ANSWERS = {
     "commitment": {"done": CommitmentStatus.DONE, "going": CommitmentStatus.STILL_GOING, "drop": CommitmentStatus.DROPPED},
@@ -42,14 +42,14 @@ def _refresh(ctx: Context, logs: list[NudgeLog], note: str) -> None:
     if not inc.message_ref:
         return
     text = f"{inc.message_text or ''}\n✓ {note}".strip()
-    choices = _choices(logs, {log.id: answers_of(log) for log in logs}, logs[0].batch) if logs else []
-    ctx.send(_edited(ctx, text, choices))
+    buttons = choices(logs, {log.id: answers_of(log) for log in logs}, logs[0].batch) if logs else []
+    ctx.send(_edited(ctx, text, buttons))
 
 
-def _edited(ctx: Context, text: str, choices: list[Choice]) -> Outgoing:
+def _edited(ctx: Context, text: str, buttons: list[Choice]) -> Outgoing:
     inc = ctx.incoming
     to = ctx.reply_address() if inc.is_private else Address(channel=inc.conversation)
-    return Outgoing(text=text, to=to, choices=tuple(choices), edit=inc.message_ref)
+    return Outgoing(text=text, to=to, choices=tuple(buttons), edit=inc.message_ref)
 
 
 def _apply(ctx: Context, log: NudgeLog, code: str) -> str:
@@ -100,7 +100,7 @@ def _apply(ctx: Context, log: NudgeLog, code: str) -> str:
     raise UserError("That button no longer does anything.")
 
 
-def _answer(ctx: Context) -> None:
+def on_answer(ctx: Context) -> None:
     log_id, _, code = ctx.incoming.value.partition(":")
     log = ctx.session.get(NudgeLog, int(log_id)) if log_id.isdigit() else None
     if log is None or log.member_id != ctx.member.id:
@@ -114,7 +114,7 @@ def _answer(ctx: Context) -> None:
     _refresh(ctx, _batch_logs(ctx, log.batch), note)
 
 
-def _snooze(ctx: Context) -> None:
+def on_snooze(ctx: Context) -> None:
     logs = _batch_logs(ctx, ctx.incoming.value)
     if not logs:
         raise UserError("That nudge has expired.")
@@ -126,7 +126,7 @@ def _snooze(ctx: Context) -> None:
     _refresh(ctx, [], "Not now: I'll leave these for a week.")
 
 
-def _stop(ctx: Context) -> None:
+def on_stop(ctx: Context) -> None:
     logs = _batch_logs(ctx, ctx.incoming.value)
     if not logs:
         raise UserError("That nudge has expired.")

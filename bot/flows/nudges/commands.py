@@ -16,12 +16,12 @@ from bot.flows.nudges import rules
 from bot.flows.meetings.calendar import ensure_upcoming
 from bot.flows.nudges.data import ensure_flow, network_cap, network_rules, snapshot
 
-__all__ = ["PREVIEW_DAYS"]
+__all__ = ["PREVIEW_DAYS", "cap_command", "preview_command", "rules_command", "toggle_command", "undo_settings"]
 
 PREVIEW_DAYS = 7
 
 
-def _rules(ctx: Context) -> None:
+def rules_command(ctx: Context) -> None:
     ensure_flow(ctx.session, ctx.network.id, ctx.now)
     on = network_rules(ctx.network)
     lines = [f"*Nudges* (at most {network_cap(ctx.network)} a week per member, never in their quiet hours)"]
@@ -41,7 +41,7 @@ def _change_settings(ctx: Context, action: str, key: str, value) -> dict:
     return before
 
 
-def _toggle(enabled: bool):
+def toggle_command(enabled: bool):
     def handler(ctx: Context) -> None:
         if not ctx.args:
             raise UsageError(f"Say which rule: {', '.join(rules.RULES)}.")
@@ -57,7 +57,7 @@ def _toggle(enabled: bool):
     return handler
 
 
-def _cap(ctx: Context) -> None:
+def cap_command(ctx: Context) -> None:
     if not ctx.args or not ctx.args[0].isdigit():
         raise UsageError("Give the most nudges a member may get in a week, a number from 0 to 7.")
     n = int(ctx.args[0])
@@ -68,7 +68,7 @@ def _cap(ctx: Context) -> None:
               + (" (0: no nudges at all.)" if n == 0 else ""))  # fmt: skip
 
 
-def _preview(ctx: Context) -> None:
+def preview_command(ctx: Context) -> None:
     ensure_upcoming(ctx.session, ctx.network, ctx.now)
     snap = snapshot(ctx.session, ctx.network, ctx.now, horizon=timedelta(days=PREVIEW_DAYS))
     plan = rules.simulate(snap, ctx.now, hours=PREVIEW_DAYS * 24)
@@ -86,7 +86,7 @@ def _preview(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
-def _undo(ctx: Context, entry) -> str:
+def undo_settings(ctx: Context, entry) -> str:
     settings = dict(ctx.network.settings or {})
     for key, value in (entry.before or {}).items():
         if value is None:

@@ -2,7 +2,7 @@
 
 Split from the hourly run and from the answer handlers because both need the
 same buttons: :func:`send_nudge` draws them when the message goes out, and the
-answer handlers redraw the still-open ones with :func:`_choices` and
+answer handlers redraw the still-open ones with :func:`choices` and
 :func:`answers_of` after a press.
 """
 
@@ -18,7 +18,7 @@ from bot.store.practices import Steal
 from bot.store.commitments import Commitment
 from bot.flows.nudges import rules
 
-__all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "send_nudge"]
+__all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "choices", "send_nudge"]
 
 ANSWER, SNOOZE, STOP = "nudge.answer", "nudge.snooze", "nudge.stop"
 
@@ -27,7 +27,8 @@ def _label(n: int, total: int, label: str) -> str:
     return f"{n}: {label}" if total > 1 else label
 
 
-def _choices(logs: list[NudgeLog], items_answers: dict[int, tuple[tuple[str, str], ...]], batch: str) -> list[Choice]:
+def choices(logs: list[NudgeLog], items_answers: dict[int, tuple[tuple[str, str], ...]], batch: str) -> list[Choice]:
+    """The buttons of a nudge message: each open item's answers (numbered when there are several), "Not now", "Stop these"."""
     open_logs = [log for log in logs if log.outcome is None]
     out = []
     for n, log in enumerate(logs, start=1):
@@ -70,5 +71,5 @@ def send_nudge(ctx: Context, member: Member, items: list[rules.Item]) -> bool:
         elif kind == "steal" and (s := ctx.session.get(Steal, int(ref))) is not None:
             s.follow_up_sent_at = ctx.now
             ctx.session.add(s)
-    choices = _choices(logs, {log.id: i.answers for log, i in zip(logs, items)}, batch)
-    return ctx.dm(member, rules.combined_text(items), choices=choices, key=batch)
+    buttons = choices(logs, {log.id: i.answers for log, i in zip(logs, items)}, batch)
+    return ctx.dm(member, rules.combined_text(items), choices=buttons, key=batch)

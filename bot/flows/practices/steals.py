@@ -19,7 +19,7 @@ from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
 from bot.core.router import Router, UserError
 from bot.store.flows import ensure_flow
-from bot.store.models import Flow, Member
+from bot.store.models import Member
 from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups
 from bot.flows.practices import cards
 from bot.flows.practices.posts import author_name, load_practice
@@ -126,7 +126,7 @@ def _on_steal(ctx: Context) -> None:
 def _ensure_followup_flow(ctx: Context) -> None:
     """The nudges ask "how did it go?" within each member's weekly cap and quiet
     hours; practices' own follow-up asks instead where a facilitator turned them off."""
-    from bot.flows.nudges.run import ensure_flow as ensure_nudges
+    from bot.flows.nudges.data import ensure_flow as ensure_nudges
 
     ensure_nudges(ctx.session, ctx.network.id, ctx.now)
     ensure_flow(ctx.session, network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="steal follow-ups",
@@ -173,7 +173,7 @@ def _on_save(ctx: Context) -> None:
 
 def run_followups(ctx: Context) -> None:
     """The hourly run: ask each stealer whose follow-up is due how it went, once."""
-    from bot.flows.nudges.run import takes_over_steals
+    from bot.flows.nudges.data import takes_over_steals
 
     if takes_over_steals(ctx.session, ctx.network.id):
         return  # the nudges flow asks instead, within each member's weekly cap and quiet hours

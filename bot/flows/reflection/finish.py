@@ -63,7 +63,7 @@ def complete(ctx: Context, conv: Conversation, prompt: Prompt, reflection: Refle
 
 
 def _ensure_nudges(ctx: Context) -> None:
-    from bot.flows.nudges.run import ensure_flow
+    from bot.flows.nudges.data import ensure_flow
 
     ensure_flow(ctx.session, ctx.network.id, ctx.now)
 
