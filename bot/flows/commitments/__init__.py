@@ -1,9 +1,11 @@
-"""Commitments: what a member said they will do next, and by when (:mod:`.commitment`)."""
+"""Commitments: what a member said they will do next (:mod:`.commitment`), and the
+"how is it going?" before the next meeting (:mod:`.follow_up`, a follow-up source)."""
 
 from __future__ import annotations
 
 from bot.core.router import Router
 from bot.store.commitments import CommitmentStatus
+from bot.flows.commitments import follow_up
 from bot.flows.commitments.commitment import commitments_command, mark
 
 __all__ = ["register"]
@@ -20,3 +22,4 @@ def register(router: Router) -> None:
     router.action("commitment.done", mark(CommitmentStatus.DONE))
     router.action("commitment.going", mark(CommitmentStatus.STILL_GOING))
     router.action("commitment.drop", mark(CommitmentStatus.DROPPED))
+    router.follow_up(follow_up.SOURCE)

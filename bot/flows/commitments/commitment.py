@@ -2,7 +2,8 @@
 
 :func:`parse_commitment` is pure (text in, commitment text and due date
 out). ``/beacon commitments`` lets a member see their open ones and mark
-each done, still going or dropped in one tap; the nudge flow reads the table.
+each done, still going or dropped in one tap; the nudges ask about them
+(:mod:`bot.flows.commitments.follow_up`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""The network's meeting calendar (:mod:`.calendar`)."""
+"""The network's meeting calendar (:mod:`.calendar`), and "bring one thing you tried"
+before each meeting (:mod:`.follow_up`, a follow-up source the nudges send)."""
 
 from __future__ import annotations
 
 from bot.core.router import Router
 from bot.store.models import Role
+from bot.flows.meetings import follow_up
 from bot.flows.meetings.calendar import (
     add_command,
     cancel_command,
@@ -38,3 +40,4 @@ def register(router: Router) -> None:
     router.undo("meeting.move", undo_meeting)
     router.undo("meeting.cancel", undo_meeting)
     router.undo("meeting.every", undo_rhythm)
+    router.follow_up(follow_up.SOURCE)

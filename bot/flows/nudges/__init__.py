@@ -1,12 +1,14 @@
-"""Nudges between meetings: one hourly run that follows up what other flows created.
+"""Nudges between meetings: gentle, capped follow-ups of what other flows created.
 
 Commitments due before the next meeting, pairs that haven't met, steals
 awaiting "how did it go?", "bring one thing you tried" before a meeting and
-the after-meeting reflection. The hourly run (:mod:`.run`) plans with the pure
-rules (:mod:`.rules`) over one read (:mod:`.data`) and sends at most one
-combined message per member (:mod:`.send`); :mod:`.answers` handles the
-answers, "Not now" (a week's snooze) and "Stop these" (opt out of those
-rules), and :mod:`.commands` the facilitator's commands.
+the after-meeting reflection: each is a follow-up source its own flow
+registers (``router.follow_up``). An hourly
+run (:mod:`.run`) plans from every source with the pure rules
+(:mod:`.rules`) over one read (:mod:`.data`), sends at most one combined
+message per member (:mod:`.send`), and hands each answer back to its source
+(:mod:`.answers`, with "Not now" and "Stop these"); the facilitator's
+commands are in :mod:`.commands`.
 """
 
 from __future__ import annotations

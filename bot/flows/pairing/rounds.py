@@ -264,9 +264,11 @@ def run(ctx: Context) -> None:
 
 def register(router: Router) -> None:
     from bot.flows.pairing import admin as pairing_admin
+    from bot.flows.pairing import follow_up as pairing_follow_up
     from bot.flows.pairing import followup as pairing_followup
 
     router.group(KIND, "Learning pairs and visit trios: who you're matched with, and re-matching")
     router.schedule(KIND, run)
     pairing_followup.register(router)
     pairing_admin.register(router)
+    pairing_follow_up.register_follow_up(router)

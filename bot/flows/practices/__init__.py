@@ -1,11 +1,11 @@
 """Steal with pride: practices members share (:mod:`.posts`), steal (:mod:`.steals`) and
-ask about (:mod:`.questions`)."""
+ask about (:mod:`.questions`), with the "how did it go?" the nudges send (:mod:`.follow_up`)."""
 
 from __future__ import annotations
 
 from bot.core.router import Router
 from bot.store.models import Role
-from bot.flows.practices import questions, rights, steals
+from bot.flows.practices import follow_up, questions, rights, steals
 from bot.flows.practices.posts import (
     SHARE_FORM,
     channel_command,
@@ -53,3 +53,4 @@ def register(router: Router) -> None:
     router.action("practice.keep", on_keep)
     steals.register(router)
     questions.register(router)
+    router.follow_up(follow_up.SOURCE)

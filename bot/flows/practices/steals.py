@@ -24,7 +24,7 @@ from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, du
 from bot.flows.practices import cards
 from bot.flows.practices.posts import author_name, load_practice
 
-__all__ = ["FOLLOWUP_KIND", "register"]
+__all__ = ["FOLLOWUP_KIND", "OUTCOME_FORM", "outcome_form", "register", "run_followups"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,14 @@ def steal_form(practice_id: int, title: str, existing: Steal | None = None) -> F
             ),
         ),
     )
+
+
+def outcome_form(steal_id: int) -> Form:
+    """The optional line after "how did it go?", whether practices or the nudges asked."""
+    return Form(
+        id=OUTCOME_FORM, title="How it went", context=str(steal_id), submit_label="Add",
+        fields=(Field(name="note", label="Anything to add, in a line?", hint="What happened, or what you'd tell the author. Optional.", max_length=300),),
+    )  # fmt: skip
 
 
 def _existing(ctx: Context, practice_id: int) -> Steal | None:
@@ -210,10 +218,7 @@ def _on_outcome_button(ctx: Context) -> None:
     steal.outcome, steal.outcome_at = outcome, ctx.now
     ctx.session.add(steal)
     ctx.edit_choice_message(f"{ctx.incoming.message_text or ''}\n✓ {cards.OUTCOME_LABELS[outcome]}".strip())
-    ctx.open_form(Form(
-        id=OUTCOME_FORM, title="How it went", context=str(steal.id), submit_label="Add",
-        fields=(Field(name="note", label="Anything to add, in a line?", hint="What happened, or what you'd tell the author. Optional.", max_length=300),),
-    ))
+    ctx.open_form(outcome_form(steal.id))
 
 
 def _on_outcome_note(ctx: Context) -> None:

@@ -2,15 +2,16 @@
 
 Sending and reminders are :mod:`.prompts`, answering :mod:`.chat`, the end of
 a reflection (the commitment check, the summary, sharing) :mod:`.finish`, the
-facilitator's commands :mod:`.admin`, and deleting old raw answers
-:mod:`.retention`.
+facilitator's commands :mod:`.admin`, deleting old raw answers
+:mod:`.retention`, and the after-meeting reflection offered through the
+nudges :mod:`.follow_up`.
 """
 
 from __future__ import annotations
 
 from bot.core.router import Router
 from bot.store.reflection import export_member, forget_member
-from bot.flows.reflection import admin, chat, finish
+from bot.flows.reflection import admin, chat, finish, follow_up
 from bot.flows.reflection.prompts import KIND, REMINDER_KIND, run, run_reminders
 from bot.flows.reflection.retention import delete_old_answers
 
@@ -25,3 +26,4 @@ def register(router: Router) -> None:
     chat.register(router)
     finish.register(router)
     admin.register(router)
+    router.follow_up(follow_up.SOURCE)
