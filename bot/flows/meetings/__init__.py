@@ -3,6 +3,7 @@ before each meeting (:mod:`.follow_up`, a follow-up source the nudges send)."""
 
 from __future__ import annotations
 
+from bot.core.followups import PLANNING
 from bot.core.router import Router
 from bot.store.models import Role
 from bot.flows.meetings import follow_up
@@ -10,6 +11,7 @@ from bot.flows.meetings.calendar import (
     add_command,
     cancel_command,
     every_command,
+    keep_rhythm,
     list_command,
     move_command,
     next_command,
@@ -40,4 +42,5 @@ def register(router: Router) -> None:
     router.undo("meeting.move", undo_meeting)
     router.undo("meeting.cancel", undo_meeting)
     router.undo("meeting.every", undo_rhythm)
+    router.on(PLANNING, keep_rhythm)
     router.follow_up(follow_up.SOURCE)

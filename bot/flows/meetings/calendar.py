@@ -20,6 +20,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_due, resolve_local
+from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.router import UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import Network
@@ -28,7 +29,7 @@ from bot.store.commitments import Commitment
 from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
 
 __all__ = [
-    "add_command", "cancel_command", "ensure_upcoming", "every_command", "list_command", "move_command",
+    "add_command", "cancel_command", "ensure_upcoming", "every_command", "keep_rhythm", "list_command", "move_command",
     "next_command", "parse_meeting_time", "undo_meeting", "undo_rhythm", "upcoming", "when_text",
 ]  # fmt: skip
 
@@ -172,10 +173,9 @@ def _line(m: Meeting, tz: str) -> str:
     return f"#{m.id} *{markup.literal(m.title)}*: {when_text(m.starts_at, tz)}{link}{rhythm}{extra}"
 
 
-def _ensure_nudges(ctx: Context) -> None:
-    from bot.flows.nudges.data import ensure_flow
-
-    ensure_flow(ctx.session, ctx.network.id, ctx.now)
+def keep_rhythm(ctx: Context, **_: object) -> None:
+    """Before the follow-ups are planned: the rhythm's next meetings are on the calendar."""
+    ensure_upcoming(ctx.session, ctx.network, ctx.now)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def add_command(ctx: Context) -> None:
     m = Meeting(network_id=ctx.network.id, starts_at=starts, title=title, link=link, created_at=ctx.now, updated_at=ctx.now)
     ctx.session.add(m)
     ctx.session.flush()
-    _ensure_nudges(ctx)
+    ctx.emit(FOLLOW_UP_CREATED)  # the nudges time their follow-ups by the meetings
     ctx.audit("meeting.add", f"meeting:{m.id}", before=None, after=_snap(m))
     ctx.reply(f"Added meeting {_line(m, ctx.network.timezone)} ({ctx.network.timezone}). "
               f"Members see it with `/beacon next`; `/beacon undo` takes it back.")  # fmt: skip
@@ -275,7 +275,7 @@ def every_command(ctx: Context) -> None:
     title = ctx.args[1].strip()[:200] if len(ctx.args) > 1 else (before or {}).get("title") or DEFAULT_TITLE
     value = {"rule": schedule.text, "title": title}
     _set_rhythm(ctx, value)
-    _ensure_nudges(ctx)
+    ctx.emit(FOLLOW_UP_CREATED)  # the nudges time their follow-ups by the meetings
     ctx.audit("meeting.every", "network", before={RHYTHM_KEY: before}, after={RHYTHM_KEY: value})
     tz = ctx.network.timezone
     nxt = [when_text(m.starts_at, tz) for m in upcoming(ctx.session, ctx.network.id, ctx.now) if m.recurring == schedule.text]

@@ -12,10 +12,9 @@ from datetime import timedelta
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.followups import in_order, local_when
+from bot.core.followups import PLANNING, in_order, local_when
 from bot.core.router import UsageError, UserError
 from bot.flows.nudges import rules
-from bot.flows.meetings.calendar import ensure_upcoming
 from bot.flows.nudges.data import ensure_flow, network_cap, network_rules, snapshot
 
 __all__ = ["PREVIEW_DAYS", "cap_command", "preview_command", "rules_command", "toggle_command", "undo_settings"]
@@ -73,7 +72,7 @@ def cap_command(ctx: Context) -> None:
 
 
 def preview_command(ctx: Context) -> None:
-    ensure_upcoming(ctx.session, ctx.network, ctx.now)
+    ctx.emit(PLANNING)
     snap = snapshot(ctx.session, ctx.network, ctx.now, in_order(ctx.router.follow_ups), horizon=timedelta(days=PREVIEW_DAYS))
     plan = rules.simulate(snap, ctx.now, hours=PREVIEW_DAYS * 24)
     if not plan:

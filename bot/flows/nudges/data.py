@@ -5,8 +5,8 @@ planner depends on (:func:`snapshot`: the members, the meetings, what was
 already sent, then what each registered source loads for itself) can be read
 and changed on its own; the hourly run and the facilitator's preview both
 plan from it. The network's rule switches and weekly cap, and the nudges
-flow row other flows ask about (:func:`ensure_flow`,
-:func:`takes_over_steals`), live here too.
+flow row (:func:`ensure_flow`; :func:`flow_on` answers other flows'
+``followups.planned``), live here too.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bot.store.models import Flow, Member, Network
 from bot.store.nudges import NudgeLog
 from bot.flows.nudges import rules
 
-__all__ = ["KIND", "SCHEDULE", "ensure_flow", "network_cap", "network_rules", "snapshot", "takes_over_steals"]
+__all__ = ["KIND", "SCHEDULE", "ensure_flow", "flow_on", "network_cap", "network_rules", "snapshot"]
 
 KIND = "nudges"
 SCHEDULE = "0 * * * *"
@@ -52,8 +52,8 @@ def ensure_flow(session: Session, network_id: int, now: datetime) -> None:
     ensure_companion(session, network_id=network_id, kind=KIND, name="nudges", schedule=SCHEDULE, now=now)
 
 
-def takes_over_steals(session: Session, network_id: int) -> bool:
-    """Whether this flow asks stealers "how did it go?" (so the weekly cap and quiet hours apply)."""
+def flow_on(session: Session, network_id: int) -> bool:
+    """Whether this flow sends the follow-ups in the network (so the weekly cap and quiet hours apply)."""
     flow = session.exec(select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND)).first()
     return flow is not None and flow.enabled
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 import logging
 
 from bot.core.context import Context
-from bot.core.followups import in_order
+from bot.core.followups import PLANNING, in_order
 from bot.flows.nudges import rules
-from bot.flows.meetings.calendar import ensure_upcoming
-from bot.flows.nudges.data import snapshot
+from bot.flows.nudges.data import ensure_flow, snapshot
 from bot.flows.nudges.send import send_nudge
 
-__all__ = ["run"]
+__all__ = ["follow_up_created", "run"]
 
 logger = logging.getLogger(__name__)
 
 
 def run(ctx: Context) -> None:
     """The hourly run: each member gets at most one message, only if the limits allow."""
-    ensure_upcoming(ctx.session, ctx.network, ctx.now)
+    ctx.emit(PLANNING)
     snap = snapshot(ctx.session, ctx.network, ctx.now, in_order(ctx.router.follow_ups))
     sent = 0
     members = {m.id: m for m in ctx.members()}
@@ -35,3 +34,9 @@ def run(ctx: Context) -> None:
         elif why and why != "quiet hours":
             logger.debug("nudges for member %s wait: %s", person.id, why)
     logger.info("nudges run for network %s: %d messages", ctx.network.id, sent)
+
+
+def follow_up_created(ctx: Context, **_: object) -> None:
+    """Another flow created something to follow up (a meeting, a commitment, a steal):
+    the network's hourly run starts, even where nobody touched the nudges."""
+    ensure_flow(ctx.session, ctx.network.id, ctx.now)

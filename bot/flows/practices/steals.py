@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.core.context import Context, FormErrors
+from bot.core.followups import FOLLOW_UP_CREATED, planned
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
@@ -134,9 +135,7 @@ def _on_steal(ctx: Context) -> None:
 def _ensure_followup_flow(ctx: Context) -> None:
     """The nudges ask "how did it go?" within each member's weekly cap and quiet
     hours; practices' own follow-up asks instead where a facilitator turned them off."""
-    from bot.flows.nudges.data import ensure_flow as ensure_nudges
-
-    ensure_nudges(ctx.session, ctx.network.id, ctx.now)
+    ctx.emit(FOLLOW_UP_CREATED)
     ensure_flow(ctx.session, network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="steal follow-ups",
                 schedule=FOLLOWUP_SCHEDULE, now=ctx.now)  # fmt: skip
 
@@ -181,9 +180,7 @@ def _on_save(ctx: Context) -> None:
 
 def run_followups(ctx: Context) -> None:
     """The hourly run: ask each stealer whose follow-up is due how it went, once."""
-    from bot.flows.nudges.data import takes_over_steals
-
-    if takes_over_steals(ctx.session, ctx.network.id):
+    if planned(ctx):
         return  # the nudges flow asks instead, within each member's weekly cap and quiet hours
     for steal in due_followups(ctx.session, ctx.network.id, ctx.now):
         member = ctx.session.get(Member, steal.member_id)

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlmodel import select
 
-from bot.core.followups import FollowUp, FollowUpSource
-from bot.store.models import Member, Network, OutboxMessage, Role
+from bot.core.followups import FOLLOW_UP_CREATED, FollowUp, FollowUpSource
+from bot.store.models import Flow, Member, Network, OutboxMessage, Role
 from bot.store.nudges import NudgeLog
 from bot.store.pairing import PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
@@ -311,3 +311,21 @@ async def test_a_source_another_flow_registers_is_listed_planned_capped_and_answ
     await h.tick(timedelta(days=7), step=timedelta(hours=1))
     assert len(nudges(h, "ana")) == 2
 
+
+async def test_a_flow_that_creates_something_to_follow_up_starts_the_nudges_with_an_event(harness):
+    """``ctx.emit(FOLLOW_UP_CREATED)``: the nudges' hourly flow exists from then on, with no call into nudges."""
+    h = harness
+    h.add_member("ana")
+
+    def creating(ctx):
+        ctx.emit(FOLLOW_UP_CREATED)
+        ctx.reply("created")
+
+    h.beacon.router.command("create-test", creating, help="test only", hidden=True)
+    with h.store.session() as s:
+        assert s.exec(select(Flow).where(Flow.kind == "nudges")).all() == []
+    await h.command("ana", "create-test")
+    await h.command("ana", "create-test")  # once is enough
+    with h.store.session() as s:
+        flow = s.exec(select(Flow).where(Flow.kind == "nudges")).one()
+        assert (flow.schedule, flow.enabled) == ("0 * * * *", True)
