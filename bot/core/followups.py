@@ -5,16 +5,22 @@ Commitments, pairs, steals and meetings each register a
 flow asks the router for every source, loads each once per run, asks each
 what is due for a member, combines the items into one message within the
 member's limits, and hands an answer back to the source that raised it.
+
+Two questions go the other way, still without imports: a flow that created
+something to follow up says so with ``ctx.emit(FOLLOW_UP_CREATED)``, and a
+flow that could ask its own follow-up (practices' "how did it go?") asks
+:func:`planned` whether the planner asks instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.availability import Person
+from bot.core.dates.zone import zone
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -22,10 +28,18 @@ if TYPE_CHECKING:
     from bot.core.context import Context
     from bot.store.models import Network
 
-__all__ = ["FOLLOW_UP_CREATED", "FollowUp", "FollowUpSource", "MeetingInfo", "World"]
+__all__ = [
+    "FOLLOW_UP_CREATED", "LEAD", "PLANNING", "FollowUp", "FollowUpSource", "MeetingInfo", "World", "in_order",
+    "local_when", "planned",
+]  # fmt: skip
 
 FOLLOW_UP_CREATED = "follow_up.created"
 """Emitted (``ctx.emit``) when a flow creates something a source will follow up."""
+PLANNING = "follow_up.planning"
+"""Emitted by the planner before it loads the :class:`World`, so a flow can bring its
+records up to date first (the meeting rhythm puts its next meetings on the calendar)."""
+LEAD = timedelta(days=3)
+"""How long before a meeting the items timed by it fall due, the same for every source so they arrive together."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class World:
     raised: frozenset[str] = frozenset()  # subjects the nudges have raised before
 
     def next_meeting(self, now: datetime) -> MeetingInfo | None:
-        return next((m for m in self.meetings if m.starts_at > now), None)
+        return min((m for m in self.meetings if m.starts_at > now), key=lambda m: m.starts_at, default=None)
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,11 @@ class FollowUpSource:
       item has gone;
     - ``sent(session, subject, now)``: optional, mark the thing as followed up;
     - ``opt_out``: the member's opt-out key that silences this source too
-      (a flow: "pairing", "practices", "reflection").
+      (a flow: "pairing", "practices", "reflection");
+    - ``order``: where the rule is listed and where its items come in a
+      combined message;
+    - ``looks_back``: how long after a meeting starts the source still needs it
+      in ``world.meetings`` (the after-meeting reflection follows one up).
     """
 
     rule: str
@@ -96,3 +114,23 @@ class FollowUpSource:
     apply: Callable[[Context, str, str], str]
     sent: Callable[[Session, str, datetime], None] | None = None
     opt_out: str | None = None
+    order: int = 100
+    looks_back: timedelta = timedelta(0)
+
+
+def in_order(sources: Mapping[str, FollowUpSource]) -> list[FollowUpSource]:
+    """The registered sources (``router.follow_ups``) in the order members and facilitators see the rules."""
+    return sorted(sources.values(), key=lambda s: s.order)
+
+
+def local_when(at: datetime, tz: str) -> str:
+    """ "Thu 3 Dec at 14:00", on the reader's clock: how follow-up texts say when."""
+    local = at.astimezone(zone(tz))
+    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+
+
+def planned(ctx: Context) -> bool:
+    """Whether a planner (the nudges flow, ``router.plan_follow_ups``) sends the follow-ups in
+    ``ctx.network``: then a flow that could ask its own leaves them to it, within the member's cap."""
+    active = ctx.router.follow_up_planner
+    return active is not None and bool(active(ctx.session, ctx.network.id))

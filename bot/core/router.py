@@ -102,6 +102,7 @@ class Router:
     undo_handlers: dict[str, Handler] = field(default_factory=dict)
     listeners: dict[str, list[Handler]] = field(default_factory=dict)
     follow_ups: dict[str, FollowUpSource] = field(default_factory=dict)
+    follow_up_planner: Handler | None = None
 
     def command(
         self,
@@ -211,6 +212,13 @@ class Router:
         if source.rule in self.follow_ups:
             raise ValueError(f"follow-up source {source.rule!r} registered twice")
         self.follow_ups[source.rule] = source
+
+    def plan_follow_ups(self, active: Handler) -> None:
+        """Register the flow that plans and sends the follow-ups: ``active(session, network_id) -> bool``
+        says whether it does in a network (see :func:`bot.core.followups.planned`)."""
+        if self.follow_up_planner is not None:
+            raise ValueError("follow-up planner registered twice")
+        self.follow_up_planner = active
 
     # -- lookup -------------------------------------------------------------
 

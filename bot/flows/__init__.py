@@ -1,4 +1,4 @@
-"""The flows: each module holds one flow's rules and exposes ``register(router)``.
+"""The flows: each package holds one flow's rules and exposes ``register(router)``.
 
 The order here is the order of registration; nothing is discovered.
 """
@@ -17,11 +17,13 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.admin",
     "bot.flows.members",
     "bot.flows.welcome",
-    "bot.flows.practices.posts",
-    "bot.flows.reflection.prompts",
+    "bot.flows.practices",
+    "bot.flows.reflection",
+    "bot.flows.commitments",
     "bot.flows.digest",
     "bot.flows.pairing",
-    "bot.flows.nudges.run",
+    "bot.flows.nudges",
+    "bot.flows.meetings",
 )
 
 

@@ -1,1 +1,25 @@
-"""commitments"""
+"""Commitments: what a member said they will do next (:mod:`.commitment`), and the
+"how is it going?" before the next meeting (:mod:`.follow_up`, a follow-up source)."""
+
+from __future__ import annotations
+
+from bot.core.router import Router
+from bot.store.commitments import CommitmentStatus
+from bot.flows.commitments import follow_up
+from bot.flows.commitments.commitment import commitments_command, mark
+
+__all__ = ["register"]
+
+
+def register(router: Router) -> None:
+    router.command(
+        "commitments",
+        commitments_command,
+        help="Your open commitments, to mark done, still going or dropped",
+        example="/beacon commitments",
+        details="Commitments come from the last answer of a reflection: what you will do next, and by when.",
+    )
+    router.action("commitment.done", mark(CommitmentStatus.DONE))
+    router.action("commitment.going", mark(CommitmentStatus.STILL_GOING))
+    router.action("commitment.drop", mark(CommitmentStatus.DROPPED))
+    router.follow_up(follow_up.SOURCE)

@@ -2,7 +2,8 @@
 
 :func:`parse_commitment` is pure (text in, commitment text and due date
 out). ``/beacon commitments`` lets a member see their open ones and mark
-each done, still going or dropped in one tap; the nudge flow reads the table.
+each done, still going or dropped in one tap; the nudges ask about them
+(:mod:`bot.flows.commitments.follow_up`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_due, to_zone
 from bot.core.messages import Choice
-from bot.core.router import Router, UserError
+from bot.core.router import UserError
 from bot.store.commitments import Commitment, CommitmentStatus
 
-__all__ = ["describe_due", "own_commitment", "parse_commitment", "register", "MAX_COMMITMENT"]
+__all__ = ["MAX_COMMITMENT", "OPEN_STATUSES", "commitments_command", "describe_due", "mark", "own_commitment", "parse_commitment"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ _LABELS = {
 }
 
 
-def _commitments(ctx: Context) -> None:
+def commitments_command(ctx: Context) -> None:
     rows = ctx.session.exec(
         select(Commitment)
         .where(Commitment.member_id == ctx.member.id, col(Commitment.status).in_(OPEN_STATUSES))
@@ -94,7 +95,7 @@ def own_commitment(ctx: Context) -> Commitment:
     return c
 
 
-def _mark(status: CommitmentStatus):
+def mark(status: CommitmentStatus):
     def handler(ctx: Context) -> None:
         c = own_commitment(ctx)
         c.status, c.updated_at = status, ctx.now
@@ -103,16 +104,3 @@ def _mark(status: CommitmentStatus):
         ctx.edit_choice_message(f"• {markup.literal(c.text)}\n✓ {_LABELS[status]}")
 
     return handler
-
-
-def register(router: Router) -> None:
-    router.command(
-        "commitments",
-        _commitments,
-        help="Your open commitments, to mark done, still going or dropped",
-        example="/beacon commitments",
-        details="Commitments come from the last answer of a reflection: what you will do next, and by when.",
-    )
-    router.action("commitment.done", _mark(CommitmentStatus.DONE))
-    router.action("commitment.going", _mark(CommitmentStatus.STILL_GOING))
-    router.action("commitment.drop", _mark(CommitmentStatus.DROPPED))

@@ -20,14 +20,18 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_due, resolve_local
-from bot.core.router import Router, UsageError, UserError
+from bot.core.followups import FOLLOW_UP_CREATED
+from bot.core.router import UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
-from bot.store.models import Network, Role
+from bot.store.models import Network
 from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.commitments import Commitment
 from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
 
-__all__ = ["ensure_upcoming", "parse_meeting_time", "register", "upcoming", "when_text"]
+__all__ = [
+    "add_command", "cancel_command", "ensure_upcoming", "every_command", "keep_rhythm", "list_command", "move_command",
+    "next_command", "parse_meeting_time", "undo_meeting", "undo_rhythm", "upcoming", "when_text",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -169,16 +173,15 @@ def _line(m: Meeting, tz: str) -> str:
     return f"#{m.id} *{markup.literal(m.title)}*: {when_text(m.starts_at, tz)}{link}{rhythm}{extra}"
 
 
-def _ensure_nudges(ctx: Context) -> None:
-    from bot.flows.nudges.run import ensure_flow
-
-    ensure_flow(ctx.session, ctx.network.id, ctx.now)
+def keep_rhythm(ctx: Context, **_: object) -> None:
+    """Before the follow-ups are planned: the rhythm's next meetings are on the calendar."""
+    ensure_upcoming(ctx.session, ctx.network, ctx.now)
 
 
 # -- commands ----------------------------------------------------------------------------------
 
 
-def _add(ctx: Context) -> None:
+def add_command(ctx: Context) -> None:
     if len(ctx.args) < 2:
         raise UsageError("Give the date and the time of the meeting.")
     starts = parse_meeting_time(ctx.args[0], ctx.args[1], now=ctx.now, tz=ctx.network.timezone)
@@ -191,13 +194,13 @@ def _add(ctx: Context) -> None:
     m = Meeting(network_id=ctx.network.id, starts_at=starts, title=title, link=link, created_at=ctx.now, updated_at=ctx.now)
     ctx.session.add(m)
     ctx.session.flush()
-    _ensure_nudges(ctx)
+    ctx.emit(FOLLOW_UP_CREATED)  # the nudges time their follow-ups by the meetings
     ctx.audit("meeting.add", f"meeting:{m.id}", before=None, after=_snap(m))
     ctx.reply(f"Added meeting {_line(m, ctx.network.timezone)} ({ctx.network.timezone}). "
               f"Members see it with `/beacon next`; `/beacon undo` takes it back.")  # fmt: skip
 
 
-def _list(ctx: Context) -> None:
+def list_command(ctx: Context) -> None:
     ensure_upcoming(ctx.session, ctx.network, ctx.now)
     rows = upcoming(ctx.session, ctx.network.id, ctx.now, include_cancelled=True)
     tz = str(ctx.tz_of())
@@ -210,7 +213,7 @@ def _list(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
-def _move(ctx: Context) -> None:
+def move_command(ctx: Context) -> None:
     if len(ctx.args) < 3:
         raise UsageError("Give the meeting's number, the new date and the new time.")
     m = _meeting(ctx, ctx.args[0])
@@ -224,7 +227,7 @@ def _move(ctx: Context) -> None:
     ctx.reply(f"Moved: {_line(m, ctx.network.timezone)}.")
 
 
-def _cancel(ctx: Context) -> None:
+def cancel_command(ctx: Context) -> None:
     if not ctx.args:
         raise UsageError("Give the meeting's number (see `/beacon meeting list`).")
     m = _meeting(ctx, ctx.args[0])
@@ -254,7 +257,7 @@ def _set_rhythm(ctx: Context, value: dict | None) -> None:
     ensure_upcoming(ctx.session, ctx.network, ctx.now)
 
 
-def _every(ctx: Context) -> None:
+def every_command(ctx: Context) -> None:
     if not ctx.args:
         raise UsageError('Give the rhythm in quotes, or "off".')
     before = rhythm_of(ctx.network)
@@ -272,7 +275,7 @@ def _every(ctx: Context) -> None:
     title = ctx.args[1].strip()[:200] if len(ctx.args) > 1 else (before or {}).get("title") or DEFAULT_TITLE
     value = {"rule": schedule.text, "title": title}
     _set_rhythm(ctx, value)
-    _ensure_nudges(ctx)
+    ctx.emit(FOLLOW_UP_CREATED)  # the nudges time their follow-ups by the meetings
     ctx.audit("meeting.every", "network", before={RHYTHM_KEY: before}, after={RHYTHM_KEY: value})
     tz = ctx.network.timezone
     nxt = [when_text(m.starts_at, tz) for m in upcoming(ctx.session, ctx.network.id, ctx.now) if m.recurring == schedule.text]
@@ -280,7 +283,7 @@ def _every(ctx: Context) -> None:
               "Move or cancel any one with `/beacon meeting move` / `cancel`.")  # fmt: skip
 
 
-def _next(ctx: Context) -> None:
+def next_command(ctx: Context) -> None:
     ensure_upcoming(ctx.session, ctx.network, ctx.now)
     rows = upcoming(ctx.session, ctx.network.id, ctx.now)
     tz = str(ctx.tz_of())
@@ -304,7 +307,7 @@ def _next(ctx: Context) -> None:
 # -- undo -------------------------------------------------------------------------------------
 
 
-def _undo_meeting(ctx: Context, entry) -> str:
+def undo_meeting(ctx: Context, entry) -> str:
     m = ctx.session.get(Meeting, int(entry.target.split(":", 1)[1]))
     if m is None or m.network_id != ctx.network.id:
         raise UserError("That meeting no longer exists.")
@@ -320,29 +323,6 @@ def _undo_meeting(ctx: Context, entry) -> str:
     return result
 
 
-def _undo_rhythm(ctx: Context, entry) -> str:
+def undo_rhythm(ctx: Context, entry) -> str:
     _set_rhythm(ctx, (entry.before or {}).get(RHYTHM_KEY))
     return "put the meeting rhythm back as it was"
-
-
-def register(router: Router) -> None:
-
-    F = Role.FACILITATOR
-    router.group("meeting", "The network's meeting calendar")
-    router.command("meeting add", _add, role=F, usage='<YYYY-MM-DD> <HH:MM> ["title"] [link]',
-                   help="Add a meeting (date and time in the network's time zone)",
-                   example='/beacon meeting add 2026-12-03 14:00 "Winter session" https://meet.example/winter')
-    router.command("meeting list", _list, help="Upcoming meetings with their numbers", example="/beacon meeting list")
-    router.command("meeting move", _move, role=F, usage="<number> <YYYY-MM-DD> <HH:MM>",
-                   help="Move a meeting to a new date and time", example="/beacon meeting move 3 2026-12-10 14:00")
-    router.command("meeting cancel", _cancel, role=F, usage="<number>", help="Cancel a meeting",
-                   example="/beacon meeting cancel 3")
-    router.command("meeting every", _every, role=F, usage='"<rhythm>" ["title"] | off',
-                   help="Meet on a rhythm; the next two meetings stay on the calendar",
-                   example='/beacon meeting every "every 6 weeks on thursday 14:00" "Network session"')
-    router.command("next", _next, help="The next meeting on your clock, with your open commitments",
-                   example="/beacon next")
-    router.undo("meeting.add", _undo_meeting)
-    router.undo("meeting.move", _undo_meeting)
-    router.undo("meeting.cancel", _undo_meeting)
-    router.undo("meeting.every", _undo_rhythm)

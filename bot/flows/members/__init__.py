@@ -9,12 +9,11 @@ What names a member, and how a forgotten one is unnamed, is the core's
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.flows.members import rights
+from bot.flows.members import rights, settings
 
 __all__ = ["register"]
 
 
 def register(router: Router) -> None:
     rights.register(router)
-    # settings.register(router) — added by the nudges branch (with `settings` imported above), which stops
-    # registering member settings from nudges.run; registering them twice raises
+    settings.register(router)

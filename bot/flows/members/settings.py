@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
+from bot.core.followups import in_order
 from bot.core.router import Router, UsageError, UserError
-from bot.flows.nudges import rules
 
 __all__ = ["register"]
 
@@ -48,9 +48,14 @@ def _resume(ctx: Context) -> None:
     ctx.reply("Welcome back: prompts, pairings and nudges are on again.")
 
 
+def _rules(ctx: Context) -> list[str]:
+    """The nudge rules, as the flows registered them (``router.follow_ups``)."""
+    return [s.rule for s in in_order(ctx.router.follow_ups)]
+
+
 def _show(ctx: Context) -> None:
     m = ctx.member
-    off = [r for r in rules.RULES if m.has_opted_out(f"nudges:{r}")]
+    off = [r for r in _rules(ctx) if m.has_opted_out(f"nudges:{r}")]
     if m.has_opted_out("nudges"):
         nudges = "all off"
     else:
@@ -65,7 +70,7 @@ def _show(ctx: Context) -> None:
         f"• Quiet hours: {markup.literal(m.quiet_hours or 'none')}; weekends {'quiet' if m.quiet_weekends else 'not quiet'}\n"
         f"• Nudges: {nudges}{paused}\n"
         "Change with `/beacon settings timezone Europe/Paris`, `settings quiet 21:00-07:30` (or off), "
-        "`settings weekends quiet|ok`, `settings nudges off pair` (rules: " + ", ".join(rules.RULES) + ", or all)."
+        "`settings weekends quiet|ok`, `settings nudges off pair` (rules: " + ", ".join(_rules(ctx)) + ", or all)."
     )
 
 
@@ -115,8 +120,9 @@ def _nudges(ctx: Context) -> None:
         raise UsageError("Say on or off, and which nudges (or all).")
     on = ctx.args[0].lower() == "on"
     which = (ctx.args[1] if len(ctx.args) > 1 else "all").lower().replace("-", "_")
-    if which != "all" and which not in rules.RULES:
-        raise UsageError(f"There's no nudge `{markup.literal(which)}`. The nudges: {', '.join(rules.RULES)}, or all.")
+    names = _rules(ctx)
+    if which != "all" and which not in names:
+        raise UsageError(f"There's no nudge `{markup.literal(which)}`. The nudges: {', '.join(names)}, or all.")
     m = ctx.member
     key = "nudges" if which == "all" else f"nudges:{which}"
     opted = [x for x in (m.opted_out or []) if x != key and not (which == "all" and on and x.startswith("nudges:"))]

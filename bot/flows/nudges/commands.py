@@ -3,6 +3,7 @@
 Kept apart from the member's answers and the hourly run because these change
 network settings (audited, so ``/beacon undo`` can put them back) and the
 preview plans a week ahead from the same snapshot without sending anything.
+The rules are the follow-up sources the flows registered, in their order.
 """
 
 from __future__ import annotations
@@ -11,21 +12,22 @@ from datetime import timedelta
 
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.followups import PLANNING, in_order, local_when
 from bot.core.router import UsageError, UserError
 from bot.flows.nudges import rules
-from bot.flows.meetings.calendar import ensure_upcoming
 from bot.flows.nudges.data import ensure_flow, network_cap, network_rules, snapshot
 
-__all__ = ["PREVIEW_DAYS"]
+__all__ = ["PREVIEW_DAYS", "cap_command", "preview_command", "rules_command", "toggle_command", "undo_settings"]
 
 PREVIEW_DAYS = 7
 
 
-def _rules(ctx: Context) -> None:
+def rules_command(ctx: Context) -> None:
     ensure_flow(ctx.session, ctx.network.id, ctx.now)
-    on = network_rules(ctx.network)
+    sources = in_order(ctx.router.follow_ups)
+    on = network_rules(ctx.network, [s.rule for s in sources])
     lines = [f"*Nudges* (at most {network_cap(ctx.network)} a week per member, never in their quiet hours)"]
-    lines += [f"• `{r}` {'on' if on.get(r) else '*off*'}: {desc}" for r, desc in rules.RULES.items()]
+    lines += [f"• `{s.rule}` {'on' if on.get(s.rule) else '*off*'}: {s.description}" for s in sources]
     lines.append("`/beacon nudges off <rule>`, `on <rule>`, `cap <n>`; `/beacon nudges preview` shows the next 7 days.")
     ctx.reply("\n".join(lines))
 
@@ -41,14 +43,15 @@ def _change_settings(ctx: Context, action: str, key: str, value) -> dict:
     return before
 
 
-def _toggle(enabled: bool):
+def toggle_command(enabled: bool):
     def handler(ctx: Context) -> None:
+        names = [s.rule for s in in_order(ctx.router.follow_ups)]
         if not ctx.args:
-            raise UsageError(f"Say which rule: {', '.join(rules.RULES)}.")
+            raise UsageError(f"Say which rule: {', '.join(names)}.")
         rule = ctx.args[0].lower().replace("-", "_")
-        if rule not in rules.RULES:
-            raise UsageError(f"There's no nudge rule `{markup.literal(rule)}`. The rules: {', '.join(rules.RULES)}.")
-        current = network_rules(ctx.network)
+        if rule not in names:
+            raise UsageError(f"There's no nudge rule `{markup.literal(rule)}`. The rules: {', '.join(names)}.")
+        current = network_rules(ctx.network, names)
         if current[rule] == enabled:
             raise UserError(f"`{rule}` nudges are already {'on' if enabled else 'off'}.")
         _change_settings(ctx, "on" if enabled else "off", "nudges", {**current, rule: enabled})
@@ -57,7 +60,7 @@ def _toggle(enabled: bool):
     return handler
 
 
-def _cap(ctx: Context) -> None:
+def cap_command(ctx: Context) -> None:
     if not ctx.args or not ctx.args[0].isdigit():
         raise UsageError("Give the most nudges a member may get in a week, a number from 0 to 7.")
     n = int(ctx.args[0])
@@ -68,9 +71,9 @@ def _cap(ctx: Context) -> None:
               + (" (0: no nudges at all.)" if n == 0 else ""))  # fmt: skip
 
 
-def _preview(ctx: Context) -> None:
-    ensure_upcoming(ctx.session, ctx.network, ctx.now)
-    snap = snapshot(ctx.session, ctx.network, ctx.now, horizon=timedelta(days=PREVIEW_DAYS))
+def preview_command(ctx: Context) -> None:
+    ctx.emit(PLANNING)
+    snap = snapshot(ctx.session, ctx.network, ctx.now, in_order(ctx.router.follow_ups), horizon=timedelta(days=PREVIEW_DAYS))
     plan = rules.simulate(snap, ctx.now, hours=PREVIEW_DAYS * 24)
     if not plan:
         ctx.reply(f"Nobody would be nudged in the next {PREVIEW_DAYS} days. (Nothing was sent.)")
@@ -80,13 +83,13 @@ def _preview(ctx: Context) -> None:
     for member_id, at, items in plan[:40]:
         name = markup.literal(snap.people[member_id].name or "a member")
         why = ", ".join(i.rule.replace("_", " ") for i in items)
-        lines.append(f"• {name}, {rules.local_when(at, tz)}: {why}")
+        lines.append(f"• {name}, {local_when(at, tz)}: {why}")
     if len(plan) > 40:
         lines.append(f"…and {len(plan) - 40} more.")
     ctx.reply("\n".join(lines))
 
 
-def _undo(ctx: Context, entry) -> str:
+def undo_settings(ctx: Context, entry) -> str:
     settings = dict(ctx.network.settings or {})
     for key, value in (entry.before or {}).items():
         if value is None:

@@ -2,7 +2,7 @@
 
 Split from the hourly run and from the answer handlers because both need the
 same buttons: :func:`send_nudge` draws them when the message goes out, and the
-answer handlers redraw the still-open ones with :func:`_choices` and
+answer handlers redraw the still-open ones with :func:`choices` and
 :func:`answers_of` after a press.
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.core.context import Context
+from bot.core.followups import FollowUp
 from bot.core.messages import Choice
+from bot.core.router import Router
 from bot.store.models import Member
 from bot.store.nudges import NudgeLog
-from bot.store.practices import Steal
-from bot.store.commitments import Commitment
 from bot.flows.nudges import rules
 
-__all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "send_nudge"]
+__all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "choices", "send_nudge"]
 
 ANSWER, SNOOZE, STOP = "nudge.answer", "nudge.snooze", "nudge.stop"
 
@@ -27,7 +27,8 @@ def _label(n: int, total: int, label: str) -> str:
     return f"{n}: {label}" if total > 1 else label
 
 
-def _choices(logs: list[NudgeLog], items_answers: dict[int, tuple[tuple[str, str], ...]], batch: str) -> list[Choice]:
+def choices(logs: list[NudgeLog], items_answers: dict[int, tuple[tuple[str, str], ...]], batch: str) -> list[Choice]:
+    """The buttons of a nudge message: each open item's answers (numbered when there are several), "Not now", "Stop these"."""
     open_logs = [log for log in logs if log.outcome is None]
     out = []
     for n, log in enumerate(logs, start=1):
@@ -38,22 +39,13 @@ def _choices(logs: list[NudgeLog], items_answers: dict[int, tuple[tuple[str, str
     return out
 
 
-def answers_of(log: NudgeLog) -> tuple[tuple[str, str], ...]:
-    """The answer buttons of a logged item (the same as when it was sent)."""
-    if log.rule == "commitment":
-        return (("Done", "done"), ("Still going", "going"), ("Drop it", "drop"))
-    if log.rule == "pair":
-        return (("We met", "met"), ("Not yet", "not_yet"), ("We won't", "wont"))
-    if log.rule == "steal":
-        from bot.flows.practices.cards import OUTCOME_LABELS
-
-        return tuple((label.capitalize(), value) for value, label in OUTCOME_LABELS.items())
-    if log.rule == "after_meeting":
-        return (("Reflect now", "reflect"),)
-    return ()
+def answers_of(router: Router, log: NudgeLog) -> tuple[tuple[str, str], ...]:
+    """The answer buttons of a logged item (the same as when it was sent), from the source that raised it."""
+    source = router.follow_ups.get(log.rule)
+    return source.answers(log.subject) if source is not None else ()
 
 
-def send_nudge(ctx: Context, member: Member, items: list[rules.Item]) -> bool:
+def send_nudge(ctx: Context, member: Member, items: list[FollowUp]) -> bool:
     """One message for all of ``items``, logged item by item; its key makes a re-run a no-op."""
     batch = f"nudge:{member.id}:{ctx.now:%Y%m%dT%H}"
     if ctx.session.exec(select(NudgeLog.id).where(NudgeLog.batch == batch)).first() is not None:
@@ -63,12 +55,8 @@ def send_nudge(ctx: Context, member: Member, items: list[rules.Item]) -> bool:
     ctx.session.add_all(logs)
     ctx.session.flush()
     for item in items:
-        kind, _, ref = item.subject.partition(":")
-        if kind == "commitment" and (c := ctx.session.get(Commitment, int(ref))) is not None:
-            c.last_nudged_at = ctx.now
-            ctx.session.add(c)
-        elif kind == "steal" and (s := ctx.session.get(Steal, int(ref))) is not None:
-            s.follow_up_sent_at = ctx.now
-            ctx.session.add(s)
-    choices = _choices(logs, {log.id: i.answers for log, i in zip(logs, items)}, batch)
-    return ctx.dm(member, rules.combined_text(items), choices=choices, key=batch)
+        source = ctx.router.follow_ups.get(item.rule)
+        if source is not None and source.sent is not None:
+            source.sent(ctx.session, item.subject, ctx.now)
+    buttons = choices(logs, {log.id: i.answers for log, i in zip(logs, items)}, batch)
+    return ctx.dm(member, rules.combined_text(items), choices=buttons, key=batch)

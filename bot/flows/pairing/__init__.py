@@ -12,7 +12,7 @@ pairing part of a member's data). Each imports only those before it.
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.flows.pairing import admin, followup, profile, rights, rounds
+from bot.flows.pairing import admin, follow_up, followup, profile, rights, rounds
 
 __all__ = ["register"]
 
@@ -24,4 +24,4 @@ def register(router: Router) -> None:
     followup.register(router)
     router.personal_data(rounds.KIND, export=rights.export_member, forget=rights.forget_member)
     admin.register(router)
-    # follow_up.register_follow_up(router) — added by the nudges branch
+    follow_up.register_follow_up(router)

@@ -18,7 +18,7 @@ from bot.core.forms import validate
 from bot.core import markup
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import UsageError, UserError
 from bot.store.models import Member, Role
 from bot.store.practices import (
     Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card, steal_mixes, steals_of,
@@ -26,7 +26,11 @@ from bot.store.practices import (
 from bot.store.search import normalise_tag, search_practices
 from bot.flows.practices import cards
 
-__all__ = ["register"]
+__all__ = [
+    "SHARE_FORM", "author_name", "card_choices", "channel_command", "edit_command", "list_command", "load_practice",
+    "moderate_command", "on_keep", "on_share", "on_withdraw", "practice_channel", "refresh_card", "share_command",
+    "share_form", "show_command", "withdraw_command",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +136,7 @@ def refresh_card(ctx: Context, p: Practice) -> None:
 # -- share and edit ------------------------------------------------------------------
 
 
-def _share(ctx: Context) -> None:
+def share_command(ctx: Context) -> None:
     ctx.open_form(share_form())
 
 
@@ -144,7 +148,7 @@ def _values(ctx: Context, form: Form) -> dict[str, str]:
     return values
 
 
-def _on_share(ctx: Context) -> None:
+def on_share(ctx: Context) -> None:
     context = ctx.incoming.form_context
     p = load_practice(ctx, int(context)) if context else None
     if p is not None:
@@ -190,7 +194,7 @@ def _publish(ctx: Context, p: Practice) -> None:
 # -- find -------------------------------------------------------------------------------
 
 
-def _list(ctx: Context) -> None:
+def list_command(ctx: Context) -> None:
     words = list(ctx.args)
     first = words[0].lower() if words else ""
     base = select(Practice).where(Practice.network_id == ctx.network.id)
@@ -241,7 +245,7 @@ def _nothing(what: str) -> str:
     return "No practices match that. Try fewer or different words, a #tag, or `/beacon practices` for the latest."
 
 
-def _show(ctx: Context) -> None:
+def show_command(ctx: Context) -> None:
     if len(ctx.args) != 1:
         raise UsageError("Which practice? Give its number.")
     p = load_practice(ctx, ctx.args[0])
@@ -262,7 +266,7 @@ def _show(ctx: Context) -> None:
     ctx.reply(cards.full_text(p, author_name(ctx, p), mix, lines, questions), choices=choices)
 
 
-def _edit(ctx: Context) -> None:
+def edit_command(ctx: Context) -> None:
     if len(ctx.args) != 1:
         raise UsageError("Which practice? Give its number.")
     p = load_practice(ctx, ctx.args[0])
@@ -270,7 +274,7 @@ def _edit(ctx: Context) -> None:
     ctx.open_form(share_form(p))
 
 
-def _withdraw(ctx: Context) -> None:
+def withdraw_command(ctx: Context) -> None:
     if len(ctx.args) != 1:
         raise UsageError("Which practice? Give its number.")
     p = load_practice(ctx, ctx.args[0])
@@ -283,7 +287,7 @@ def _withdraw(ctx: Context) -> None:
     )
 
 
-def _on_withdraw(ctx: Context) -> None:
+def on_withdraw(ctx: Context) -> None:
     p = load_practice(ctx, ctx.incoming.value)
     require_author(ctx, p, "withdraw")
     p.status, p.updated_at = PracticeStatus.WITHDRAWN.value, ctx.now
@@ -292,14 +296,14 @@ def _on_withdraw(ctx: Context) -> None:
     ctx.edit_choice_message(f"Withdrew practice #{p.id}. Thank you for sharing it while it lasted.")
 
 
-def _on_keep(ctx: Context) -> None:
+def on_keep(ctx: Context) -> None:
     ctx.edit_choice_message("Kept it: nothing changed.")
 
 
 # -- facilitators ---------------------------------------------------------------------
 
 
-def _moderate(action: str):
+def moderate_command(action: str):
     def handler(ctx: Context) -> None:
         if not ctx.args:
             raise UsageError("Which practice? Give its number.")
@@ -335,7 +339,7 @@ def _moderate(action: str):
     return handler
 
 
-def _channel(ctx: Context) -> None:
+def channel_command(ctx: Context) -> None:
     if len(ctx.args) != 1:
         raise UsageError("Name the channel where new practices should be posted.")
     channel = markup.parse_channel(ctx.args[0])
@@ -346,37 +350,3 @@ def _channel(ctx: Context) -> None:
     ctx.session.add(ctx.network)
     ctx.audit("practice.channel", "network", before=before, after={"practice_channel": channel})
     ctx.reply(f"New practices will be posted in {channel}.")
-
-
-def register(router: Router) -> None:
-    from bot.flows.practices import questions as practice_questions
-    from bot.flows.practices import rights as practice_rights
-    from bot.flows.practices import steals as practice_steals
-
-    router.group("practice", "Steal with pride: one practice at a time")
-    router.personal_data("practices", export=practice_rights.export_member, forget=practice_rights.forget_member)
-    router.command("share", _share, help="Share a practice others can steal with pride", example="/beacon share")
-    router.alias("share", "share")
-    router.command(
-        "practices", _list, help="Find practices: search words, a #tag, mine, saved or popular",
-        usage="[words|#tag|mine|saved|popular]", example="/beacon practices induction #peer-support",
-    )
-    router.command("practice", _show, help="One practice in full, with its steals and outcomes", usage="<number>", example="/beacon practice 12")
-    router.command("practice edit", _edit, help="Change a practice you shared", usage="<number>", example="/beacon practice edit 12")
-    router.command("practice withdraw", _withdraw, help="Take down a practice you shared", usage="<number>", example="/beacon practice withdraw 12")
-    for action, help_text, usage, example in (
-        ("feature", "Feature a practice (or `off`)", "<number> [off]", "/beacon practice feature 12"),
-        ("hide", "Hide a practice from lists and search", "<number>", "/beacon practice hide 12"),
-        ("unhide", "Show a hidden practice again", "<number>", "/beacon practice unhide 12"),
-        ("retag", "Replace a practice's tags", "<number> <tags, comma-separated>", "/beacon practice retag 12 induction, peer support"),
-    ):
-        router.command(f"practice {action}", _moderate(action), help=help_text, role=Role.FACILITATOR, usage=usage, example=example)
-    router.command(
-        "practice channel", _channel, help="Where new practices are posted", role=Role.FACILITATOR,
-        usage="<channel>", example="/beacon practice channel #steal-with-pride",
-    )
-    router.form(SHARE_FORM, _on_share)
-    router.action("practice.withdraw", _on_withdraw)
-    router.action("practice.keep", _on_keep)
-    practice_steals.register(router)
-    practice_questions.register(router)

@@ -14,17 +14,18 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.core.context import Context, FormErrors
+from bot.core.followups import FOLLOW_UP_CREATED, planned
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
 from bot.core.router import Router, UserError
 from bot.store.flows import ensure_flow
-from bot.store.models import Flow, Member
+from bot.store.models import Member
 from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups
 from bot.flows.practices import cards
 from bot.flows.practices.posts import author_name, load_practice
 
-__all__ = ["FOLLOWUP_KIND", "register"]
+__all__ = ["FOLLOWUP_KIND", "OUTCOME_FORM", "outcome_form", "register", "run_followups"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,14 @@ def steal_form(practice_id: int, title: str, existing: Steal | None = None) -> F
             ),
         ),
     )
+
+
+def outcome_form(steal_id: int) -> Form:
+    """The optional line after "how did it go?", whether practices or the nudges asked."""
+    return Form(
+        id=OUTCOME_FORM, title="How it went", context=str(steal_id), submit_label="Add",
+        fields=(Field(name="note", label="Anything to add, in a line?", hint="What happened, or what you'd tell the author. Optional.", max_length=300),),
+    )  # fmt: skip
 
 
 def _existing(ctx: Context, practice_id: int) -> Steal | None:
@@ -126,9 +135,7 @@ def _on_steal(ctx: Context) -> None:
 def _ensure_followup_flow(ctx: Context) -> None:
     """The nudges ask "how did it go?" within each member's weekly cap and quiet
     hours; practices' own follow-up asks instead where a facilitator turned them off."""
-    from bot.flows.nudges.run import ensure_flow as ensure_nudges
-
-    ensure_nudges(ctx.session, ctx.network.id, ctx.now)
+    ctx.emit(FOLLOW_UP_CREATED)
     ensure_flow(ctx.session, network_id=ctx.network.id, kind=FOLLOWUP_KIND, name="steal follow-ups",
                 schedule=FOLLOWUP_SCHEDULE, now=ctx.now)  # fmt: skip
 
@@ -173,9 +180,7 @@ def _on_save(ctx: Context) -> None:
 
 def run_followups(ctx: Context) -> None:
     """The hourly run: ask each stealer whose follow-up is due how it went, once."""
-    from bot.flows.nudges.run import takes_over_steals
-
-    if takes_over_steals(ctx.session, ctx.network.id):
+    if planned(ctx):
         return  # the nudges flow asks instead, within each member's weekly cap and quiet hours
     for steal in due_followups(ctx.session, ctx.network.id, ctx.now):
         member = ctx.session.get(Member, steal.member_id)
@@ -210,10 +215,7 @@ def _on_outcome_button(ctx: Context) -> None:
     steal.outcome, steal.outcome_at = outcome, ctx.now
     ctx.session.add(steal)
     ctx.edit_choice_message(f"{ctx.incoming.message_text or ''}\n✓ {cards.OUTCOME_LABELS[outcome]}".strip())
-    ctx.open_form(Form(
-        id=OUTCOME_FORM, title="How it went", context=str(steal.id), submit_label="Add",
-        fields=(Field(name="note", label="Anything to add, in a line?", hint="What happened, or what you'd tell the author. Optional.", max_length=300),),
-    ))
+    ctx.open_form(outcome_form(steal.id))
 
 
 def _on_outcome_note(ctx: Context) -> None:

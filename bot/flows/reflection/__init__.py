@@ -1,1 +1,29 @@
-"""reflection"""
+"""Reflection prompts: scheduled action-learning questions by DM, answered in chat.
+
+Sending and reminders are :mod:`.prompts`, answering :mod:`.chat`, the end of
+a reflection (the commitment check, the summary, sharing) :mod:`.finish`, the
+facilitator's commands :mod:`.admin`, deleting old raw answers
+:mod:`.retention`, and the after-meeting reflection offered through the
+nudges :mod:`.follow_up`.
+"""
+
+from __future__ import annotations
+
+from bot.core.router import Router
+from bot.store.reflection import export_member, forget_member
+from bot.flows.reflection import admin, chat, finish, follow_up
+from bot.flows.reflection.prompts import KIND, REMINDER_KIND, run, run_reminders
+from bot.flows.reflection.retention import delete_old_answers
+
+__all__ = ["register"]
+
+
+def register(router: Router) -> None:
+    router.schedule(KIND, run, per_member_timezone=True)
+    router.schedule(REMINDER_KIND, run_reminders)
+    router.personal_data(KIND, export=export_member, forget=forget_member)
+    router.retention(KIND, delete_old_answers)
+    chat.register(router)
+    finish.register(router)
+    admin.register(router)
+    router.follow_up(follow_up.SOURCE)

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.messages import Choice
 from bot.core.router import Router, UserError
 from bot.store.models import Conversation, Flow
@@ -54,18 +55,12 @@ def complete(ctx: Context, conv: Conversation, prompt: Prompt, reflection: Refle
     if commitment is None:
         commitment = Commitment(network_id=reflection.network_id, member_id=reflection.member_id,
                                 reflection_id=reflection.id, text=text, created_at=ctx.now, updated_at=ctx.now)  # fmt: skip
-        _ensure_nudges(ctx)  # the nudges follow commitments up; a network with no meetings needs them too
+        ctx.emit(FOLLOW_UP_CREATED)  # the nudges follow commitments up; a network with no meetings needs them too
     commitment.text, commitment.due_date, commitment.updated_at = text, due, ctx.now
     ctx.session.add(commitment)
     ctx.session.flush()
     ctx.save_conversation(conv, {**conv.state, "stage": "commitment", "commitment_id": commitment.id})
     _ask_commitment(ctx, commitment)
-
-
-def _ensure_nudges(ctx: Context) -> None:
-    from bot.flows.nudges.run import ensure_flow
-
-    ensure_flow(ctx.session, ctx.network.id, ctx.now)
 
 
 def _ask_commitment(ctx: Context, commitment: Commitment) -> None:

@@ -23,16 +23,14 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
-from bot.core.router import Router
 from bot.store.flows import ensure_flow
 from bot.store.models import Conversation, Flow, Member, Role
-from bot.store.reflection import Prompt, PromptStatus, export_member, forget_member
-from bot.flows.commitments import commitment as commitments
+from bot.store.reflection import Prompt, PromptStatus
 from bot.flows.reflection.questions import question_set, reminder_due
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
-    "question_text", "receives", "reflection_flows", "register", "send_prompt", "send_prompts",
+    "question_text", "receives", "reflection_flows", "run", "run_reminders", "send_prompt", "send_prompts",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -291,19 +289,3 @@ def reflection_flows(ctx: Context) -> list[Flow]:
             select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == KIND).order_by(col(Flow.id))
         )
     )
-
-
-def register(router: Router) -> None:
-    from bot.flows.reflection import admin as reflection_admin
-    from bot.flows.reflection import chat as reflection_chat
-    from bot.flows.reflection import finish as reflection_finish
-    from bot.flows.reflection import retention as reflection_retention
-
-    router.schedule(KIND, run, per_member_timezone=True)
-    router.schedule(REMINDER_KIND, run_reminders)
-    router.personal_data(KIND, export=export_member, forget=forget_member)
-    router.retention(KIND, reflection_retention.delete_old_answers)
-    reflection_chat.register(router)
-    reflection_finish.register(router)
-    commitments.register(router)
-    reflection_admin.register(router)

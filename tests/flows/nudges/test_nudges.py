@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlmodel import select
 
-from bot.store.models import Member, Network, OutboxMessage, Role
+from bot.core.followups import FOLLOW_UP_CREATED, FollowUp, FollowUpSource
+from bot.store.models import Flow, Member, Network, OutboxMessage, Role
 from bot.store.nudges import NudgeLog
 from bot.store.pairing import PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
@@ -270,3 +271,61 @@ async def test_my_data_and_forget_me_cover_the_nudge_log(harness):
     await h.press("ana", "Delete my data")
     with h.store.session() as s:
         assert s.exec(select(NudgeLog)).all() == []
+
+
+async def test_a_source_another_flow_registers_is_listed_planned_capped_and_answered(harness):
+    """Nudges know no flow: a test flow's source is listed in its place, sent within the cap and answered through it."""
+    h = harness
+    answered = []
+    yes_no = (("Yes", "yes"), ("No", "no"))
+
+    def due(things, person, world, now):
+        if person.name != "Ana":
+            return []
+        return [FollowUp("tried", f"tried:{n}", person.id, at(3 + n, 10), None, f"Did you try thing {n}?", yes_no) for n in things]
+
+    def apply(ctx, subject, code):
+        answered.append((ctx.member.display_name, subject, code))
+        return "Noted."
+
+    h.beacon.router.follow_up(FollowUpSource(
+        rule="tried", description="a test flow's question", load=lambda session, world: [0, 1, 2], due=due,
+        answers=lambda subject: yes_no, apply=apply, order=35,
+    ))  # fmt: skip
+    await setup(h)
+    text = (await h.command("fac", "nudges rules"))[-1].text
+    assert "• `tried` on: a test flow's question" in text
+    assert text.index("`steal`") < text.index("`tried`") < text.index("`before_meeting`")
+    got = await hours(h, 4 * 24)
+    ana = [(t, d) for t, d in got if d.to == "ana"]
+    assert [t for t, _ in ana] == [at(3, 10), at(4, 10)]  # the third waits: two a week
+    assert ana[0][1].text == "*A gentle nudge*\nDid you try thing 0?" and ana[0][1].labels == ["Yes", "No", "Not now", "Stop these"]
+    assert [d.to for _, d in got] == ["ana", "ana"]
+    out = await h.press("ana", "Yes", message=ana[0][1])
+    assert answered == [("Ana", "tried:0", "yes")] and "✓ Noted." in out[-1].text and out[-1].labels == []
+    with h.store.session() as s:
+        assert [(log.rule, log.subject, log.outcome) for log in s.exec(select(NudgeLog).order_by(NudgeLog.id))] == [
+            ("tried", "tried:0", "answered"), ("tried", "tried:1", None)]  # fmt: skip
+    await h.command("ana", "settings nudges off tried")  # the member's own switch knows the rule too
+    assert h.member("ana").opted_out == ["nudges:tried"]
+    await h.tick(timedelta(days=7), step=timedelta(hours=1))
+    assert len(nudges(h, "ana")) == 2
+
+
+async def test_a_flow_that_creates_something_to_follow_up_starts_the_nudges_with_an_event(harness):
+    """``ctx.emit(FOLLOW_UP_CREATED)``: the nudges' hourly flow exists from then on, with no call into nudges."""
+    h = harness
+    h.add_member("ana")
+
+    def creating(ctx):
+        ctx.emit(FOLLOW_UP_CREATED)
+        ctx.reply("created")
+
+    h.beacon.router.command("create-test", creating, help="test only", hidden=True)
+    with h.store.session() as s:
+        assert s.exec(select(Flow).where(Flow.kind == "nudges")).all() == []
+    await h.command("ana", "create-test")
+    await h.command("ana", "create-test")  # once is enough
+    with h.store.session() as s:
+        flow = s.exec(select(Flow).where(Flow.kind == "nudges")).one()
+        assert (flow.schedule, flow.enabled) == ("0 * * * *", True)

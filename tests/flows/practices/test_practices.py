@@ -178,6 +178,25 @@ async def test_follow_up_arrives_after_four_weeks_and_stores_the_answer(harness)
     assert not [d for d in out if "How did it go" in d.text]
 
 
+async def test_where_the_nudges_are_off_practices_asks_how_it_went_itself(harness):
+    """The steal starts both hourly flows; with the nudges flow turned off, practices' own follow-up asks."""
+    harness.add_member("alex")
+    harness.add_member("kim")
+    pid = await share(harness)
+    await harness.submit("kim", "practice.steal", {"mode": "adapted"}, context=str(pid))
+    with harness.store.session() as s:
+        nudges = s.exec(select(Flow).where(Flow.kind == "nudges")).one()
+        nudges.enabled = False
+        s.add(nudges)
+    out = await harness.tick(timedelta(days=28, hours=1), step=timedelta(days=1))
+    asked = [d for d in out if "How did it go" in d.text]
+    assert [d.to for d in asked] == ["kim"] and not asked[0].text.startswith("*A gentle nudge*")
+    assert asked[0].labels == ["Worked", "Partly worked", "Didn't work", "Too early to say"]
+    await harness.press("kim", "Worked", message=asked[0])
+    with harness.store.session() as s:
+        assert s.exec(select(Steal)).one().outcome == "worked"
+
+
 async def test_follow_up_delay_is_configurable(harness):
     harness.add_member("alex")
     harness.add_member("kim")

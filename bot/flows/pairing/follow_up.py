@@ -1,0 +1,139 @@
+"""Pairs as a follow-up source: a pair or trio that hasn't met, with the next meeting or round near.
+
+The pairing flow asks "did you meet?" itself a few days before the next round
+(:mod:`bot.flows.pairing.followup`); this source covers the time between, so
+a pair still waiting when the next meeting (or round) is three days away is
+asked once, with the other nudges of that day. It stays quiet when the
+pairing flow is asking around the same time, and gives a new pair five days
+to meet first. The answer is the same "we met / not yet / we won't" the
+pairing flow records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.core import markup
+from bot.core.availability import Person
+from bot.core.context import Context
+from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
+from bot.core.router import Router, UserError
+from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.store.models import Flow
+from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
+from bot.flows.pairing.followup import group_status
+
+__all__ = ["SOURCE", "PairInfo", "due", "load", "register_follow_up"]
+
+RULE = "pair"
+PAIR_MIN_AGE = timedelta(days=5)  # give a new pair time to meet before asking
+PAIR_ASKED_RECENTLY = timedelta(days=4)  # the pairing flow's own "did you meet?" is enough then
+ANSWERS = (("We met", "met"), ("Not yet", "not_yet"), ("We won't", "wont"))
+STATUSES = {"met": MetStatus.MET.value, "not_yet": MetStatus.NOT_YET.value, "wont": MetStatus.WONT.value}
+NOTES = {"met": "You met: thank you!", "not_yet": "Not yet: there's still time.", "wont": "Noted: you'll meet someone new next round."}
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    """A group of the latest round that some of its members say has not met yet."""
+
+    group_id: int
+    members: tuple[int, ...]
+    waiting: tuple[int, ...]  # members who have not said "met" or "won't"
+    ran_at: datetime
+    next_round: datetime | None = None
+    followup_at: datetime | None = None
+    followup_sent: bool = False
+
+
+def load(session: Session, world: World) -> list[PairInfo]:
+    """The groups still waiting to meet in each running pairing flow's latest round."""
+    network, now = world.network, world.now
+    out = []
+    flows = session.exec(select(Flow).where(Flow.network_id == network.id, Flow.kind == "pairing", Flow.enabled == True)).all()  # noqa: E712
+    for flow in flows:
+        rnd = session.exec(select(PairingRound).where(PairingRound.flow_id == flow.id)
+                           .order_by(col(PairingRound.number).desc())).first()  # fmt: skip
+        if rnd is None:
+            continue
+        next_round = None
+        if flow.schedule:
+            try:
+                next_round = parse_schedule(flow.schedule).next_after(now, network.timezone)
+            except ScheduleError:
+                pass
+        groups = session.exec(select(PairGroup).where(PairGroup.round_id == rnd.id)).all()
+        rows = session.exec(select(PairMember).where(PairMember.round_id == rnd.id)).all()
+        for g in groups:
+            if g.status in (MetStatus.MET.value, MetStatus.WONT.value):
+                continue
+            mine = [r for r in rows if r.group_id == g.id and r.met != MetStatus.REMATCHED.value]
+            waiting = tuple(r.member_id for r in mine if r.met in (MetStatus.PENDING.value, MetStatus.NOT_YET.value))
+            if len(mine) > 1 and waiting:
+                out.append(PairInfo(g.id, tuple(r.member_id for r in mine), waiting, rnd.ran_at, next_round,
+                                    rnd.followup_at, rnd.followup_sent))  # fmt: skip
+    return out
+
+
+def due(pairs: list[PairInfo], person: Person, world: World, now: datetime) -> list[FollowUp]:
+    meeting = world.next_meeting(now)
+    items = []
+    for p in pairs:
+        if person.id not in p.waiting:
+            continue
+        horizons = [t for t in (meeting.starts_at if meeting else None, p.next_round) if t and t > now]
+        if not horizons:
+            continue
+        horizon = min(horizons)
+        if p.followup_at is not None and (
+            (p.followup_sent and now - PAIR_ASKED_RECENTLY < p.followup_at <= now)
+            or (not p.followup_sent and p.followup_at <= horizon)
+        ):
+            continue  # the pairing flow asks "did you meet?" itself around now
+        due_at = max(horizon - LEAD, p.ran_at + PAIR_MIN_AGE)
+        others = [world.people[m].name for m in p.members if m != person.id and m in world.people]
+        who = _join([markup.literal(n or "a member") for n in others]) or "your pair"
+        what = "the next meeting" if meeting and horizon == meeting.starts_at else "the next pairing round"
+        items.append(FollowUp(
+            RULE, f"pair:{p.group_id}", person.id, due_at, horizon,
+            f"You and {who} haven't met yet, and {what} is on {local_when(horizon, person.tz)}. A short call counts.",
+            ANSWERS,
+        ))  # fmt: skip
+    return items
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def answers(subject: str) -> tuple[tuple[str, str], ...]:
+    return ANSWERS
+
+
+def apply(ctx: Context, subject: str, code: str) -> str:
+    group_id = int(subject.partition(":")[2])
+    rows = list(ctx.session.exec(select(PairMember).where(PairMember.group_id == group_id)))
+    mine = next((r for r in rows if r.member_id == ctx.member.id), None)
+    if mine is None or code not in STATUSES:
+        raise UserError("That pairing round has moved on.")
+    mine.met, mine.answered_at = STATUSES[code], ctx.now
+    ctx.session.add(mine)
+    group = ctx.session.get(PairGroup, group_id)
+    group.status = group_status(rows)
+    ctx.session.add(group)
+    return NOTES[code]
+
+
+SOURCE = FollowUpSource(
+    rule=RULE,
+    description="a pair or trio that hasn't met yet, with the next meeting or round a few days away",
+    load=load, due=due, answers=answers, apply=apply, opt_out="pairing", order=20,
+)  # fmt: skip
+
+
+def register_follow_up(router: Router) -> None:
+    """What the nudges follow up for the pairing flow (called from the pairing flow's ``register``)."""
+    router.follow_up(SOURCE)

@@ -1,0 +1,92 @@
+"""Steals as a follow-up source: "how did it go?" when a steal's follow-up falls due.
+
+Where the nudges flow runs, it asks this (within the member's weekly cap and
+quiet hours) and practices' own hourly follow-up stands aside
+(:func:`bot.flows.practices.steals.run_followups`). The answer is recorded
+on the steal as the follow-up's buttons record it, and the member is offered
+the same one-line note for the author.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.core import markup
+from bot.core.availability import Person
+from bot.core.context import Context
+from bot.core.followups import FollowUp, FollowUpSource, World
+from bot.core.router import UserError
+from bot.store.practices import Practice, Steal
+from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
+from bot.flows.practices.steals import outcome_form
+
+__all__ = ["SOURCE", "StealInfo", "due", "load"]
+
+RULE = "steal"
+ANSWERS = tuple((label.capitalize(), value) for value, label in OUTCOME_LABELS.items())
+
+
+@dataclass(frozen=True)
+class StealInfo:
+    """A steal whose "how did it go?" is due (or falls due within the preview's horizon)."""
+
+    id: int
+    member_id: int
+    title: str
+    mode: str
+    follow_up_due: datetime
+
+
+def load(session: Session, world: World) -> list[StealInfo]:
+    rows = session.exec(
+        select(Steal, Practice.title).join(Practice, col(Practice.id) == col(Steal.practice_id))
+        .where(Practice.network_id == world.network.id, col(Steal.follow_up_due).is_not(None),
+               col(Steal.follow_up_due) <= world.now + world.horizon, col(Steal.outcome).is_(None))
+    ).all()  # fmt: skip
+    # one that practices' own follow-up already asked is not asked again; one the nudges raised (and was snoozed) is
+    return [StealInfo(s.id, s.member_id, title, s.mode, s.follow_up_due) for s, title in rows
+            if s.follow_up_sent_at is None or f"steal:{s.id}" in world.raised]  # fmt: skip
+
+
+def due(steals: list[StealInfo], person: Person, world: World, now: datetime) -> list[FollowUp]:
+    return [
+        FollowUp(
+            RULE, f"steal:{s.id}", person.id, s.follow_up_due, None,
+            f"A while ago you stole *{markup.literal(s.title)}* ({MODE_LABELS.get(s.mode, s.mode)}). How did it go?",
+            ANSWERS,
+        )  # fmt: skip
+        for s in steals
+        if s.member_id == person.id
+    ]
+
+
+def answers(subject: str) -> tuple[tuple[str, str], ...]:
+    return ANSWERS
+
+
+def apply(ctx: Context, subject: str, code: str) -> str:
+    steal = ctx.session.get(Steal, int(subject.partition(":")[2]))
+    if steal is None or steal.member_id != ctx.member.id or code not in OUTCOME_LABELS:
+        raise UserError("That follow-up isn't yours to answer.")
+    steal.outcome, steal.outcome_at = code, ctx.now
+    ctx.session.add(steal)
+    ctx.open_form(outcome_form(steal.id))
+    return f"It {OUTCOME_LABELS[code]}."
+
+
+def sent(session: Session, subject: str, now: datetime) -> None:
+    """Mark the steal as asked, so practices' own follow-up never asks it again."""
+    steal = session.get(Steal, int(subject.partition(":")[2]))
+    if steal is not None:
+        steal.follow_up_sent_at = now
+        session.add(steal)
+
+
+SOURCE = FollowUpSource(
+    rule=RULE,
+    description="\"how did it go?\" when a steal's follow-up falls due",
+    load=load, due=due, answers=answers, apply=apply, sent=sent, opt_out="practices", order=30,
+)  # fmt: skip

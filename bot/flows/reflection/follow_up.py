@@ -1,0 +1,70 @@
+"""The after-meeting reflection as a follow-up source: "how did it go?" a few hours after a meeting.
+
+Only where a facilitator set up a reflection with the ``after_meeting``
+question set; the member's answer ("Reflect now") starts that reflection's
+prompt for the meeting, once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.core import markup
+from bot.core.availability import Person
+from bot.core.context import Context
+from bot.core.followups import FollowUp, FollowUpSource, World
+from bot.core.router import UserError
+from bot.store.models import Flow
+from bot.flows.reflection.prompts import KIND, send_prompt
+
+__all__ = ["SOURCE", "due", "load"]
+
+RULE = "after_meeting"
+QUESTION_SET = "after_meeting"
+DELAY = timedelta(hours=3)
+WINDOW = timedelta(days=3)
+ANSWERS = (("Reflect now", "reflect"),)
+
+
+def _after_meeting_flows(session: Session, network_id: int) -> list[Flow]:
+    flows = session.exec(select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND)).all()
+    return [f for f in flows if (f.settings or {}).get("question_set") == QUESTION_SET]
+
+
+def load(session: Session, world: World) -> bool:
+    """Whether an after-meeting reflection is running in the network."""
+    return any(f.enabled for f in _after_meeting_flows(session, world.network.id))
+
+
+def due(on: bool, person: Person, world: World, now: datetime) -> list[FollowUp]:
+    if not on:
+        return []
+    done = [m for m in world.meetings if m.starts_at + DELAY <= now < m.starts_at + WINDOW]
+    return [
+        FollowUp(RULE, f"meeting:{m.id}:after", person.id, m.starts_at + DELAY, m.starts_at + WINDOW,
+                 f"How did *{markup.literal(m.title)}* go? A short after-meeting reflection is ready when you are.",
+                 ANSWERS)  # fmt: skip
+        for m in done[-1:]
+    ]
+
+
+def answers(subject: str) -> tuple[tuple[str, str], ...]:
+    return ANSWERS
+
+
+def apply(ctx: Context, subject: str, code: str) -> str:
+    flow = next(iter(_after_meeting_flows(ctx.session, ctx.network.id)), None)
+    if flow is None:
+        raise UserError("The after-meeting reflection has been taken down. `/beacon reflect` starts another.")
+    meeting_id = subject.split(":")[1]
+    send_prompt(ctx, flow, ctx.member, f"meeting:{meeting_id}")
+    return "Reflection started below."
+
+
+SOURCE = FollowUpSource(
+    rule=RULE,
+    description="the after-meeting reflection, a few hours after each meeting (when that reflection is set up)",
+    load=load, due=due, answers=answers, apply=apply, opt_out="reflection", order=50, looks_back=WINDOW,
+)  # fmt: skip
