@@ -19,7 +19,7 @@ case "${1:-fix}" in
   --check)
     status=0
     "$ruff" check --output-format=concise . || status=1
-    "$ruff" format --check . || status=1
+    "$ruff" format --check --output-format=concise . || status=1  # `.venv/bin/ruff format --diff FILE` shows the change
     if [ "$status" -ne 0 ]; then
       echo "lint.sh: ruff found the problems above; 'bash scripts/lint.sh' fixes and formats what it can" >&2
     fi
