@@ -11,9 +11,6 @@ from __future__ import annotations
 import io
 import logging
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.flows.digest.data import Digest
 from bot.flows.digest.flags import REFERENCE
 
@@ -37,6 +34,12 @@ def _share(mix: dict[str, int]) -> list[float]:
 
 def render_chart(d: Digest) -> bytes:
     """A ``WIDTH`` × ``HEIGHT`` PNG of the digest's trends."""
+    # Imported on first use: matplotlib (with numpy, fonts and PIL) is the
+    # heaviest import in the bot, over a second at start-up on this machine,
+    # and most processes never draw a chart. Python imports it once.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
     FigureCanvasAgg(fig)
     fig.suptitle(f"{d.network}: {d.period.label()}", fontsize=14)
