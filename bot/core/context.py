@@ -14,8 +14,8 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.core.dates.zone import zone
+from bot.core.errors import UserError
 from bot.core.messages import Address, Choice, Form, Incoming, Outgoing
-from bot.core.router import UserError
 from bot.store import outbox
 from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role
 
@@ -23,15 +23,7 @@ if TYPE_CHECKING:
     from bot.core.clock import Clock
     from bot.core.router import Router
 
-__all__ = ["Context", "FormErrors"]
-
-
-class FormErrors(UserError):
-    """Field-by-field problems with a submitted form (shown beside each field)."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+__all__ = ["Context"]
 
 
 # built once: every incoming message looks its member's conversation up

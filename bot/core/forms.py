@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.context import Context, FormErrors
+from bot.core.context import Context
+from bot.core.errors import FormErrors
 from bot.core.messages import Choice, Form
 from bot.core.router import Router
 

@@ -24,10 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.clock import Clock
-from bot.core.context import Context, FormErrors
+from bot.core.context import Context
+from bot.core.errors import FormErrors, UsageError, UserError
 from bot.dispatch import batch as dispatch_batch
 from bot.core.messages import Incoming
-from bot.core.router import Router, UsageError, UserError, split_args
+from bot.core.router import Router, split_args
 from bot.store.db import Store, insert_or_skip
 from bot.store.models import InboundEvent, Member, Network, Role
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.core.errors import UsageError
 from bot.core.messages import Field, Form, Incoming
-from bot.core.router import UsageError
 from bot.store.models import InboundEvent, Member, Role
 
 

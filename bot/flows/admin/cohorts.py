@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.router import UsageError, UserError
+from bot.core.errors import UsageError, UserError
 from bot.store.admin import Cohort
 from bot.store.models import AuditEntry, Member
 from bot.flows.admin.members import find_member, is_forgotten

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.router import UsageError, UserError
+from bot.core.errors import UsageError, UserError
 from bot.store.models import Member, Role
 
 __all__ = ["find_member", "member_status", "members_csv", "FORGOTTEN_NAME", "is_forgotten"]

@@ -16,8 +16,9 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_due, to_zone
+from bot.core.errors import UserError
 from bot.core.messages import Choice
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.store.commitments import Commitment, CommitmentStatus
 
 __all__ = ["describe_due", "own_commitment", "parse_commitment", "register", "MAX_COMMITMENT"]

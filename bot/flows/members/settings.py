@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
-from bot.core.router import Router, UsageError, UserError
+from bot.core.errors import UsageError, UserError
+from bot.core.router import Router
 from bot.flows.nudges import rules
 
 __all__ = ["register"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.core.context import Context
+from bot.core.errors import UserError
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
-from bot.core.router import UserError
 from bot.store.models import Flow
 from bot.store.nudges import NudgeLog, NudgeOutcome
 from bot.store.pairing import MetStatus, PairGroup, PairMember
