@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
+from bot.core.forms import start_guided
 from bot.core.messages import Address, Choice, Form, Incoming, Outgoing
 from bot.store import outbox
 from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role
@@ -200,8 +201,6 @@ class Context:
 
     def open_form(self, form: Form) -> None:
         """Ask for a form: a modal where the platform has them, else a guided chat."""
-        from bot.core.forms import start_guided
-
         inc = self.incoming
         if inc is not None and inc.trigger and self.platform == "slack":
             self.send(Outgoing(text=form.title, to=self.reply_address(), form=form, trigger=inc.trigger))
