@@ -200,9 +200,13 @@ class Context:
         self.choices_handled = True
 
     def open_form(self, form: Form) -> None:
-        """Ask for a form: a modal where the platform has them, else a guided chat."""
+        """Ask for a form: a modal where the platform has them, else a guided chat.
+
+        The adapter says which: only a platform that opens modals gives its
+        events a ``trigger`` (Slack's ``trigger_id``), so the core names none.
+        """
         inc = self.incoming
-        if inc is not None and inc.trigger and self.platform == "slack":
+        if inc is not None and inc.trigger:
             self.send(Outgoing(text=form.title, to=self.reply_address(), form=form, trigger=inc.trigger))
         else:
             start_guided(self, form)
