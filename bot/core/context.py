@@ -22,7 +22,7 @@ from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Ro
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
-    from bot.core.router import Router
+    from bot.core.router import Command, Router
 
 __all__ = ["Context"]
 
@@ -64,6 +64,7 @@ class Context:
         self.enqueued = 0
         self.choices_handled = False
         self.member_is_new = False  # set by the dispatcher: first contact from this member
+        self.command: Command | None = None  # set by the dispatcher: the command being run, for its usage
         self._seq = 0
 
     # -- who and where --------------------------------------------------------

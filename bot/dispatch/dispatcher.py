@@ -337,7 +337,7 @@ class Dispatcher:
         if not ctx.role.allows(cmd.role):
             raise UserError(self._refusal(ctx, cmd))
         ctx.args = rest
-        ctx.command = cmd  # type: ignore[attr-defined]
+        ctx.command = cmd
         cmd.handler(ctx)
 
     def _refusal(self, ctx: Context, cmd) -> str:
@@ -353,7 +353,7 @@ class Dispatcher:
         return f"Only {roles} can use `/beacon {cmd.name}`.{ask}"
 
     def _usage_text(self, ctx: Context, message: str) -> str:
-        cmd = getattr(ctx, "command", None)
+        cmd = ctx.command
         if cmd is None:
             return message
         text = f"{message}\nUsage: `{cmd.synopsis()}`"
