@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 
 from sqlmodel import select
 
 from bot.adapters.base import Adapter
 from bot.core.clock import Clock, SystemClock
+from bot.core.messages import Incoming
 from bot.config import load_config, seed
 from bot.delivery.worker import DeliveryWorker
+from bot.dispatch.batch import Batches
 from bot.dispatch.dispatcher import Dispatcher
+from bot.dispatch.results import HandleResult
 from bot.flows import register_all
 from bot.core.router import Router
 from bot.scheduling.tick import Ticker, run_due
@@ -50,7 +54,8 @@ class Beacon:
         from bot.server.metrics import Metrics
 
         self.metrics = Metrics()
-        self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick, metrics=self.metrics)
+        self.dispatcher = Dispatcher(store=store, router=router, clock=clock)
+        self.batches = Batches(self.dispatcher)
         self.delivery = DeliveryWorker(
             store=store,
             adapters=self.adapters,
@@ -78,11 +83,17 @@ class Beacon:
             if key.startswith(prefix):
                 fn(session, key, sent)
 
-    def _kick(self) -> None:
-        self.delivery.kick()
-
-    async def handle(self, incoming):
-        return await self.dispatcher.handle(incoming)
+    async def handle(self, incoming: Incoming) -> HandleResult:
+        """Handle one event (with those arriving meanwhile, see :mod:`bot.dispatch.batch`),
+        count it, then wake the delivery worker for what it queued."""
+        started = time.perf_counter()
+        result = await self.batches.handle(incoming)
+        outcome = "duplicate" if result.duplicate else "handled"
+        self.metrics.handled.labels(incoming.platform, incoming.kind, outcome).inc()
+        self.metrics.latency.labels(incoming.platform).observe(time.perf_counter() - started)
+        if result.enqueued:
+            self.delivery.kick()
+        return result
 
     async def tick(self, *, catch_up: timedelta | None = timedelta(hours=6)) -> list[int]:
         """Run what is due now; the APScheduler job calls this every few seconds."""

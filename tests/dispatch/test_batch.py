@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from bot.core.errors import UserError
-from bot.dispatch.dispatcher import SORRY
+from bot.dispatch.results import SORRY
 from bot.dispatch.batch import BATCH_MAX
 from bot.core.messages import Incoming
 from bot.store.models import InboundEvent, Member, OutboxMessage

@@ -45,7 +45,7 @@ from bot.adapters.slack.send import SlackSender
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from bot.dispatch.dispatcher import HandleResult
+    from bot.dispatch.results import HandleResult
     from bot.settings import Settings
 
 __all__ = ["SlackAdapter", "SLACK_LIMITS"]
