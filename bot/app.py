@@ -8,12 +8,14 @@ import logging
 import time
 from datetime import timedelta
 
+import uvicorn
 from sqlmodel import select
 
 from bot.adapters.base import Adapter
 from bot.core.clock import Clock, SystemClock
 from bot.core.messages import Incoming
 from bot.config import load_config, seed
+from bot.delivery.pacing import Pacer
 from bot.delivery.worker import DeliveryWorker
 from bot.dispatch.batch import Batches
 from bot.dispatch.dispatcher import Dispatcher
@@ -21,6 +23,8 @@ from bot.dispatch.results import HandleResult
 from bot.flows import register_all
 from bot.core.router import Router
 from bot.scheduling.tick import Ticker, run_due
+from bot.server.http import build_http_app
+from bot.server.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Store
 from bot.store.models import Member, Network, Role
@@ -51,8 +55,6 @@ class Beacon:
         self.router = router
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
-        from bot.server.metrics import Metrics
-
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(store=store, router=router, clock=clock)
         self.batches = Batches(self.dispatcher)
@@ -73,8 +75,6 @@ class Beacon:
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
-        from bot.delivery.pacing import Pacer
-
         self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
 
     def _delivered(self, session, key: str, sent: bool) -> None:
@@ -136,10 +136,6 @@ class Beacon:
             await self._start_http()
 
     async def _start_http(self) -> None:
-        import uvicorn
-
-        from bot.server.http import build_http_app
-
         config = uvicorn.Config(
             build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off"
         )
@@ -181,13 +177,20 @@ def build_app(
 
 
 def platform_adapters(settings: Settings, beacon: Beacon) -> list[Adapter]:
+    """The adapters of the platforms whose settings are present.
+
+    Each is imported only when its platform is configured: slack-bolt (with
+    slack-sdk and aiohttp) and python-telegram-bot (with httpx) take about half
+    a second each to import, the rest of the bot about a second, and the
+    console (``beacon run`` with no tokens) needs neither.
+    """
     found: list[Adapter] = []
     if settings.slack_enabled:
-        from bot.adapters.slack.adapter import SlackAdapter
+        from bot.adapters.slack.adapter import SlackAdapter  # slack-bolt, slack-sdk, aiohttp: only with Slack settings
 
         found.append(SlackAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     if settings.telegram_enabled:
-        from bot.adapters.telegram.adapter import TelegramAdapter
+        from bot.adapters.telegram.adapter import TelegramAdapter  # python-telegram-bot, httpx: only with Telegram settings
 
         found.append(TelegramAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     return found
