@@ -17,9 +17,7 @@ from bot.core.messages import Incoming
 from bot.config import load_config, seed
 from bot.delivery.pacing import Pacer
 from bot.delivery.worker import DeliveryWorker
-from bot.dispatch.batch import Batches
-from bot.dispatch.dispatcher import Dispatcher
-from bot.dispatch.results import HandleResult
+from bot.dispatch import Batches, Dispatcher, HandleResult
 from bot.flows import register_all
 from bot.core.router import Router
 from bot.scheduling.tick import Ticker, run_due
@@ -186,11 +184,11 @@ def platform_adapters(settings: Settings, beacon: Beacon) -> list[Adapter]:
     """
     found: list[Adapter] = []
     if settings.slack_enabled:
-        from bot.adapters.slack.adapter import SlackAdapter  # slack-bolt, slack-sdk, aiohttp: only with Slack settings
+        from bot.adapters.slack import SlackAdapter  # slack-bolt, slack-sdk, aiohttp: only with Slack settings
 
         found.append(SlackAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     if settings.telegram_enabled:
-        from bot.adapters.telegram.adapter import TelegramAdapter  # python-telegram-bot, httpx: only with Telegram settings
+        from bot.adapters.telegram import TelegramAdapter  # python-telegram-bot, httpx: only with Telegram settings
 
         found.append(TelegramAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     return found
