@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 
+import uvicorn
 from sqlmodel import select
 
 from bot.adapters.base import Adapter
 from bot.core.clock import Clock, SystemClock
+from bot.core.messages import Incoming
 from bot.config import load_config, seed
+from bot.delivery.pacing import Pacer
 from bot.delivery.worker import DeliveryWorker
-from bot.dispatch.dispatcher import Dispatcher
+from bot.dispatch import Batches, Dispatcher, HandleResult
 from bot.flows import register_all
 from bot.core.router import Router
 from bot.scheduling.tick import Ticker, run_due
+from bot.server.http import build_http_app
+from bot.server.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Store
 from bot.store.models import Member, Network, Role
@@ -47,10 +53,9 @@ class Beacon:
         self.router = router
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
-        from bot.server.metrics import Metrics
-
         self.metrics = Metrics()
-        self.dispatcher = Dispatcher(store=store, router=router, clock=clock, on_enqueued=self._kick, metrics=self.metrics)
+        self.dispatcher = Dispatcher(store=store, router=router, clock=clock)
+        self.batches = Batches(self.dispatcher)
         self.delivery = DeliveryWorker(
             store=store,
             adapters=self.adapters,
@@ -68,8 +73,6 @@ class Beacon:
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
-        from bot.delivery.pacing import Pacer
-
         self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
 
     def _delivered(self, session, key: str, sent: bool) -> None:
@@ -78,11 +81,17 @@ class Beacon:
             if key.startswith(prefix):
                 fn(session, key, sent)
 
-    def _kick(self) -> None:
-        self.delivery.kick()
-
-    async def handle(self, incoming):
-        return await self.dispatcher.handle(incoming)
+    async def handle(self, incoming: Incoming) -> HandleResult:
+        """Handle one event (with those arriving meanwhile, see :mod:`bot.dispatch.batch`),
+        count it, then wake the delivery worker for what it queued."""
+        started = time.perf_counter()
+        result = await self.batches.handle(incoming)
+        outcome = "duplicate" if result.duplicate else "handled"
+        self.metrics.handled.labels(incoming.platform, incoming.kind, outcome).inc()
+        self.metrics.latency.labels(incoming.platform).observe(time.perf_counter() - started)
+        if result.enqueued:
+            self.delivery.kick()
+        return result
 
     async def tick(self, *, catch_up: timedelta | None = timedelta(hours=6)) -> list[int]:
         """Run what is due now; the APScheduler job calls this every few seconds."""
@@ -125,10 +134,6 @@ class Beacon:
             await self._start_http()
 
     async def _start_http(self) -> None:
-        import uvicorn
-
-        from bot.server.http import build_http_app
-
         config = uvicorn.Config(
             build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off"
         )
@@ -170,13 +175,20 @@ def build_app(
 
 
 def platform_adapters(settings: Settings, beacon: Beacon) -> list[Adapter]:
+    """The adapters of the platforms whose settings are present.
+
+    Each is imported only when its platform is configured: slack-bolt (with
+    slack-sdk and aiohttp) and python-telegram-bot (with httpx) take about half
+    a second each to import, the rest of the bot about a second, and the
+    console (``beacon run`` with no tokens) needs neither.
+    """
     found: list[Adapter] = []
     if settings.slack_enabled:
-        from bot.adapters.slack.adapter import SlackAdapter
+        from bot.adapters.slack import SlackAdapter  # slack-bolt, slack-sdk, aiohttp: only with Slack settings
 
         found.append(SlackAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     if settings.telegram_enabled:
-        from bot.adapters.telegram.adapter import TelegramAdapter
+        from bot.adapters.telegram import TelegramAdapter  # python-telegram-bot, httpx: only with Telegram settings
 
         found.append(TelegramAdapter.from_settings(settings, handle=beacon.handle, store=beacon.store))
     return found

@@ -8,12 +8,24 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from datetime import timedelta
 
 import typer
+from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rich.console import Console
 
+from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
+from bot.app import build_app
+from bot.config import ConfigError
+from bot.core.clock import OffsetClock, SystemClock
+from bot.server.logs import configure_logging
 from bot.settings import Settings
+from bot.simulation.driver import simulate as run_simulation
+from bot.store.db import Store, alembic_config
+from bot.store.models import Role
 
 __all__ = ["main", "cli"]
 
@@ -25,8 +37,6 @@ logger = logging.getLogger("bot")
 
 
 def _settings(database: str | None) -> Settings:
-    from bot.server.logs import configure_logging
-
     if database:
         os.environ["BEACON_DATABASE_URL"] = database
     settings = Settings()
@@ -34,9 +44,7 @@ def _settings(database: str | None) -> Settings:
     return settings
 
 
-def _prepare_store(settings: Settings):
-    from bot.store.db import Store
-
+def _prepare_store(settings: Settings) -> Store:
     store = Store(url=settings.database_url)
     if store.is_sqlite:
         store.upgrade()
@@ -45,14 +53,9 @@ def _prepare_store(settings: Settings):
     return store
 
 
-def _check_schema(store) -> None:
+def _check_schema(store: Store) -> None:
     """Refuse to start on a PostgreSQL schema that is behind the code (several
     processes must not race to migrate it)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from bot.store.db import alembic_config
-
     script = ScriptDirectory.from_config(alembic_config(store.engine))
     with store.engine.connect() as conn:
         current = tuple(MigrationContext.configure(conn).get_current_heads())
@@ -73,12 +76,9 @@ def run(
     settings = _settings(database)
     console_mode = not (settings.slack_enabled or settings.telegram_enabled)
     if console_mode and "BEACON_LOG_LEVEL" not in os.environ:
-        # the terminal is the chat; keep it clean (alembic sets its own logger's level,
-        # and logs its plug-ins as it is imported, so this comes before the imports)
+        # the terminal is the chat; keep it clean (alembic sets its own logger's level)
         for name in ("", "alembic"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    from bot.app import build_app
-    from bot.config import ConfigError
     store = _prepare_store(settings)
     if not console_mode:
         beacon = build_app(settings, store=store)
@@ -113,13 +113,7 @@ async def _serve(beacon) -> None:
     await beacon.stop()
 
 
-async def _console(settings: Settings, store, as_user: str, role: str | None) -> None:
-    from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
-    from bot.app import build_app
-    from bot.core.clock import OffsetClock
-    from bot.config import ConfigError
-    from bot.store.models import Role
-
+async def _console(settings: Settings, store: Store, as_user: str, role: str | None) -> None:
     console = Console(highlight=False)
     clock = OffsetClock()
     adapter = ConsoleAdapter(user=as_user, output=console)
@@ -175,7 +169,7 @@ def digest(
     database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
 ) -> None:
     """Export a network's digest or its counts, for evaluation reports."""
-    from bot.core.clock import SystemClock
+    # on first use: the export draws charts with matplotlib, ~0.6 s to import, which no other command needs
     from bot.flows.digest.cli import run_export
 
     store = _prepare_store(_settings(database))
@@ -201,8 +195,6 @@ def simulate(
     database: str = typer.Option(None, "--database", help="Database URL (default: a temporary SQLite file)."),
 ) -> None:
     """Run a synthetic network through weeks of every flow and print the final digest."""
-    from bot.simulation.driver import simulate as run_simulation
-
     if "BEACON_LOG_LEVEL" not in os.environ:
         for name in ("", "alembic"):
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -212,8 +204,6 @@ def simulate(
 @db_cli.command("upgrade")
 def db_upgrade(database: str = typer.Option(None, "--database")) -> None:
     """Create or upgrade the database schema to the latest migration."""
-    from bot.store.db import Store
-
     settings = _settings(database)
     Store(url=settings.database_url).upgrade()
     typer.echo("Database schema is up to date.")
@@ -226,12 +216,6 @@ def db_revision(
     depends_on: str = typer.Option(None, "--head", help="Parent revision (default: the current head)."),
 ) -> None:
     """Developers: autogenerate a migration from the models against a fresh database."""
-    import tempfile
-
-    from alembic import command
-
-    from bot.store.db import Store, alembic_config
-
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(url=f"sqlite:///{tmp}/rev.db")
         store.upgrade()

@@ -21,6 +21,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.panel import Panel
 
+from bot.core.dates.friendly import parse_duration
 from bot.core.markup import to_rich
 from bot.core.messages import Choice, Incoming
 from bot.adapters.base import Adapter, Envelope, SendResult
@@ -181,8 +182,6 @@ class ConsoleAdapter(Adapter):
                 self.console.print(await switch_user(parts[1], parts[2] if len(parts) > 2 else None))
                 continue
             if line.startswith("/beacon tick"):
-                from bot.core.dates.friendly import parse_duration
-
                 arg = line[len("/beacon tick") :].strip() or "1d"
                 try:
                     step = parse_duration(arg)

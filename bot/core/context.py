@@ -14,24 +14,17 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.core.dates.zone import zone
+from bot.core.errors import UserError
+from bot.core.forms import start_guided
 from bot.core.messages import Address, Choice, Form, Incoming, Outgoing
-from bot.core.router import UserError
 from bot.store import outbox
 from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
-    from bot.core.router import Router
+    from bot.core.router import Command, Router
 
-__all__ = ["Context", "FormErrors"]
-
-
-class FormErrors(UserError):
-    """Field-by-field problems with a submitted form (shown beside each field)."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+__all__ = ["Context"]
 
 
 # built once: every incoming message looks its member's conversation up
@@ -71,6 +64,7 @@ class Context:
         self.enqueued = 0
         self.choices_handled = False
         self.member_is_new = False  # set by the dispatcher: first contact from this member
+        self.command: Command | None = None  # set by the dispatcher: the command being run, for its usage
         self._seq = 0
 
     # -- who and where --------------------------------------------------------
@@ -207,11 +201,13 @@ class Context:
         self.choices_handled = True
 
     def open_form(self, form: Form) -> None:
-        """Ask for a form: a modal where the platform has them, else a guided chat."""
-        from bot.core.forms import start_guided
+        """Ask for a form: a modal where the platform has them, else a guided chat.
 
+        The adapter says which: only a platform that opens modals gives its
+        events a ``trigger`` (Slack's ``trigger_id``), so the core names none.
+        """
         inc = self.incoming
-        if inc is not None and inc.trigger and self.platform == "slack":
+        if inc is not None and inc.trigger:
             self.send(Outgoing(text=form.title, to=self.reply_address(), form=form, trigger=inc.trigger))
         else:
             start_guided(self, form)

@@ -8,10 +8,14 @@ so a flow writes one handler for both.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from bot.core.context import Context, FormErrors
+from bot.core.errors import FormErrors
 from bot.core.messages import Choice, Form
 from bot.core.router import Router
+
+if TYPE_CHECKING:
+    from bot.core.context import Context  # the context opens forms: it imports this module
 
 __all__ = ["FORM_OWNER", "start_guided", "register", "validate"]
 

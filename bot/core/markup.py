@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 
+from rich.markup import escape as rich_escape
+
 __all__ = ["parse_channel", "literal", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
 
 _TOKEN = re.compile(
@@ -117,8 +119,6 @@ def to_markdown(text: str) -> str:
 
 def to_rich(text: str) -> str:
     """Rich console markup, user text escaped so ``[brackets]`` survive."""
-    from rich.markup import escape as rich_escape
-
     return _render(
         text,
         link=lambda url, label: f"[link={url}]{rich_escape(label)}[/link]",

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.core.errors import UsageError, UserError
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.router import UsageError, UserError
 from bot.store.models import Member
 
 __all__ = ["FORGOTTEN_NAME", "FORGOTTEN_PREFIX", "FORMER_ORGANISATION", "find_member", "is_forgotten", "needles_of", "scrub"]

@@ -31,7 +31,9 @@ class Incoming:
     ``network_key`` is the platform's id for the network (Slack team id,
     Telegram group id, ``"console"``); it is ``None`` for a private chat on a
     platform that does not say which network it belongs to (Telegram), and the
-    dispatcher then finds the member's network.
+    dispatcher then finds the member's network. ``trigger`` is set only by a
+    platform that can open a form as a modal, and only while it can; without
+    one, a form is asked as a guided chat.
     """
 
     kind: IncomingKind

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.errors import UsageError
 from bot.core.followups import FollowUpSource
 from bot.store.models import Role
 
@@ -20,20 +21,10 @@ __all__ = [
     "PersonalData",
     "Router",
     "Schedule",
-    "UsageError",
-    "UserError",
     "split_args",
 ]
 
 Handler = Callable[..., Any]
-
-
-class UserError(Exception):
-    """Something the person must fix; the message is shown to them as is."""
-
-
-class UsageError(UserError):
-    """Malformed arguments to a command; shown with the command's usage."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ under the group whose commands live in the same module.
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.router import Command, Router, UsageError
+from bot.core.errors import UsageError
+from bot.core.router import Command, Router
 from bot.store.models import Role
 
 __all__ = ["register", "sections", "overview", "section_text"]

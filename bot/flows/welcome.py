@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 
 from bot.core.context import Context
-from bot.core.router import Router, UserError
+from bot.core.errors import UserError
+from bot.core.router import Router
 
 __all__ = ["register", "start_link", "mention"]
 

@@ -1,1 +1,6 @@
-"""scheduling"""
+"""When flows run: schedules in cron or friendly English, and the tick that runs what is due."""
+
+from bot.scheduling.parse import Schedule, ScheduleError, parse_schedule
+from bot.scheduling.tick import Ticker, run_due
+
+__all__ = ["Schedule", "ScheduleError", "Ticker", "parse_schedule", "run_due"]

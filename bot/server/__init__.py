@@ -1,1 +1,7 @@
-"""server"""
+"""The one HTTP server (platform endpoints, /healthz, /metrics) and the process's logging."""
+
+from bot.server.http import build_http_app
+from bot.server.logs import SecretMasker, configure_logging
+from bot.server.metrics import Metrics
+
+__all__ = ["Metrics", "SecretMasker", "build_http_app", "configure_logging"]

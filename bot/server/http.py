@@ -9,6 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.server.metrics import CONTENT_TYPE
+from bot.store import outbox
+
 if TYPE_CHECKING:
     from bot.app import Beacon
 
@@ -23,9 +26,6 @@ def build_http_app(beacon: Beacon) -> Starlette:
         return JSONResponse({"ok": ok, "database": db_ok, "adapters": adapters}, status_code=200 if ok else 503)
 
     async def metrics(_: Request) -> Response:
-        from bot.server.metrics import CONTENT_TYPE
-        from bot.store import outbox
-
         def depth() -> dict[str, int]:
             with beacon.store.session() as session:
                 return outbox.depth(session)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.core.errors import UsageError
 from bot.core.messages import Field, Form, Incoming
-from bot.core.router import UsageError
+from bot.dispatch import identify
 from bot.store.models import InboundEvent, Member, Role
 
 
@@ -164,24 +165,23 @@ async def test_stranger_in_private_chat_is_told_how_to_join(harness):
         assert s.exec(select(Member).where(Member.platform_user_id == "nobody")).first() is None
 
 
-async def test_a_collision_with_another_process_retries_instead_of_dropping_the_event(harness):
+async def test_a_collision_with_another_process_retries_instead_of_dropping_the_event(harness, monkeypatch):
     """Two processes meet a new member at once and the loser's insert collides on
     the unique key: its event is handled on a second try, not dropped as a duplicate."""
     from sqlalchemy.exc import IntegrityError
 
     calls = []
     harness.beacon.router.command("hi", lambda ctx: (calls.append(ctx.member.id), ctx.reply("hello")), help="x")
-    dispatcher = harness.beacon.dispatcher
-    real_member = dispatcher._member
+    real_member = identify.member_of
     collided = []
 
-    def collide_once(session, network, incoming, member=None):
+    def collide_once(session, network, incoming, now, member=None):
         if not collided:
             collided.append(True)
             raise IntegrityError("INSERT INTO member …", {}, Exception("UNIQUE constraint failed: member"))
-        return real_member(session, network, incoming, member)
+        return real_member(session, network, incoming, now, member)
 
-    dispatcher._member = collide_once
+    monkeypatch.setattr(identify, "member_of", collide_once)
     out = await harness.command("zed", "hi", event_id="race-1")
     assert collided and [d.text for d in out] == ["hello"] and len(calls) == 1
     assert await harness.command("zed", "hi", event_id="race-1") == []  # a real duplicate is still one

@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -39,13 +41,14 @@ from bot.core.messages import Incoming
 from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, SendResult
 from bot.adapters.slack.errors import describe as _describe
 from bot.adapters.slack.events import action_incoming, command_incoming, event_incoming, view_incoming
+from bot.adapters.slack.oauth import oauth_settings
 from bot.adapters.slack.people import SlackPeople
 from bot.adapters.slack.send import SlackSender
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from bot.dispatch.dispatcher import HandleResult
+    from bot.dispatch.results import HandleResult
     from bot.settings import Settings
 
 __all__ = ["SlackAdapter", "SLACK_LIMITS"]
@@ -120,8 +123,6 @@ class SlackAdapter(Adapter):
     @classmethod
     def _with_oauth(cls, settings: Settings, *, handle: Handle, store: Any, **kw: Any) -> SlackAdapter:
         """Many workspaces: Bolt's OAuth flow, installations (and their tokens) in our database."""
-        from bot.adapters.slack.oauth import oauth_settings
-
         if store is None or settings.slack_signing_secret is None:
             raise ValueError("Slack OAuth needs SLACK_SIGNING_SECRET and a database")
         oauth = oauth_settings(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
@@ -162,8 +163,6 @@ class SlackAdapter(Adapter):
             self._auth_error = _describe(exc)
             logger.error("slack: auth.test failed: %s", self._auth_error)
         if self.socket_mode:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket.connect_async()
             logger.info("slack: socket mode connected")
@@ -204,8 +203,6 @@ class SlackAdapter(Adapter):
     def routes(self) -> list[BaseRoute]:
         if self.socket_mode:
             return []
-        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-
         handler = AsyncSlackRequestHandler(self.app)
 
         async def events(request: Request):

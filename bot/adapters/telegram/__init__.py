@@ -1,1 +1,5 @@
-"""telegram"""
+"""Telegram through python-telegram-bot: polling or a webhook on our own server."""
+
+from bot.adapters.telegram.adapter import TelegramAdapter
+
+__all__ = ["TelegramAdapter"]

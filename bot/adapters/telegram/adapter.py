@@ -45,7 +45,7 @@ from bot.adapters.telegram.members import move_chat, set_reachable
 from bot.adapters.telegram.render import CallbackCodec
 from bot.adapters.telegram.send import TelegramSender, bot_chat_id
 
-__all__ = ["TelegramAdapter", "move_chat", "set_reachable", "WEBHOOK_PATH"]
+__all__ = ["TelegramAdapter", "WEBHOOK_PATH"]
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.router import Router, UsageError, UserError
+from bot.core.errors import UsageError, UserError
+from bot.core.router import Router
 from bot.store.models import AuditEntry, Flow, Member, Role
 
 __all__ = ["register", "undo_handler", "describe", "restore_flow", "NETWORK_FIELDS"]

@@ -14,7 +14,8 @@ from sqlmodel import select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.members import find_member, is_forgotten
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import Router
+from bot.core.errors import UsageError, UserError
 from bot.store.admin import Cohort
 from bot.store.models import AuditEntry, Member, Role
 

@@ -16,11 +16,12 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import markup
-from bot.core.context import Context, FormErrors
+from bot.core.context import Context
 from bot.core.dates.zone import zone
+from bot.core.errors import FormErrors, UserError
 from bot.core.forms import validate
 from bot.core.messages import Field, Form
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import AuditEntry, Flow, Role
 from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.members import find_member, is_forgotten
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import Router
+from bot.core.errors import UsageError, UserError
 from bot.store.models import Member, Role
 
 __all__ = ["register", "member_status", "members_csv", "members_command", "role_command", "set_role", "undo_role"]

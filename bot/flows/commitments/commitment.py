@@ -17,8 +17,8 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_due, to_zone
+from bot.core.errors import UserError
 from bot.core.messages import Choice
-from bot.core.router import UserError
 from bot.store.commitments import Commitment, CommitmentStatus
 
 __all__ = ["MAX_COMMITMENT", "OPEN_STATUSES", "commitments_command", "describe_due", "mark", "own_commitment", "parse_commitment"]

@@ -19,8 +19,9 @@ from sqlmodel import select
 
 from bot.core.context import Context
 from bot.core.dates.zone import zone
+from bot.core.errors import UsageError, UserError
 from bot.core.messages import Address
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import Router
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import Flow, Member, Network, Role
 from bot.flows.digest.chart import render_chart

@@ -21,7 +21,7 @@ from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_due, resolve_local
 from bot.core.followups import FOLLOW_UP_CREATED
-from bot.core.router import UsageError, UserError
+from bot.core.errors import UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import Network
 from bot.store.meetings import Meeting, MeetingStatus

@@ -28,8 +28,9 @@ from sqlmodel import Session, col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten, needles_of, scrub
+from bot.core.errors import UsageError, UserError
 from bot.core.messages import Address, Choice, Outgoing
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import Router
 from bot.store.flows import ensure_flow
 from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
 

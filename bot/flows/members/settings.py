@@ -15,7 +15,8 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
 from bot.core.followups import in_order
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import Router
+from bot.core.errors import UsageError, UserError
 
 __all__ = ["register"]
 

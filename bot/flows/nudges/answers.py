@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.core.context import Context
 from bot.core.messages import Address, Choice, Outgoing
-from bot.core.router import UserError
+from bot.core.errors import UserError
 from bot.store.nudges import NudgeLog, NudgeOutcome
 from bot.flows.nudges import rules
 from bot.flows.nudges.send import answers_of, choices

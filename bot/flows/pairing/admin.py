@@ -18,7 +18,8 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.members import find_member
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import Router
+from bot.core.errors import UsageError, UserError
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import AuditEntry, Flow, Member, Role
 from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import Flow
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember

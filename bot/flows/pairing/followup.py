@@ -16,8 +16,9 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
+from bot.core.errors import UserError
 from bot.core.messages import Address, Choice, Outgoing
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.store.models import Member
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, latest_round
 from bot.flows.pairing.matching import Group, pair_score

@@ -16,10 +16,11 @@ from datetime import date
 from sqlmodel import Session, select
 
 from bot.core import markup
-from bot.core.context import Context, FormErrors
+from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
+from bot.core.errors import FormErrors, UsageError, UserError
 from bot.core.messages import Field, Form
-from bot.core.router import Router, UsageError, UserError
+from bot.core.router import Router
 from bot.store.models import Member
 from bot.flows.pairing.matching import parse_tags
 

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.followups import FollowUp, FollowUpSource, World
-from bot.core.router import UserError
 from bot.store.practices import Practice, Steal
 from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
 from bot.flows.practices.steals import outcome_form

@@ -13,12 +13,12 @@ from collections import Counter
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.core.context import Context, FormErrors
+from bot.core.context import Context
+from bot.core.errors import FormErrors, UsageError, UserError
 from bot.core.forms import validate
 from bot.core import markup
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
-from bot.core.router import UsageError, UserError
 from bot.store.models import Member, Role
 from bot.store.practices import (
     Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card, steal_mixes, steals_of,

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.context import Context, FormErrors
+from bot.core.context import Context
+from bot.core.errors import FormErrors, UserError
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Choice, Field, Form
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.store.models import Member
 from bot.store.practices import Practice, PracticeQuestion
 from bot.flows.practices.posts import author_name, load_practice

@@ -13,12 +13,13 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.core.context import Context, FormErrors
+from bot.core.context import Context
 from bot.core.followups import FOLLOW_UP_CREATED, planned
+from bot.core.errors import FormErrors, UserError
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.store.flows import ensure_flow
 from bot.store.models import Member
 from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups

@@ -20,7 +20,8 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_duration
-from bot.core.router import Router, UsageError, UserError
+from bot.core.errors import UsageError, UserError
+from bot.core.router import Router
 from bot.scheduling.parse import ScheduleError, parse_schedule
 from bot.store.models import Flow, Role
 from bot.store.reflection import Prompt, PromptStatus, Reflection

@@ -13,8 +13,9 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.errors import UserError
 from bot.core.messages import Choice
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.store.reflection import OPEN_PROMPT, Prompt, PromptStatus, Reflection, ReflectionAnswer
 from bot.flows.reflection.questions import split_all_at_once
 from bot.flows.reflection.finish import complete, on_commitment_reply

@@ -15,8 +15,9 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.followups import FOLLOW_UP_CREATED
+from bot.core.errors import UserError
 from bot.core.messages import Choice
-from bot.core.router import Router, UserError
+from bot.core.router import Router
 from bot.store.models import Conversation, Flow
 from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
 from bot.store.commitments import Commitment

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.followups import FollowUp, FollowUpSource, World
-from bot.core.router import UserError
 from bot.store.models import Flow
 from bot.flows.reflection.prompts import KIND, send_prompt
 

@@ -17,7 +17,7 @@ from sqlmodel import select
 from bot.adapters.slack.adapter import SLACK_LIMITS, SlackAdapter
 from bot.adapters.slack.blocks import CUT_MARKER
 from bot.app import build_app
-from bot.core.context import FormErrors
+from bot.core.errors import FormErrors
 from bot.server.http import build_http_app
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
 from bot.settings import Settings

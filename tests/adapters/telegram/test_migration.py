@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from bot.adapters.telegram.adapter import move_chat
+from bot.adapters.telegram.members import move_chat
 from bot.core.messages import Address, Outgoing
 from bot.store import outbox
 from bot.store.migrate_chat import move_network

@@ -1,0 +1,160 @@
+"""Which handler an event goes to, and what the person is told when it is refused.
+
+Commands go by the router's longest prefix (aliases, platform and role
+checks, help for a bare group), buttons by action id, forms by form id, and
+plain messages to the flow holding the member's open conversation. A
+:class:`~bot.core.errors.UserError` a handler raises is the person's answer.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.core.context import Context
+from bot.core.errors import FormErrors, UsageError, UserError
+from bot.core.router import Command, split_args
+from bot.dispatch.results import HandleResult
+from bot.store.models import Member, Role
+
+__all__ = ["MAX_TEXT", "NO_QUESTION", "answer", "call_handler"]
+
+MAX_TEXT = 4000
+"""Longest text we accept in one message or field; longer is refused, not cut."""
+
+NO_QUESTION = (
+    "I don't have a question open for you right now. "
+    "Type `/beacon help` to see what I can do."
+)
+
+
+def answer(ctx: Context, result: HandleResult) -> None:
+    """Route in a savepoint: a refused or mistyped request changes nothing
+    and is answered with what was wrong."""
+    incoming = ctx.incoming
+    assert incoming is not None
+    try:
+        with ctx.session.begin_nested():
+            call_handler(ctx)
+    except FormErrors as exc:
+        result.form_errors = exc.errors
+        if incoming.kind != "form" or not incoming.trigger:
+            ctx.reply(str(exc))
+    except UsageError as exc:
+        ctx.reply(_usage_text(ctx, str(exc)))
+    except UserError as exc:
+        ctx.reply(str(exc))
+    result.enqueued = ctx.enqueued
+    result.member_id = ctx.member.id if ctx.member else None
+
+
+def call_handler(ctx: Context) -> None:
+    """Tell the observers, then call the handler the event is for.
+
+    Raises:
+        UserError: the event is refused (too long, unknown, not allowed); the handler's own.
+    """
+    inc = ctx.incoming
+    assert inc is not None
+    for observer in ctx.router.observers:
+        observer(ctx)
+    if len(inc.text) > MAX_TEXT or any(len(v) > MAX_TEXT for v in inc.form_values.values()):
+        raise UserError(
+            f"That's longer than I can keep ({MAX_TEXT} characters). Please shorten it and send it again; nothing was saved."
+        )
+    if inc.kind == "command":
+        _command(ctx)
+    elif inc.kind == "action":
+        _action(ctx)
+    elif inc.kind == "form":
+        handler = ctx.router.forms.get(inc.form_id or "")
+        if handler is None:
+            raise UserError("That form has expired. Please start again.")
+        handler(ctx)
+    else:
+        _message(ctx)
+
+
+def _command(ctx: Context) -> None:
+    inc = ctx.incoming
+    router = ctx.router
+    words = split_args(inc.command if inc.command is not None else inc.text)
+    if inc.command is None and words and words[0].lower() in router.aliases:
+        words = split_args(router.aliases[words[0].lower()]) + words[1:]
+    if not words:
+        words = ["help"]
+    cmd, rest = router.resolve(words)
+    if cmd is None or (cmd.platforms and ctx.platform not in cmd.platforms):
+        group = words[0].lower()
+        if group in router.groups and cmd is None:
+            raise UserError(_group_help(ctx, group, unknown=words[1] if len(words) > 1 else None))
+        suggestions = router.suggest(words)
+        hint = f" Did you mean {', '.join(f'`/beacon {s}`' for s in suggestions)}?" if suggestions else ""
+        raise UserError(
+            f"I don't know the command `/beacon {' '.join(words[:2])}`.{hint} Type `/beacon help` for the list."
+        )
+    if not ctx.role.allows(cmd.role):
+        raise UserError(_refusal(ctx, cmd))
+    ctx.args = rest
+    ctx.command = cmd
+    cmd.handler(ctx)
+
+
+def _refusal(ctx: Context, cmd: Command) -> str:
+    allowed = [r for r in Role if r.allows(cmd.role)]
+    who = ctx.session.exec(
+        select(Member.display_name)
+        .where(Member.network_id == ctx.network.id, col(Member.role).in_(allowed))
+        .order_by(Member.id)
+        .limit(3)
+    ).all()
+    roles = " or ".join(f"{r.value}s" for r in allowed)
+    ask = f" Ask {', '.join(who)}." if who else ""
+    return f"Only {roles} can use `/beacon {cmd.name}`.{ask}"
+
+
+def _usage_text(ctx: Context, message: str) -> str:
+    cmd = ctx.command
+    if cmd is None:
+        return message
+    text = f"{message}\nUsage: `{cmd.synopsis()}`"
+    if cmd.example:
+        text += f"\nExample: `{cmd.example}`"
+    return text
+
+
+def _group_help(ctx: Context, group: str, unknown: str | None) -> str:
+    lines = []
+    if unknown:
+        lines.append(f"`/beacon {group}` has no sub-command `{unknown}`.")
+    lines.append(f"*{group}*: {ctx.router.groups.get(group, '')}")
+    for c in ctx.router.in_group(group):
+        if ctx.role.allows(c.role):
+            lines.append(f"• `{c.synopsis()}`: {c.help}")
+    return "\n".join(lines)
+
+
+def _action(ctx: Context) -> None:
+    inc = ctx.incoming
+    handler = ctx.router.actions.get(inc.action_id or "")
+    if handler is None:
+        raise UserError("That button no longer does anything. Type `/beacon help` to see what you can do.")
+    handler(ctx)
+    if not ctx.choices_handled and inc.message_ref and inc.action_label:
+        base = (inc.message_text or "").strip()
+        ctx.edit_choice_message(f"{base}\n✓ {inc.action_label}" if base else f"✓ {inc.action_label}")
+
+
+def _message(ctx: Context) -> None:
+    inc = ctx.incoming
+    if inc.edited:
+        # no flow updates a stored reply from an edit yet; never take an edit
+        # of an old message as the answer to the question open now
+        return
+    conv = ctx.conversation()
+    if conv is not None and conv.owner in ctx.router.conversations:
+        ctx.router.conversations[conv.owner](ctx)
+        return
+    if inc.text.strip().startswith("/"):
+        ctx.reply("Commands start with `/beacon`, for example `/beacon help`.")
+        return
+    ctx.reply(NO_QUESTION)

@@ -1,0 +1,23 @@
+"""Whether a form opens as a modal is the incoming event's to say, not a platform name's."""
+
+from __future__ import annotations
+
+from bot.core.messages import Field, Form
+
+FORM = Form(id="test.form", title="Tell us", fields=(Field(name="what", label="What happened", required=True),))
+
+
+async def test_a_form_opens_as_a_modal_when_the_event_brings_a_trigger(harness):
+    """Any adapter that gives its events a trigger gets the form to open as a modal (the console here)."""
+    harness.beacon.router.command("form-test", lambda ctx: ctx.open_form(FORM), help="test only", hidden=True)
+    harness.add_member("ann")
+    out = await harness.command("ann", "form-test", trigger="T-1")
+    assert [(d.outgoing.form, d.outgoing.trigger) for d in out] == [(FORM, "T-1")]
+
+
+async def test_without_a_trigger_a_form_is_a_guided_chat(harness):
+    harness.beacon.router.command("form-test", lambda ctx: ctx.open_form(FORM), help="test only", hidden=True)
+    harness.add_member("ann")
+    out = await harness.command("ann", "form-test")
+    assert [d.outgoing.form for d in out] == [None]
+    assert "What happened" in out[0].text and "(1 of 1)" in out[0].text
