@@ -21,6 +21,7 @@ from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
 from bot.app import build_app
 from bot.config import ConfigError
 from bot.core.clock import OffsetClock, SystemClock
+from bot.flows.digest.cli import run_export
 from bot.server.logs import configure_logging
 from bot.settings import Settings
 from bot.simulation.driver import simulate as run_simulation
@@ -169,9 +170,6 @@ def digest(
     database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
 ) -> None:
     """Export a network's digest or its counts, for evaluation reports."""
-    # on first use: the export draws charts with matplotlib, ~0.6 s to import, which no other command needs
-    from bot.flows.digest.cli import run_export
-
     store = _prepare_store(_settings(database))
     try:
         text = run_export(store, network=network, fmt=fmt, first=first, last=last, now=SystemClock().now())

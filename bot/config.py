@@ -17,7 +17,8 @@ from sqlmodel import select
 
 from bot.core.clock import Clock
 from bot.core.dates.zone import zone
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.db import Store
 from bot.store.models import Flow, Member, Network, Role
 

@@ -17,7 +17,7 @@ from bot.scheduling.cron import looks_like_cron, parse_cron
 from bot.scheduling.friendly import parse_friendly
 from bot.scheduling.rule import Schedule, ScheduleError
 
-__all__ = ["Schedule", "ScheduleError", "parse_schedule"]
+__all__ = ["parse_schedule"]
 
 
 def parse_schedule(text: str) -> Schedule:

@@ -20,7 +20,7 @@ from typing import Iterator
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.core.dates.friendly import resolve_local, to_zone
+from bot.core.dates.zone import resolve_local, to_zone
 
 __all__ = ["APS_DAYS", "Rule", "Schedule", "ScheduleError", "compress"]
 

@@ -19,7 +19,8 @@ from sqlmodel import col, select
 from bot.core.clock import Clock
 from bot.core.context import Context
 from bot.core.router import Router
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.db import Store
 from bot.store.models import Flow, FlowOccurrence, Member, Network
 

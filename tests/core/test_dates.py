@@ -5,7 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.dates.friendly import parse_due, parse_duration, parse_pause, parse_when, resolve_local, to_zone
+from bot.core.dates.friendly import parse_due, parse_duration, parse_pause, parse_when
+
+from bot.core.dates.zone import resolve_local, to_zone
 
 UTC = timezone.utc
 LONDON, NEW_YORK, KOLKATA, SYDNEY = (

@@ -5,7 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduling.parse import Schedule, ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+
+from bot.scheduling.rule import Schedule, ScheduleError
 
 UTC = timezone.utc
 LONDON, NEW_YORK, KOLKATA, SYDNEY = (

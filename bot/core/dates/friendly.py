@@ -37,8 +37,6 @@ __all__ = [
     "parse_duration",
     "parse_pause",
     "parse_when",
-    "resolve_local",
-    "to_zone",
 ]
 
 MAX_DURATION = timedelta(days=3650)

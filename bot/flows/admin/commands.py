@@ -22,7 +22,8 @@ from bot.core.errors import FormErrors, UserError
 from bot.core.forms import validate
 from bot.core.messages import Field, Form
 from bot.core.router import Router
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.models import AuditEntry, Flow, Role
 from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow
 

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.dates.friendly import parse_due, to_zone
+from bot.core.dates.friendly import parse_due
+from bot.core.dates.zone import to_zone
 from bot.core.errors import UserError
 from bot.core.messages import Choice
 from bot.store.commitments import Commitment, CommitmentStatus

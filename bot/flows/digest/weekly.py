@@ -22,7 +22,8 @@ from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
 from bot.core.messages import Address
 from bot.core.router import Router
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow, Member, Network, Role
 from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest

@@ -19,10 +19,12 @@ from sqlmodel import Session, col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
-from bot.core.dates.friendly import parse_due, resolve_local
+from bot.core.dates.friendly import parse_due
+from bot.core.dates.zone import resolve_local
 from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.errors import UsageError, UserError
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.models import Network
 from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.commitments import Commitment

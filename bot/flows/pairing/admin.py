@@ -20,7 +20,8 @@ from bot.core.dates.zone import zone
 from bot.core.members import find_member
 from bot.core.router import Router
 from bot.core.errors import UsageError, UserError
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.models import AuditEntry, Flow, Member, Role
 from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
 from bot.flows.pairing.matching import Weights, explain

@@ -22,7 +22,8 @@ from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
 from bot.core.router import Router
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
 from bot.flows.pairing.followup import group_status

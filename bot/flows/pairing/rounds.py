@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.models import Flow, Member, Network
 from bot.store.pairing import (

@@ -22,7 +22,8 @@ from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_duration
 from bot.core.errors import UsageError, UserError
 from bot.core.router import Router
-from bot.scheduling.parse import ScheduleError, parse_schedule
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow, Role
 from bot.store.reflection import Prompt, PromptStatus, Reflection
 from bot.store.commitments import Commitment, CommitmentStatus
