@@ -155,7 +155,7 @@ def flow_round(n: int = 10_000) -> None:
     from bot.core.context import Context
     from bot.flows import register_all
     from bot.flows.pairing.rounds import run_round
-    from bot.flows.pairing.followup import run_followups
+    from bot.flows.pairing.met import run_followups
     from bot.core.router import Router
     from bot.store.db import Store
     from bot.store.models import Flow, Member, Network, OutboxMessage

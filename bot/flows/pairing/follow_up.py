@@ -1,7 +1,7 @@
 """Pairs as a follow-up source: a pair or trio that hasn't met, with the next meeting or round near.
 
 The pairing flow asks "did you meet?" itself a few days before the next round
-(:mod:`bot.flows.pairing.followup`); this source covers the time between, so
+(:mod:`bot.flows.pairing.met`); this source covers the time between, so
 a pair still waiting when the next meeting (or round) is three days away is
 asked once, with the other nudges of that day. It stays quiet when the
 pairing flow is asking around the same time, and gives a new pair five days
@@ -26,7 +26,7 @@ from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
-from bot.flows.pairing.followup import group_status
+from bot.flows.pairing.met import group_status
 
 __all__ = ["SOURCE", "PairInfo", "due", "load", "register_follow_up"]
 

@@ -4,7 +4,7 @@ A round picks the members who can take part (available, reachable, not
 opted out), forms groups with the pure rules in :mod:`bot.flows.pairing.matching`
 (seeded per round, so a re-run gives the same groups), stores them and
 introduces each group. The follow-up and re-match live in
-:mod:`bot.flows.pairing.followup`, facilitator commands in
+:mod:`bot.flows.pairing.met`, facilitator commands in
 :mod:`bot.flows.pairing.admin`, profiles in :mod:`bot.flows.pairing.profile`.
 """
 
