@@ -26,29 +26,29 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.flows.digest.weekly import compose  # noqa: E402
-from bot.flows.digest.chart import render_chart  # noqa: E402
-from bot.flows.digest.period import period_ending  # noqa: E402
-from bot.flows.digest.render import build_doc, to_text  # noqa: E402
-from bot.store.db import Store  # noqa: E402
-from bot.store.models import Network  # noqa: E402
+from bot.flows.digest.chart import render_chart
+from bot.flows.digest.period import period_ending
+from bot.flows.digest.render import build_doc, to_text
+from bot.flows.digest.weekly import compose
+from bot.store.db import Store
+from bot.store.models import Network
 
 MEMBERS = 5_000
 WEEKS = 52
 ZONE = "Europe/London"
 END_DAY = date(2026, 11, 2)  # a Monday
 TIME_GOAL_S, MEMORY_GOAL_MB = 1.0, 300.0
-START = datetime(2025, 11, 3, tzinfo=timezone.utc)
+START = datetime(2025, 11, 3, tzinfo=UTC)
 WORDS = "peer review case notes supervision huddle board retro coaching budget team family visit referral".split()
 
 
 def ts(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def generate(path: str, seed: int = 7) -> dict[str, int]:

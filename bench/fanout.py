@@ -22,25 +22,25 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlalchemy import func
+from sqlmodel import select
 
-from bot.adapters.telegram.adapter import TelegramAdapter  # noqa: E402
-from bot.app import build_app  # noqa: E402
-from bot.cli import settle_heap  # noqa: E402
-from bot.core.clock import FakeClock  # noqa: E402
-from bot.scheduling.tick import run_due  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.store.db import Store  # noqa: E402
-from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus  # noqa: E402
-from tests.fakes import FakeTelegram  # noqa: E402
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.app import build_app
+from bot.cli import settle_heap
+from bot.core.clock import FakeClock
+from bot.scheduling.tick import run_due
+from bot.settings import Settings
+from bot.store.db import Store
+from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus
+from tests.fakes import FakeTelegram
 
-FRIDAY_1559 = datetime(2026, 11, 6, 15, 59, tzinfo=timezone.utc)
+FRIDAY_1559 = datetime(2026, 11, 6, 15, 59, tzinfo=UTC)
 
 
 def build_network(store: Store, clock: FakeClock, members: int) -> None:

@@ -73,9 +73,7 @@ async def serve(database: str, api_url: str, profile: str | None = None) -> None
     from bot.settings import Settings
 
     logging.basicConfig(level=logging.WARNING)
-    settings = Settings(
-        SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, BEACON_DATABASE_URL=database
-    )
+    settings = Settings(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, BEACON_DATABASE_URL=database)
     beacon = build_app(settings)
     await beacon.start(serve_http=False, tick=False)
     settle_heap()  # as `beacon run` does once it has started
@@ -83,10 +81,7 @@ async def serve(database: str, api_url: str, profile: str | None = None) -> None
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(4096)  # connections wait in the backlog until uvicorn accepts: the port is usable once printed
-    config = uvicorn.Config(
-        build_http_app(beacon), log_level="warning", lifespan="off", access_log=False, backlog=4096,
-        timeout_keep_alive=120
-    )
+    config = uvicorn.Config(build_http_app(beacon), log_level="warning", lifespan="off", access_log=False, backlog=4096, timeout_keep_alive=120)
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, lambda: setattr(server, "should_exit", True))
@@ -171,8 +166,7 @@ def _bodies(events: int, users: int, team: str, run: str) -> list[str]:
     out = []
     for i in range(events):
         u = i % users
-        body = slack_message_im(f"hello {i}", user=_user(u), channel=f"D{u:08d}", team_id=team,
-                                event_id=f"Ev{run}{i:07d}")
+        body = slack_message_im(f"hello {i}", user=_user(u), channel=f"D{u:08d}", team_id=team, event_id=f"Ev{run}{i:07d}")
         out.append(json.dumps(body))
     return out
 
@@ -253,9 +247,7 @@ def _stored(database: str, run: str) -> tuple[int, int]:
             inbound = conn.execute(
                 text("SELECT count(*) FROM inbound_event WHERE platform='slack' AND event_id LIKE :p"), {"p": f"Ev{run}%"}
             ).scalar_one()
-            replies = conn.execute(
-                text("SELECT count(*) FROM outbox_message WHERE key LIKE :p"), {"p": f"in:slack:Ev{run}%"}
-            ).scalar_one()
+            replies = conn.execute(text("SELECT count(*) FROM outbox_message WHERE key LIKE :p"), {"p": f"in:slack:Ev{run}%"}).scalar_one()
     finally:
         engine.dispose()
     return inbound, replies
@@ -276,7 +268,9 @@ def _start_bots(n: int, database: str, api_url: str, profile: str | None,
         extra = (["--profile", profile] if profile else []) + (["--floor"] if floor else [])
         p = subprocess.Popen(
             [sys.executable, __file__, "serve", "--database", database, "--api-url", api_url, *extra],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         procs.append(p)
     for p in procs:
@@ -326,8 +320,9 @@ def _pct(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def run_once(database: str, processes: int, events: int, users: int, rate: float, connections: int,
-             profile: str | None = None, floor: bool = False) -> dict:
+def run_once(
+    database: str, processes: int, events: int, users: int, rate: float, connections: int, profile: str | None = None, floor: bool = False
+) -> dict:
     run = uuid.uuid4().hex[:8]
     team = f"TB{run.upper()}"
     bodies = _bodies(events, users, team, run)
@@ -358,10 +353,20 @@ def run_once(database: str, processes: int, events: int, users: int, rate: float
     lat = sorted(latencies)
     handled = min(inbound, replies)
     return dict(
-        processes=processes, sent=sent, failures=failures, busy=busy, inbound=inbound, replies=replies,
-        ack_seconds=acked - started, cpu_ms=cpu * 1000 / max(1, handled),
-        gen_ms=gen_cpu * 1000 / max(1, sent), seconds=done - started, rate=handled / (done - started),
-        p50=_pct(lat, 0.50) * 1000, p95=_pct(lat, 0.95) * 1000, p99=_pct(lat, 0.99) * 1000,
+        processes=processes,
+        sent=sent,
+        failures=failures,
+        busy=busy,
+        inbound=inbound,
+        replies=replies,
+        ack_seconds=acked - started,
+        cpu_ms=cpu * 1000 / max(1, handled),
+        gen_ms=gen_cpu * 1000 / max(1, sent),
+        seconds=done - started,
+        rate=handled / (done - started),
+        p50=_pct(lat, 0.50) * 1000,
+        p95=_pct(lat, 0.95) * 1000,
+        p99=_pct(lat, 0.99) * 1000,
         machine=(machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]),
     )
 
@@ -375,8 +380,7 @@ def report(r: dict) -> None:
     print(f"  handled/s:          {r['rate']:.0f}   (goal >= {GOAL_RATE:.0f} on one process: {ok})")
     print(f"  bot CPU per event:  {r['cpu_ms']:.2f} ms   (so at most ~{1000 / r['cpu_ms']:.0f} events/s per free core)")
     print(f"  load generator CPU: {r['gen_ms']:.2f} ms per event sent")
-    print(f"  machine CPU busy:   {r['machine'] * 100:.0f} % of {os.cpu_count()} cores "
-          "(bots, load generator, fake Slack and the database together)")
+    print(f"  machine CPU busy:   {r['machine'] * 100:.0f} % of {os.cpu_count()} cores (bots, load generator, fake Slack and the database together)")
     p99 = "ok" if r["p99"] < GOAL_P99_MS else "ABOVE GOAL"
     print(f"  ack latency p50:    {r['p50']:.1f} ms")
     print(f"  ack latency p95:    {r['p95']:.1f} ms")
@@ -403,8 +407,9 @@ def main() -> None:
         elif args.profile:
             import cProfile
 
-            cProfile.runctx("asyncio.run(serve(args.database, args.api_url, args.profile))", globals(), locals(),
-                            f"{args.profile}/loop-{os.getpid()}.prof")
+            cProfile.runctx(
+                "asyncio.run(serve(args.database, args.api_url, args.profile))", globals(), locals(), f"{args.profile}/loop-{os.getpid()}.prof"
+            )
         else:
             asyncio.run(serve(args.database, args.api_url))
         return
@@ -416,8 +421,9 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=1)
     ap.add_argument("--database", default=None, help="default: a fresh SQLite file")
     ap.add_argument("--profile", default=None, metavar="DIR", help="write cProfile stats of the bot process(es) here")
-    ap.add_argument("--floor", action="store_true",
-                    help="also measure uvicorn + Bolt acknowledging with no bot behind them (the libraries' ceiling here)")
+    ap.add_argument(
+        "--floor", action="store_true", help="also measure uvicorn + Bolt acknowledging with no bot behind them (the libraries' ceiling here)"
+    )
     args = ap.parse_args()
 
     tmp = None
@@ -431,8 +437,10 @@ def main() -> None:
     store.upgrade()
     store.dispose()
 
-    print(f"inbound benchmark: {args.events} signed message.im events, {args.users} members, "
-          f"offered at {args.rate:.0f}/s over {args.connections} connections, database {database.split('://')[0]}")
+    print(
+        f"inbound benchmark: {args.events} signed message.im events, {args.users} members, "
+        f"offered at {args.rate:.0f}/s over {args.connections} connections, database {database.split('://')[0]}"
+    )
     if args.floor:
         floor = run_once(database, 1, args.events, args.users, args.rate, args.connections, floor=True)
         print("library floor: uvicorn + Starlette + Bolt verifying and acknowledging, no bot behind them")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.flows.pairing.matching import Candidate, form_groups, pair_score, recent_pairs  # noqa: E402
+from bot.flows.pairing.matching import Candidate, form_groups, pair_score, recent_pairs
 
 N_TAGS = 40
 TIME_GOAL_S = 5.0
@@ -53,10 +53,7 @@ def synthetic_network(n: int, seed: int = 0) -> list[Candidate]:
             chosen.add(rng.choices(tags, popularity)[0])
         return frozenset(chosen)
 
-    return [
-        Candidate(member_id=1000 + i, organisation=rng.choice(organisations), wants=pick(), offers=pick())
-        for i in range(n)
-    ]
+    return [Candidate(member_id=1000 + i, organisation=rng.choice(organisations), wants=pick(), offers=pick()) for i in range(n)]
 
 
 def history(members: list[Candidate], rounds: int = WINDOW) -> dict[frozenset[int], int]:
@@ -80,8 +77,10 @@ def large_round(n: int = 10_000) -> None:
     traced_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     placed = sorted(m for g in groups for m in g.members)
-    print(f"   time                 {elapsed:6.2f} s    goal < {TIME_GOAL_S:.0f} s    {_ok(elapsed < TIME_GOAL_S)}"
-          f"   (CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"   time                 {elapsed:6.2f} s    goal < {TIME_GOAL_S:.0f} s    {_ok(elapsed < TIME_GOAL_S)}"
+        f"   (CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
     print(f"   peak RSS (process)   {rss_mb:6.0f} MB   goal < {MEMORY_GOAL_MB:.0f} MB  {_ok(rss_mb < MEMORY_GOAL_MB)}")
     print(f"   peak traced (round)  {traced_mb:6.0f} MB   (Python allocations of the round alone)")
     print(f"   everyone placed once {placed == sorted(c.member_id for c in members)}")
@@ -93,8 +92,7 @@ def large_round(n: int = 10_000) -> None:
         start, cpu = time.perf_counter(), time.process_time()
         form_groups(members, seed=1, repeat_window=WINDOW, **kwargs)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-        print(f"   {label:<24} {elapsed:5.2f} s    goal < {TIME_GOAL_S:.0f} s    {_ok(elapsed < TIME_GOAL_S)}"
-              f"   (CPU {cpu:.2f} s)")
+        print(f"   {label:<24} {elapsed:5.2f} s    goal < {TIME_GOAL_S:.0f} s    {_ok(elapsed < TIME_GOAL_S)}   (CPU {cpu:.2f} s)")
 
 
 def exact_total(members: list[Candidate], recent) -> tuple[float, int, float]:
@@ -135,8 +133,10 @@ def quality(sizes=(50, 100, 200, 300), seeds=(1, 2, 3)) -> bool:
                 f"   {n:4d}  {seed:4d}  {ours:6.1f}  {exact:6.1f}  {ratio:6.1%}  {repeats:7d} / {exact_repeats:<7d}"
                 f"     {ours_s:6.2f} s   {exact_s:6.2f} s"
             )
-    print(f"   worst ratio {worst:.1%} (goal >= {RATIO_GOAL:.0%}) {_ok(worst >= RATIO_GOAL)};"
-          f" repeats: {'some' if any_repeat else 'none'} (goal none) {_ok(not any_repeat)}")
+    print(
+        f"   worst ratio {worst:.1%} (goal >= {RATIO_GOAL:.0%}) {_ok(worst >= RATIO_GOAL)};"
+        f" repeats: {'some' if any_repeat else 'none'} (goal none) {_ok(not any_repeat)}"
+    )
     return worst >= RATIO_GOAL and not any_repeat
 
 
@@ -153,10 +153,10 @@ def flow_round(n: int = 10_000) -> None:
 
     from bot.core.clock import FakeClock
     from bot.core.context import Context
-    from bot.flows import register_all
-    from bot.flows.pairing.rounds import run_round
-    from bot.flows.pairing.met import run_followups
     from bot.core.router import Router
+    from bot.flows import register_all
+    from bot.flows.pairing.met import run_followups
+    from bot.flows.pairing.rounds import run_round
     from bot.store.db import Store
     from bot.store.models import Flow, Member, Network, OutboxMessage
     from bot.store.pairing import PairMember
@@ -193,8 +193,10 @@ def flow_round(n: int = 10_000) -> None:
                 ctx = Context(session=session, clock=clock, router=router, network=network, key_prefix="bench", flow=flow)
                 fn(ctx, flow)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-            print(f"   {label:<26} {elapsed:5.2f} s    goal < {TIME_GOAL_S:.0f} s    {_ok(elapsed < TIME_GOAL_S)}"
-                  f"   (CPU {cpu:.2f} s; {ctx.enqueued:,} messages queued; load {os.getloadavg()[0]:.1f})")
+            print(
+                f"   {label:<26} {elapsed:5.2f} s    goal < {TIME_GOAL_S:.0f} s    {_ok(elapsed < TIME_GOAL_S)}"
+                f"   (CPU {cpu:.2f} s; {ctx.enqueued:,} messages queued; load {os.getloadavg()[0]:.1f})"
+            )
 
         timed("round 1 (no history)", lambda ctx, flow: run_round(ctx, flow))
         clock.advance(timedelta(weeks=2))
@@ -205,8 +207,10 @@ def flow_round(n: int = 10_000) -> None:
             placed = session.exec(select(func.count()).select_from(PairMember)).one()
             queued = session.exec(select(func.count()).select_from(OutboxMessage)).one()
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"   rows: {placed:,} group places, {queued:,} outbox messages; peak RSS {rss_mb:.0f} MB"
-              f" (goal < {MEMORY_GOAL_MB:.0f} MB) {_ok(rss_mb < MEMORY_GOAL_MB)}")
+        print(
+            f"   rows: {placed:,} group places, {queued:,} outbox messages; peak RSS {rss_mb:.0f} MB"
+            f" (goal < {MEMORY_GOAL_MB:.0f} MB) {_ok(rss_mb < MEMORY_GOAL_MB)}"
+        )
         store.dispose()
 
 

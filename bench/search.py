@@ -18,16 +18,16 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from bot.store.db import Store  # noqa: E402
-from bot.store.models import Network  # noqa: E402
-from bot.store.search import FTS_COLUMNS, search_practices, terms  # noqa: E402
+from bot.store.db import Store
+from bot.store.models import Network
+from bot.store.search import FTS_COLUMNS, search_practices, terms
 
 WORDS = (
     "mentoring induction parents budget wellbeing attendance reading coaching peer visit feedback "
@@ -76,9 +76,9 @@ def build(store: Store, count: int, seed: int) -> int:
     started = time.perf_counter()
     r = random.Random(seed)
     vocab, weights = mixture(vocabulary(r))
-    now = datetime(2026, 11, 2, tzinfo=timezone.utc).replace(tzinfo=None)
+    now = datetime(2026, 11, 2, tzinfo=UTC).replace(tzinfo=None)
     with store.session() as s:
-        n = Network(platform="console", platform_key="bench", name="Bench", created_at=datetime.now(timezone.utc))
+        n = Network(platform="console", platform_key="bench", name="Bench", created_at=datetime.now(UTC))
         s.add(n)
         s.flush()
         network_id = n.id

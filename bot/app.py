@@ -12,14 +12,14 @@ import uvicorn
 from sqlmodel import select
 
 from bot.adapters.base import Adapter
+from bot.config import load_config, seed
 from bot.core.clock import Clock, SystemClock
 from bot.core.messages import Incoming
-from bot.config import load_config, seed
+from bot.core.router import Router
 from bot.delivery.pacing import Pacer
 from bot.delivery.worker import DeliveryWorker
 from bot.dispatch import Batches, Dispatcher, HandleResult
 from bot.flows import register_all
-from bot.core.router import Router
 from bot.scheduling.tick import Ticker, run_due
 from bot.server.http import build_http_app
 from bot.server.metrics import Metrics
@@ -106,16 +106,12 @@ class Beacon:
     def set_role(self, platform: str, network_key: str, user: str, role: Role) -> None:
         """Give a member a role (the console's ``--role``; config-named facilitators)."""
         with self.store.session() as session:
-            network = session.exec(
-                select(Network).where(Network.platform == platform, Network.platform_key == network_key)
-            ).first()
+            network = session.exec(select(Network).where(Network.platform == platform, Network.platform_key == network_key)).first()
             if network is None:
                 network = Network(platform=platform, platform_key=network_key, name=network_key, created_at=self.clock.now())
                 session.add(network)
                 session.flush()
-            member = session.exec(
-                select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)
-            ).first()
+            member = session.exec(select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)).first()
             if member is None:
                 member = Member(network_id=network.id, platform_user_id=user, display_name=user, created_at=self.clock.now())
             member.role = role
@@ -134,9 +130,7 @@ class Beacon:
             await self._start_http()
 
     async def _start_http(self) -> None:
-        config = uvicorn.Config(
-            build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off"
-        )
+        config = uvicorn.Config(build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._tasks.append(asyncio.create_task(self._server.serve(), name="beacon-http"))
 

@@ -62,9 +62,7 @@ def _check_schema(store: Store) -> None:
         current = tuple(MigrationContext.configure(conn).get_current_heads())
     applied = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
     if {r.revision for r in script.walk_revisions()} - applied:
-        raise typer.BadParameter(
-            "The database schema is not up to date. Run `beacon db upgrade` once (from one process) first."
-        )
+        raise typer.BadParameter("The database schema is not up to date. Run `beacon db upgrade` once (from one process) first.")
 
 
 @cli.command()
@@ -218,7 +216,11 @@ def db_revision(
         store = Store(url=f"sqlite:///{tmp}/rev.db")
         store.upgrade()
         command.revision(
-            alembic_config(store.engine), message=message, autogenerate=True, rev_id=rev_id, head=depends_on or "head",
+            alembic_config(store.engine),
+            message=message,
+            autogenerate=True,
+            rev_id=rev_id,
+            head=depends_on or "head",
             splice=bool(depends_on),  # branching from 0001_core when other flows already did
         )
 

@@ -109,9 +109,7 @@ def seed(store: Store, config: BeaconConfig, clock: Clock) -> int:
     now = clock.now()
     with store.session() as session:
         for net in config.networks:
-            network = session.exec(
-                select(Network).where(Network.platform == net.platform, Network.platform_key == net.key)
-            ).first()
+            network = session.exec(select(Network).where(Network.platform == net.platform, Network.platform_key == net.key)).first()
             if network is None:
                 network = Network(
                     platform=net.platform,
@@ -127,9 +125,7 @@ def seed(store: Store, config: BeaconConfig, clock: Clock) -> int:
                 created += 1
             for role, users in ((Role.FACILITATOR, net.facilitators), (Role.COORDINATOR, net.coordinators)):
                 for user in users:
-                    member = session.exec(
-                        select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)
-                    ).first()
+                    member = session.exec(select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)).first()
                     if member is None:
                         session.add(
                             Member(
@@ -143,9 +139,7 @@ def seed(store: Store, config: BeaconConfig, clock: Clock) -> int:
                         )
                         created += 1
             for fc in net.flows:
-                exists = session.exec(
-                    select(Flow.id).where(Flow.network_id == network.id, Flow.kind == fc.kind, Flow.name == fc.name)
-                ).first()
+                exists = session.exec(select(Flow.id).where(Flow.network_id == network.id, Flow.kind == fc.kind, Flow.name == fc.name)).first()
                 if exists is None:
                     session.add(
                         Flow(

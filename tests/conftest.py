@@ -7,13 +7,12 @@ import ipaddress
 import itertools
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.core.clock import FakeClock
 from bot.store.db import Store
-
 from tests.support.harness import Harness
 
 _real_connect = socket.socket.connect
@@ -53,7 +52,7 @@ def no_network():
     socket.socket.connect_ex = _real_connect_ex
 
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture
@@ -99,9 +98,7 @@ def _postgres_store() -> Store:
 def _backends() -> list:
     params = ["sqlite"]
     params.append(
-        pytest.param("postgres", marks=pytest.mark.skipif(
-            not os.environ.get("BEACON_TEST_POSTGRES_URL"), reason="BEACON_TEST_POSTGRES_URL not set"
-        ))
+        pytest.param("postgres", marks=pytest.mark.skipif(not os.environ.get("BEACON_TEST_POSTGRES_URL"), reason="BEACON_TEST_POSTGRES_URL not set"))
     )
     return params
 

@@ -50,7 +50,10 @@ import pytest
 # (importing flow, imported flow), the names of packages under bot/flows/.
 FLOW_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
     ("reflection", "commitments"): "a reflection's last answer becomes a commitment: reflection reads it with the commitments' own parser",
-    ("meetings", "commitments"): "/beacon next and the before-meeting nudge show the member's open commitments, described as commitments describe them",
+    (
+        "meetings",
+        "commitments",
+    ): "/beacon next and the before-meeting nudge show the member's open commitments, described as commitments describe them",
 }
 
 # What may be imported inside a function: heavy optional libraries, loaded on

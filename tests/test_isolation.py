@@ -16,16 +16,28 @@ A_ONLY = ["Alma Aardvark", "Home Network", "Bramble Trust"]  # never typed by th
 
 
 def _in_other(user: str, text: str) -> Incoming:
-    return Incoming(kind="command", platform="console", network_key=OTHER, network_name="Other Network",
-                    user_id=user, user_name=user.capitalize(), conversation=f"dm-{user}", text=text, event_id=uuid.uuid4().hex)
+    return Incoming(
+        kind="command",
+        platform="console",
+        network_key=OTHER,
+        network_name="Other Network",
+        user_id=user,
+        user_name=user.capitalize(),
+        conversation=f"dm-{user}",
+        text=text,
+        event_id=uuid.uuid4().hex,
+    )
 
 
 async def _two_networks(h):
     h.add_member("alma", role=Role.FACILITATOR, display_name="Alma Aardvark", username="alma")
     h.add_member("boris", display_name="Boris Bramble", username="boris", organisation="Bramble Trust")
     await h.command("alma", "setup")
-    await h.submit("alma", "admin.setup", {"name": "Home Network", "timezone": "Europe/London", "reflection": "every friday 16:00",
-                                           "pairing": "off", "digest": "off"})
+    await h.submit(
+        "alma",
+        "admin.setup",
+        {"name": "Home Network", "timezone": "Europe/London", "reflection": "every friday 16:00", "pairing": "off", "digest": "off"},
+    )
     await h.command("alma", 'cohort add "wave north"', user_name="Alma Aardvark")
     await h.command("alma", 'cohort assign @boris "wave north"', user_name="Alma Aardvark")
     await h.send(_in_other("xena", "help"))  # the first person in the other network is its facilitator
@@ -72,7 +84,7 @@ async def test_commands_from_another_network_cannot_see_or_change_ours(harness):
     assert "no changes left" in out[-1].text
     out = await h.send(_in_other("xena", "cohort list"))
     assert "north" not in out[-1].text
-    out = await h.send(_in_other("xena", "cohort assign @boris \"wave north\""))
+    out = await h.send(_in_other("xena", 'cohort assign @boris "wave north"'))
     assert "no such member" in out[-1].text
     assert h.member("boris").role == Role.MEMBER and h.member("boris").cohort == "wave north"
     with h.store.session() as s:
@@ -86,8 +98,20 @@ async def test_every_command_from_another_network_leaves_ours_untouched(harness)
     before = _snapshot(h, h.network_id)
     assert before
     home_inboxes = {u: len(h.inbox(u)) for u in ("alma", "boris")}
-    arg_sets = ["", "@boris", "boris", '"Boris Bramble"', "grant @boris facilitator", "revoke @alma facilitator",
-                '@boris "wave north"', '"wave north"', "1", "csv", "weekly every monday 09:00", "30"]
+    arg_sets = [
+        "",
+        "@boris",
+        "boris",
+        '"Boris Bramble"',
+        "grant @boris facilitator",
+        "revoke @alma facilitator",
+        '@boris "wave north"',
+        '"wave north"',
+        "1",
+        "csv",
+        "weekly every monday 09:00",
+        "30",
+    ]
     replies = []
     for cmd in sorted(h.beacon.router.commands.values(), key=lambda c: c.path):
         for args in arg_sets:

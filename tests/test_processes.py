@@ -12,21 +12,20 @@ import os
 import signal
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from tests.support import ROOT
 from bot.core.clock import SystemClock
 from bot.core.messages import Address, Outgoing
 from bot.store import lease, outbox
 from bot.store.db import Store
 from bot.store.models import Member, Network, OutboxMessage, OutboxStatus
-
 from tests.fakes import FakeTelegram
 from tests.fakes.factories import tg_command
+from tests.support import ROOT
 
 FIRST_USER = 5000
 
@@ -66,9 +65,7 @@ async def _start(url: str, tg: FakeTelegram, log: Path, *, outbox_lease: float =
         BEACON_LOG_LEVEL="INFO",
     )
     handle = log.open("ab")
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=handle, stderr=handle
-    )
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=handle, stderr=handle)
 
 
 async def _until(predicate, timeout: float, what: str) -> None:
@@ -80,9 +77,7 @@ async def _until(predicate, timeout: float, what: str) -> None:
 
 
 def _received(tg: FakeTelegram) -> Counter:
-    return Counter(
-        c["chat_id"] for c in tg.calls_to("sendMessage", ok=True) if str(c.get("text", "")).startswith("What did you try")
-    )
+    return Counter(c["chat_id"] for c in tg.calls_to("sendMessage", ok=True) if str(c.get("text", "")).startswith("What did you try"))
 
 
 def _statuses(store: Store) -> Counter:
@@ -119,10 +114,7 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_everything_and_another_
         # the dead process's polling lease runs out and the new process polls: it answers a command
         tg.push_update(tg_command("beacon", "help", user_id=FIRST_USER))
         await _until(
-            lambda: any(
-                c["chat_id"] == FIRST_USER and "/beacon help" in str(c.get("text", ""))
-                for c in tg.calls_to("sendMessage", ok=True)
-            ),
+            lambda: any(c["chat_id"] == FIRST_USER and "/beacon help" in str(c.get("text", "")) for c in tg.calls_to("sendMessage", ok=True)),
             30,
             "the restarted process to answer by polling",
         )
@@ -166,7 +158,7 @@ async def test_two_processes_share_a_fan_out_with_no_duplicates(db_url, tmp_path
 
 
 def test_lease_has_one_holder_until_it_expires(any_store):
-    t0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     ttl = timedelta(seconds=30)
     with any_store.session() as s:
         assert lease.acquire(s, "poll", "a", now=t0, ttl=ttl)

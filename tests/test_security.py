@@ -12,7 +12,6 @@ from bot.app import build_app
 from bot.server.logs import configure_logging
 from bot.settings import Settings
 from bot.store.models import Member, Network, Role
-
 from tests.support.harness import Harness, MemoryAdapter
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
@@ -125,8 +124,11 @@ def test_setup_form_fits_the_columns():
         platform = "console"
         session = None
 
-    limits = {"name": Network.model_fields["name"], "timezone": Network.model_fields["timezone"],
-              "practice_channel": Network.model_fields["practice_channel"]}
+    limits = {
+        "name": Network.model_fields["name"],
+        "timezone": Network.model_fields["timezone"],
+        "practice_channel": Network.model_fields["practice_channel"],
+    }
     from bot.flows.admin import commands as admin
 
     original = admin._flow_of
@@ -170,12 +172,14 @@ def _is_built_string(node: ast.AST) -> bool:
 
 def _calls_by_function(tree: ast.AST):
     """(enclosing function name, call) for every call, innermost function first."""
+
     def visit(node, owner):
         for child in ast.iter_child_nodes(node):
             name = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else owner
             if isinstance(child, ast.Call):
                 yield owner, child
             yield from visit(child, name)
+
     yield from visit(tree, "<module>")
 
 

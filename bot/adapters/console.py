@@ -21,10 +21,10 @@ from typing import TextIO
 from rich.console import Console
 from rich.panel import Panel
 
+from bot.adapters.base import Adapter, Envelope, SendResult
 from bot.core.dates.friendly import parse_duration
 from bot.core.markup import to_rich
 from bot.core.messages import Choice, Incoming
-from bot.adapters.base import Adapter, Envelope, SendResult
 
 __all__ = ["ConsoleAdapter"]
 

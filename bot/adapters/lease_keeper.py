@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.store import lease
 from bot.store.db import Store
@@ -43,7 +43,7 @@ class LeaseKeeper:
 
     def _try(self) -> bool:
         with self.store.session() as session:
-            return lease.acquire(session, self.name, self.me, now=datetime.now(timezone.utc), ttl=self.ttl)
+            return lease.acquire(session, self.name, self.me, now=datetime.now(UTC), ttl=self.ttl)
 
     def _give_up(self) -> None:
         with self.store.session() as session:

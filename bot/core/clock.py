@@ -7,7 +7,7 @@ always timezone-aware UTC; conversion to a member's zone happens at the edge.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 __all__ = ["Clock", "SystemClock", "FakeClock", "OffsetClock", "utc"]
@@ -16,8 +16,8 @@ __all__ = ["Clock", "SystemClock", "FakeClock", "OffsetClock", "utc"]
 def utc(value: datetime) -> datetime:
     """Return ``value`` as an aware UTC datetime (naive values are taken as UTC)."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class Clock(Protocol):
@@ -30,14 +30,14 @@ class SystemClock:
     """The real wall clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FakeClock:
     """A clock that only moves when told to; used by tests and simulations."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = utc(start or datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc))
+        self._now = utc(start or datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
         self._lock = threading.Lock()
 
     def now(self) -> datetime:

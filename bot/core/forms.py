@@ -63,7 +63,12 @@ def _ask(ctx: Context, form: Form, index: int, values: dict[str, str]) -> None:
     if index > 0:
         choices.append(Choice("Back", "form.back"))
     choices.append(Choice("Cancel", "form.cancel", style="danger"))
-    tips = ["*keep* to keep it" if values.get(f.name) else "", "*back* to go back" if index else "", "*skip* to leave it out" if not f.required else "", "*cancel* to stop"]
+    tips = [
+        "*keep* to keep it" if values.get(f.name) else "",
+        "*back* to go back" if index else "",
+        "*skip* to leave it out" if not f.required else "",
+        "*cancel* to stop",
+    ]
     lines.append("(Say " + ", ".join(t for t in tips if t) + ".)")
     ctx.reply("\n".join(lines), choices=choices)
 
@@ -119,9 +124,7 @@ def _submit(ctx: Context, form: Form, values: dict[str, str]) -> None:
     if handler is None:
         ctx.reply("That form has expired. Please start again.")
         return
-    ctx.incoming = replace(
-        ctx.incoming, kind="form", form_id=form.id, form_values=values, form_context=form.context
-    )
+    ctx.incoming = replace(ctx.incoming, kind="form", form_id=form.id, form_values=values, form_context=form.context)
     handler(ctx)
 
 

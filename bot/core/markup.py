@@ -63,10 +63,7 @@ def to_slack(text: str) -> str:
     def escape(s: str) -> str:
         # keep "> " quote markers at line starts, escape every other angle bracket
         lines = s.split("\n")
-        return "\n".join(
-            ("> " + _slack_escape(ln[2:])) if ln.startswith("> ") else _slack_escape(ln)
-            for ln in lines
-        )
+        return "\n".join(("> " + _slack_escape(ln[2:])) if ln.startswith("> ") else _slack_escape(ln) for ln in lines)
 
     return _render(
         text,

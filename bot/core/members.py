@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.core.errors import UsageError, UserError
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.errors import UsageError, UserError
 from bot.store.models import Member
 
 __all__ = ["FORGOTTEN_NAME", "FORGOTTEN_PREFIX", "FORMER_ORGANISATION", "find_member", "is_forgotten", "needles_of", "scrub"]
@@ -39,7 +39,7 @@ def find_member(ctx: Context, who: str) -> Member:
     """
     raw = who.strip()
     if not raw:
-        raise UsageError("Say who, e.g. `@sam` or `\"Sam Jones\"`.")
+        raise UsageError('Say who, e.g. `@sam` or `"Sam Jones"`.')
     mention = _SLACK_MENTION.match(raw)
     user_id = mention.group(1) if mention else None
     probe = raw.lstrip("@").strip().lower()

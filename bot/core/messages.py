@@ -108,9 +108,7 @@ class Form:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Form:
-        fields = tuple(
-            Field(**{**f, "options": tuple(f.get("options", ()))}) for f in data["fields"]
-        )
+        fields = tuple(Field(**{**f, "options": tuple(f.get("options", ()))}) for f in data["fields"])
         return cls(**{**data, "fields": fields})
 
 

@@ -230,13 +230,7 @@ class Router:
 
     def visible_to(self, role: Role, platform: str | None = None) -> list[Command]:
         return sorted(
-            (
-                c
-                for c in self.commands.values()
-                if not c.hidden
-                and role.allows(c.role)
-                and (c.platforms is None or platform in c.platforms)
-            ),
+            (c for c in self.commands.values() if not c.hidden and role.allows(c.role) and (c.platforms is None or platform in c.platforms)),
             key=lambda c: c.path,
         )
 
@@ -267,4 +261,4 @@ def split_args(text: str) -> list[str]:
         lexer.quotes = '"'  # apostrophes in "it's" are text, not quotes
         return list(lexer)
     except ValueError:
-        raise UsageError("A quotation mark is not closed. Put the text in matching quotes, like \"Winter session\".") from None
+        raise UsageError('A quotation mark is not closed. Put the text in matching quotes, like "Winter session".') from None

@@ -29,10 +29,7 @@ logger = logging.getLogger(__name__)
 ACTIVE_GRAIN = timedelta(minutes=1)
 """``last_active_at`` is kept to this precision (the digest counts weeks)."""
 
-NOT_IN_NETWORK = (
-    "You're not in a network on Beacon yet. Ask your facilitator for the invite link, "
-    "or write `/beacon join` in your network's group."
-)
+NOT_IN_NETWORK = "You're not in a network on Beacon yet. Ask your facilitator for the invite link, or write `/beacon join` in your network's group."
 
 # Statements on every event's path, built once rather than per event
 _NETWORK_BY_KEY = select(Network).where(Network.platform == bindparam("platform"), Network.platform_key == bindparam("key"))

@@ -21,10 +21,7 @@ __all__ = ["MAX_TEXT", "NO_QUESTION", "answer", "call_handler"]
 MAX_TEXT = 4000
 """Longest text we accept in one message or field; longer is refused, not cut."""
 
-NO_QUESTION = (
-    "I don't have a question open for you right now. "
-    "Type `/beacon help` to see what I can do."
-)
+NO_QUESTION = "I don't have a question open for you right now. Type `/beacon help` to see what I can do."
 
 
 def answer(ctx: Context, result: HandleResult) -> None:
@@ -58,9 +55,7 @@ def call_handler(ctx: Context) -> None:
     for observer in ctx.router.observers:
         observer(ctx)
     if len(inc.text) > MAX_TEXT or any(len(v) > MAX_TEXT for v in inc.form_values.values()):
-        raise UserError(
-            f"That's longer than I can keep ({MAX_TEXT} characters). Please shorten it and send it again; nothing was saved."
-        )
+        raise UserError(f"That's longer than I can keep ({MAX_TEXT} characters). Please shorten it and send it again; nothing was saved.")
     if inc.kind == "command":
         _command(ctx)
     elif inc.kind == "action":
@@ -89,9 +84,7 @@ def _command(ctx: Context) -> None:
             raise UserError(_group_help(ctx, group, unknown=words[1] if len(words) > 1 else None))
         suggestions = router.suggest(words)
         hint = f" Did you mean {', '.join(f'`/beacon {s}`' for s in suggestions)}?" if suggestions else ""
-        raise UserError(
-            f"I don't know the command `/beacon {' '.join(words[:2])}`.{hint} Type `/beacon help` for the list."
-        )
+        raise UserError(f"I don't know the command `/beacon {' '.join(words[:2])}`.{hint} Type `/beacon help` for the list.")
     if not ctx.role.allows(cmd.role):
         raise UserError(_refusal(ctx, cmd))
     ctx.args = rest
@@ -102,10 +95,7 @@ def _command(ctx: Context) -> None:
 def _refusal(ctx: Context, cmd: Command) -> str:
     allowed = [r for r in Role if r.allows(cmd.role)]
     who = ctx.session.exec(
-        select(Member.display_name)
-        .where(Member.network_id == ctx.network.id, col(Member.role).in_(allowed))
-        .order_by(Member.id)
-        .limit(3)
+        select(Member.display_name).where(Member.network_id == ctx.network.id, col(Member.role).in_(allowed)).order_by(Member.id).limit(3)
     ).all()
     roles = " or ".join(f"{r.value}s" for r in allowed)
     ask = f" Ask {', '.join(who)}." if who else ""

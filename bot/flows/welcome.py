@@ -113,8 +113,7 @@ def _added(ctx: Context) -> None:
     if ctx.role.value != "member":
         lines.append(
             f"{mention(ctx.member)}, you added me, so you're this network's facilitator. "
-            "Set up reflection prompts and pairing with `/beacon help` in a private chat with me"
-            + (f": <{link}|open it here>." if link else ".")
+            "Set up reflection prompts and pairing with `/beacon help` in a private chat with me" + (f": <{link}|open it here>." if link else ".")
         )
     lines.append("Everyone else: write `/beacon join` here to take part.")
     ctx.post(inc.conversation, "\n".join(lines), key=f"welcome:added:{ctx.key_prefix}")

@@ -43,16 +43,12 @@ def _cron_field(raw: str, index: int) -> set[int]:
             if range_end and index == 4 and number == 0:
                 number = 7  # "SAT-SUN"
         elif index == 4:
-            raise ScheduleError(
-                f'Cron weekday "{token}" is not valid: use 0-7 (0 and 7 are Sunday) '
-                f"or MON..SUN, {_CRON_EXAMPLE}."
-            )
+            raise ScheduleError(f'Cron weekday "{token}" is not valid: use 0-7 (0 and 7 are Sunday) or MON..SUN, {_CRON_EXAMPLE}.')
         elif index == 3:
             raise ScheduleError(f'Cron month "{token}" is not valid: use 1-12 or JAN..DEC, {_CRON_EXAMPLE}.')
         else:
             raise ScheduleError(
-                f'Cron {name} "{token}" is not supported: use numbers, ranges ("1-5"), '
-                f'lists ("1,15") and steps ("*/15"), {_CRON_EXAMPLE}.'
+                f'Cron {name} "{token}" is not supported: use numbers, ranges ("1-5"), lists ("1,15") and steps ("*/15"), {_CRON_EXAMPLE}.'
             )
         if not low <= number <= high:
             raise ScheduleError(f"Cron {name} {number} is out of range: use {low}-{high}, {_CRON_EXAMPLE}.")
@@ -64,9 +60,7 @@ def _cron_field(raw: str, index: int) -> set[int]:
             raise ScheduleError(f'Cron {name} field "{raw}" has an empty item, {_CRON_EXAMPLE}.')
         base, slash, step_text = item.partition("/")
         if slash and (not (step_text.isascii() and step_text.isdigit()) or int(step_text) < 1):
-            raise ScheduleError(
-                f'Cron {name} step in "{item}" must be a whole number of at least 1, e.g. "*/15".'
-            )
+            raise ScheduleError(f'Cron {name} step in "{item}" must be a whole number of at least 1, e.g. "*/15".')
         if base == "*":
             first, last = low, high
         else:
@@ -75,10 +69,7 @@ def _cron_field(raw: str, index: int) -> set[int]:
             last = value(stop, range_end=True) if dash else (high if slash else first)
             if first > last:
                 hint = ' (Sunday can also be 7, e.g. "5-7")' if index == 4 else ""
-                raise ScheduleError(
-                    f'Cron {name} range "{base}" goes backwards: write the smaller value first, '
-                    f'e.g. "1-5"{hint}.'
-                )
+                raise ScheduleError(f'Cron {name} range "{base}" goes backwards: write the smaller value first, e.g. "1-5"{hint}.')
         values.update(range(first, last + 1, int(step_text) if slash else 1))
     return values
 
@@ -101,10 +92,7 @@ def parse_cron(text: str) -> tuple[Rule, str, str]:
     fields = [f.upper() for f in fields]
     if dom_star or dow_star:  # day-of-month AND weekday: the day must exist
         if not any(d <= _MONTH_DAYS[m - 1] for m in month for d in dom):
-            raise ScheduleError(
-                f'Cron schedule "{text}" never fires: none of its months has day {min(dom)}, '
-                f"{_CRON_EXAMPLE}."
-            )
+            raise ScheduleError(f'Cron schedule "{text}" never fires: none of its months has day {min(dom)}, {_CRON_EXAMPLE}.')
     canonical = [_normalise_field(f) for f in fields]
     if not dow_star:
         canonical[4] = compress(sorted(weekdays), tuple(n.upper() for n in APS_DAYS))

@@ -27,12 +27,8 @@ _TIME_AT_END = re.compile(
     r"(?P<head>.*?)\s+(?:at\s+)?(?P<time>\d{1,2}(?:[:.]\d+)?\s*(?:am|pm|a\.m\.|p\.m\.)"
     r"|noon|midday|midnight|\S*\d\S*)"
 )
-_MONTHLY = re.compile(
-    r"(?:(?:every|each)\s+month|monthly)(?:\s+on)?(?:\s+the)?\s+([-+]?\d+)(?:st|nd|rd|th)?(?:\s+day)?"
-)
-_EVERY_N = re.compile(
-    r"(?:every|each)\s+([-+]?\d+|" + "|".join(_WORD_NUMBERS) + r")\s+([a-z]+?)s?(?:\s+on)?(?:\s+(.+))?"
-)
+_MONTHLY = re.compile(r"(?:(?:every|each)\s+month|monthly)(?:\s+on)?(?:\s+the)?\s+([-+]?\d+)(?:st|nd|rd|th)?(?:\s+day)?")
+_EVERY_N = re.compile(r"(?:every|each)\s+([-+]?\d+|" + "|".join(_WORD_NUMBERS) + r")\s+([a-z]+?)s?(?:\s+on)?(?:\s+(.+))?")
 _WEEKLY = re.compile(  # group 1 set: weekly; unset: every two weeks
     r"(?:fortnightly|(?:every|each)\s+(?:other\s+week|fortnight)|(weekly|(?:every|each)\s+week))"
     r"(?:\s+on)?(?:\s+(.+))?"
@@ -53,9 +49,7 @@ def _parse_time(token: str) -> tuple[int, int]:
     if m:
         hour, minute = int(m[1]), int(m[2] or 0)
         if not 1 <= hour <= 12:
-            raise ScheduleError(
-                f'Time "{token}" is not valid: with am/pm the hour goes from 1 to 12, e.g. "4pm".'
-            )
+            raise ScheduleError(f'Time "{token}" is not valid: with am/pm the hour goes from 1 to 12, e.g. "4pm".')
         if minute > 59:
             raise ScheduleError(f'Time "{token}" is not valid: minutes go from 00 to 59, e.g. "4:30pm".')
         return hour % 12 + (12 if m[3][0] == "p" else 0), minute
@@ -65,18 +59,11 @@ def _parse_time(token: str) -> tuple[int, int]:
         if hour > 23:
             raise ScheduleError(f'Time "{token}" is not valid: hours go from 00 to 23, {_EXAMPLE}.')
         if minute > 59:
-            raise ScheduleError(
-                f'Time "{token}" is not valid: minutes go from 00 to 59, e.g. "every friday 16:30".'
-            )
+            raise ScheduleError(f'Time "{token}" is not valid: minutes go from 00 to 59, e.g. "every friday 16:30".')
         return hour, minute
     if token.isdigit():
-        raise ScheduleError(
-            f'Time "{token}" is unclear: write "{int(token):02d}:00" or "{token}am"/"{token}pm", '
-            f"{_EXAMPLE}."
-        )
-    raise ScheduleError(
-        f'Time "{token}" is not valid: use 24-hour "HH:MM" like "16:00", or "4pm", {_EXAMPLE}.'
-    )
+        raise ScheduleError(f'Time "{token}" is unclear: write "{int(token):02d}:00" or "{token}am"/"{token}pm", {_EXAMPLE}.')
+    raise ScheduleError(f'Time "{token}" is not valid: use 24-hour "HH:MM" like "16:00", or "4pm", {_EXAMPLE}.')
 
 
 def _day(word: str) -> int:
@@ -103,7 +90,7 @@ def _parse_days(text: str) -> frozenset[int]:
         elif part:
             days.add(_day(part))
     if not days:
-        raise ScheduleError(f'Say which day, {_EXAMPLE}.')
+        raise ScheduleError(f"Say which day, {_EXAMPLE}.")
     return frozenset(days)
 
 
@@ -131,24 +118,15 @@ def parse_friendly(text: str) -> tuple[Rule, str, str]:
                 "to skip shorter months."
             )
         if not 1 <= monthday <= 28:
-            raise ScheduleError(
-                "The day of the month must be from the 1st to the 28th, "
-                'e.g. "every month on the 1st 09:00".'
-            )
+            raise ScheduleError('The day of the month must be from the 1st to the 28th, e.g. "every month on the 1st 09:00".')
     elif mm := _EVERY_N.fullmatch(head):
         every = int(mm[1]) if mm[1] not in _WORD_NUMBERS else _WORD_NUMBERS[mm[1]]
         if mm[2] not in ("week", "wk"):
-            raise ScheduleError(
-                'Repeats are counted in weeks, e.g. "every 2 weeks on monday 09:00" or "every day 09:00".'
-            )
+            raise ScheduleError('Repeats are counted in weeks, e.g. "every 2 weeks on monday 09:00" or "every day 09:00".')
         if every < 1:
-            raise ScheduleError(
-                f'The interval must be at least 1 week, not {every}: e.g. "every 2 weeks on monday 09:00".'
-            )
+            raise ScheduleError(f'The interval must be at least 1 week, not {every}: e.g. "every 2 weeks on monday 09:00".')
         if every > 52:
-            raise ScheduleError(
-                'The interval can be at most 52 weeks, e.g. "every 2 weeks on monday 09:00".'
-            )
+            raise ScheduleError('The interval can be at most 52 weeks, e.g. "every 2 weeks on monday 09:00".')
         if not mm[3]:
             raise ScheduleError('Say which day, e.g. "every 2 weeks on monday 09:00".')
         days = _parse_days(mm[3])

@@ -42,7 +42,5 @@ def parse_schedule(text: str) -> Schedule:
         raise ScheduleError('The schedule is empty. Write one like "every friday 16:00".')
     if len(cleaned) > 200:
         raise ScheduleError('That schedule is too long. Write one like "every friday 16:00".')
-    rule, canonical, description = (
-        parse_cron(cleaned) if looks_like_cron(cleaned) else parse_friendly(cleaned)
-    )
+    rule, canonical, description = parse_cron(cleaned) if looks_like_cron(cleaned) else parse_friendly(cleaned)
     return Schedule(canonical, rule, description)

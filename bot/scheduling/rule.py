@@ -14,9 +14,9 @@ fires once, at its first occurrence.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Iterator
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -24,7 +24,7 @@ from bot.core.dates.zone import resolve_local, to_zone
 
 __all__ = ["APS_DAYS", "Rule", "Schedule", "ScheduleError", "compress"]
 
-UTC = timezone.utc
+UTC = UTC
 ANCHOR_MONDAY = date(1970, 1, 5)  # week 0 for "every N weeks"
 _FOLD_PAD = timedelta(hours=3)  # wall times after `end` that can still map before it
 APS_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

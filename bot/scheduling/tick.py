@@ -31,11 +31,7 @@ logger = logging.getLogger(__name__)
 
 def audience_timezones(session, network: Network) -> list[str]:
     """The distinct zones the network's members live in (the network's own for unset)."""
-    zones = session.exec(
-        select(func.coalesce(Member.timezone, network.timezone))
-        .where(Member.network_id == network.id)
-        .distinct()
-    ).all()
+    zones = session.exec(select(func.coalesce(Member.timezone, network.timezone)).where(Member.network_id == network.id).distinct()).all()
     return sorted({z for z in zones if z} | {network.timezone})
 
 
@@ -111,9 +107,7 @@ class Ticker:
 
     def __init__(self, *, tick, seconds: float = 30.0) -> None:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.scheduler.add_job(
-            tick, "interval", seconds=seconds, id="beacon-tick", max_instances=1, coalesce=True, replace_existing=True
-        )
+        self.scheduler.add_job(tick, "interval", seconds=seconds, id="beacon-tick", max_instances=1, coalesce=True, replace_existing=True)
 
     def start(self) -> None:
         self.scheduler.start()

@@ -18,9 +18,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.handled = Counter(
-            "beacon_inbound_events", "Inbound events handled", ["platform", "kind", "outcome"], registry=self.registry
-        )
+        self.handled = Counter("beacon_inbound_events", "Inbound events handled", ["platform", "kind", "outcome"], registry=self.registry)
         self.latency = Histogram(
             "beacon_handling_seconds",
             "Time from an event's arrival to its committed effect",

@@ -38,7 +38,7 @@ class MemberBehaviour:
 
     def _observe(self) -> None:
         """Decide, once per message, whether and when each member will react."""
-        new = self.adapter.delivered[self._seen:]
+        new = self.adapter.delivered[self._seen :]
         self._seen = len(self.adapter.delivered)
         now = self.clock.now()
         for d in new:

@@ -20,8 +20,8 @@ import itertools
 import logging
 import random
 import tempfile
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -40,7 +40,7 @@ __all__ = ["START", "Simulation", "simulate"]
 
 logger = logging.getLogger(__name__)
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 STEP = timedelta(hours=1)
 FAC, COORD = "facilitator", "coordinator"
 SHARE_CHANNEL = "reflections"

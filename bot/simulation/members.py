@@ -11,9 +11,22 @@ import random
 from dataclasses import dataclass, field
 
 __all__ = [
-    "ANSWER_RATE", "MEET_RATE", "STEAL_RATE", "SHARE_RATE", "STEAL_MODES", "TOPICS", "ZONES",
-    "Person", "make_people", "reflection_answer", "commitment_answer", "learned_line", "practice_values",
-    "steal_mode", "steal_note", "outcome_note",
+    "ANSWER_RATE",
+    "MEET_RATE",
+    "STEAL_RATE",
+    "SHARE_RATE",
+    "STEAL_MODES",
+    "TOPICS",
+    "ZONES",
+    "Person",
+    "make_people",
+    "reflection_answer",
+    "commitment_answer",
+    "learned_line",
+    "practice_values",
+    "steal_mode",
+    "steal_note",
+    "outcome_note",
 ]
 
 ANSWER_RATE = 0.60  # of reflection prompts
@@ -23,38 +36,94 @@ SHARE_RATE = 0.06  # per member per week, after the first few practices
 STEAL_MODES = (("adapted", 0.63), ("accelerated", 0.29), ("closely_based", 0.08))
 
 TOPICS = (
-    "youth engagement", "volunteer retention", "data sharing", "safeguarding", "digital inclusion",
-    "community consultation", "staff induction", "peer support", "funding bids", "impact measurement",
-    "partnership working", "tenant participation", "mental health first aid", "outreach", "co-production",
-    "service redesign", "training design", "social prescribing", "complaints handling", "carers support",
+    "youth engagement",
+    "volunteer retention",
+    "data sharing",
+    "safeguarding",
+    "digital inclusion",
+    "community consultation",
+    "staff induction",
+    "peer support",
+    "funding bids",
+    "impact measurement",
+    "partnership working",
+    "tenant participation",
+    "mental health first aid",
+    "outreach",
+    "co-production",
+    "service redesign",
+    "training design",
+    "social prescribing",
+    "complaints handling",
+    "carers support",
 )
 ORGANISATIONS = (
-    "Riverside Council", "Hill Housing Agency", "Valley Academy", "Coast Charity Trust", "Northgate Library Service",
-    "Meadow Health Partnership", "Harbour Youth Project", "Eastfield Volunteers", "Moorland Fire Service",
+    "Riverside Council",
+    "Hill Housing Agency",
+    "Valley Academy",
+    "Coast Charity Trust",
+    "Northgate Library Service",
+    "Meadow Health Partnership",
+    "Harbour Youth Project",
+    "Eastfield Volunteers",
+    "Moorland Fire Service",
 )
 ZONES = ("Europe/London", "Europe/London", "Europe/Dublin", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
 FIRST_NAMES = (
-    "Ana", "Ben", "Chi", "Dev", "Ela", "Finn", "Gus", "Hana", "Ivo", "Jo", "Kim", "Leo", "Mia", "Nia", "Oli", "Pia",
-    "Raj", "Sam", "Tia", "Uma", "Vic", "Wes", "Yan", "Zoe",
+    "Ana",
+    "Ben",
+    "Chi",
+    "Dev",
+    "Ela",
+    "Finn",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jo",
+    "Kim",
+    "Leo",
+    "Mia",
+    "Nia",
+    "Oli",
+    "Pia",
+    "Raj",
+    "Sam",
+    "Tia",
+    "Uma",
+    "Vic",
+    "Wes",
+    "Yan",
+    "Zoe",
 )
 LAST_NAMES = ("Adeyemi", "Brown", "Costa", "Doyle", "Evans", "Fischer", "Gupta", "Hughes", "Khan", "Lewis", "Murphy",
               "Novak", "Okafor", "Patel", "Quinn", "Roberts", "Singh", "Taylor", "Walsh", "Young")  # fmt: skip
 TRIED = (
-    "I tried a shorter {t} check-in with two colleagues", "we ran a pilot on {t} with one team",
-    "I rewrote our {t} guidance in plain English", "we invited a partner to shadow our {t} session",
+    "I tried a shorter {t} check-in with two colleagues",
+    "we ran a pilot on {t} with one team",
+    "I rewrote our {t} guidance in plain English",
+    "we invited a partner to shadow our {t} session",
     "I asked three members what gets in the way of {t}",
 )
 HAPPENED = (
-    "it took less time than I feared and people said more", "half the group joined; the others wanted notice",
-    "we found two duplicated steps", "it surfaced a problem nobody had named", "the first week was slow, then it picked up",
+    "it took less time than I feared and people said more",
+    "half the group joined; the others wanted notice",
+    "we found two duplicated steps",
+    "it surfaced a problem nobody had named",
+    "the first week was slow, then it picked up",
 )
 LEARNED = (
-    "ask before designing", "small tests beat big plans", "a visit shows what a report misses",
-    "people engage when they set the agenda", "the quiet ones had the best ideas", "write down the tacit bits",
+    "ask before designing",
+    "small tests beat big plans",
+    "a visit shows what a report misses",
+    "people engage when they set the agenda",
+    "the quiet ones had the best ideas",
+    "write down the tacit bits",
 )
 NEXT = (
-    "Share the checklist with my team by Friday", "Try the new {t} session again in 2 weeks",
-    "Write up what we learned about {t} by the end of the month", "Book a call with my pair next week",
+    "Share the checklist with my team by Friday",
+    "Try the new {t} session again in 2 weeks",
+    "Write up what we learned about {t} by the end of the month",
+    "Book a call with my pair next week",
     "Ask our manager for time to test {t} by 15 January",
 )
 

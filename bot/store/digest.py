@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import Index
 
+from bot.store.commitments import Commitment
 from bot.store.models import Member
 from bot.store.pairing import PairMember
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt, Reflection
-from bot.store.commitments import Commitment
 
 __all__ = ["INDEXES"]
 

@@ -9,7 +9,7 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -43,9 +43,7 @@ def acquire(session: Session, name: str, me: str, *, now: datetime, ttl: timedel
 
 def release(session: Session, name: str, me: str) -> None:
     """Give the lease up at once (a clean stop), so the next process need not wait."""
-    session.exec(
-        update(Lease).where(col(Lease.name) == name, col(Lease.holder) == me).values(expires_at=datetime(1970, 1, 1, tzinfo=timezone.utc))
-    )
+    session.exec(update(Lease).where(col(Lease.name) == name, col(Lease.holder) == me).values(expires_at=datetime(1970, 1, 1, tzinfo=UTC)))
 
 
 def holder(session: Session, name: str, *, now: datetime) -> str | None:

@@ -147,9 +147,7 @@ def _rewrite_channels(session: Session, platform: str, old: str, new: str) -> No
             flow.settings = settings
             session.add(flow)
     channel = col(OutboxMessage.payload)[("to", "channel")].as_string()
-    rows = select(OutboxMessage).where(
-        OutboxMessage.platform == platform, col(OutboxMessage.status).in_(_OPEN), channel == old
-    )
+    rows = select(OutboxMessage).where(OutboxMessage.platform == platform, col(OutboxMessage.status).in_(_OPEN), channel == old)
     for row in session.exec(rows).all():
         row.payload = {**row.payload, "to": {**row.payload["to"], "channel": new}}
         session.add(row)

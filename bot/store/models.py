@@ -45,7 +45,6 @@ class Role(str, Enum):
         return self.rank >= needed.rank
 
 
-
 class Network(SQLModel, table=True):
     """A learning network: one Slack workspace, one Telegram group, or the console."""
 

@@ -24,7 +24,6 @@ __all__ = [
 ]
 
 
-
 class NudgeOutcome(str, Enum):
     ANSWERED = "answered"
     DISMISSED = "dismissed"

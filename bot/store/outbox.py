@@ -84,9 +84,7 @@ def enqueue_many(
     """Queue a fan-out (``(key, outgoing)`` pairs) in one executemany; returns how many were new."""
     if not items:
         return 0
-    rows = [
-        _row(key=k, network_id=network_id, platform=platform, outgoing=o, at=not_before or now, now=now) for k, o in items
-    ]
+    rows = [_row(key=k, network_id=network_id, platform=platform, outgoing=o, at=not_before or now, now=now) for k, o in items]
     # RETURNING lists only the rows inserted (ON CONFLICT DO NOTHING skips the rest);
     # SQLAlchemy batches it as multi-row INSERTs on both databases
     inserted = session.connection().execute(_insert(session).returning(OutboxMessage.__table__.c.id), rows)
@@ -105,9 +103,9 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, 
     columns delivery needs (``id``, ``key``, ``network_id``, ``platform``,
     ``payload``, ``attempts``), oldest first.
     """
-    due = (
-        (_T.c.status == OutboxStatus.PENDING) | ((_T.c.status == OutboxStatus.SENDING) & (_T.c.claimed_until < now))
-    ) & (_T.c.next_attempt_at <= now)
+    due = ((_T.c.status == OutboxStatus.PENDING) | ((_T.c.status == OutboxStatus.SENDING) & (_T.c.claimed_until < now))) & (
+        _T.c.next_attempt_at <= now
+    )
     pick = select(_T.c.id).where(due, _T.c.platform.in_(platforms)).order_by(_T.c.next_attempt_at, _T.c.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
@@ -138,8 +136,13 @@ def confirm_claim(session: Session, outbox_id: int, *, worker: str, now: datetim
 _SENT = (
     update(_T)
     .where(_T.c.id == bindparam("outbox_id"))
-    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), platform_message_id=bindparam("message_id"),
-            claimed_until=None, attempts=_T.c.attempts + 1)  # fmt: skip
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("now"),
+        platform_message_id=bindparam("message_id"),
+        claimed_until=None,
+        attempts=_T.c.attempts + 1,
+    )  # fmt: skip
 )
 
 
@@ -148,9 +151,7 @@ def mark_sent(session: Session, outbox_id: int, *, now: datetime, platform_messa
 
 
 def mark_retry(session: Session, outbox_id: int, *, at: datetime, error: str, count_attempt: bool = True) -> None:
-    values = dict(
-        status=OutboxStatus.PENDING, next_attempt_at=at, claimed_until=None, last_error=error[:500]
-    )
+    values = dict(status=OutboxStatus.PENDING, next_attempt_at=at, claimed_until=None, last_error=error[:500])
     if count_attempt:
         values["attempts"] = OutboxMessage.attempts + 1
     session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values))
@@ -188,7 +189,5 @@ def backoff(attempt: int, *, base: float = 2.0, cap: float = 900.0, rng: random.
 
 def depth(session: Session) -> dict[str, int]:
     """Messages per status, for health and metrics."""
-    rows = session.exec(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).all()
+    rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     return {str(getattr(status, "value", status)): n for status, n in rows}

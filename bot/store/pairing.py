@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 
-
 class MetStatus(str, Enum):
     """A member's answer to "Did you meet?" (``rematched``: they moved group)."""
 
@@ -103,9 +102,7 @@ class PairExclude(SQLModel, table=True):
 
 
 def latest_round(session: Session, flow_id: int) -> PairingRound | None:
-    return session.exec(
-        select(PairingRound).where(PairingRound.flow_id == flow_id).order_by(col(PairingRound.number).desc())
-    ).first()
+    return session.exec(select(PairingRound).where(PairingRound.flow_id == flow_id).order_by(col(PairingRound.number).desc())).first()
 
 
 def group_members(session: Session, round_ids: list[int]) -> dict[int, list[PairMember]]:
@@ -122,19 +119,18 @@ def group_members(session: Session, round_ids: list[int]) -> dict[int, list[Pair
 def past_groups(session: Session, flow_id: int, rounds: int) -> list[list[list[int]]]:
     """The last ``rounds`` rounds' groups as member-id lists, oldest round first."""
     recent = list(
-        session.exec(
-            select(PairingRound.id)
-            .where(PairingRound.flow_id == flow_id)
-            .order_by(col(PairingRound.number).desc())
-            .limit(rounds)
-        )
+        session.exec(select(PairingRound.id).where(PairingRound.flow_id == flow_id).order_by(col(PairingRound.number).desc()).limit(rounds))
     )
     recent.reverse()
-    rows = session.exec(
-        select(PairMember.round_id, PairMember.group_id, PairMember.member_id).where(
-            col(PairMember.round_id).in_(recent), PairMember.met != MetStatus.REMATCHED.value
-        )
-    ).all() if recent else []
+    rows = (
+        session.exec(
+            select(PairMember.round_id, PairMember.group_id, PairMember.member_id).where(
+                col(PairMember.round_id).in_(recent), PairMember.met != MetStatus.REMATCHED.value
+            )
+        ).all()
+        if recent
+        else []
+    )
     by_round: dict[int, dict[int, list[int]]] = {r: {} for r in recent}
     for round_id, group_id, member_id in rows:
         by_round[round_id].setdefault(group_id, []).append(member_id)

@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 def _text() -> Any:
     return Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
@@ -151,9 +150,7 @@ def steal_mixes(session: Session, practice_ids: list[int]) -> dict[int, Counter]
     if not practice_ids:
         return mixes
     rows = session.exec(
-        select(Steal.practice_id, Steal.mode, func.count())
-        .where(col(Steal.practice_id).in_(practice_ids))
-        .group_by(Steal.practice_id, Steal.mode)
+        select(Steal.practice_id, Steal.mode, func.count()).where(col(Steal.practice_id).in_(practice_ids)).group_by(Steal.practice_id, Steal.mode)
     ).all()
     for pid, mode, n in rows:
         mixes[pid][StealMode(mode)] += n

@@ -104,9 +104,7 @@ def export_member(session: Session, member) -> dict[str, Any]:
     reflections = session.exec(select(Reflection).where(Reflection.member_id == member.id)).all()
     out = []
     for r in reflections:
-        answers = session.exec(
-            select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == r.id).order_by(col(ReflectionAnswer.position))
-        ).all()
+        answers = session.exec(select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == r.id).order_by(col(ReflectionAnswer.position))).all()
         out.append({
             "started_at": r.started_at.isoformat(), "completed_at": r.completed_at.isoformat() if r.completed_at else None,
             "late": r.late, "shared": r.shared,
@@ -116,10 +114,7 @@ def export_member(session: Session, member) -> dict[str, Any]:
     prompts = session.exec(select(Prompt).where(Prompt.member_id == member.id)).all()
     return {
         "reflections": out,
-        "commitments": [
-            {"text": c.text, "due_date": c.due_date.isoformat() if c.due_date else None, "status": c.status.value}
-            for c in commitments
-        ],
+        "commitments": [{"text": c.text, "due_date": c.due_date.isoformat() if c.due_date else None, "status": c.status.value} for c in commitments],
         "prompts": [{"occurrence": p.occurrence, "sent_at": p.sent_at.isoformat(), "status": p.status.value} for p in prompts],
     }
 

@@ -203,8 +203,5 @@ def _postgres(session, network_id, words, tag, statuses, limit, *, any_word) -> 
         values["tag"] = json.dumps([tag])
         clauses.append("CAST(p.tags AS jsonb) @> CAST(:tag AS jsonb)")
     order = "score DESC" if words else "p.featured DESC"
-    sql = text(
-        f"SELECT p.id, {score} AS score FROM {source} WHERE {' AND '.join(clauses)} "
-        f"ORDER BY {order}, p.id DESC LIMIT :limit"
-    )
+    sql = text(f"SELECT p.id, {score} AS score FROM {source} WHERE {' AND '.join(clauses)} ORDER BY {order}, p.id DESC LIMIT :limit")
     return [Hit(int(pid), float(s)) for pid, s in session.execute(sql, values).all()]

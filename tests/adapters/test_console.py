@@ -9,7 +9,6 @@ import sys
 from tests.support import ROOT
 
 
-
 def _run(tmp_path, script: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
     env.update(BEACON_DATABASE_URL=f"sqlite:///{tmp_path}/console.db", COLUMNS="120")

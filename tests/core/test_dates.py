@@ -1,15 +1,14 @@
 """Tests for bot.core.dates.friendly: due dates, meeting times, durations and pauses."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core.dates.friendly import parse_due, parse_duration, parse_pause, parse_when
-
 from bot.core.dates.zone import resolve_local, to_zone
 
-UTC = timezone.utc
+UTC = UTC
 LONDON, NEW_YORK, KOLKATA, SYDNEY = (
     "Europe/London",
     "America/New_York",
@@ -328,9 +327,7 @@ def test_resolve_local_normal_gap_and_overlap():
     assert resolve_local(datetime(2026, 10, 25, 1, 0), LONDON) == datetime(2026, 10, 25, 0, tzinfo=UTC)
     assert resolve_local(datetime(2026, 3, 8, 2, 30), NEW_YORK) == datetime(2026, 3, 8, 7, tzinfo=UTC)
     # Lord Howe Island shifts by 30 minutes (gap 02:00-02:30 on 4 October 2026).
-    assert resolve_local(datetime(2026, 10, 4, 2, 10), "Australia/Lord_Howe") == datetime(
-        2026, 10, 3, 15, 30, tzinfo=UTC
-    )
+    assert resolve_local(datetime(2026, 10, 4, 2, 10), "Australia/Lord_Howe") == datetime(2026, 10, 3, 15, 30, tzinfo=UTC)
 
 
 def test_to_zone():

@@ -14,15 +14,18 @@ from bot.core.messages import Address, Outgoing
 from bot.settings import Settings
 from bot.store import outbox
 from bot.store.models import Network, OutboxMessage, OutboxStatus
-
 from tests.support.harness import MemoryAdapter
 
 
 def _enqueue(h, member, key="k1", text="hello"):
     with h.store.session() as s:
         return outbox.enqueue(
-            s, key=key, network_id=h.network_id, platform="console",
-            outgoing=Outgoing(text=text, to=Address.member(member.id)), now=h.clock.now(),
+            s,
+            key=key,
+            network_id=h.network_id,
+            platform="console",
+            outgoing=Outgoing(text=text, to=Address.member(member.id)),
+            now=h.clock.now(),
         )
 
 

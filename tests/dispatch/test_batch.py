@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from bot.core.errors import UserError
-from bot.dispatch.results import SORRY
-from bot.dispatch.batch import BATCH_MAX
 from bot.core.messages import Incoming
+from bot.dispatch.batch import BATCH_MAX
+from bot.dispatch.results import SORRY
 from bot.store.models import InboundEvent, Member, OutboxMessage
 from tests.support.harness import NETWORK_KEY, Harness
 

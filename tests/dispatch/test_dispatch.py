@@ -110,9 +110,7 @@ async def test_button_press_replaces_the_buttons_with_the_choice(harness):
 
 
 async def test_unknown_button_gets_an_explanation(harness):
-    out = await harness.send(
-        Incoming(kind="action", platform="console", network_key="net", user_id="ann", action_id="gone.away", event_id="a1")
-    )
+    out = await harness.send(Incoming(kind="action", platform="console", network_key="net", user_id="ann", action_id="gone.away", event_id="a1"))
     assert "no longer does anything" in out[0].text
 
 
@@ -150,16 +148,12 @@ async def test_guided_form_collects_answers_with_back_skip_and_cancel(harness):
 
 async def test_private_chat_without_network_key_finds_the_members_network(harness):
     harness.add_member("ann")
-    out = await harness.send(
-        Incoming(kind="command", platform="console", network_key=None, user_id="ann", text="help", event_id="p1")
-    )
+    out = await harness.send(Incoming(kind="command", platform="console", network_key=None, user_id="ann", text="help", event_id="p1"))
     assert "Test Network" in out[0].text
 
 
 async def test_stranger_in_private_chat_is_told_how_to_join(harness):
-    result = await harness.beacon.handle(
-        Incoming(kind="message", platform="console", network_key=None, user_id="nobody", text="hi", event_id="p2")
-    )
+    result = await harness.beacon.handle(Incoming(kind="message", platform="console", network_key=None, user_id="nobody", text="hi", event_id="p2"))
     assert result.immediate and "not in a network" in result.immediate[0]
     with harness.store.session() as s:
         assert s.exec(select(Member).where(Member.platform_user_id == "nobody")).first() is None

@@ -14,7 +14,6 @@ API does to a webhook, both to a URL, an ``httpx.AsyncClient`` or an ASGI app.
 
 from __future__ import annotations
 
-import copy
 import functools
 import itertools
 import json
@@ -28,11 +27,26 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 __all__ = [
-    "load_payload", "form_body", "signed_headers", "post_signed", "post_update",
-    "slack_slash_command", "slack_message_im", "slack_app_mention", "slack_event_callback",
-    "slack_block_actions", "slack_view_submission", "slack_selected", "slack_url_verification",
+    "load_payload",
+    "form_body",
+    "signed_headers",
+    "post_signed",
+    "post_update",
+    "slack_slash_command",
+    "slack_message_im",
+    "slack_app_mention",
+    "slack_event_callback",
+    "slack_block_actions",
+    "slack_view_submission",
+    "slack_selected",
+    "slack_url_verification",
     "slack_interactive_body",
-    "tg_user", "tg_command", "tg_text", "tg_callback_query", "tg_edited_message", "tg_my_chat_member",
+    "tg_user",
+    "tg_command",
+    "tg_text",
+    "tg_callback_query",
+    "tg_edited_message",
+    "tg_my_chat_member",
 ]
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -60,57 +74,93 @@ def form_body(fields: dict[str, Any]) -> str:
 
 
 def slack_slash_command(
-    text: str = "", *, command: str = "/beacon", user_id: str = "U0ALICE01", user_name: str = "alice",
-    team_id: str = "T0BEACON", channel_id: str = "D0ALICE01", channel_name: str = "directmessage",
-    response_url: str | None = None, trigger_id: str | None = None, api_app_id: str = "A0BEACON",
+    text: str = "",
+    *,
+    command: str = "/beacon",
+    user_id: str = "U0ALICE01",
+    user_name: str = "alice",
+    team_id: str = "T0BEACON",
+    channel_id: str = "D0ALICE01",
+    channel_name: str = "directmessage",
+    response_url: str | None = None,
+    trigger_id: str | None = None,
+    api_app_id: str = "A0BEACON",
 ) -> dict[str, str]:
     """Slash-command fields; send with ``form_body`` or ``post_signed`` (form)."""
     fields = load_payload("slack_slash_command")
-    fields.update(text=text, command=command, user_id=user_id, user_name=user_name, team_id=team_id,
-                  channel_id=channel_id, channel_name=channel_name, api_app_id=api_app_id,
-                  trigger_id=trigger_id or f"{next(_seq)}.1234567890.{uuid.uuid4().hex}")
+    fields.update(
+        text=text,
+        command=command,
+        user_id=user_id,
+        user_name=user_name,
+        team_id=team_id,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        api_app_id=api_app_id,
+        trigger_id=trigger_id or f"{next(_seq)}.1234567890.{uuid.uuid4().hex}",
+    )
     if response_url is not None:
         fields["response_url"] = response_url
     return fields
 
 
 def slack_event_callback(
-    event: dict[str, Any], *, team_id: str = "T0BEACON", api_app_id: str = "A0BEACON",
-    event_id: str | None = None, event_time: int | None = None, bot_user_id: str = "UBOT0001",
+    event: dict[str, Any],
+    *,
+    team_id: str = "T0BEACON",
+    api_app_id: str = "A0BEACON",
+    event_id: str | None = None,
+    event_time: int | None = None,
+    bot_user_id: str = "UBOT0001",
 ) -> dict[str, Any]:
     """Wrap an ``event`` in the Events API ``event_callback`` envelope."""
     envelope = load_payload("slack_event_message_im")
-    envelope.update(event=event, team_id=team_id, context_team_id=team_id, api_app_id=api_app_id,
-                    event_id=event_id or f"Ev{next(_seq):010d}", event_time=event_time or int(time.time()))
+    envelope.update(
+        event=event,
+        team_id=team_id,
+        context_team_id=team_id,
+        api_app_id=api_app_id,
+        event_id=event_id or f"Ev{next(_seq):010d}",
+        event_time=event_time or int(time.time()),
+    )
     envelope["authorizations"][0].update(team_id=team_id, user_id=bot_user_id)
     return envelope
 
 
-def _message_event(name: str, text: str, user: str, channel: str, ts: str | None, team_id: str,
-                   **extra: Any) -> dict[str, Any]:
+def _message_event(name: str, text: str, user: str, channel: str, ts: str | None, team_id: str, **extra: Any) -> dict[str, Any]:
     event = load_payload(name)["event"]
     ts = ts or _ts()
-    event.update(text=text, user=user, channel=channel, ts=ts, event_ts=ts, team=team_id,
-                 client_msg_id=str(uuid.uuid4()))
+    event.update(text=text, user=user, channel=channel, ts=ts, event_ts=ts, team=team_id, client_msg_id=str(uuid.uuid4()))
     event["blocks"][0]["elements"][0]["elements"] = [{"type": "text", "text": text}]
     event.update({k: v for k, v in extra.items() if v is not None})
     return event
 
 
 def slack_message_im(
-    text: str, *, user: str = "U0ALICE01", channel: str = "D0ALICE01", ts: str | None = None,
-    thread_ts: str | None = None, bot_id: str | None = None, team_id: str = "T0BEACON",
+    text: str,
+    *,
+    user: str = "U0ALICE01",
+    channel: str = "D0ALICE01",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    bot_id: str | None = None,
+    team_id: str = "T0BEACON",
     event_id: str | None = None,
 ) -> dict[str, Any]:
     """``event_callback`` for a direct message (``message.im``); ``bot_id`` makes it a bot's own."""
-    event = _message_event("slack_event_message_im", text, user, channel, ts, team_id,
-                           thread_ts=thread_ts, bot_id=bot_id)
+    event = _message_event("slack_event_message_im", text, user, channel, ts, team_id, thread_ts=thread_ts, bot_id=bot_id)
     return slack_event_callback(event, team_id=team_id, event_id=event_id)
 
 
 def slack_app_mention(
-    text: str, *, user: str = "U0ALICE01", channel: str = "C0LEARN01", ts: str | None = None,
-    bot_user_id: str = "UBOT0001", team_id: str = "T0BEACON", event_id: str | None = None,
+    text: str,
+    *,
+    user: str = "U0ALICE01",
+    channel: str = "C0LEARN01",
+    ts: str | None = None,
+    bot_user_id: str = "UBOT0001",
+    team_id: str = "T0BEACON",
+    event_id: str | None = None,
 ) -> dict[str, Any]:
     """``event_callback`` for ``app_mention``; ``text`` gets the ``<@bot>`` prefix."""
     event = _message_event("slack_event_app_mention", f"<@{bot_user_id}> {text}", user, channel, ts, team_id)
@@ -122,9 +172,17 @@ def slack_url_verification(challenge: str = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALW
 
 
 def slack_block_actions(
-    action_id: str, value: str = "", *, block_id: str = "choices", user_id: str = "U0ALICE01",
-    user_name: str = "alice", team_id: str = "T0BEACON", channel_id: str = "D0ALICE01",
-    message_ts: str | None = None, message_text: str | None = None, response_url: str | None = None,
+    action_id: str,
+    value: str = "",
+    *,
+    block_id: str = "choices",
+    user_id: str = "U0ALICE01",
+    user_name: str = "alice",
+    team_id: str = "T0BEACON",
+    channel_id: str = "D0ALICE01",
+    message_ts: str | None = None,
+    message_text: str | None = None,
+    response_url: str | None = None,
     trigger_id: str | None = None,
 ) -> dict[str, Any]:
     """An interactivity ``block_actions`` payload for a button press on a bot message."""
@@ -140,22 +198,32 @@ def slack_block_actions(
     payload["trigger_id"] = trigger_id or f"{next(_seq)}.1234567890.{uuid.uuid4().hex}"
     if response_url is not None:
         payload["response_url"] = response_url
-    payload["actions"] = [{
-        "action_id": action_id, "block_id": block_id, "value": value, "type": "button",
-        "text": {"type": "plain_text", "text": value or action_id, "emoji": True}, "action_ts": _ts(),
-    }]
+    payload["actions"] = [
+        {
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "type": "button",
+            "text": {"type": "plain_text", "text": value or action_id, "emoji": True},
+            "action_ts": _ts(),
+        }
+    ]
     return payload
 
 
 def slack_selected(value: str, text: str | None = None) -> dict[str, Any]:
     """A ``static_select`` state value for :func:`slack_view_submission`."""
-    return {"type": "static_select", "selected_option": {
-        "text": {"type": "plain_text", "text": text or value, "emoji": True}, "value": value}}
+    return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": text or value, "emoji": True}, "value": value}}
 
 
 def slack_view_submission(
-    callback_id: str, values: dict[str, dict[str, Any]], *, private_metadata: str = "",
-    user_id: str = "U0ALICE01", user_name: str = "alice", team_id: str = "T0BEACON",
+    callback_id: str,
+    values: dict[str, dict[str, Any]],
+    *,
+    private_metadata: str = "",
+    user_id: str = "U0ALICE01",
+    user_name: str = "alice",
+    team_id: str = "T0BEACON",
     view_id: str = "V0REFLECT1",
 ) -> dict[str, Any]:
     """A ``view_submission``; ``values`` is ``{block_id: {action_id: str | state dict}}``.
@@ -167,13 +235,18 @@ def slack_view_submission(
     payload["user"].update(id=user_id, username=user_name, name=user_name, team_id=team_id)
     payload["team"]["id"] = team_id
     state = {
-        block: {action: ({"type": "plain_text_input", "value": v} if isinstance(v, str) else v)
-                for action, v in actions.items()}
+        block: {action: ({"type": "plain_text_input", "value": v} if isinstance(v, str) else v) for action, v in actions.items()}
         for block, actions in values.items()
     }
-    payload["view"].update(id=view_id, root_view_id=view_id, team_id=team_id, app_installed_team_id=team_id,
-                           callback_id=callback_id, private_metadata=private_metadata,
-                           state={"values": state})
+    payload["view"].update(
+        id=view_id,
+        root_view_id=view_id,
+        team_id=team_id,
+        app_installed_team_id=team_id,
+        callback_id=callback_id,
+        private_metadata=private_metadata,
+        state={"values": state},
+    )
     return payload
 
 
@@ -183,7 +256,11 @@ def slack_interactive_body(payload: dict[str, Any]) -> dict[str, str]:
 
 
 def signed_headers(
-    body: str, *, signing_secret: str, timestamp: int | str | None = None, forged: bool = False,
+    body: str,
+    *,
+    signing_secret: str,
+    timestamp: int | str | None = None,
+    forged: bool = False,
 ) -> dict[str, str]:
     """``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` for ``body``.
 
@@ -196,9 +273,16 @@ def signed_headers(
 
 
 async def post_signed(
-    target: Any, path: str, body: str | dict[str, Any], *, signing_secret: str,
-    content_type: str | None = None, timestamp: int | str | None = None, retry_num: int | None = None,
-    retry_reason: str = "http_timeout", forged: bool = False,
+    target: Any,
+    path: str,
+    body: str | dict[str, Any],
+    *,
+    signing_secret: str,
+    content_type: str | None = None,
+    timestamp: int | str | None = None,
+    retry_num: int | None = None,
+    retry_reason: str = "http_timeout",
+    forged: bool = False,
 ) -> httpx.Response:
     """Sign ``body`` as Slack does and POST it to ``path`` on ``target``.
 
@@ -213,15 +297,18 @@ async def post_signed(
         content_type = "application/x-www-form-urlencoded" if is_form else "application/json"
     if isinstance(body, dict):
         body = form_body(body) if content_type.startswith("application/x-www-form") else json.dumps(body)
-    headers = {"Content-Type": content_type,
-               **signed_headers(body, signing_secret=signing_secret, timestamp=timestamp, forged=forged)}
+    headers = {"Content-Type": content_type, **signed_headers(body, signing_secret=signing_secret, timestamp=timestamp, forged=forged)}
     if retry_num is not None:
         headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason})
     return await _post(target, path, body.encode(), headers)
 
 
 async def post_update(
-    target: Any, update: dict[str, Any], secret_token: str | None = None, *, path: str | None = None,
+    target: Any,
+    update: dict[str, Any],
+    secret_token: str | None = None,
+    *,
+    path: str | None = None,
 ) -> httpx.Response:
     """POST an Update as Telegram does to a webhook (``X-Telegram-Bot-Api-Secret-Token``).
 
@@ -248,36 +335,63 @@ async def _post(target: Any, path: str, content: bytes, headers: dict[str, str])
 
 
 # -- Telegram -----------------------------------------------------------------
-def tg_user(user_id: int = 1001, *, first_name: str = "Ada", username: str | None = "ada",
-            language_code: str | None = "en", is_bot: bool = False) -> dict[str, Any]:
-    user = {"id": user_id, "is_bot": is_bot, "first_name": first_name,
-            "username": username, "language_code": language_code}
+def tg_user(
+    user_id: int = 1001, *, first_name: str = "Ada", username: str | None = "ada", language_code: str | None = "en", is_bot: bool = False
+) -> dict[str, Any]:
+    user = {"id": user_id, "is_bot": is_bot, "first_name": first_name, "username": username, "language_code": language_code}
     return {k: v for k, v in user.items() if v is not None}
 
 
 def _chat(chat_id: int | None, user: dict[str, Any], chat_type: str | None) -> dict[str, Any]:
     if chat_id is None or chat_id == user["id"]:
-        return {"id": user["id"], "type": "private", "first_name": user["first_name"],
-                **({"username": user["username"]} if "username" in user else {})}
+        return {
+            "id": user["id"],
+            "type": "private",
+            "first_name": user["first_name"],
+            **({"username": user["username"]} if "username" in user else {}),
+        }
     kind = chat_type or ("supergroup" if str(chat_id).startswith("-100") else "group")
     return {"id": chat_id, "type": kind, "title": "Learning Network"}
 
 
-def _message(name: str, key: str, text: str, user_id: int, chat_id: int | None, chat_type: str | None,
-             update_id: int | None, message_id: int | None, date: int | None) -> dict[str, Any]:
+def _message(
+    name: str,
+    key: str,
+    text: str,
+    user_id: int,
+    chat_id: int | None,
+    chat_type: str | None,
+    update_id: int | None,
+    message_id: int | None,
+    date: int | None,
+) -> dict[str, Any]:
     update = load_payload(name)
     user = tg_user(user_id) if user_id != 1001 else update[key]["from"]
     message = update[key]
-    message.update({"from": user, "chat": _chat(chat_id, user, chat_type), "text": text,
-                    "message_id": message_id or next(_seq), "date": date or int(time.time())})
+    message.update(
+        {
+            "from": user,
+            "chat": _chat(chat_id, user, chat_type),
+            "text": text,
+            "message_id": message_id or next(_seq),
+            "date": date or int(time.time()),
+        }
+    )
     update["update_id"] = update_id if update_id is not None else next(_seq)
     return update
 
 
 def tg_command(
-    command: str = "start", args: str = "", *, user_id: int = 1001, chat_id: int | None = None,
-    chat_type: str | None = None, bot_username: str | None = None, update_id: int | None = None,
-    message_id: int | None = None, date: int | None = None,
+    command: str = "start",
+    args: str = "",
+    *,
+    user_id: int = 1001,
+    chat_id: int | None = None,
+    chat_type: str | None = None,
+    bot_username: str | None = None,
+    update_id: int | None = None,
+    message_id: int | None = None,
+    date: int | None = None,
 ) -> dict[str, Any]:
     """A message with a ``bot_command`` entity: ``/command[@bot] args``.
 
@@ -286,44 +400,63 @@ def tg_command(
     Pass ``bot_username`` for group-style ``/cmd@bot``.
     """
     head = f"/{command}" + (f"@{bot_username}" if bot_username else "")
-    update = _message("telegram_message_command", "message", f"{head} {args}".rstrip(),
-                      user_id, chat_id, chat_type, update_id, message_id, date)
+    update = _message("telegram_message_command", "message", f"{head} {args}".rstrip(), user_id, chat_id, chat_type, update_id, message_id, date)
     update["message"]["entities"] = [{"offset": 0, "length": len(head), "type": "bot_command"}]
     return update
 
 
 def tg_text(
-    text: str, *, user_id: int = 1001, chat_id: int | None = None, chat_type: str | None = None,
-    update_id: int | None = None, message_id: int | None = None, date: int | None = None,
+    text: str,
+    *,
+    user_id: int = 1001,
+    chat_id: int | None = None,
+    chat_type: str | None = None,
+    update_id: int | None = None,
+    message_id: int | None = None,
+    date: int | None = None,
 ) -> dict[str, Any]:
     """A plain text message (private chat unless ``chat_id`` names a group)."""
-    return _message("telegram_message_text", "message", text, user_id, chat_id, chat_type,
-                    update_id, message_id, date)
+    return _message("telegram_message_text", "message", text, user_id, chat_id, chat_type, update_id, message_id, date)
 
 
 def tg_edited_message(
-    text: str, *, message_id: int, user_id: int = 1001, chat_id: int | None = None,
-    update_id: int | None = None, date: int | None = None,
+    text: str,
+    *,
+    message_id: int,
+    user_id: int = 1001,
+    chat_id: int | None = None,
+    update_id: int | None = None,
+    date: int | None = None,
 ) -> dict[str, Any]:
-    update = _message("telegram_edited_message", "edited_message", text, user_id, chat_id, None,
-                      update_id, message_id, date)
+    update = _message("telegram_edited_message", "edited_message", text, user_id, chat_id, None, update_id, message_id, date)
     update["edited_message"]["edit_date"] = update["edited_message"]["date"] + 30
     return update
 
 
 def tg_callback_query(
-    data: str, *, user_id: int = 1001, chat_id: int | None = None, message_id: int = 13,
-    message_text: str | None = None, query_id: str | None = None, update_id: int | None = None,
-    bot_id: int = 123456, bot_username: str = "beacon_test_bot",
+    data: str,
+    *,
+    user_id: int = 1001,
+    chat_id: int | None = None,
+    message_id: int = 13,
+    message_text: str | None = None,
+    query_id: str | None = None,
+    update_id: int | None = None,
+    bot_id: int = 123456,
+    bot_username: str = "beacon_test_bot",
 ) -> dict[str, Any]:
     """A button press (``callback_query``) on the bot's message ``message_id``."""
     update = load_payload("telegram_callback_query")
     query = update["callback_query"]
     user = tg_user(user_id) if user_id != 1001 else query["from"]
     query.update({"from": user, "data": data, "id": query_id or str(4382000000000 + next(_seq))})
-    query["message"].update({"chat": _chat(chat_id, user, None), "message_id": message_id,
-                             "from": {"id": bot_id, "is_bot": True, "first_name": "Beacon",
-                                      "username": bot_username}})
+    query["message"].update(
+        {
+            "chat": _chat(chat_id, user, None),
+            "message_id": message_id,
+            "from": {"id": bot_id, "is_bot": True, "first_name": "Beacon", "username": bot_username},
+        }
+    )
     if message_text is not None:
         query["message"]["text"] = message_text
     update["update_id"] = update_id if update_id is not None else next(_seq)
@@ -331,8 +464,13 @@ def tg_callback_query(
 
 
 def tg_my_chat_member(
-    new_status: str = "kicked", old_status: str = "member", *, user_id: int = 1001,
-    chat_id: int | None = None, update_id: int | None = None, bot_id: int = 123456,
+    new_status: str = "kicked",
+    old_status: str = "member",
+    *,
+    user_id: int = 1001,
+    chat_id: int | None = None,
+    update_id: int | None = None,
+    bot_id: int = 123456,
     bot_username: str = "beacon_test_bot",
 ) -> dict[str, Any]:
     """The bot's own membership changed: ``kicked`` = blocked in a private chat."""
@@ -340,9 +478,15 @@ def tg_my_chat_member(
     change = update["my_chat_member"]
     user = tg_user(user_id) if user_id != 1001 else change["from"]
     bot = {"id": bot_id, "is_bot": True, "first_name": "Beacon", "username": bot_username}
-    change.update({"from": user, "chat": _chat(chat_id, user, None), "date": int(time.time()),
-                   "old_chat_member": {"user": bot, "status": old_status},
-                   "new_chat_member": {"user": bot, "status": new_status}})
+    change.update(
+        {
+            "from": user,
+            "chat": _chat(chat_id, user, None),
+            "date": int(time.time()),
+            "old_chat_member": {"user": bot, "status": old_status},
+            "new_chat_member": {"user": bot, "status": new_status},
+        }
+    )
     if new_status == "kicked":
         change["new_chat_member"]["until_date"] = 0
     update["update_id"] = update_id if update_id is not None else next(_seq)

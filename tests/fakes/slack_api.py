@@ -155,12 +155,23 @@ class FakeSlack(FakeServer):
         name = name or user_id.lower()
         real_name = real_name or name.title()
         user = {
-            "id": user_id, "team_id": self.team_id, "name": name, "deleted": deleted,
-            "real_name": real_name, "tz": tz, "tz_label": tz, "tz_offset": tz_offset,
-            "is_bot": is_bot, "is_admin": False, "is_app_user": False, "updated": self._ts_base,
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "deleted": deleted,
+            "real_name": real_name,
+            "tz": tz,
+            "tz_label": tz,
+            "tz_offset": tz_offset,
+            "is_bot": is_bot,
+            "is_admin": False,
+            "is_app_user": False,
+            "updated": self._ts_base,
             "profile": {
-                "real_name": real_name, "display_name": display_name if display_name is not None else name,
-                "email": email or f"{name}@example.org", "image_72": "https://example.org/a.png",
+                "real_name": real_name,
+                "display_name": display_name if display_name is not None else name,
+                "email": email or f"{name}@example.org",
+                "image_72": "https://example.org/a.png",
                 "team": self.team_id,
             },
         }
@@ -169,8 +180,13 @@ class FakeSlack(FakeServer):
         return user
 
     def fail_next(
-        self, method: str, *, error: str | None = None, status: int | None = None,
-        retry_after: int | None = None, times: int = 1,
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
     ) -> None:
         """Make the next ``times`` calls to ``method`` fail.
 
@@ -224,7 +240,7 @@ class FakeSlack(FakeServer):
         token = params.pop("token", None)
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
-            token = auth[len("Bearer "):].strip() or None
+            token = auth[len("Bearer ") :].strip() or None
         if method not in _NO_TOKEN_METHODS and (not token or (self.tokens is not None and token not in self.tokens)):
             status, body, headers = 200, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}, {}
         elif (failure := self._take_failure(method, params)) is not None:
@@ -285,9 +301,14 @@ class FakeSlack(FakeServer):
     # -- methods (named _api_<method with dots as underscores>) ------------
     def _api_auth_test(self, params: dict, token: str) -> dict:
         return {
-            "ok": True, "url": f"https://{self.team_name.lower().replace(' ', '-')}.slack.com/",
-            "team": self.team_name, "user": "beacon", "team_id": self.team_id,
-            "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False,
+            "ok": True,
+            "url": f"https://{self.team_name.lower().replace(' ', '-')}.slack.com/",
+            "team": self.team_name,
+            "user": "beacon",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
         }
 
     def _api_api_test(self, params: dict, token: str) -> dict:
@@ -300,8 +321,14 @@ class FakeSlack(FakeServer):
             return {"ok": False, "error": "no_text"}
         channel, ts = self._resolve_channel(str(params["channel"])), self._next_ts()
         message = {
-            "type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "app_id": self.app_id,
-            "team": self.team_id, "ts": ts, "text": params.get("text", ""), "blocks": params.get("blocks", []),
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+            "ts": ts,
+            "text": params.get("text", ""),
+            "blocks": params.get("blocks", []),
         }
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
@@ -351,30 +378,48 @@ class FakeSlack(FakeServer):
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _api_team_info(self, params: dict, token: str) -> dict:
-        return {"ok": True, "team": {
-            "id": self.team_id, "name": self.team_name, "domain": self.team_name.lower().replace(" ", "-"),
-            "email_domain": "", "icon": {"image_default": True},
-        }}
+        return {
+            "ok": True,
+            "team": {
+                "id": self.team_id,
+                "name": self.team_name,
+                "domain": self.team_name.lower().replace(" ", "-"),
+                "email_domain": "",
+                "icon": {"image_default": True},
+            },
+        }
 
     def _api_oauth_v2_access(self, params: dict, token: str) -> dict:
         if not params.get("code"):
             return {"ok": False, "error": "invalid_code"}
         return {
-            "ok": True, "app_id": self.app_id, "authed_user": {"id": "U0INSTALL"},
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": "U0INSTALL"},
             "scope": "chat:write,commands,im:history,im:write,users:read",
-            "token_type": "bot", "access_token": "xoxb-fake-" + _stable_id("", str(params["code"])).lower(),
-            "bot_user_id": self.bot_user_id, "team": {"id": self.team_id, "name": self.team_name},
-            "enterprise": None, "is_enterprise_install": False,
+            "token_type": "bot",
+            "access_token": "xoxb-fake-" + _stable_id("", str(params["code"])).lower(),
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": self.team_id, "name": self.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
         }
 
     def _view(self, params: dict, view_id: str | None = None) -> dict:
         view = dict(params.get("view") or {})
         view_id = view_id or _stable_id("V", str(next(self._seq)))
-        view.update({
-            "id": view_id, "team_id": self.team_id, "app_id": self.app_id, "bot_id": self.bot_id,
-            "state": {"values": {}}, "hash": f"{self._ts_base}.{next(self._seq)}",
-            "root_view_id": view_id, "previous_view_id": None,
-        })
+        view.update(
+            {
+                "id": view_id,
+                "team_id": self.team_id,
+                "app_id": self.app_id,
+                "bot_id": self.bot_id,
+                "state": {"values": {}},
+                "hash": f"{self._ts_base}.{next(self._seq)}",
+                "root_view_id": view_id,
+                "previous_view_id": None,
+            }
+        )
         view.setdefault("private_metadata", "")
         view.setdefault("callback_id", "")
         with self._lock:
@@ -413,8 +458,12 @@ class FakeSlack(FakeServer):
         file_id = _stable_id("F", f"file-{next(self._seq)}")
         with self._lock:
             self.files[file_id] = {
-                "id": file_id, "name": params["filename"], "title": params["filename"],
-                "length": int(params["length"]), "content": None, "channels": [],
+                "id": file_id,
+                "name": params["filename"],
+                "title": params["filename"],
+                "length": int(params["length"]),
+                "content": None,
+                "channels": [],
             }
         return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
 
@@ -430,11 +479,18 @@ class FakeSlack(FakeServer):
                 if channels:
                     stored["channels"] = str(channels).split(",")
                 stored["initial_comment"] = params.get("initial_comment")
-                out.append({
-                    "id": stored["id"], "name": stored["name"], "title": stored["title"],
-                    "size": len(stored["content"]), "mimetype": "application/octet-stream",
-                    "user": self.bot_user_id, "created": self._ts_base, "channels": stored["channels"],
-                })
+                out.append(
+                    {
+                        "id": stored["id"],
+                        "name": stored["name"],
+                        "title": stored["title"],
+                        "size": len(stored["content"]),
+                        "mimetype": "application/octet-stream",
+                        "user": self.bot_user_id,
+                        "created": self._ts_base,
+                        "channels": stored["channels"],
+                    }
+                )
         return {"ok": True, "files": out}
 
 
@@ -448,8 +504,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for key, value in (await request.post()).items():
                 if isinstance(value, web.FileField):
-                    value = {"filename": value.filename, "content_type": value.content_type,
-                             "content": value.file.read()}
+                    value = {"filename": value.filename, "content_type": value.content_type, "content": value.file.read()}
                 params[key] = value
     for key in _JSON_FIELDS & params.keys():
         if isinstance(params[key], str) and params[key][:1] in ("[", "{"):

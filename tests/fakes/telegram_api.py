@@ -23,8 +23,9 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -36,15 +37,51 @@ __all__ = ["Call", "FakeTelegram", "TelegramFailure"]
 
 # Parameters PTB sends as raw strings; everything else is JSON-encoded.
 _STRING_FIELDS = {
-    "text", "caption", "parse_mode", "callback_query_id", "url", "secret_token", "ip_address",
-    "inline_message_id", "business_connection_id", "emoji", "title", "description", "name",
-    "short_description", "language_code", "question", "explanation", "payload", "custom_title",
-    "message_effect_id", "file_id", "photo", "document", "sticker", "audio", "video", "voice",
+    "text",
+    "caption",
+    "parse_mode",
+    "callback_query_id",
+    "url",
+    "secret_token",
+    "ip_address",
+    "inline_message_id",
+    "business_connection_id",
+    "emoji",
+    "title",
+    "description",
+    "name",
+    "short_description",
+    "language_code",
+    "question",
+    "explanation",
+    "payload",
+    "custom_title",
+    "message_effect_id",
+    "file_id",
+    "photo",
+    "document",
+    "sticker",
+    "audio",
+    "video",
+    "voice",
 }
 _SEND_METHODS = {
-    "sendmessage", "sendphoto", "senddocument", "sendaudio", "sendvideo", "sendvoice", "sendsticker",
-    "sendanimation", "sendmediagroup", "sendlocation", "sendpoll", "copymessage", "forwardmessage",
-    "editmessagetext", "editmessagereplymarkup", "editmessagecaption",
+    "sendmessage",
+    "sendphoto",
+    "senddocument",
+    "sendaudio",
+    "sendvideo",
+    "sendvoice",
+    "sendsticker",
+    "sendanimation",
+    "sendmediagroup",
+    "sendlocation",
+    "sendpoll",
+    "copymessage",
+    "forwardmessage",
+    "editmessagetext",
+    "editmessagereplymarkup",
+    "editmessagecaption",
 }
 _DESCRIPTIONS = {
     400: "Bad Request: chat not found",
@@ -91,8 +128,13 @@ class FakeTelegram(FakeServer):
         super().__init__()
         self.token = token
         self.bot_user = {
-            "id": bot_id, "is_bot": True, "first_name": bot_first_name, "username": bot_username,
-            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False,
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
         }
         self.long_poll_cap = long_poll_cap
         self.clock = clock
@@ -183,8 +225,13 @@ class FakeTelegram(FakeServer):
 
     # -- failures ----------------------------------------------------------
     def fail_next(
-        self, method: str, *, status: int | None = None, retry_after: int | None = None,
-        description: str | None = None, times: int = 1,
+        self,
+        method: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        description: str | None = None,
+        times: int = 1,
     ) -> None:
         """Make the next ``times`` calls to ``method`` fail.
 
@@ -196,7 +243,11 @@ class FakeTelegram(FakeServer):
             self._next.extend(failure for _ in range(times))
 
     def fail_for(
-        self, chat_id: int | str, *, status: int = 403, description: str | None = None,
+        self,
+        chat_id: int | str,
+        *,
+        status: int = 403,
+        description: str | None = None,
         method: str | None = None,
     ) -> None:
         """Persistently fail calls whose ``chat_id`` is ``chat_id``."""
@@ -212,8 +263,7 @@ class FakeTelegram(FakeServer):
         """The group ``old_id`` became the supergroup ``new_id``: every call to
         ``old_id`` answers 400 with ``parameters.migrate_to_chat_id`` (PTB:
         ``ChatMigrated``), as the Bot API does."""
-        failure = TelegramFailure(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                                  chat_id=old_id, migrate_to_chat_id=new_id)
+        failure = TelegramFailure(400, "Bad Request: group chat was upgraded to a supergroup chat", chat_id=old_id, migrate_to_chat_id=new_id)
         with self._lock:
             self._persistent.append(failure)
 
@@ -244,8 +294,7 @@ class FakeTelegram(FakeServer):
 
     def sent_texts(self, chat_id: int | str | None = None) -> list[str]:
         """Texts of successful ``sendMessage`` calls, optionally to one chat."""
-        return [p.get("text", "") for p in self.calls_to("sendMessage", ok=True)
-                if chat_id is None or p.get("chat_id") == chat_id]
+        return [p.get("text", "") for p in self.calls_to("sendMessage", ok=True) if chat_id is None or p.get("chat_id") == chat_id]
 
     # -- HTTP --------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -289,8 +338,11 @@ class FakeTelegram(FakeServer):
                 if failure.method.lower() == method.lower():
                     return self._next.pop(i)
             for failure in self._persistent:
-                if chat_id is not None and str(failure.chat_id) == str(chat_id) \
-                        and (failure.method is None or failure.method.lower() == method.lower()):
+                if (
+                    chat_id is not None
+                    and str(failure.chat_id) == str(chat_id)
+                    and (failure.method is None or failure.method.lower() == method.lower())
+                ):
                     return failure
             if self._rate is not None and method.lower() in _SEND_METHODS:
                 return self._check_rate(chat_id)
@@ -322,8 +374,7 @@ class FakeTelegram(FakeServer):
 
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         chat = self._chat(params["chat_id"])
-        message = {"message_id": next(self._message_ids[chat["id"]]), "from": self.bot_user,
-                   "chat": chat, "date": int(time.time()), **content}
+        message = {"message_id": next(self._message_ids[chat["id"]]), "from": self.bot_user, "chat": chat, "date": int(time.time()), **content}
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
@@ -337,10 +388,15 @@ class FakeTelegram(FakeServer):
         if not isinstance(upload, dict):  # a file_id or URL: nothing uploaded
             return {"file_id": str(upload), "file_unique_id": "u" + str(upload)[-8:], "file_size": 0}
         n = next(self._file_ids)
-        stored = {"file_id": f"{kind}-file-{n}", "file_unique_id": f"uniq{n}",
-                  "file_size": len(upload["content"]), "file_path": f"{kind}s/file_{n}",
-                  "content": upload["content"], "file_name": upload["filename"],
-                  "mime_type": upload["content_type"]}
+        stored = {
+            "file_id": f"{kind}-file-{n}",
+            "file_unique_id": f"uniq{n}",
+            "file_size": len(upload["content"]),
+            "file_path": f"{kind}s/file_{n}",
+            "content": upload["content"],
+            "file_name": upload["filename"],
+            "mime_type": upload["content_type"],
+        }
         with self._lock:
             self.files[stored["file_id"]] = stored
         return {k: stored[k] for k in ("file_id", "file_unique_id", "file_size")}
@@ -355,8 +411,7 @@ class FakeTelegram(FakeServer):
 
     async def _api_getupdates(self, params: dict) -> Any:
         if self.webhook.get("url"):
-            return _failure(409, None, "Conflict: can't use getUpdates method while webhook is active; "
-                            "use deleteWebhook to delete the webhook first")
+            return _failure(409, None, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         wait = min(float(params.get("timeout") or 0), self.long_poll_cap)
         deadline = asyncio.get_running_loop().time() + wait
@@ -371,7 +426,7 @@ class FakeTelegram(FakeServer):
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _api_setwebhook(self, params: dict) -> bool:
@@ -387,8 +442,7 @@ class FakeTelegram(FakeServer):
         return True
 
     def _api_getwebhookinfo(self, params: dict) -> dict:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                "pending_update_count": len(self.updates)}
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": len(self.updates)}
 
     def _api_sendmessage(self, params: dict) -> Any:
         if not str(params.get("text", "")).strip():
@@ -424,11 +478,14 @@ class FakeTelegram(FakeServer):
         new = dict(changes)
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             new["reply_markup"] = markup
-        if all(message.get(k) == v for k, v in changes.items()) \
-                and message.get("reply_markup") == new.get("reply_markup"):
-            return _failure(400, None, "Bad Request: message is not modified: specified new message content "
-                            "and reply markup are exactly the same as a current content and reply markup "
-                            "of the message")
+        if all(message.get(k) == v for k, v in changes.items()) and message.get("reply_markup") == new.get("reply_markup"):
+            return _failure(
+                400,
+                None,
+                "Bad Request: message is not modified: specified new message content "
+                "and reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
         with self._lock:
             message.update(new, edit_date=int(time.time()))
             if "reply_markup" not in new:
@@ -465,20 +522,26 @@ class FakeTelegram(FakeServer):
 
     def _api_getchat(self, params: dict) -> dict:
         chat = self._chat(params.get("chat_id"))
-        return chat | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
-            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-            "premium_subscription": False, "gifts_from_channels": False}}
+        return chat | {
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
 
     def _api_getchatmember(self, params: dict) -> dict:
         chat_id, user_id = params.get("chat_id"), params.get("user_id")
         if user_id == self.bot_user["id"] and (chat_id, user_id) not in self.members:
             return _member(self.bot_user, "member")
-        return self.members.get((chat_id, user_id)) or _member(
-            {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}, "member")
+        return self.members.get((chat_id, user_id)) or _member({"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}, "member")
 
     def _api_getchatadministrators(self, params: dict) -> list:
-        return [m for (chat, _), m in self.members.items()
-                if chat == params.get("chat_id") and m["status"] in ("creator", "administrator")]
+        return [m for (chat, _), m in self.members.items() if chat == params.get("chat_id") and m["status"] in ("creator", "administrator")]
 
 
 def _commands_key(params: dict[str, Any]) -> str:
@@ -491,10 +554,25 @@ def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
     if status == "creator":
         member["is_anonymous"] = False
     elif status == "administrator":
-        member.update({k: True for k in (
-            "can_be_edited", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-            "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
-            "can_post_stories", "can_edit_stories", "can_delete_stories")}, is_anonymous=False)
+        member.update(
+            {
+                k: True
+                for k in (
+                    "can_be_edited",
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_promote_members",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                )
+            },
+            is_anonymous=False,
+        )
     elif status == "kicked":
         member["until_date"] = 0
     return member
@@ -539,8 +617,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     files: dict[str, dict[str, Any]] = {}
     for key, value in (await request.post()).items():
         if isinstance(value, web.FileField):
-            files[key] = {"filename": value.filename, "content_type": value.content_type,
-                          "content": value.file.read()}
+            files[key] = {"filename": value.filename, "content_type": value.content_type, "content": value.file.read()}
         else:
             params[key] = _decode(key, value if isinstance(value, str) else value.decode())
     for key, upload in files.items():  # a part is named after its parameter or attach://<name>

@@ -72,8 +72,7 @@ async def web(slack):
 
 
 def build_application(fake: FakeTelegram, token: str | None = None) -> Application:
-    return (ApplicationBuilder().token(token or fake.token).base_url(fake.base_url)
-            .base_file_url(fake.base_file_url).job_queue(None).build())
+    return ApplicationBuilder().token(token or fake.token).base_url(fake.base_url).base_file_url(fake.base_file_url).job_queue(None).build()
 
 
 def seconds(value: int | dtm.timedelta) -> float:
@@ -118,8 +117,7 @@ async def test_slack_conversations_open_gives_stable_ids_per_user_set(slack, web
 
 
 async def test_slack_users_info_serves_configured_users(slack, web):
-    slack.add_user("U0ALICE01", name="alice", real_name="Alice Smith", display_name="ali",
-                   tz="Europe/Berlin", tz_offset=3600)
+    slack.add_user("U0ALICE01", name="alice", real_name="Alice Smith", display_name="ali", tz="Europe/Berlin", tz_offset=3600)
     slack.add_user("U0GONE001", name="gone", deleted=True)
 
     alice = (await web.users_info(user="U0ALICE01"))["user"]
@@ -159,14 +157,14 @@ async def test_slack_fail_next_error_and_persistent_user_failure(slack, web):
 
 
 async def test_slack_files_upload_v2_round_trip(slack, web):
-    result = await web.files_upload_v2(channel="C0LEARN01", content="week,notes\n1,pairs\n",
-                                       filename="digest.csv", title="Digest", initial_comment="This week")
+    result = await web.files_upload_v2(
+        channel="C0LEARN01", content="week,notes\n1,pairs\n", filename="digest.csv", title="Digest", initial_comment="This week"
+    )
 
     stored = slack.files[result["file"]["id"]]
     assert stored["content"] == b"week,notes\n1,pairs\n"
     assert (stored["name"], stored["title"], stored["channels"]) == ("digest.csv", "Digest", ["C0LEARN01"])
-    assert [c.method for c in slack.calls] == [
-        "files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+    assert [c.method for c in slack.calls] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
 
 
 async def test_slack_update_delete_views_and_reactions(slack, web):
@@ -180,8 +178,7 @@ async def test_slack_update_delete_views_and_reactions(slack, web):
         await web.chat_update(channel="C1", ts=posted["ts"], text="late")
     assert gone.value.response["error"] == "message_not_found"
 
-    view = {"type": "modal", "callback_id": "reflection", "title": {"type": "plain_text", "text": "Reflect"},
-            "blocks": []}
+    view = {"type": "modal", "callback_id": "reflection", "title": {"type": "plain_text", "text": "Reflect"}, "blocks": []}
     opened = (await web.views_open(trigger_id="123.456.abc", view=view))["view"]
     assert opened["id"].startswith("V") and opened["callback_id"] == "reflection"
     view["private_metadata"] = "pair:7"
@@ -272,8 +269,7 @@ async def test_bolt_accepts_factory_payloads_and_talks_to_the_fake(slack):
         await ack()
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://app") as http:
-        resp = await post_signed(http, "/slack/events", slack_slash_command(
-            "reflect", response_url=slack.response_url()), signing_secret=SECRET)
+        resp = await post_signed(http, "/slack/events", slack_slash_command("reflect", response_url=slack.response_url()), signing_secret=SECRET)
         assert resp.status_code == 200
         await slack.wait_for("chat.postMessage")
         assert slack.responses[0][1]["text"] == "you said reflect"
@@ -285,8 +281,7 @@ async def test_bolt_accepts_factory_payloads_and_talks_to_the_fake(slack):
         await post_signed(http, "/slack/events", slack_message_im("hello"), signing_secret=SECRET)
         await post_signed(http, "/slack/events", slack_app_mention("help"), signing_secret=SECRET)
         posted = await slack.wait_for("chat.postMessage", 3)
-        assert {(p["channel"], p["text"]) for p in posted[1:]} == {
-            ("D0ALICE01", "echo hello"), ("C0LEARN01", "mentioned")}
+        assert {(p["channel"], p["text"]) for p in posted[1:]} == {("D0ALICE01", "echo hello"), ("C0LEARN01", "mentioned")}
 
         actions = slack_block_actions("reflect_now", "now", response_url=slack.response_url())
         resp = await post_signed(http, "/slack/events", slack_interactive_body(actions), signing_secret=SECRET)
@@ -294,15 +289,13 @@ async def test_bolt_accepts_factory_payloads_and_talks_to_the_fake(slack):
         await slack.wait_for("response_url", 2)
         assert slack.responses[1][1]["text"] == "pressed now"
 
-        submission = slack_view_submission("reflection", {"answer": {"text": "I learned"},
-                                                          "pace": {"pick": slack_selected("weekly")}})
+        submission = slack_view_submission("reflection", {"answer": {"text": "I learned"}, "pace": {"pick": slack_selected("weekly")}})
         resp = await post_signed(http, "/slack/events", slack_interactive_body(submission), signing_secret=SECRET)
         assert resp.status_code == 200
         assert seen["view"]["answer"]["text"]["value"] == "I learned"
         assert seen["view"]["pace"]["pick"]["selected_option"]["value"] == "weekly"
 
-        forged = await post_signed(http, "/slack/events", slack_message_im("evil"), signing_secret=SECRET,
-                                   forged=True)
+        forged = await post_signed(http, "/slack/events", slack_message_im("evil"), signing_secret=SECRET, forged=True)
         assert forged.status_code == 401
     assert slack.calls_to("auth.test"), "bolt authorizes through the fake's auth.test"
 
@@ -467,8 +460,7 @@ async def test_telegram_enforce_rate_answers_429_beyond_limits():
 
 async def test_telegram_factories_parse_as_ptb_updates():
     bot = Bot("123456:TEST-beacon-token")
-    command = Update.de_json(tg_command("beacon", "share idea", bot_username="beacon_test_bot",
-                                        chat_id=-1001234567890), bot)
+    command = Update.de_json(tg_command("beacon", "share idea", bot_username="beacon_test_bot", chat_id=-1001234567890), bot)
     assert command.message.text == "/beacon@beacon_test_bot share idea"
     assert list(command.message.parse_entities(["bot_command"]).values()) == ["/beacon@beacon_test_bot"]
     assert command.effective_chat.type == "supergroup"

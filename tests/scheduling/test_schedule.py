@@ -1,15 +1,14 @@
 """Tests for bot.scheduling.parse: parsing, canonical text, descriptions and fire times."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.scheduling.parse import parse_schedule
-
 from bot.scheduling.rule import Schedule, ScheduleError
 
-UTC = timezone.utc
+UTC = UTC
 LONDON, NEW_YORK, KOLKATA, SYDNEY = (
     "Europe/London",
     "America/New_York",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -15,7 +15,6 @@ from bot.scheduling.tick import run_due
 from bot.settings import Settings
 from bot.store.db import Store
 from bot.store.models import Flow, FlowOccurrence, Member, Network, OutboxMessage
-
 from tests.support.harness import MemoryAdapter
 
 FRIDAY_16 = "every friday 16:00"
@@ -40,7 +39,17 @@ def _setup(store: Store, clock: FakeClock, zones: list[str | None]) -> None:
         s.flush()
         for i, tz in enumerate(zones):
             s.add(Member(network_id=net.id, platform_user_id=f"u{i}", display_name=f"U{i}", timezone=tz, created_at=clock.now()))
-        s.add(Flow(network_id=net.id, kind="ping", name="weekly", schedule=FRIDAY_16, created_at=clock.now(), updated_at=clock.now(), checked_until=clock.now()))
+        s.add(
+            Flow(
+                network_id=net.id,
+                kind="ping",
+                name="weekly",
+                schedule=FRIDAY_16,
+                created_at=clock.now(),
+                updated_at=clock.now(),
+                checked_until=clock.now(),
+            )
+        )
 
 
 def test_weekly_occurrence_reaches_each_member_at_their_local_time(any_store, clock):
@@ -48,7 +57,7 @@ def test_weekly_occurrence_reaches_each_member_at_their_local_time(any_store, cl
     router = _ping_router()
     sent: dict[str, datetime] = {}
     # walk the fake clock through the week in 15-minute steps, like the ticker would
-    while clock.now() < datetime(2026, 11, 7, tzinfo=timezone.utc):
+    while clock.now() < datetime(2026, 11, 7, tzinfo=UTC):
         clock.advance(minutes=15)
         run_due(any_store, router, clock, catch_up=None)
         with any_store.session() as s:
@@ -58,16 +67,16 @@ def test_weekly_occurrence_reaches_each_member_at_their_local_time(any_store, cl
     with any_store.session() as s:
         ids = {m.timezone: str(m.id) for m in s.exec(select(Member))}
     # Friday 6 Nov 2026, 16:00 local: London = 16:00Z, New York = 21:00Z, Kolkata = 10:30Z
-    assert by_zone[ids["Europe/London"]] == datetime(2026, 11, 6, 16, 0, tzinfo=timezone.utc)
-    assert by_zone[ids["America/New_York"]] == datetime(2026, 11, 6, 21, 0, tzinfo=timezone.utc)
-    assert by_zone[ids["Asia/Kolkata"]] == datetime(2026, 11, 6, 10, 30, tzinfo=timezone.utc)
+    assert by_zone[ids["Europe/London"]] == datetime(2026, 11, 6, 16, 0, tzinfo=UTC)
+    assert by_zone[ids["America/New_York"]] == datetime(2026, 11, 6, 21, 0, tzinfo=UTC)
+    assert by_zone[ids["Asia/Kolkata"]] == datetime(2026, 11, 6, 10, 30, tzinfo=UTC)
     assert len(sent) == 3
 
 
 def test_duplicate_ticks_run_an_occurrence_once(any_store, clock):
     _setup(any_store, clock, [None, None])
     router = _ping_router()
-    clock.set(datetime(2026, 11, 6, 16, 5, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 11, 6, 16, 5, tzinfo=UTC))
     first = run_due(any_store, router, clock, catch_up=None)
     second = run_due(any_store, router, clock, catch_up=None)
     # a restarted process forgets nothing: checked_until is in the store, and so are the slots
@@ -83,9 +92,9 @@ def test_duplicate_ticks_run_an_occurrence_once(any_store, clock):
 def test_catch_up_bounds_how_far_back_a_late_tick_looks(sqlite_store, clock):
     _setup(sqlite_store, clock, [None])
     router = _ping_router()
-    clock.set(datetime(2026, 11, 14, 9, 0, tzinfo=timezone.utc))  # the bot was down over Friday
+    clock.set(datetime(2026, 11, 14, 9, 0, tzinfo=UTC))  # the bot was down over Friday
     assert run_due(sqlite_store, router, clock, catch_up=timedelta(hours=6)) == []
-    clock.set(datetime(2026, 11, 20, 16, 1, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 11, 20, 16, 1, tzinfo=UTC))
     assert len(run_due(sqlite_store, router, clock, catch_up=timedelta(hours=6))) == 1
 
 
@@ -94,7 +103,7 @@ def test_a_disabled_flow_or_bad_schedule_runs_nothing(sqlite_store, clock):
     with sqlite_store.session() as s:
         flow = s.exec(select(Flow)).one()
         flow.schedule = "every fryday 16:00"
-    clock.set(datetime(2026, 11, 6, 16, 5, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 11, 6, 16, 5, tzinfo=UTC))
     assert run_due(sqlite_store, _ping_router(), clock, catch_up=None) == []
 
 
@@ -103,7 +112,7 @@ def test_two_schedulers_on_postgres_run_each_occurrence_once(postgres_url, clock
     stores = [Store(url=postgres_url), Store(url=postgres_url)]
     _setup(stores[0], clock, ["Europe/London", "America/New_York", "Asia/Kolkata", None])
     router = _ping_router()
-    clock.set(datetime(2026, 11, 7, 0, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 11, 7, 0, 0, tzinfo=UTC))
     results: list[list[int]] = [[], []]
     barrier = threading.Barrier(2)
 
@@ -129,11 +138,9 @@ def test_two_schedulers_on_postgres_run_each_occurrence_once(postgres_url, clock
 async def test_the_apscheduler_ticker_drives_run_due(sqlite_store, clock):
     _setup(sqlite_store, clock, [None])
     adapter = MemoryAdapter()
-    beacon = build_app(
-        Settings(BEACON_CONFIG="/none.yaml", BEACON_TICK_SECONDS=0.05), clock=clock, adapters=[adapter], store=sqlite_store
-    )
+    beacon = build_app(Settings(BEACON_CONFIG="/none.yaml", BEACON_TICK_SECONDS=0.05), clock=clock, adapters=[adapter], store=sqlite_store)
     beacon.router.schedule("ping", _ping_router().schedules["ping"].run, per_member_timezone=True)
-    clock.set(datetime(2026, 11, 6, 16, 1, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 11, 6, 16, 1, tzinfo=UTC))
     await beacon.start(serve_http=False)
     try:
         for _ in range(100):  # the ticker fires on real time; wait for its first run

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from tests.support import ROOT
 from bot.simulation.driver import START, Simulation
+from bot.store.commitments import Commitment
 from bot.store.models import Member
 from bot.store.pairing import PairingRound, PairMember
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt, Reflection, ReflectionAnswer
-from bot.store.commitments import Commitment
+from tests.support import ROOT
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from bot.store.models import Network
 from bot.store.practices import Practice
 from bot.store.search import fts5_match, normalise_tag, search_practices, terms
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def add(session, network_id: int, title: str, **fields) -> int:
@@ -74,8 +74,27 @@ def test_any_word_when_no_practice_has_all(corpus):
 
 @pytest.mark.parametrize(
     "query",
-    ['"', '"unclosed', "it's", "mentoring AND", "OR", "NEAR(a b)", "*", "men*", "title:budget", "^x", "a - b",
-     "(((", "{title}: x", "'; DROP TABLE practice; --", "🎉🎉", "  ", "\\", "%_", "emoji 🎉 mentoring"],
+    [
+        '"',
+        '"unclosed',
+        "it's",
+        "mentoring AND",
+        "OR",
+        "NEAR(a b)",
+        "*",
+        "men*",
+        "title:budget",
+        "^x",
+        "a - b",
+        "(((",
+        "{title}: x",
+        "'; DROP TABLE practice; --",
+        "🎉🎉",
+        "  ",
+        "\\",
+        "%_",
+        "emoji 🎉 mentoring",
+    ],
 )
 def test_odd_input_never_raises(corpus, query):
     store, ids = corpus

@@ -48,9 +48,7 @@ def test_upgrade_is_idempotent(any_store):
 
 def test_beacon_db_upgrade_command_creates_the_schema(tmp_path):
     url = f"sqlite:///{tmp_path}/cli.db"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade", "--database", url], capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade", "--database", url], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "up to date" in proc.stdout
     assert "outbox_message" in inspect(Store(url=url).engine).get_table_names()

@@ -3,13 +3,13 @@ out by hand in tests/flows/digest/test_data.py (network time: Asia/Tokyo, UTC+9)
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
+from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Flow, Member, Network, Role
 from bot.store.pairing import PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
-from bot.store.commitments import Commitment, CommitmentStatus
 
 TZ = "Asia/Tokyo"
 END_DAY = date(2026, 11, 9)  # the Monday the digest runs; the period is Mon 2 – Sun 8 Nov (JST)
@@ -17,7 +17,7 @@ SECRET = "SECRET private musing about my manager"
 
 
 def utc(*a) -> datetime:
-    return datetime(*a, tzinfo=timezone.utc)
+    return datetime(*a, tzinfo=UTC)
 
 
 def build(session) -> dict[str, Member]:
@@ -110,8 +110,12 @@ def build(session) -> dict[str, Member]:
     group(new, ["m4", "m5"])
 
     p1 = Practice(network_id=nid, author_id=m["m9"].id, title="Peer review of case notes", created_at=utc(2026, 10, 20), updated_at=utc(2026, 10, 20))
-    p2 = Practice(network_id=nid, author_id=m["coord"].id, title="Walk-and-talk supervision", created_at=utc(2026, 11, 4), updated_at=utc(2026, 11, 4))
-    p3 = Practice(network_id=nid, author_id=m["coord"].id, title="Withdrawn idea", status="withdrawn", created_at=utc(2026, 11, 4), updated_at=utc(2026, 11, 4))
+    p2 = Practice(
+        network_id=nid, author_id=m["coord"].id, title="Walk-and-talk supervision", created_at=utc(2026, 11, 4), updated_at=utc(2026, 11, 4)
+    )
+    p3 = Practice(
+        network_id=nid, author_id=m["coord"].id, title="Withdrawn idea", status="withdrawn", created_at=utc(2026, 11, 4), updated_at=utc(2026, 11, 4)
+    )
     session.add_all([p1, p2, p3])
     session.flush()
 

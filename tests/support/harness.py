@@ -62,9 +62,7 @@ class Harness:
         self.store = store
         self.clock = clock
         self.adapter = MemoryAdapter()
-        self.beacon: Beacon = build_app(
-            Settings(BEACON_CONFIG="/nonexistent.yaml"), clock=clock, adapters=[self.adapter], store=store
-        )
+        self.beacon: Beacon = build_app(Settings(BEACON_CONFIG="/nonexistent.yaml"), clock=clock, adapters=[self.adapter], store=store)
         with store.session() as session:
             network = Network(platform="console", platform_key=NETWORK_KEY, name=network_name, timezone=timezone, created_at=clock.now())
             session.add(network)
@@ -93,9 +91,7 @@ class Harness:
 
     def member(self, user: str) -> Member:
         with self.store.session() as session:
-            m = session.exec(
-                select(Member).where(Member.network_id == self.network_id, Member.platform_user_id == user)
-            ).one()
+            m = session.exec(select(Member).where(Member.network_id == self.network_id, Member.platform_user_id == user)).one()
             return m
 
     # -- acting ------------------------------------------------------------------
@@ -142,9 +138,7 @@ class Harness:
         )
 
     async def submit(self, user: str, form_id: str, values: dict[str, str], context: str = "", **kw) -> list[Delivered]:
-        return await self.send(
-            self._incoming(user, kind="form", form_id=form_id, form_values=values, form_context=context, **kw)
-        )
+        return await self.send(self._incoming(user, kind="form", form_id=form_id, form_values=values, form_context=context, **kw))
 
     async def tick(self, delta: timedelta | None = None, *, step: timedelta = timedelta(minutes=30), **kwargs) -> list[Delivered]:
         """Move the fake clock on in steps, running the scheduler and delivery at each."""

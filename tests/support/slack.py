@@ -36,7 +36,6 @@ from bot.core.clock import FakeClock
 from bot.server.http import build_http_app
 from bot.settings import Settings
 from bot.store.db import Store
-
 from tests.fakes import (
     FakeSlack,
     post_signed,
@@ -82,10 +81,12 @@ class SlackBot:
         if user_id not in self.slack.users:
             self.user(user_id)
 
-    async def post(self, body: dict[str, Any] | str, *, retry_num: int | None = None, forged: bool = False,
-                   timestamp: int | None = None) -> httpx.Response:
-        response = await post_signed(self.http, "/slack/events", body, signing_secret=SIGNING_SECRET,
-                                     retry_num=retry_num, forged=forged, timestamp=timestamp)
+    async def post(
+        self, body: dict[str, Any] | str, *, retry_num: int | None = None, forged: bool = False, timestamp: int | None = None
+    ) -> httpx.Response:
+        response = await post_signed(
+            self.http, "/slack/events", body, signing_secret=SIGNING_SECRET, retry_num=retry_num, forged=forged, timestamp=timestamp
+        )
         await self.settle()
         return response
 
@@ -99,9 +100,13 @@ class SlackBot:
         self._known(user_id)
         channel_id = channel or self.dm_channel(user_id)
         body = slack_slash_command(
-            text, user_id=user_id, user_name=user_id.lower(), channel_id=channel_id,
+            text,
+            user_id=user_id,
+            user_name=user_id.lower(),
+            channel_id=channel_id,
             channel_name="directmessage" if channel is None else "learning",
-            response_url=self.slack.response_url(), **kw,
+            response_url=self.slack.response_url(),
+            **kw,
         )
         self.last_trigger[user_id] = body["trigger_id"]
         return await self.post(body)
@@ -119,8 +124,13 @@ class SlackBot:
         channel, msg = self._message_with(user_id, label) if message is None else (message["_channel"], message)
         button = next(b for b in _buttons(msg) if b["text"]["text"].lower() == label.lower())
         body = slack_block_actions(
-            button["action_id"], button.get("value", ""), user_id=user_id, user_name=user_id.lower(),
-            channel_id=channel, message_ts=msg["ts"], message_text=msg.get("text", ""),
+            button["action_id"],
+            button.get("value", ""),
+            user_id=user_id,
+            user_name=user_id.lower(),
+            channel_id=channel,
+            message_ts=msg["ts"],
+            message_text=msg.get("text", ""),
             response_url=self.slack.response_url(),
         )
         body["actions"][0]["text"]["text"] = button["text"]["text"]
@@ -138,14 +148,17 @@ class SlackBot:
             element = block["element"]
             value = values.get(block["block_id"], "")
             if element["type"] == "static_select":
-                state[block["block_id"]] = {element["action_id"]: {
-                    "type": "static_select",
-                    "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value} if value else None,
-                }}
+                state[block["block_id"]] = {
+                    element["action_id"]: {
+                        "type": "static_select",
+                        "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value} if value else None,
+                    }
+                }
             else:
                 state[block["block_id"]] = {element["action_id"]: value}
-        payload = slack_view_submission(view["callback_id"], state, private_metadata=view.get("private_metadata", ""),
-                                        user_id=user_id, user_name=user_id.lower())
+        payload = slack_view_submission(
+            view["callback_id"], state, private_metadata=view.get("private_metadata", ""), user_id=user_id, user_name=user_id.lower()
+        )
         payload["trigger_id"] = f"{next(_triggers)}.1234567890.{uuid.uuid4().hex}"  # one per submission, as Slack does
         return await self.post(slack_interactive_body(payload))
 
@@ -191,8 +204,12 @@ def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 @contextlib.asynccontextmanager
 async def slack_bot(
-    store: Store, clock: FakeClock, *, limits: Limits | None = Limits(per_second=0, per_chat_interval=0),
-    slack: FakeSlack | None = None, **settings: Any,
+    store: Store,
+    clock: FakeClock,
+    *,
+    limits: Limits | None = Limits(per_second=0, per_chat_interval=0),
+    slack: FakeSlack | None = None,
+    **settings: Any,
 ) -> AsyncIterator[SlackBot]:
     """Beacon with the real Slack adapter against a fake Slack; see the module docstring.
 
@@ -201,8 +218,9 @@ async def slack_bot(
     """
     async with contextlib.AsyncExitStack() as stack:
         fake = slack or await stack.enter_async_context(FakeSlack())
-        config = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url,
-                          BEACON_CONFIG="/none.yaml", **settings)
+        config = Settings(
+            SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, BEACON_CONFIG="/none.yaml", **settings
+        )
         beacon = build_app(config, clock=clock, store=store, adapters=[])
         extra = {"limits": limits} if limits is not None else {}
         adapter = SlackAdapter.from_settings(config, handle=beacon.handle, store=store, **extra)

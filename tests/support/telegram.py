@@ -124,8 +124,9 @@ class TelegramHarness:
         """Press the button ``label`` on the newest message in ``chat_id`` (default: the user's private chat)."""
         chat, message = self.message_with_button(label, chat_id=chat_id or user_id)
         data = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row if b["text"] == label)
-        update = tg_callback_query(data, user_id=user_id, chat_id=None if chat == user_id else chat,
-                                   message_id=message["message_id"], message_text=message.get("text"))
+        update = tg_callback_query(
+            data, user_id=user_id, chat_id=None if chat == user_id else chat, message_id=message["message_id"], message_text=message.get("text")
+        )
         update["callback_query"]["message"]["reply_markup"] = message["reply_markup"]
         await self.push(update)
 

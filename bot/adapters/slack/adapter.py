@@ -37,13 +37,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.core.messages import Incoming
 from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, SendResult
 from bot.adapters.slack.errors import describe as _describe
 from bot.adapters.slack.events import action_incoming, command_incoming, event_incoming, view_incoming
 from bot.adapters.slack.oauth import oauth_settings
 from bot.adapters.slack.people import SlackPeople
 from bot.adapters.slack.send import SlackSender
+from bot.core.messages import Incoming
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -93,9 +93,7 @@ class SlackAdapter(Adapter):
         # Our listeners only normalise, start a tracked task and ack, so Bolt may
         # run them before it answers: the ack stays fast, and every request's
         # work is registered (in ``_inflight``) by the time Slack gets its 200.
-        self.app = AsyncApp(
-            client=client, signing_secret=signing_secret, process_before_response=True, oauth_settings=oauth
-        )
+        self.app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True, oauth_settings=oauth)
         self.installations = oauth.installation_store if oauth else None
         self._clients: dict[str, AsyncWebClient] = {}
         self._register(self.app)
@@ -125,10 +123,15 @@ class SlackAdapter(Adapter):
         """Many workspaces: Bolt's OAuth flow, installations (and their tokens) in our database."""
         if store is None or settings.slack_signing_secret is None:
             raise ValueError("Slack OAuth needs SLACK_SIGNING_SECRET and a database")
-        oauth = oauth_settings(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
-                               store=store)
-        adapter = cls(client=AsyncWebClient(base_url=settings.slack_api_url), handle=handle, store=store,
-                      signing_secret=settings.slack_signing_secret.get_secret_value(), oauth=oauth, **kw)
+        oauth = oauth_settings(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(), store=store)
+        adapter = cls(
+            client=AsyncWebClient(base_url=settings.slack_api_url),
+            handle=handle,
+            store=store,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            oauth=oauth,
+            **kw,
+        )
         oauth.installation_store.on_change = lambda team: adapter._clients.pop(team or "", None)  # new token
         return adapter
 
@@ -159,7 +162,7 @@ class SlackAdapter(Adapter):
         try:
             self._auth = dict((await self.client.auth_test()).data)
             logger.info("slack: connected to team %s as %s", self._auth.get("team_id"), self._auth.get("user_id"))
-        except (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, SlackApiError, SlackRequestError, aiohttp.ClientError, OSError) as exc:
             self._auth_error = _describe(exc)
             logger.error("slack: auth.test failed: %s", self._auth_error)
         if self.socket_mode:

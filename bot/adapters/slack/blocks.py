@@ -106,11 +106,13 @@ def _actions(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
     blocks = []
     for start in range(0, len(choices), MAX_BUTTONS):
         batch = choices[start : start + MAX_BUTTONS]
-        blocks.append({
-            "type": "actions",
-            "block_id": "choices" if start == 0 else f"choices-{start // MAX_BUTTONS}",
-            "elements": [_button(c, start + i) for i, c in enumerate(batch)],
-        })
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "choices" if start == 0 else f"choices-{start // MAX_BUTTONS}",
+                "elements": [_button(c, start + i) for i, c in enumerate(batch)],
+            }
+        )
     return blocks
 
 

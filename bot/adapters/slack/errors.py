@@ -13,12 +13,27 @@ from bot.adapters.base import DeliveryError, Envelope, PermanentFailure, RetryLa
 
 __all__ = ["PERMANENT", "TRANSIENT", "UNREACHABLE", "classify", "describe"]
 
-UNREACHABLE = {"account_inactive", "user_not_found", "cannot_dm_bot", "user_disabled", "not_in_channel",
-               "user_is_restricted", "cannot_find_user"}
-PERMANENT = {"channel_not_found", "invalid_blocks", "msg_too_long", "invalid_arguments", "no_text",
-             "message_not_found", "cant_update_message", "expired_trigger_id", "invalid_trigger_id",
-             "is_archived", "missing_scope", "not_authed", "invalid_auth", "token_revoked", "account_inactive_bot",
-             "restricted_action", "view_too_large", "invalid_blocks_format"}
+UNREACHABLE = {"account_inactive", "user_not_found", "cannot_dm_bot", "user_disabled", "not_in_channel", "user_is_restricted", "cannot_find_user"}
+PERMANENT = {
+    "channel_not_found",
+    "invalid_blocks",
+    "msg_too_long",
+    "invalid_arguments",
+    "no_text",
+    "message_not_found",
+    "cant_update_message",
+    "expired_trigger_id",
+    "invalid_trigger_id",
+    "is_archived",
+    "missing_scope",
+    "not_authed",
+    "invalid_auth",
+    "token_revoked",
+    "account_inactive_bot",
+    "restricted_action",
+    "view_too_large",
+    "invalid_blocks_format",
+}
 TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 

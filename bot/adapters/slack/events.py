@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.core.messages import Incoming
 from bot.adapters.slack.blocks import decode_action_id
+from bot.core.messages import Incoming
 
 __all__ = [
     "NORMALISERS",

@@ -16,7 +16,7 @@ import hmac
 import logging
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -33,14 +33,38 @@ __all__ = ["BOT_SCOPES", "DatabaseInstallationStore", "SignedStateStore", "oauth
 logger = logging.getLogger(__name__)
 
 BOT_SCOPES = [
-    "commands", "chat:write", "im:write", "im:history", "mpim:write", "users:read", "team:read",
-    "files:write", "app_mentions:read", "channels:read",
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "mpim:write",
+    "users:read",
+    "team:read",
+    "files:write",
+    "app_mentions:read",
+    "channels:read",
 ]  # keep in step with config/slack-manifest.yaml
 
 _FIELDS = (
-    "app_id", "enterprise_id", "enterprise_name", "enterprise_url", "team_id", "team_name", "bot_token", "bot_id",
-    "bot_user_id", "bot_scopes", "bot_refresh_token", "bot_token_expires_at", "user_id", "user_token",
-    "user_scopes", "user_refresh_token", "user_token_expires_at", "is_enterprise_install", "token_type",
+    "app_id",
+    "enterprise_id",
+    "enterprise_name",
+    "enterprise_url",
+    "team_id",
+    "team_name",
+    "bot_token",
+    "bot_id",
+    "bot_user_id",
+    "bot_scopes",
+    "bot_refresh_token",
+    "bot_token_expires_at",
+    "user_id",
+    "user_token",
+    "user_scopes",
+    "user_refresh_token",
+    "user_token_expires_at",
+    "is_enterprise_install",
+    "token_type",
     "installed_at",
 )
 
@@ -66,12 +90,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         data = {name: getattr(installation, name, None) for name in _FIELDS}
         keys = (installation.enterprise_id or "", "" if installation.is_enterprise_install else installation.team_id or "")
         with self.store.session() as session:
-            row = _find(session, *keys) or SlackInstallation(enterprise_key=keys[0], team_key=keys[1],
-                                                             installed_at=datetime.now(timezone.utc))
+            row = _find(session, *keys) or SlackInstallation(enterprise_key=keys[0], team_key=keys[1], installed_at=datetime.now(UTC))
             row.team_name = (installation.team_name or "")[:200]
             row.bot_user_id = installation.bot_user_id
             row.data = data
-            row.installed_at = datetime.now(timezone.utc)
+            row.installed_at = datetime.now(UTC)
             session.add(row)
         logger.info("slack: installed in team %s", installation.team_id)
 
@@ -79,18 +102,24 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         return None
 
     async def async_find_installation(
-        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
         data = await asyncio.to_thread(self._data, enterprise_id, team_id, is_enterprise_install)
         return Installation(**data) if data else None
 
     async def async_find_bot(
-        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False,
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        installation = await self.async_find_installation(
-            enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
-        )
+        installation = await self.async_find_installation(enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install)
         return installation.to_bot() if installation and installation.bot_token else None
 
     def _data(self, enterprise_id: str | None, team_id: str | None, org_wide: bool | None) -> dict[str, Any] | None:
@@ -102,7 +131,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
 
     async def async_delete_installation(
-        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
     ) -> None:
         def delete() -> None:
             with self.store.session() as session:
@@ -117,9 +150,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
 
 def _find(session, enterprise_key: str, team_key: str) -> SlackInstallation | None:
     return session.exec(
-        select(SlackInstallation).where(
-            SlackInstallation.enterprise_key == enterprise_key, SlackInstallation.team_key == team_key
-        )
+        select(SlackInstallation).where(SlackInstallation.enterprise_key == enterprise_key, SlackInstallation.team_key == team_key)
     ).first()
 
 

@@ -19,8 +19,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.messages import Incoming
 from bot.adapters.slack.errors import describe
+from bot.core.messages import Incoming
 
 __all__ = ["SlackPeople"]
 

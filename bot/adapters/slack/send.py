@@ -10,7 +10,6 @@ Slack's errors are mapped onto the delivery worker's :class:`RetryLater` /
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -19,10 +18,11 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core.messages import Outgoing
 from bot.adapters.base import Envelope, PermanentFailure, Recipient, RetryLater, SendResult
 from bot.adapters.slack.blocks import render_message, render_modal
-from bot.adapters.slack.errors import classify as _classify, describe as _describe
+from bot.adapters.slack.errors import classify as _classify
+from bot.adapters.slack.errors import describe as _describe
+from bot.core.messages import Outgoing
 
 __all__ = ["SlackSender"]
 
@@ -62,14 +62,12 @@ class SlackSender:
             return result
         except SlackApiError as exc:
             raise _classify(exc, envelope) from exc
-        except (SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, SlackRequestError, aiohttp.ClientError, OSError) as exc:
             raise RetryLater(f"network error: {_describe(exc)}") from exc
 
     async def _post(self, client: AsyncWebClient, channel: str, out: Outgoing, *, thread: str | None = None) -> SendResult:
         text, blocks = render_message(out)
-        resp = await client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False, unfurl_media=False
-        )
+        resp = await client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False, unfurl_media=False)
         posted = resp.get("channel") or channel
         if out.image:
             await self._upload(client, posted, out, thread)
@@ -78,9 +76,7 @@ class SlackSender:
     async def _upload(self, client: AsyncWebClient, channel: str, out: Outgoing, thread: str | None) -> None:
         """The picture follows its message; if it fails the text is already out, so don't resend."""
         try:
-            await client.files_upload_v2(
-                channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread
-            )
+            await client.files_upload_v2(channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread)
         except Exception as exc:
             logger.warning("slack: uploading %s to %s failed: %s", out.image_name, channel, _describe(exc))
 
@@ -99,9 +95,7 @@ class SlackSender:
         out = envelope.outgoing
         text, blocks = render_message(out)
         if out.response_url:
-            resp = await AsyncWebhookClient(out.response_url).send(
-                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
-            )
+            resp = await AsyncWebhookClient(out.response_url).send(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
             if resp.status_code == 200:
                 return SendResult()
             logger.info("slack: response_url answered %s; posting ephemerally instead", resp.status_code)

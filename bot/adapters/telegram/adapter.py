@@ -35,15 +35,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.markup import to_telegram_html
-from bot.core.messages import Incoming
-from bot.store.db import Store
-from bot.adapters.lease_keeper import LeaseKeeper
 from bot.adapters.base import Adapter, Envelope, Limits, SendResult
+from bot.adapters.lease_keeper import LeaseKeeper
 from bot.adapters.telegram.events import COMMANDS, added_incoming, membership, migration, to_incoming
 from bot.adapters.telegram.members import move_chat, set_reachable
 from bot.adapters.telegram.render import CallbackCodec
 from bot.adapters.telegram.send import TelegramSender, bot_chat_id
+from bot.core.markup import to_telegram_html
+from bot.core.messages import Incoming
+from bot.store.db import Store
 
 __all__ = ["TelegramAdapter", "WEBHOOK_PATH"]
 
@@ -196,7 +196,7 @@ class TelegramAdapter(Adapter):
         try:
             data = await request.json()
             update = Update.de_json(data, self.application.bot)
-        except Exception:  # noqa: BLE001 - a malformed body is the sender's problem
+        except Exception:
             logger.warning("telegram webhook: unreadable update", exc_info=True)
             return Response(status_code=400)
         await self.application.update_queue.put(update)
@@ -204,6 +204,7 @@ class TelegramAdapter(Adapter):
 
     async def wait_handled(self, count: int, *, timeout: float = 5.0) -> None:
         """Until ``count`` updates in all have been through the handlers (tests)."""
+
         async def reached() -> None:
             while self.handled < count:
                 self._handled_changed.clear()
@@ -275,9 +276,7 @@ class TelegramAdapter(Adapter):
         if change.private:
             reachable = change.kind == "unblocked"
             loop = asyncio.get_running_loop()
-            n = await loop.run_in_executor(
-                None, set_reachable, self.store, str(change.user_id), reachable, "blocked the bot on Telegram"
-            )
+            n = await loop.run_in_executor(None, set_reachable, self.store, str(change.user_id), reachable, "blocked the bot on Telegram")
             logger.info("telegram user %s %s the bot (%d member rows)", change.user_id, change.kind, n)
         elif change.kind == "added":
             await self._dispatch(added_incoming(update, bot_username=self.username))

@@ -13,9 +13,9 @@ from typing import Any
 
 from telegram import Chat, Message, Update, User
 
+from bot.adapters.telegram.render import CallbackCodec
 from bot.core.markup import literal
 from bot.core.messages import Incoming
-from bot.adapters.telegram.render import CallbackCodec
 
 __all__ = [
     "ALIASES",

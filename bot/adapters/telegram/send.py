@@ -23,11 +23,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.core.messages import Outgoing
-from bot.store.db import Store
 from bot.adapters.base import Envelope, PermanentFailure, RetryLater, SendResult, Unreachable
 from bot.adapters.telegram.members import mark_member
 from bot.adapters.telegram.render import CallbackCodec, render, render_edit
+from bot.core.messages import Outgoing
+from bot.store.db import Store
 
 __all__ = ["GROUP_PER_MINUTE", "TelegramSender", "bot_chat_id"]
 
@@ -146,17 +146,32 @@ class TelegramSender:
         steps: list[tuple[int, Callable[[], Awaitable[Any]]]] = []
         if out.image is not None:
             markup = rendered.reply_markup if not rendered.parts else None
-            steps.append((0, lambda: bot.send_photo(
-                chat_id, photo=InputFile(out.image, filename=out.image_name),
-                caption=rendered.caption, parse_mode=ParseMode.HTML, reply_markup=markup,
-            )))
+            steps.append(
+                (
+                    0,
+                    lambda: bot.send_photo(
+                        chat_id,
+                        photo=InputFile(out.image, filename=out.image_name),
+                        caption=rendered.caption,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    ),
+                )
+            )
         for i, part in enumerate(rendered.parts, start=1):
             last = i == len(rendered.parts)
-            steps.append((i, lambda part=part, last=last: bot.send_message(
-                chat_id, part, parse_mode=ParseMode.HTML,
-                reply_markup=rendered.reply_markup if last else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )))
+            steps.append(
+                (
+                    i,
+                    lambda part=part, last=last: bot.send_message(
+                        chat_id,
+                        part,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=rendered.reply_markup if last else None,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    ),
+                )
+            )
         for index, step in steps:
             if (chat, index) in done:
                 continue
@@ -186,8 +201,12 @@ class TelegramSender:
         bot = self.application.bot
         try:
             await bot.edit_message_text(
-                text, chat_id=bot_chat_id(chat), message_id=int(message_id), parse_mode=ParseMode.HTML,
-                reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True),
+                text,
+                chat_id=bot_chat_id(chat),
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except BadRequest as exc:
             reason = exc.message.lower()

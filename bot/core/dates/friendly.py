@@ -129,10 +129,7 @@ def parse_duration(text: str) -> timedelta:
             break
         unit = m[2]
         if unit not in _UNITS:
-            raise ValueError(
-                f'Unknown unit "{unit}" in "{raw}". Use w (weeks), d (days), h (hours) '
-                'or m (minutes), e.g. "2w" or "1w2d".'
-            )
+            raise ValueError(f'Unknown unit "{unit}" in "{raw}". Use w (weeks), d (days), h (hours) or m (minutes), e.g. "2w" or "1w2d".')
         total += (1 if m[1] in ("a", "an") else int(m[1])) * _UNITS[unit]
         pos = m.end()
     if pos == 0 or s[pos:].strip():
@@ -166,7 +163,7 @@ def parse_pause(text: str, *, now: datetime, tz: tzinfo | str) -> datetime:
     if not until:
         try:
             length = parse_duration(re.sub(r"^for\s+", "", s, flags=_F))
-        except ValueError as exc:
+        except ValueError:
             if re.match(r"(?:for\s+)?\d+\s*[a-z]+$", s, _F):
                 raise  # looks like a length with a typo: its message is the useful one
         else:
@@ -177,13 +174,9 @@ def parse_pause(text: str, *, now: datetime, tz: tzinfo | str) -> datetime:
     best = best_found(find_dates("by " + (until[1] if until else s), today))
     if best is None:
         raise ValueError(
-            f'Could not read "{raw}". Use a length like "2w" or "10d", or a date like '
-            '"until friday", "until 24 December" or "until 2026-12-24".'
+            f'Could not read "{raw}". Use a length like "2w" or "10d", or a date like "until friday", "until 24 December" or "until 2026-12-24".'
         )
     ends = resolve_local(datetime.combine(best.day, time(0)), tz)
     if ends <= now:
-        raise ValueError(
-            f'"{raw}" is not in the future ({best.day.isoformat()} has already begun). '
-            'Pick a later date, e.g. "until friday" or "2w".'
-        )
+        raise ValueError(f'"{raw}" is not in the future ({best.day.isoformat()} has already begun). Pick a later date, e.g. "until friday" or "2w".')
     return ends

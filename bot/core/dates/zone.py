@@ -8,12 +8,12 @@ parsing in :mod:`bot.core.dates.friendly`, so the schedule and nudge modules sha
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["UTC", "local_today", "resolve_local", "to_zone", "zone"]
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def to_zone(tz: tzinfo | str) -> tzinfo:

@@ -169,12 +169,7 @@ def _audit(ctx: Context) -> None:
         if len(ctx.args) > 1 or not ctx.args[0].isdigit() or not 1 <= int(ctx.args[0]) <= 100:
             raise UsageError("Give how many changes to show, a number from 1 to 100.")
         n = int(ctx.args[0])
-    entries = ctx.session.exec(
-        select(AuditEntry)
-        .where(AuditEntry.network_id == ctx.network.id)
-        .order_by(col(AuditEntry.id).desc())
-        .limit(n)
-    ).all()
+    entries = ctx.session.exec(select(AuditEntry).where(AuditEntry.network_id == ctx.network.id).order_by(col(AuditEntry.id).desc()).limit(n)).all()
     if not entries:
         ctx.reply("No configuration changes have been recorded in this network yet.")
         return
@@ -210,8 +205,7 @@ def _undo(ctx: Context) -> None:
     label = describe(ctx, entry)
     if fn is None:
         raise UserError(
-            f"Your last change can't be undone automatically: {label}\n"
-            "Change it back by hand with the command you used (see `/beacon help`)."
+            f"Your last change can't be undone automatically: {label}\nChange it back by hand with the command you used (see `/beacon help`)."
         )
     with ctx.session.begin_nested():
         done = fn(ctx, entry)

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member, is_forgotten
 from bot.core.router import Router
-from bot.core.errors import UsageError, UserError
 from bot.store.admin import Cohort
 from bot.store.models import AuditEntry, Member, Role
 
@@ -83,7 +83,7 @@ def cohort_list(ctx: Context) -> None:
     if ctx.args:
         raise UsageError("`/beacon cohort list` takes no arguments.")
     if not cohorts:
-        ctx.reply("This network has no cohorts yet. Add one: `/beacon cohort add \"wave 2\"`.")
+        ctx.reply('This network has no cohorts yet. Add one: `/beacon cohort add "wave 2"`.')
         return
     lines = ["*Cohorts*"]
     for c in cohorts:

@@ -10,7 +10,6 @@ entry, so ``/beacon undo`` takes a whole setup back.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from sqlmodel import select
@@ -22,10 +21,10 @@ from bot.core.errors import FormErrors, UserError
 from bot.core.forms import validate
 from bot.core.messages import Field, Form
 from bot.core.router import Router
+from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import AuditEntry, Flow, Role
-from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow
 
 __all__ = ["register", "SETUP_FLOWS", "SETUP_FORM"]
 

@@ -11,13 +11,11 @@ import csv
 import io
 import logging
 
-from sqlmodel import col, select
-
 from bot.core import markup
 from bot.core.context import Context
+from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member, is_forgotten
 from bot.core.router import Router
-from bot.core.errors import UsageError, UserError
 from bot.store.models import Member, Role
 
 __all__ = ["register", "member_status", "members_csv", "members_command", "role_command", "set_role", "undo_role"]
@@ -45,7 +43,11 @@ def _listed(ctx: Context) -> list[Member]:
 
 def _line(ctx: Context, m: Member) -> str:
     handle = f" (@{markup.literal(m.username)})" if m.username else ""
-    extra = [m.role.value if m.role != Role.MEMBER else "", markup.literal(m.organisation or ""), f"cohort {markup.literal(m.cohort)}" if m.cohort else ""]
+    extra = [
+        m.role.value if m.role != Role.MEMBER else "",
+        markup.literal(m.organisation or ""),
+        f"cohort {markup.literal(m.cohort)}" if m.cohort else "",
+    ]
     details = ", ".join(x for x in extra if x)
     return f"• {markup.literal(m.display_name)}{handle}: {member_status(m, ctx)}" + (f"; {details}" if details else "")
 
@@ -100,9 +102,7 @@ def members_command(ctx: Context) -> None:
 
 
 def _can_facilitate(ctx: Context, role: Role, exclude: Member) -> int:
-    return sum(1 for m in _listed(ctx) if m.id != exclude.id and m.role.allows(Role.FACILITATOR)) + (
-        1 if role.allows(Role.FACILITATOR) else 0
-    )
+    return sum(1 for m in _listed(ctx) if m.id != exclude.id and m.role.allows(Role.FACILITATOR)) + (1 if role.allows(Role.FACILITATOR) else 0)
 
 
 def set_role(ctx: Context, member: Member, role: Role, *, action: str) -> Role:
@@ -112,8 +112,7 @@ def set_role(ctx: Context, member: Member, role: Role, *, action: str) -> Role:
         return old
     if old.allows(Role.FACILITATOR) and _can_facilitate(ctx, role, member) == 0:
         raise UserError(
-            f"{markup.literal(member.display_name)} is the last facilitator of this network. "
-            "Grant someone else the facilitator role first."
+            f"{markup.literal(member.display_name)} is the last facilitator of this network. Grant someone else the facilitator role first."
         )
     member.role = role
     ctx.session.add(member)
@@ -137,7 +136,10 @@ def role_command(ctx: Context) -> None:
             return
         set_role(ctx, member, role, action="role.grant")
         ctx.reply(f"{name} is now a {role.value}. (`/beacon undo` takes it back.)")
-        ctx.dm(member, f"{markup.literal(ctx.member.display_name)} made you a {role.value} of {markup.literal(ctx.network.name)}. `/beacon help` shows what you can now do.")
+        ctx.dm(
+            member,
+            f"{markup.literal(ctx.member.display_name)} made you a {role.value} of {markup.literal(ctx.network.name)}. `/beacon help` shows what you can now do.",
+        )
         return
     if member.role != role:
         raise UserError(f"{name} is not a {role.value} (they are a {member.role.value}).")

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.store.commitments import CommitmentStatus
 from bot.flows.commitments import follow_up
 from bot.flows.commitments.commitment import commitments_command, mark
+from bot.store.commitments import CommitmentStatus
 
 __all__ = ["register"]
 

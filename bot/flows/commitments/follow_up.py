@@ -14,14 +14,14 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session, col, select
 
-from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.dates.zone import resolve_local, zone
+from bot.core.errors import UserError
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, World
-from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.commitments.commitment import OPEN_STATUSES
+from bot.store.commitments import Commitment, CommitmentStatus
 
 __all__ = ["SOURCE", "CommitmentInfo", "due", "load"]
 

@@ -8,10 +8,10 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 
 from bot.core.dates.zone import zone
-from bot.store.models import Network
-from bot.flows.digest.weekly import digest_flow, settings_of
 from bot.flows.digest.export import FORMATS, export
 from bot.flows.digest.period import period_between
+from bot.flows.digest.weekly import digest_flow, settings_of
+from bot.store.models import Network
 
 __all__ = ["run_export"]
 
@@ -28,9 +28,7 @@ def run_export(store, *, network: str, fmt: str, first: str | None, last: str | 
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}: use one of {', '.join(FORMATS)}.")
     with store.session() as session:
-        found = session.exec(
-            select(Network).where(or_(func.lower(Network.name) == network.lower(), Network.platform_key == network))
-        ).all()
+        found = session.exec(select(Network).where(or_(func.lower(Network.name) == network.lower(), Network.platform_key == network))).all()
         if not found:
             names = ", ".join(sorted(n.name for n in session.exec(select(Network)).all())) or "none yet"
             raise ValueError(f"No network called {network!r}. Networks: {names}.")

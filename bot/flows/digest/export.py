@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from bot.store.models import Member, Network
-from bot.store.pairing import MetStatus, PairingRound, PairMember
-from bot.store.practices import Practice, Steal
-from bot.store.reflection import Prompt, PromptStatus, Reflection
-from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.digest.period import Period, local_midnight
 from bot.flows.digest.query import activity, bucket_of, shared_answers
 from bot.flows.digest.render import build_doc, to_html, to_markdown
 from bot.flows.digest.weekly import compose
+from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.models import Member, Network
+from bot.store.pairing import MetStatus, PairingRound, PairMember
+from bot.store.practices import Practice, Steal
+from bot.store.reflection import Prompt, PromptStatus, Reflection
 
 __all__ = ["COLUMNS", "FORMATS", "export", "member_weeks", "to_csv"]
 
@@ -80,7 +80,8 @@ def member_weeks(session: Session, network_id: int, first: date, last: date, zon
 
     members = session.execute(
         select(Member.id, Member.display_name, Member.organisation, Member.role, Member.created_at)
-        .where(Member.network_id == nid, col(Member.created_at) < hi).order_by(Member.id)
+        .where(Member.network_id == nid, col(Member.created_at) < hi)
+        .order_by(Member.id)
     ).all()
     rows = []
     for i, day in enumerate(days):

@@ -1,4 +1,4 @@
-""""What to look at": a few plain-language flags a coordinator can act on.
+""" "What to look at": a few plain-language flags a coordinator can act on.
 
 Pure rules over a :class:`~bot.flows.digest.data.Digest`; thresholds are deliberately
 coarse so the list stays short and never cries wolf over one quiet week.

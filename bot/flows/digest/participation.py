@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from bot.store.models import Member
-from bot.store.reflection import Prompt, PromptStatus
 from bot.flows.digest.period import BUCKETS, Period
 from bot.flows.digest.query import activity, between, bucket_of, within
+from bot.store.models import Member
+from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = ["Participation", "Quiet", "Week", "participation", "quiet_members", "weekly"]
 
@@ -55,8 +55,9 @@ def weekly(session: Session, network_id: int, period: Period) -> list[Week]:
     abucket = bucket_of(act.c.at, period.bounds)
     active = session.execute(select(abucket, func.count(func.distinct(act.c.member_id))).group_by(abucket)).all()
     members = session.execute(
-        select(*[func.sum(case((col(Member.created_at) < period.bounds[i + 1], 1), else_=0)) for i in range(BUCKETS)])
-        .where(Member.network_id == network_id)
+        select(*[func.sum(case((col(Member.created_at) < period.bounds[i + 1], 1), else_=0)) for i in range(BUCKETS)]).where(
+            Member.network_id == network_id
+        )
     ).one()
     sent = {b: (n, a or 0) for b, n, a in prompts}
     actives = dict(active)
@@ -120,9 +121,7 @@ class Participation:
 def participation(session: Session, network_id: int, period: Period, weeks: list[Week], quiet_weeks: int) -> Participation:
     cur = weeks[period.current]
     base = [weeks[i] for i in period.baseline]
-    new = session.execute(
-        select(func.count()).where(Member.network_id == network_id, within(period, col(Member.created_at)))
-    ).scalar_one()
+    new = session.execute(select(func.count()).where(Member.network_id == network_id, within(period, col(Member.created_at)))).scalar_one()
     return Participation(
         sent=cur.sent, answered=cur.answered,
         baseline_sent=sum(w.sent for w in base), baseline_answered=sum(w.answered for w in base),

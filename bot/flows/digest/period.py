@@ -8,7 +8,7 @@ local date turned into an instant, never "start + n × 24 h".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = ["BUCKETS", "BASELINE", "Period", "period_ending", "period_between", "local_midnight"]
@@ -18,7 +18,7 @@ BASELINE = 4  # the periods the current one is compared with
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import and_, case, select, union_all
 from sqlmodel import col
 
+from bot.flows.digest.period import Period
 from bot.store.models import Member
 from bot.store.pairing import PairingRound, PairMember
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Reflection, ReflectionAnswer
-from bot.flows.digest.period import Period
 
 __all__ = ["activity", "between", "bucket_of", "shared_answers", "within"]
 
@@ -42,18 +42,19 @@ def activity(network_id: int, lo: datetime, hi: datetime):
     steals, pairing answers, and the member's last message (a union, one index
     range scan per table)."""
     return union_all(
-        select(Reflection.member_id.label("member_id"), Reflection.started_at.label("at"))
-        .where(Reflection.network_id == network_id, between(col(Reflection.started_at), lo, hi)),
-        select(Practice.author_id, Practice.created_at)
-        .where(Practice.network_id == network_id, col(Practice.author_id).is_not(None), between(col(Practice.created_at), lo, hi)),
+        select(Reflection.member_id.label("member_id"), Reflection.started_at.label("at")).where(
+            Reflection.network_id == network_id, between(col(Reflection.started_at), lo, hi)
+        ),
+        select(Practice.author_id, Practice.created_at).where(
+            Practice.network_id == network_id, col(Practice.author_id).is_not(None), between(col(Practice.created_at), lo, hi)
+        ),
         select(Steal.member_id, Steal.created_at)
         .join(Practice, col(Practice.id) == col(Steal.practice_id))
         .where(Practice.network_id == network_id, between(col(Steal.created_at), lo, hi)),
         select(PairMember.member_id, PairMember.answered_at)
         .join(PairingRound, col(PairingRound.id) == col(PairMember.round_id))
         .where(PairingRound.network_id == network_id, between(col(PairMember.answered_at), lo, hi)),
-        select(Member.id, Member.last_active_at)
-        .where(Member.network_id == network_id, between(col(Member.last_active_at), lo, hi)),
+        select(Member.id, Member.last_active_at).where(Member.network_id == network_id, between(col(Member.last_active_at), lo, hi)),
     ).subquery("activity")
 
 

@@ -127,7 +127,9 @@ def _practices(d: Digest) -> Section | None:
         lines.append(f"Steal mix all time ({sum(p.mix_all.values())}): {_mix(p.mix_all)}")
         lines.append("Beacon survey: adapted {adapted}% · accelerated {accelerated}% · closely based {closely_based}%".format(**REFERENCE))
     if p.outcomes:
-        lines.append("Outcomes reported: " + ", ".join(f"{OUTCOME_LABELS.get(k, k)} {n}" for k, n in sorted(p.outcomes.items(), key=lambda kv: -kv[1])))
+        lines.append(
+            "Outcomes reported: " + ", ".join(f"{OUTCOME_LABELS.get(k, k)} {n}" for k, n in sorted(p.outcomes.items(), key=lambda kv: -kv[1]))
+        )
     return Section("Steal with pride", tuple(lines))
 
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, desc, func, literal_column, select
 from sqlmodel import Session, col
 
-from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
-from bot.store.practices import Practice, PracticeStatus, Steal, StealMode
-from bot.store.reflection import Reflection
-from bot.store.commitments import Commitment, CommitmentStatus
 from bot.flows.digest.period import Period
 from bot.flows.digest.query import between, shared_answers, within
 from bot.flows.digest.themes import themes
+from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
+from bot.store.practices import Practice, PracticeStatus, Steal, StealMode
+from bot.store.reflection import Reflection
 
 __all__ = [
     "Commitments", "Excerpt", "Pairs", "Practices", "Reflections", "commitments", "pairs", "practices", "reflections",
@@ -70,9 +70,7 @@ def reflections(session: Session, network_id: int, period: Period) -> Reflection
         )
     ).scalar_one()
     rows = session.execute(shared_answers(network_id, period.start, period.end).limit(THEME_SOURCE_LIMIT)).all()
-    excerpts = tuple(
-        Excerpt(who=name if mode == "named" and name else "a member", text=_clip(text)) for text, mode, name in rows[:EXCERPTS]
-    )
+    excerpts = tuple(Excerpt(who=name if mode == "named" and name else "a member", text=_clip(text)) for text, mode, name in rows[:EXCERPTS])
     return Reflections(completed=cur or 0, baseline_completed=base or 0, shared=shared, excerpts=excerpts,
                        themes=tuple(themes([r[0] for r in rows])))  # fmt: skip
 
@@ -88,9 +86,7 @@ class Commitments:
 
 
 def commitments(session: Session, network_id: int, period: Period) -> Commitments:
-    made = session.execute(
-        select(func.count()).where(Commitment.network_id == network_id, within(period, col(Commitment.created_at)))
-    ).scalar_one()
+    made = session.execute(select(func.count()).where(Commitment.network_id == network_id, within(period, col(Commitment.created_at)))).scalar_one()
     done = session.execute(
         select(func.count()).where(
             Commitment.network_id == network_id, Commitment.status == CommitmentStatus.DONE, within(period, col(Commitment.updated_at))
@@ -142,9 +138,13 @@ def pairs(session: Session, network_id: int, period: Period) -> Pairs:
             func.count(func.distinct(case((PairMember.met == MetStatus.MET.value, PairMember.group_id)))),
         ).where(col(PairMember.id).in_(answered_rows.with_only_columns(PairMember.id)))
     ).one()
-    learned = session.execute(
-        answered_rows.with_only_columns(PairMember.learned).where(PairMember.learned != "").order_by(PairMember.answered_at).limit(EXCERPTS)
-    ).scalars().all()
+    learned = (
+        session.execute(
+            answered_rows.with_only_columns(PairMember.learned).where(PairMember.learned != "").order_by(PairMember.answered_at).limit(EXCERPTS)
+        )
+        .scalars()
+        .all()
+    )
     return Pairs(formed=formed, answered=met[0], met=met[1], learned=tuple(_clip(t) for t in learned))
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 __all__ = ["STOP_WORDS", "themes"]
 
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about above after again against all also am an and any are aren't as at be because been before being below
 between both but by can can't could couldn't did didn't do does doesn't doing don't down during each few for from
 further get got had hadn't has hasn't have haven't having he her here hers herself him himself his how i i'd i'll
@@ -22,7 +23,8 @@ such than that that's the their theirs them themselves then there there's these 
 to too try tried under until up us very was wasn't we we'd we'll we're we've were weren't what what's when where
 which while who whom why will with won't would wouldn't you you'd you'll you're you've your yours yourself
 yourselves week weeks time thing things lot bit going went want wanted think thought way new well good yes
-""".split())
+""".split()
+)
 
 _WORD = re.compile(r"[a-zà-öø-ÿ][a-zà-öø-ÿ'’-]*[a-zà-öø-ÿ]|[a-zà-öø-ÿ]")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-
 from typing import Any
 
 from sqlmodel import select
@@ -22,13 +21,13 @@ from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
 from bot.core.messages import Address
 from bot.core.router import Router
-from bot.scheduling.parse import parse_schedule
-from bot.scheduling.rule import ScheduleError
-from bot.store.models import Flow, Member, Network, Role
 from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest
 from bot.flows.digest.period import Period, period_ending
 from bot.flows.digest.render import build_doc, to_outgoing, to_text
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
+from bot.store.models import Flow, Member, Network, Role
 
 __all__ = ["DEFAULTS", "KIND", "compose", "digest_flow", "register", "run", "settings_of"]
 
@@ -138,7 +137,7 @@ def _status(ctx: Context) -> None:
     flow = digest_flow(ctx.session, ctx.network.id)
     settings = settings_of(flow)
     if flow is None or not flow.schedule:
-        when = "not scheduled (set it with `/beacon digest schedule \"every monday 09:00\"`)"
+        when = 'not scheduled (set it with `/beacon digest schedule "every monday 09:00"`)'
     else:
         nxt = parse_schedule(flow.schedule).next_after(ctx.now, ctx.network.timezone)
         when = f"{parse_schedule(flow.schedule).describe()}" + (f", next on {nxt:%a %-d %b %H:%M}" if nxt else "")
@@ -171,7 +170,7 @@ def _preview(ctx: Context) -> None:
 
 def _schedule(ctx: Context) -> None:
     if not ctx.args:
-        raise UsageError("Say when the digest should go, e.g. \"every monday 09:00\".")
+        raise UsageError('Say when the digest should go, e.g. "every monday 09:00".')
     try:
         schedule = parse_schedule(ctx.arg_text)
     except ScheduleError as exc:
@@ -249,5 +248,3 @@ def register(router: Router) -> None:
                    details="Coordinators get it by direct message with quiet members named; a channel gets counts only.")  # fmt: skip
     router.command("digest quiet", _quiet, role=f, help="After how many weeks without activity a member counts as quiet",
                    usage="<weeks>", example="/beacon digest quiet 3")  # fmt: skip
-
-

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from bot.core.followups import PLANNING
 from bot.core.router import Router
-from bot.store.models import Role
 from bot.flows.meetings import follow_up
 from bot.flows.meetings.calendar import (
     add_command,
@@ -18,6 +17,7 @@ from bot.flows.meetings.calendar import (
     undo_meeting,
     undo_rhythm,
 )
+from bot.store.models import Role
 
 __all__ = ["register"]
 
@@ -25,19 +25,33 @@ __all__ = ["register"]
 def register(router: Router) -> None:
     F = Role.FACILITATOR
     router.group("meeting", "The network's meeting calendar")
-    router.command("meeting add", add_command, role=F, usage='<YYYY-MM-DD> <HH:MM> ["title"] [link]',
-                   help="Add a meeting (date and time in the network's time zone)",
-                   example='/beacon meeting add 2026-12-03 14:00 "Winter session" https://meet.example/winter')
+    router.command(
+        "meeting add",
+        add_command,
+        role=F,
+        usage='<YYYY-MM-DD> <HH:MM> ["title"] [link]',
+        help="Add a meeting (date and time in the network's time zone)",
+        example='/beacon meeting add 2026-12-03 14:00 "Winter session" https://meet.example/winter',
+    )
     router.command("meeting list", list_command, help="Upcoming meetings with their numbers", example="/beacon meeting list")
-    router.command("meeting move", move_command, role=F, usage="<number> <YYYY-MM-DD> <HH:MM>",
-                   help="Move a meeting to a new date and time", example="/beacon meeting move 3 2026-12-10 14:00")
-    router.command("meeting cancel", cancel_command, role=F, usage="<number>", help="Cancel a meeting",
-                   example="/beacon meeting cancel 3")
-    router.command("meeting every", every_command, role=F, usage='"<rhythm>" ["title"] | off',
-                   help="Meet on a rhythm; the next two meetings stay on the calendar",
-                   example='/beacon meeting every "every 6 weeks on thursday 14:00" "Network session"')
-    router.command("next", next_command, help="The next meeting on your clock, with your open commitments",
-                   example="/beacon next")
+    router.command(
+        "meeting move",
+        move_command,
+        role=F,
+        usage="<number> <YYYY-MM-DD> <HH:MM>",
+        help="Move a meeting to a new date and time",
+        example="/beacon meeting move 3 2026-12-10 14:00",
+    )
+    router.command("meeting cancel", cancel_command, role=F, usage="<number>", help="Cancel a meeting", example="/beacon meeting cancel 3")
+    router.command(
+        "meeting every",
+        every_command,
+        role=F,
+        usage='"<rhythm>" ["title"] | off',
+        help="Meet on a rhythm; the next two meetings stay on the calendar",
+        example='/beacon meeting every "every 6 weeks on thursday 14:00" "Network session"',
+    )
+    router.command("next", next_command, help="The next meeting on your clock, with your open commitments", example="/beacon next")
     router.undo("meeting.add", undo_meeting)
     router.undo("meeting.move", undo_meeting)
     router.undo("meeting.cancel", undo_meeting)

@@ -18,17 +18,16 @@ from sqlmodel import Session, col, select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_due
-from bot.core.dates.zone import resolve_local
-from bot.core.followups import FOLLOW_UP_CREATED
+from bot.core.dates.zone import resolve_local, zone
 from bot.core.errors import UsageError, UserError
+from bot.core.followups import FOLLOW_UP_CREATED
+from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
-from bot.store.models import Network
-from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.commitments import Commitment
-from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
+from bot.store.meetings import Meeting, MeetingStatus
+from bot.store.models import Network
 
 __all__ = [
     "add_command", "cancel_command", "ensure_upcoming", "every_command", "keep_rhythm", "list_command", "move_command",
@@ -149,9 +148,7 @@ def ensure_upcoming(session: Session, network: Network, now: datetime) -> int:
 
 
 def _drop_generated(session: Session, network_id: int, rule: str, now: datetime) -> None:
-    for m in session.exec(
-        select(Meeting).where(Meeting.network_id == network_id, Meeting.recurring == rule, col(Meeting.starts_at) > now)
-    ):
+    for m in session.exec(select(Meeting).where(Meeting.network_id == network_id, Meeting.recurring == rule, col(Meeting.starts_at) > now)):
         session.delete(m)
     session.flush()
 
@@ -209,7 +206,7 @@ def list_command(ctx: Context) -> None:
     rhythm = rhythm_of(ctx.network)
     lines = [f"*Meetings* (times in {tz})"] + [_line(m, tz) for m in rows[:20]]
     if not rows:
-        lines.append("None planned. A facilitator adds one with `/beacon meeting add 2026-12-03 14:00 \"Winter session\"`.")
+        lines.append('None planned. A facilitator adds one with `/beacon meeting add 2026-12-03 14:00 "Winter session"`.')
     if rhythm:
         lines.append(f"Rhythm: {markup.literal(parse_schedule(rhythm['rule']).describe())} ({ctx.network.timezone}).")
     ctx.reply("\n".join(lines))

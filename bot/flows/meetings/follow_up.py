@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
+from bot.core.errors import UserError
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
-from bot.store.commitments import Commitment
 from bot.flows.commitments.commitment import OPEN_STATUSES
+from bot.store.commitments import Commitment
 
 __all__ = ["SOURCE", "due", "load"]
 

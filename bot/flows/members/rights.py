@@ -27,12 +27,12 @@ from sqlmodel import Session, col, select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten, needles_of, scrub
 from bot.core.errors import UsageError, UserError
+from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten, needles_of, scrub
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router
 from bot.store.flows import ensure_flow
-from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.store.models import AuditEntry, Conversation, Member, Network, OutboxMessage, OutboxStatus, Role
 
 __all__ = ["register", "export_member", "forget_member", "RETENTION_KIND"]
 
@@ -63,8 +63,7 @@ def export_member(session: Session, router: Router, member: Member) -> dict[str,
         "member": _member_row(member),
         "open_conversation": conv.state if conv else None,
         "changes_you_made": [
-            {"when": e.created_at.isoformat(), "action": e.action, "target": e.target, "before": e.before, "after": e.after}
-            for e in changes
+            {"when": e.created_at.isoformat(), "action": e.action, "target": e.target, "before": e.before, "after": e.after} for e in changes
         ],
     }
     for name, part in router.personal.items():
@@ -205,14 +204,16 @@ def _forget_me(ctx: Context) -> None:
         raise UsageError("`/beacon forget-me` takes no arguments; it asks before deleting anything.")
     last = ""
     if ctx.member.role.allows(Role.FACILITATOR):
-        others = [m for m in ctx.members(include_unreachable=True) if m.id != ctx.member.id and m.role.allows(Role.FACILITATOR) and not is_forgotten(m)]
+        others = [
+            m for m in ctx.members(include_unreachable=True) if m.id != ctx.member.id and m.role.allows(Role.FACILITATOR) and not is_forgotten(m)
+        ]
         if not others:
             last = "\n_You are the last facilitator: grant the role to someone first (`/beacon role grant @someone facilitator`), or the network will have none._"
     ctx.reply(
         "*Delete your data from Beacon?*\n"
         "This deletes your profile, your reflections and answers, your commitments and everything else "
         f"stored about you in {markup.literal(ctx.network.name)}. It can't be undone. "
-        "Practices you shared can stay, attributed to \"a former member\", or go too.\n"
+        'Practices you shared can stay, attributed to "a former member", or go too.\n'
         "`/beacon my-data` first if you want a copy." + last,
         choices=(
             Choice("Delete my data", FORGET_ACTION, "all", style="danger"),
@@ -235,7 +236,7 @@ def _forget_pressed(ctx: Context) -> None:
         ctx.send(edit)  # the channel copy people can still see, where the platform allows
     ctx.edit_choice_message("✓ Deleting your data…")
     ctx.audit("rights.forget", f"member:{member.id}", before=None, after={"keep_shared": keep_shared})
-    kept = " Your shared practices stay, attributed to \"a former member\"." if keep_shared else ""
+    kept = ' Your shared practices stay, attributed to "a former member".' if keep_shared else ""
     ctx.send(
         Outgoing(
             text=f"Done: your data is deleted from Beacon.{kept} This is my last message to you. "
@@ -280,14 +281,14 @@ def _retention(ctx: Context) -> None:
     if arg == "off":
         ctx.reply("Raw replies are now kept until members delete them. (`/beacon undo` takes it back.)")
     else:
-        ctx.reply(f"Raw prompt replies older than {arg} days will be deleted every night; summaries and commitments stay. (`/beacon undo` takes it back.)")
+        ctx.reply(
+            f"Raw prompt replies older than {arg} days will be deleted every night; summaries and commitments stay. (`/beacon undo` takes it back.)"
+        )
 
 
 def run_retention(ctx: Context) -> None:
     """The daily job: delete raw replies older than the network's retention, via each flow's hook."""
-    for member in ctx.session.exec(
-        select(Member).where(Member.network_id == ctx.network.id, Member.unreachable_reason == "forgotten")
-    ):
+    for member in ctx.session.exec(select(Member).where(Member.network_id == ctx.network.id, Member.unreachable_reason == "forgotten")):
         tombstone(ctx.session, member)  # a goodbye that never went still ends in a tombstone
     days = retention_days(ctx.network)
     if days is None:

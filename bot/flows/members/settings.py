@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
+from bot.core.errors import UsageError, UserError
 from bot.core.followups import in_order
 from bot.core.router import Router
-from bot.core.errors import UsageError, UserError
 
 __all__ = ["register"]
 
@@ -143,11 +143,15 @@ def register(router: Router) -> None:
     router.command("resume", _resume, help="End your pause now", example="/beacon resume")
     router.group("settings", "Your own limits: time zone, quiet hours, which nudges")
     router.command("settings", _show, help="Your time zone, quiet hours, pause and nudges", example="/beacon settings")
-    router.command("settings timezone", _timezone, usage="<IANA zone>", help="Set your time zone",
-                   example="/beacon settings timezone Europe/Paris")
-    router.command("settings quiet", _quiet, usage="<HH:MM-HH:MM> | off", help="Hours when nothing arrives",
-                   example="/beacon settings quiet 21:00-07:30")
-    router.command("settings weekends", _weekends, usage="quiet | ok", help="Whether weekends are quiet",
-                   example="/beacon settings weekends quiet")
-    router.command("settings nudges", _nudges, usage="on|off <rule|all>", help="Switch one kind of nudge (or all) on or off",
-                   example="/beacon settings nudges off pair")
+    router.command("settings timezone", _timezone, usage="<IANA zone>", help="Set your time zone", example="/beacon settings timezone Europe/Paris")
+    router.command(
+        "settings quiet", _quiet, usage="<HH:MM-HH:MM> | off", help="Hours when nothing arrives", example="/beacon settings quiet 21:00-07:30"
+    )
+    router.command("settings weekends", _weekends, usage="quiet | ok", help="Whether weekends are quiet", example="/beacon settings weekends quiet")
+    router.command(
+        "settings nudges",
+        _nudges,
+        usage="on|off <rule|all>",
+        help="Switch one kind of nudge (or all) on or off",
+        example="/beacon settings nudges off pair",
+    )

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.router import Router
-from bot.store.models import Role
-from bot.store.nudges import export_member, forget_member
 from bot.flows.nudges.answers import on_answer, on_snooze, on_stop
 from bot.flows.nudges.commands import cap_command, preview_command, rules_command, toggle_command, undo_settings
 from bot.flows.nudges.data import KIND, flow_on
 from bot.flows.nudges.run import follow_up_created, run
 from bot.flows.nudges.send import ANSWER, SNOOZE, STOP
+from bot.store.models import Role
+from bot.store.nudges import export_member, forget_member
 
 __all__ = ["register"]
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.core.context import Context
-from bot.core.messages import Address, Choice, Outgoing
 from bot.core.errors import UserError
-from bot.store.nudges import NudgeLog, NudgeOutcome
+from bot.core.messages import Address, Choice, Outgoing
 from bot.flows.nudges import rules
 from bot.flows.nudges.send import answers_of, choices
+from bot.store.nudges import NudgeLog, NudgeOutcome
 
 __all__ = ["on_answer", "on_snooze", "on_stop"]
 

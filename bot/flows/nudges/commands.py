@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.followups import PLANNING, in_order, local_when
 from bot.core.errors import UsageError, UserError
+from bot.core.followups import PLANNING, in_order, local_when
 from bot.flows.nudges import rules
 from bot.flows.nudges.data import ensure_flow, network_cap, network_rules, snapshot
 

@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 
 from bot.core.availability import Person
 from bot.core.followups import FollowUpSource, MeetingInfo, World
+from bot.flows.nudges import rules
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.models import Flow, Member, Network
 from bot.store.nudges import NudgeLog
-from bot.flows.nudges import rules
 
 __all__ = ["KIND", "SCHEDULE", "ensure_flow", "flow_on", "network_cap", "network_rules", "snapshot"]
 
@@ -74,9 +74,7 @@ def snapshot(
     ).all()  # fmt: skip
     history: dict[int, list[rules.Sent]] = {}
     for log in session.exec(select(NudgeLog).where(NudgeLog.network_id == network.id)):
-        history.setdefault(log.member_id, []).append(
-            rules.Sent(log.subject, log.rule, log.batch, log.sent_at, log.outcome, log.snoozed_until)
-        )
+        history.setdefault(log.member_id, []).append(rules.Sent(log.subject, log.rule, log.batch, log.sent_at, log.outcome, log.snoozed_until))
     world = World(
         network=network, now=now, horizon=horizon, people={m.id: Person.of(m, network) for m in members},
         meetings=[MeetingInfo(m.id, m.starts_at, m.title, m.link) for m in meetings],

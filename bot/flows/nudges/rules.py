@@ -123,9 +123,7 @@ def simulate(snap: Snapshot, start: datetime, *, hours: int = 7 * 24) -> list[tu
             items, _ = plan_member(sim, person, at)
             if items:
                 planned.append((person.id, at, items))
-                history.setdefault(person.id, []).extend(
-                    Sent(i.subject, i.rule, f"preview:{at.isoformat()}", at) for i in items
-                )
+                history.setdefault(person.id, []).extend(Sent(i.subject, i.rule, f"preview:{at.isoformat()}", at) for i in items)
     return planned
 
 

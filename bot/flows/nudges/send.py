@@ -14,9 +14,9 @@ from bot.core.context import Context
 from bot.core.followups import FollowUp
 from bot.core.messages import Choice
 from bot.core.router import Router
+from bot.flows.nudges import rules
 from bot.store.models import Member
 from bot.store.nudges import NudgeLog
-from bot.flows.nudges import rules
 
 __all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "choices", "send_nudge"]
 

@@ -17,16 +17,16 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
+from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member
 from bot.core.router import Router
-from bot.core.errors import UsageError, UserError
+from bot.flows.pairing.matching import Weights, explain
+from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
+from bot.flows.pairing.text import join_names, names_of
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import AuditEntry, Flow, Member, Role
 from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
-from bot.flows.pairing.matching import Weights, explain
-from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
-from bot.flows.pairing.text import join_names, names_of
 
 __all__ = ["register"]
 
@@ -202,8 +202,9 @@ def undo_exclude(ctx: Context, entry: AuditEntry) -> str:
     if not pair:
         raise UserError("That change can't be undone.")
     row = ctx.session.exec(
-        select(PairExclude).where(PairExclude.network_id == ctx.network.id, PairExclude.member_a == pair["member_a"],
-                                  PairExclude.member_b == pair["member_b"])  # fmt: skip
+        select(PairExclude).where(
+            PairExclude.network_id == ctx.network.id, PairExclude.member_a == pair["member_a"], PairExclude.member_b == pair["member_b"]
+        )  # fmt: skip
     ).first()
     if entry.action == "pairing.exclude":
         if row is not None:
@@ -295,21 +296,52 @@ def register(router: Router) -> None:
     router.undo("pairing.exclude", undo_exclude)
     router.undo("pairing.run", undo_run)
     facilitator = {"role": Role.FACILITATOR}
-    router.command("pairing schedule", schedule_command, help="Set when pairing rounds run (or `off`)",
-                   usage="<schedule>|off", example='/beacon pairing schedule "every 2 weeks on monday 09:00"', **facilitator)
-    router.command("pairing mode", mode_command, help="Learning pairs, or visit trios (one host, two visitors)",
-                   usage="pairs|visit_trios", example="/beacon pairing mode visit_trios", **facilitator)
-    router.command("pairing size", size_command, help="Groups of 2 (pairs) or 3 (trios)", usage="2|3",
-                   example="/beacon pairing size 3", **facilitator)
+    router.command(
+        "pairing schedule",
+        schedule_command,
+        help="Set when pairing rounds run (or `off`)",
+        usage="<schedule>|off",
+        example='/beacon pairing schedule "every 2 weeks on monday 09:00"',
+        **facilitator,
+    )
+    router.command(
+        "pairing mode",
+        mode_command,
+        help="Learning pairs, or visit trios (one host, two visitors)",
+        usage="pairs|visit_trios",
+        example="/beacon pairing mode visit_trios",
+        **facilitator,
+    )
+    router.command(
+        "pairing size", size_command, help="Groups of 2 (pairs) or 3 (trios)", usage="2|3", example="/beacon pairing size 3", **facilitator
+    )
     router.command("pairing weights", weights_command, help="Show or change how matches are scored",
                    usage="[name=value …|reset]", example="/beacon pairing weights reciprocal=4 cross_organisation=2",
                    details=f"Weights: {', '.join(WEIGHT_NAMES)}. Defaults: " + ", ".join(f"{n}={getattr(Weights(), n):g}" for n in WEIGHT_NAMES),
                    **facilitator)  # fmt: skip
-    router.command("pairing exclude", exclude_command, help="Never pair two members (or list, or `remove`)",
-                   usage="[remove] <member> <member>", example="/beacon pairing exclude @sam @alex", **facilitator)
-    router.command("pairing preview", preview_command, help="Show the groups the next round would make, with scores",
-                   example="/beacon pairing preview", **facilitator)
-    router.command("pairing run-now", run_now_command, help="Run the next pairing round now",
-                   usage="[round number]", example="/beacon pairing run-now", **facilitator)
-    router.command("pairing history", history_command, help="Past rounds: groups, who met, learning notes",
-                   example="/beacon pairing history", **facilitator)
+    router.command(
+        "pairing exclude",
+        exclude_command,
+        help="Never pair two members (or list, or `remove`)",
+        usage="[remove] <member> <member>",
+        example="/beacon pairing exclude @sam @alex",
+        **facilitator,
+    )
+    router.command(
+        "pairing preview",
+        preview_command,
+        help="Show the groups the next round would make, with scores",
+        example="/beacon pairing preview",
+        **facilitator,
+    )
+    router.command(
+        "pairing run-now",
+        run_now_command,
+        help="Run the next pairing round now",
+        usage="[round number]",
+        example="/beacon pairing run-now",
+        **facilitator,
+    )
+    router.command(
+        "pairing history", history_command, help="Past rounds: groups, who met, learning notes", example="/beacon pairing history", **facilitator
+    )

@@ -16,17 +16,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
+from bot.core.errors import UserError
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
 from bot.core.router import Router
+from bot.flows.pairing.met import group_status
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
-from bot.flows.pairing.met import group_status
 
 __all__ = ["SOURCE", "PairInfo", "due", "load", "register_follow_up"]
 
@@ -91,8 +91,7 @@ def due(pairs: list[PairInfo], person: Person, world: World, now: datetime) -> l
             continue
         horizon = min(horizons)
         if p.followup_at is not None and (
-            (p.followup_sent and now - PAIR_ASKED_RECENTLY < p.followup_at <= now)
-            or (not p.followup_sent and p.followup_at <= horizon)
+            (p.followup_sent and now - PAIR_ASKED_RECENTLY < p.followup_at <= now) or (not p.followup_sent and p.followup_at <= horizon)
         ):
             continue  # the pairing flow asks "did you meet?" itself around now
         due_at = max(horizon - LEAD, p.ran_at + PAIR_MIN_AGE)

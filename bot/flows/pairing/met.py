@@ -19,8 +19,6 @@ from bot.core.dates.zone import zone
 from bot.core.errors import UserError
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router
-from bot.store.models import Member
-from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, latest_round
 from bot.flows.pairing.matching import Group, pair_score
 from bot.flows.pairing.rounds import (
     FOLLOWUP_KIND,
@@ -35,6 +33,8 @@ from bot.flows.pairing.rounds import (
     weights_of,
 )
 from bot.flows.pairing.text import as_group, followup_text, join_names
+from bot.store.models import Member
+from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, latest_round
 
 __all__ = ["register", "rematch"]
 
@@ -181,9 +181,7 @@ def rematch(ctx: Context, group_id: int | None = None) -> None:
     rnd = latest_round(ctx.session, flow.id) if flow else None
     if rnd is None:
         raise UserError("No pairing round has run yet, so there is nobody to re-match you with.")
-    mine = ctx.session.exec(
-        select(PairMember).where(PairMember.round_id == rnd.id, PairMember.member_id == ctx.member.id)
-    ).all()
+    mine = ctx.session.exec(select(PairMember).where(PairMember.round_id == rnd.id, PairMember.member_id == ctx.member.id)).all()
     if any(r.met == MetStatus.REMATCHED.value for r in mine):
         raise UserError("You've already been re-matched this round. If that didn't work either, tell your facilitator.")
     row = next(iter(mine), None)
@@ -204,9 +202,9 @@ def rematch(ctx: Context, group_id: int | None = None) -> None:
     today = ctx.now.astimezone(zone(ctx.network.timezone)).date()
     taken = {m for ids in live.values() for m in ids}
     free = [
-        m for m in ctx.session.exec(select(Member).where(Member.network_id == ctx.network.id).order_by(Member.id))
-        if m.id not in taken
-        and exclusion_reason(m, now=ctx.now, today=today, platform=ctx.platform, in_last_round=False) is None
+        m
+        for m in ctx.session.exec(select(Member).where(Member.network_id == ctx.network.id).order_by(Member.id))
+        if m.id not in taken and exclusion_reason(m, now=ctx.now, today=today, platform=ctx.platform, in_last_round=False) is None
     ]
 
     def score(other: Member) -> tuple[float, tuple]:

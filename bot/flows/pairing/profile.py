@@ -21,8 +21,8 @@ from bot.core.dates.friendly import parse_pause
 from bot.core.errors import FormErrors, UsageError, UserError
 from bot.core.messages import Field, Form
 from bot.core.router import Router
-from bot.store.models import Member
 from bot.flows.pairing.matching import parse_tags
+from bot.store.models import Member
 
 __all__ = ["availability_label", "parse_availability", "register", "tag_vocabulary", "tags_from"]
 
@@ -71,7 +71,7 @@ def _derived_tags(text: str) -> list[str]:
 
 
 def parse_availability(text: str, ctx: Context) -> str:
-    """"every round", "every other round", "paused until 2026-12-24" -> stored value."""
+    """ "every round", "every other round", "paused until 2026-12-24" -> stored value."""
     s = " ".join(text.lower().split())
     if s in EVERY or not s:
         return "every"
@@ -79,7 +79,7 @@ def parse_availability(text: str, ctx: Context) -> str:
         return "alternate"
     for word in ("paused", "pause"):
         if s.startswith(word):
-            rest = s[len(word):].strip()
+            rest = s[len(word) :].strip()
             if not rest:
                 raise UserError('Say until when, e.g. "paused until 2026-12-24" or "paused 4w".')
             try:
@@ -230,8 +230,7 @@ def register(router: Router) -> None:
         help="Change one part of your profile quickly",
         usage="org|wants|offers|availability <value>",
         example="/beacon profile set wants youth engagement, data sharing",
-        details='Availability: "every round", "every other round" or "paused until 2026-12-24". '
-        "Wants and offers are split into tags at commas.",
+        details='Availability: "every round", "every other round" or "paused until 2026-12-24". Wants and offers are split into tags at commas.',
     )
     router.form(FORM_ID, _submitted)
     router.alias("profile", "profile")

@@ -27,8 +27,7 @@ def export_member(session: Session, member: Member) -> list[dict[str, Any]]:
         .order_by(PairingRound.ran_at)
     ).all()
     return [
-        {"round": rnd.number, "date": rnd.ran_at.isoformat(), "hosted": grp.host_id == member.id,
-         "met": row.met, "learned": row.learned}  # fmt: skip
+        {"round": rnd.number, "date": rnd.ran_at.isoformat(), "hosted": grp.host_id == member.id, "met": row.met, "learned": row.learned}  # fmt: skip
         for row, rnd, grp in rows
     ]
 
@@ -39,9 +38,7 @@ def forget_member(session: Session, member: Member, keep_shared: bool) -> None:
     group_ids = set(session.exec(select(PairMember.group_id).where(PairMember.member_id == member.id)))
     for row in session.exec(select(PairMember).where(PairMember.member_id == member.id)).all():
         session.delete(row)
-    for ex in session.exec(
-        select(PairExclude).where((PairExclude.member_a == member.id) | (PairExclude.member_b == member.id))
-    ).all():
+    for ex in session.exec(select(PairExclude).where((PairExclude.member_a == member.id) | (PairExclude.member_b == member.id))).all():
         session.delete(ex)
     session.flush()
     for gid in group_ids:

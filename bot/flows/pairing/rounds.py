@@ -17,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
+from bot.flows.pairing.matching import Candidate, Group, Weights, form_groups, normalise_tag, recent_pairs
+from bot.flows.pairing.text import intro_text
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.flows import ensure_flow as ensure_companion
@@ -36,8 +38,6 @@ from bot.store.pairing import (
     latest_round,
     past_groups,
 )
-from bot.flows.pairing.matching import Candidate, Group, Weights, form_groups, normalise_tag, recent_pairs
-from bot.flows.pairing.text import intro_text
 
 __all__ = [
     "DEFAULTS",
@@ -81,9 +81,7 @@ def weights_of(settings: dict[str, Any]) -> Weights:
 
 
 def pairing_flow(session: Session, network_id: int) -> Flow | None:
-    return session.exec(
-        select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND).order_by(Flow.id)
-    ).first()
+    return session.exec(select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND).order_by(Flow.id)).first()
 
 
 def ensure_flow(ctx: Context) -> Flow:
@@ -159,9 +157,7 @@ def recent_and_excluded(session: Session, network_id: int, flow: Flow, window: i
     """Pair -> rounds since they last met, a facilitator's excludes counted as last round:
     what a round and a re-match both avoid."""
     recent = recent_pairs(past_groups(session, flow.id, window))
-    for a, b in session.exec(
-        select(PairExclude.member_a, PairExclude.member_b).where(PairExclude.network_id == network_id)
-    ):
+    for a, b in session.exec(select(PairExclude.member_a, PairExclude.member_b).where(PairExclude.network_id == network_id)):
         recent[frozenset((a, b))] = 1  # a facilitator's exclude costs as much as meeting last round
     return recent
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.core import markup
-from bot.store.models import Member
 from bot.flows.pairing.matching import Group, explain, suggest_first_question
+from bot.store.models import Member
 
 __all__ = ["describe_member", "intro_text", "join_names", "names_of", "followup_text", "as_group"]
 
@@ -28,7 +28,7 @@ def names_of(members: Mapping[int, Member]) -> dict[int, str]:
 
 
 def describe_member(member: Member) -> str:
-    """"Anna (@anna, Riverside Council)": how the others can find them."""
+    """ "Anna (@anna, Riverside Council)": how the others can find them."""
     extra = []
     if member.username:
         extra.append("@" + markup.literal(member.username.lstrip("@")))
@@ -51,9 +51,7 @@ def intro_text(group: Group, members: Mapping[int, Member], *, number: int, join
         lines.append(f"*{names[joined]} joins you* for round {number}: their partner couldn't be reached.")
     if group.host is not None:
         visitors = [describe_member(members[m]) for m in group.members if m != group.host and m in members]
-        lines.append(
-            f"*Visit, round {number}*: {describe_member(members[group.host])} hosts a visit from {join_names(visitors)}."
-        )
+        lines.append(f"*Visit, round {number}*: {describe_member(members[group.host])} hosts a visit from {join_names(visitors)}.")
     else:
         kind = "pair" if len(group.members) == 2 else "trio"
         lines.append(f"*Learning {kind}, round {number}*: {join_names(people)}, you're matched this round.")

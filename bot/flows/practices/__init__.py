@@ -4,7 +4,6 @@ ask about (:mod:`.questions`), with the "how did it go?" the nudges send (:mod:`
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.store.models import Role
 from bot.flows.practices import follow_up, questions, rights, steals
 from bot.flows.practices.posts import (
     SHARE_FORM,
@@ -19,6 +18,7 @@ from bot.flows.practices.posts import (
     show_command,
     withdraw_command,
 )
+from bot.store.models import Role
 
 __all__ = ["register"]
 
@@ -29,14 +29,19 @@ def register(router: Router) -> None:
     router.command("share", share_command, help="Share a practice others can steal with pride", example="/beacon share")
     router.alias("share", "share")
     router.command(
-        "practices", list_command, help="Find practices: search words, a #tag, mine, saved or popular",
-        usage="[words|#tag|mine|saved|popular]", example="/beacon practices induction #peer-support",
+        "practices",
+        list_command,
+        help="Find practices: search words, a #tag, mine, saved or popular",
+        usage="[words|#tag|mine|saved|popular]",
+        example="/beacon practices induction #peer-support",
     )
-    router.command("practice", show_command, help="One practice in full, with its steals and outcomes", usage="<number>",
-                   example="/beacon practice 12")
+    router.command(
+        "practice", show_command, help="One practice in full, with its steals and outcomes", usage="<number>", example="/beacon practice 12"
+    )
     router.command("practice edit", edit_command, help="Change a practice you shared", usage="<number>", example="/beacon practice edit 12")
-    router.command("practice withdraw", withdraw_command, help="Take down a practice you shared", usage="<number>",
-                   example="/beacon practice withdraw 12")
+    router.command(
+        "practice withdraw", withdraw_command, help="Take down a practice you shared", usage="<number>", example="/beacon practice withdraw 12"
+    )
     for action, help_text, usage, example in (
         ("feature", "Feature a practice (or `off`)", "<number> [off]", "/beacon practice feature 12"),
         ("hide", "Hide a practice from lists and search", "<number>", "/beacon practice hide 12"),
@@ -45,8 +50,12 @@ def register(router: Router) -> None:
     ):
         router.command(f"practice {action}", moderate_command(action), help=help_text, role=Role.FACILITATOR, usage=usage, example=example)
     router.command(
-        "practice channel", channel_command, help="Where new practices are posted", role=Role.FACILITATOR,
-        usage="<channel>", example="/beacon practice channel #steal-with-pride",
+        "practice channel",
+        channel_command,
+        help="Where new practices are posted",
+        role=Role.FACILITATOR,
+        usage="<channel>",
+        example="/beacon practice channel #steal-with-pride",
     )
     router.form(SHARE_FORM, on_share)
     router.action("practice.withdraw", on_withdraw)

@@ -14,14 +14,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
+from bot.core.errors import UserError
 from bot.core.followups import FollowUp, FollowUpSource, World
-from bot.store.practices import Practice, Steal
 from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
 from bot.flows.practices.steals import outcome_form
+from bot.store.practices import Practice, Steal
 
 __all__ = ["SOURCE", "StealInfo", "due", "load"]
 
@@ -54,7 +54,11 @@ def load(session: Session, world: World) -> list[StealInfo]:
 def due(steals: list[StealInfo], person: Person, world: World, now: datetime) -> list[FollowUp]:
     return [
         FollowUp(
-            RULE, f"steal:{s.id}", person.id, s.follow_up_due, None,
+            RULE,
+            f"steal:{s.id}",
+            person.id,
+            s.follow_up_due,
+            None,
             f"A while ago you stole *{markup.literal(s.title)}* ({MODE_LABELS.get(s.mode, s.mode)}). How did it go?",
             ANSWERS,
         )  # fmt: skip

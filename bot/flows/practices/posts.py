@@ -13,18 +13,25 @@ from collections import Counter
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import FormErrors, UsageError, UserError
 from bot.core.forms import validate
-from bot.core import markup
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
+from bot.flows.practices import cards
 from bot.store.models import Member, Role
 from bot.store.practices import (
-    Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card, steal_mixes, steals_of,
+    Practice,
+    PracticeQuestion,
+    PracticeStatus,
+    SavedPractice,
+    Steal,
+    posted_card,
+    steal_mixes,
+    steals_of,
 )
 from bot.store.search import normalise_tag, search_practices
-from bot.flows.practices import cards
 
 __all__ = [
     "SHARE_FORM", "author_name", "card_choices", "channel_command", "edit_command", "list_command", "load_practice",
@@ -55,7 +62,14 @@ def share_form(p: Practice | None = None) -> Form:
         submit_label="Save" if p else "Share",
         intro="" if p else "Share something that worked, so others can steal it with pride. Only the title and what you did are needed.",
         fields=(
-            f("title", "Title", "A short name others will recognise, e.g. \"Buddy walks for new starters\"", required=True, max_length=120, multiline=False),
+            f(
+                "title",
+                "Title",
+                'A short name others will recognise, e.g. "Buddy walks for new starters"',
+                required=True,
+                max_length=120,
+                multiline=False,
+            ),
             f("problem", "The problem or context", "What were you up against? Who was it for?"),
             f("what_we_did", "What we did", "The steps, in plain words.", required=True),
             f("what_made_it_work", "What made it work", "The tacit part: the knack, the relationship, the timing."),
@@ -186,8 +200,7 @@ def _publish(ctx: Context, p: Practice) -> None:
     p.channel_ref = key
     ctx.session.add(p)
     ctx.reply(
-        f"Shared as practice #{p.id} in {channel}. Thank you! I'll tell you when someone steals it. "
-        f"Change it with `/beacon practice edit {p.id}`."
+        f"Shared as practice #{p.id} in {channel}. Thank you! I'll tell you when someone steals it. Change it with `/beacon practice edit {p.id}`."
     )
 
 
@@ -204,20 +217,31 @@ def list_command(ctx: Context) -> None:
         found = list(ctx.session.exec(active.order_by(col(Practice.featured).desc(), col(Practice.id).desc()).limit(LIST_LIMIT)))
     elif first == "mine" and len(words) == 1:
         title = "Your practices"
-        found = list(ctx.session.exec(base.where(Practice.author_id == ctx.member.id, Practice.status != PracticeStatus.WITHDRAWN.value).order_by(col(Practice.id).desc())))
+        found = list(
+            ctx.session.exec(
+                base.where(Practice.author_id == ctx.member.id, Practice.status != PracticeStatus.WITHDRAWN.value).order_by(col(Practice.id).desc())
+            )
+        )
     elif first == "saved" and len(words) == 1:
         title = "Practices you saved"
-        found = list(ctx.session.exec(
-            active.join(SavedPractice, col(SavedPractice.practice_id) == col(Practice.id))
-            .where(SavedPractice.member_id == ctx.member.id).order_by(col(SavedPractice.id).desc())
-        ))
+        found = list(
+            ctx.session.exec(
+                active.join(SavedPractice, col(SavedPractice.practice_id) == col(Practice.id))
+                .where(SavedPractice.member_id == ctx.member.id)
+                .order_by(col(SavedPractice.id).desc())
+            )
+        )
     elif first == "popular" and len(words) == 1:
         title = "Most stolen practices"
         steals = func.count(Steal.id)
-        found = list(ctx.session.exec(
-            active.join(Steal, col(Steal.practice_id) == col(Practice.id))
-            .group_by(Practice.id).order_by(steals.desc(), col(Practice.id).desc()).limit(LIST_LIMIT)
-        ))
+        found = list(
+            ctx.session.exec(
+                active.join(Steal, col(Steal.practice_id) == col(Practice.id))
+                .group_by(Practice.id)
+                .order_by(steals.desc(), col(Practice.id).desc())
+                .limit(LIST_LIMIT)
+            )
+        )
     else:
         tags = [w for w in words if w.startswith("#") and normalise_tag(w)]
         rest = " ".join(w for w in words if w not in tags[:1])
@@ -251,10 +275,7 @@ def show_command(ctx: Context) -> None:
     p = load_practice(ctx, ctx.args[0])
     steals = steals_of(ctx.session, p.id)
     names = {m.id: m.display_name for m in ctx.session.exec(select(Member).where(col(Member.id).in_([s.member_id for s in steals])))}
-    lines = [
-        cards.StealLine(names.get(s.member_id, "a former member"), s.mode, s.adaptation_note, s.outcome, s.outcome_note)
-        for s in steals
-    ]
+    lines = [cards.StealLine(names.get(s.member_id, "a former member"), s.mode, s.adaptation_note, s.outcome, s.outcome_note) for s in steals]
     me = ctx.member.id
     questions = [
         cards.QuestionLine(q.question, q.answer)

@@ -13,9 +13,9 @@ from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Choice, Field, Form
 from bot.core.router import Router
+from bot.flows.practices.posts import author_name, load_practice
 from bot.store.models import Member
 from bot.store.practices import Practice, PracticeQuestion
-from bot.flows.practices.posts import author_name, load_practice
 
 __all__ = ["register"]
 
@@ -28,16 +28,35 @@ LONG = 1500
 
 def _ask_form(p: Practice) -> Form:
     return Form(
-        id=ASK_FORM, title="Ask the author", context=str(p.id), submit_label="Send",
+        id=ASK_FORM,
+        title="Ask the author",
+        context=str(p.id),
+        submit_label="Send",
         intro=f"Your question about *{literal(p.title)}* goes to its author privately.",
-        fields=(Field(name="question", label="Your question", hint="What would you ask them over a cup of tea?", required=True, max_length=LONG, multiline=True),),
+        fields=(
+            Field(
+                name="question",
+                label="Your question",
+                hint="What would you ask them over a cup of tea?",
+                required=True,
+                max_length=LONG,
+                multiline=True,
+            ),
+        ),
     )
 
 
 def _answer_form(q: PracticeQuestion, p: Practice) -> Form:
     return Form(
-        id=ANSWER_FORM, title="Answer a question", context=str(q.id), submit_label="Send",
-        fields=(Field(name="answer", label="Your answer", hint=f"About {p.title}", required=True, max_length=LONG, multiline=True, initial=q.answer or ""),),
+        id=ANSWER_FORM,
+        title="Answer a question",
+        context=str(q.id),
+        submit_label="Send",
+        fields=(
+            Field(
+                name="answer", label="Your answer", hint=f"About {p.title}", required=True, max_length=LONG, multiline=True, initial=q.answer or ""
+            ),
+        ),
     )
 
 
@@ -53,7 +72,7 @@ def _on_ask_button(ctx: Context) -> None:
     ctx.keep_choices()
     p = load_practice(ctx, ctx.incoming.value, active=True)
     if p.author_id == ctx.member.id:
-        raise UserError("That's your own practice. Add what's missing with `/beacon practice edit " f"{p.id}` instead.")
+        raise UserError(f"That's your own practice. Add what's missing with `/beacon practice edit {p.id}` instead.")
     if not p.author_id:
         contact = f" The post names a contact: {literal(p.contact)}." if p.contact else ""
         raise UserError(f"The author of this practice has left the network, so I can't pass a question on.{contact}")
@@ -100,8 +119,7 @@ def _on_answer(ctx: Context) -> None:
     if asker is not None:
         ctx.dm(
             asker,
-            f"*{literal(ctx.member.display_name)}* answered your question about *{literal(p.title)}*:\n"
-            f"> {literal(q.question)}\n{literal(answer)}",
+            f"*{literal(ctx.member.display_name)}* answered your question about *{literal(p.title)}*:\n> {literal(q.question)}\n{literal(answer)}",
         )
     choices = [] if q.public else [Choice("Make public", "practice.public", str(q.id)), Choice("Keep private", "practice.private", str(q.id))]
     ctx.reply(
@@ -116,9 +134,7 @@ def _on_public(public: bool):
         q, p = _question_for_author(ctx, ctx.incoming.value)
         q.public = public
         ctx.session.add(q)
-        ctx.edit_choice_message(
-            f"Made public: it shows on `/beacon practice {p.id}`." if public else "Kept private: only you and the asker see it."
-        )
+        ctx.edit_choice_message(f"Made public: it shows on `/beacon practice {p.id}`." if public else "Kept private: only you and the asker see it.")
 
     return handler
 

@@ -23,8 +23,8 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from bot.core.members import needles_of, scrub  # one definition of what names a member
-from bot.store.models import Member, OutboxMessage
 from bot.flows.practices.cards import withdrawn_text
+from bot.store.models import Member, OutboxMessage
 from bot.store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card
 
 __all__ = ["export_member", "forget_member"]
@@ -50,9 +50,7 @@ def export_member(session: Session, member: Member) -> dict[str, Any]:
     posts = session.exec(select(Practice).where(Practice.author_id == member.id).order_by(col(Practice.id))).all()
     steals = session.exec(select(Steal).where(Steal.member_id == member.id).order_by(col(Steal.id))).all()
     saved = session.exec(select(SavedPractice).where(SavedPractice.member_id == member.id).order_by(col(SavedPractice.id))).all()
-    asked = session.exec(
-        select(PracticeQuestion).where(PracticeQuestion.asker_id == member.id).order_by(col(PracticeQuestion.id))
-    ).all()
+    asked = session.exec(select(PracticeQuestion).where(PracticeQuestion.asker_id == member.id).order_by(col(PracticeQuestion.id))).all()
     own_ids = [p.id for p in posts]
     answered = (
         session.exec(

@@ -14,17 +14,17 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.core.context import Context
-from bot.core.followups import FOLLOW_UP_CREATED, planned
 from bot.core.errors import FormErrors, UserError
+from bot.core.followups import FOLLOW_UP_CREATED, planned
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
 from bot.core.router import Router
+from bot.flows.practices import cards
+from bot.flows.practices.posts import author_name, load_practice
 from bot.store.flows import ensure_flow
 from bot.store.models import Member
 from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups
-from bot.flows.practices import cards
-from bot.flows.practices.posts import author_name, load_practice
 
 __all__ = ["FOLLOWUP_KIND", "OUTCOME_FORM", "outcome_form", "register", "run_followups"]
 
@@ -55,13 +55,19 @@ def steal_form(practice_id: int, title: str, existing: Steal | None = None) -> F
         intro=f"Stealing *{literal(title)}* with pride.",
         fields=(
             Field(
-                name="mode", label="How are you taking it?", hint=meanings, required=True,
+                name="mode",
+                label="How are you taking it?",
+                hint=meanings,
+                required=True,
                 options=tuple(cards.MODE_LABELS.values()),
                 initial=cards.MODE_LABELS[existing.mode] if existing else "",
             ),
             Field(
-                name="note", label="How will you adapt it to your context?", hint="One line is plenty.",
-                max_length=300, initial=existing.adaptation_note if existing else "",
+                name="note",
+                label="How will you adapt it to your context?",
+                hint="One line is plenty.",
+                max_length=300,
+                initial=existing.adaptation_note if existing else "",
             ),
         ),
     )
@@ -76,9 +82,7 @@ def outcome_form(steal_id: int) -> Form:
 
 
 def _existing(ctx: Context, practice_id: int) -> Steal | None:
-    return ctx.session.exec(
-        select(Steal).where(Steal.practice_id == practice_id, Steal.member_id == ctx.member.id)
-    ).first()
+    return ctx.session.exec(select(Steal).where(Steal.practice_id == practice_id, Steal.member_id == ctx.member.id)).first()
 
 
 def _on_steal_button(ctx: Context) -> None:
@@ -165,9 +169,7 @@ def _on_intro(ctx: Context) -> None:
 def _on_save(ctx: Context) -> None:
     ctx.keep_choices()
     p = load_practice(ctx, ctx.incoming.value, active=True)
-    saved = ctx.session.exec(
-        select(SavedPractice).where(SavedPractice.practice_id == p.id, SavedPractice.member_id == ctx.member.id)
-    ).first()
+    saved = ctx.session.exec(select(SavedPractice).where(SavedPractice.practice_id == p.id, SavedPractice.member_id == ctx.member.id)).first()
     if saved is not None:
         ctx.session.delete(saved)
         ctx.reply(f"Removed *{literal(p.title)}* from your saved practices.")

@@ -10,10 +10,10 @@ nudges :mod:`.follow_up`.
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.store.reflection import export_member, forget_member
 from bot.flows.reflection import admin, chat, finish, follow_up
 from bot.flows.reflection.prompts import KIND, REMINDER_KIND, run, run_reminders
 from bot.flows.reflection.retention import delete_old_answers
+from bot.store.reflection import export_member, forget_member
 
 __all__ = ["register"]
 

@@ -18,16 +18,10 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.dates.zone import zone
 from bot.core.dates.friendly import parse_duration
+from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
 from bot.core.router import Router
-from bot.scheduling.parse import parse_schedule
-from bot.scheduling.rule import ScheduleError
-from bot.store.models import Flow, Role
-from bot.store.reflection import Prompt, PromptStatus, Reflection
-from bot.store.commitments import Commitment, CommitmentStatus
-from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
 from bot.flows.reflection.prompts import (
     DEFAULTS,
     KIND,
@@ -42,6 +36,12 @@ from bot.flows.reflection.prompts import (
     send_prompt,
     zone_name,
 )
+from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
+from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.models import Flow, Role
+from bot.store.reflection import Prompt, PromptStatus, Reflection
 
 __all__ = ["register"]
 
@@ -209,7 +209,9 @@ def _toggle(enabled: bool):
         if enabled:
             flow.checked_until = ctx.now  # resume from now: no catching up on missed weeks
         _change(ctx, flow, "resume" if enabled else "pause", before)
-        ctx.reply(f"`{flow.name}` is {'running again' if enabled else 'paused: no prompts go out'}." + ("\n" + _when_text(ctx, flow) if enabled else ""))
+        ctx.reply(
+            f"`{flow.name}` is {'running again' if enabled else 'paused: no prompts go out'}." + ("\n" + _when_text(ctx, flow) if enabled else "")
+        )
 
     return handler
 
@@ -238,9 +240,7 @@ def _list(ctx: Context) -> None:
     since = ctx.now - timedelta(days=28)
     lines = ["*Reflection flows* (last 4 weeks; answers stay private to members)"]
     for f in flows:
-        counts = Counter(
-            ctx.session.exec(select(Prompt.status).where(Prompt.flow_id == f.id, Prompt.sent_at >= since)).all()
-        )
+        counts = Counter(ctx.session.exec(select(Prompt.status).where(Prompt.flow_id == f.id, Prompt.sent_at >= since)).all())
         shared = ctx.session.exec(
             select(func.count()).select_from(Reflection).where(Reflection.flow_id == f.id, col(Reflection.shared).is_not(None))
         ).one()
@@ -322,27 +322,66 @@ def register(router: Router) -> None:
     F = Role.FACILITATOR
     router.group("reflection", "Scheduled reflection prompts: questions, schedule, audience (for facilitators)")
     cmd = router.command
-    cmd("reflection add", _add, role=F, usage="<name> [weekly|after_meeting|after_visit] [schedule]",
-        help="Add a reflection flow", example='/beacon reflection add weekly weekly every friday 16:00',
-        details=f"The question set defaults to weekly and the schedule to {DEFAULT_SCHEDULE}. Built-in sets: {SETS}.")
-    cmd("reflection edit", _edit, role=F, usage="[name] window <hours>|share on|off|channel <name>|none",
-        help="Change the reply window, sharing, or the share channel", example="/beacon reflection edit weekly window 72")
-    cmd("reflection schedule", _schedule, role=F, usage="[name] <schedule>",
-        help="When prompts go out, in each member's own time zone", example="/beacon reflection schedule weekly every friday 16:00",
-        details='Friendly ("every monday and thursday 09:00", "fortnightly on tuesday 10:00") or cron ("0 16 * * FRI").')
-    cmd("reflection questions", _questions, role=F, usage='[name] [set | "question" "question" …]',
+    cmd(
+        "reflection add",
+        _add,
+        role=F,
+        usage="<name> [weekly|after_meeting|after_visit] [schedule]",
+        help="Add a reflection flow",
+        example="/beacon reflection add weekly weekly every friday 16:00",
+        details=f"The question set defaults to weekly and the schedule to {DEFAULT_SCHEDULE}. Built-in sets: {SETS}.",
+    )
+    cmd(
+        "reflection edit",
+        _edit,
+        role=F,
+        usage="[name] window <hours>|share on|off|channel <name>|none",
+        help="Change the reply window, sharing, or the share channel",
+        example="/beacon reflection edit weekly window 72",
+    )
+    cmd(
+        "reflection schedule",
+        _schedule,
+        role=F,
+        usage="[name] <schedule>",
+        help="When prompts go out, in each member's own time zone",
+        example="/beacon reflection schedule weekly every friday 16:00",
+        details='Friendly ("every monday and thursday 09:00", "fortnightly on tuesday 10:00") or cron ("0 16 * * FRI").',
+    )
+    cmd(
+        "reflection questions",
+        _questions,
+        role=F,
+        usage='[name] [set | "question" "question" …]',
         help="Show or set the questions (a built-in set or your own)",
         example='/beacon reflection questions weekly "What did you try?" "What will you do next, and by when?"',
-        details=f"Built-in sets: {SETS}. The answer to a \"what will you do next\" question becomes a commitment.")
-    cmd("reflection audience", _audience, role=F, usage="[name] everyone|cohort <name>|role <role>",
-        help="Who receives the prompts", example="/beacon reflection audience weekly cohort North")
-    cmd("reflection pause", _toggle(False), role=F, usage="[name]", help="Stop sending prompts for now",
-        example="/beacon reflection pause weekly")
-    cmd("reflection resume", _toggle(True), role=F, usage="[name]", help="Start sending prompts again",
-        example="/beacon reflection resume weekly")
-    cmd("reflection preview", _preview, role=F, usage="[name]",
-        help="Exactly what members will receive, and when on their clocks", example="/beacon reflection preview weekly")
-    cmd("reflection run-now", _run_now, role=F, usage="[name]", help="Send the prompt to the audience right now",
-        example="/beacon reflection run-now weekly")
+        details=f'Built-in sets: {SETS}. The answer to a "what will you do next" question becomes a commitment.',
+    )
+    cmd(
+        "reflection audience",
+        _audience,
+        role=F,
+        usage="[name] everyone|cohort <name>|role <role>",
+        help="Who receives the prompts",
+        example="/beacon reflection audience weekly cohort North",
+    )
+    cmd("reflection pause", _toggle(False), role=F, usage="[name]", help="Stop sending prompts for now", example="/beacon reflection pause weekly")
+    cmd("reflection resume", _toggle(True), role=F, usage="[name]", help="Start sending prompts again", example="/beacon reflection resume weekly")
+    cmd(
+        "reflection preview",
+        _preview,
+        role=F,
+        usage="[name]",
+        help="Exactly what members will receive, and when on their clocks",
+        example="/beacon reflection preview weekly",
+    )
+    cmd(
+        "reflection run-now",
+        _run_now,
+        role=F,
+        usage="[name]",
+        help="Send the prompt to the audience right now",
+        example="/beacon reflection run-now weekly",
+    )
     cmd("reflection list", _list, role=F, help="The reflection flows, with counts (never answers)",
         example="/beacon reflection list")  # fmt: skip

@@ -16,8 +16,6 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.messages import Choice
 from bot.core.router import Router
-from bot.store.reflection import OPEN_PROMPT, Prompt, PromptStatus, Reflection, ReflectionAnswer
-from bot.flows.reflection.questions import split_all_at_once
 from bot.flows.reflection.finish import complete, on_commitment_reply
 from bot.flows.reflection.prompts import (
     KIND,
@@ -26,6 +24,8 @@ from bot.flows.reflection.prompts import (
     reflection_flows,
     send_prompt,
 )
+from bot.flows.reflection.questions import split_all_at_once
+from bot.store.reflection import OPEN_PROMPT, Prompt, PromptStatus, Reflection, ReflectionAnswer
 
 __all__ = ["register", "resume"]
 

@@ -14,15 +14,15 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.errors import UserError
+from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.messages import Choice
 from bot.core.router import Router
-from bot.store.models import Conversation, Flow
-from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
-from bot.store.commitments import Commitment
 from bot.flows.commitments.commitment import describe_due, own_commitment, parse_commitment
 from bot.flows.reflection.questions import commitment_index
+from bot.store.commitments import Commitment
+from bot.store.models import Conversation, Flow
+from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
 
 __all__ = ["complete", "on_commitment_reply", "register", "share_excerpt"]
 
@@ -35,9 +35,7 @@ _LEARN = re.compile(r"\blearn", re.I)
 
 def _answers(ctx: Context, reflection: Reflection) -> list[ReflectionAnswer]:
     return list(
-        ctx.session.exec(
-            select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == reflection.id).order_by(col(ReflectionAnswer.position))
-        )
+        ctx.session.exec(select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == reflection.id).order_by(col(ReflectionAnswer.position)))
     )
 
 
@@ -87,7 +85,7 @@ def on_commitment_reply(ctx: Context, conv: Conversation, state: dict, prompt: P
         _confirm(ctx, commitment, prompt)
         return
     if not text:
-        ctx.reply("Please write your commitment as text, e.g. \"Try the new intake form by Friday\".")
+        ctx.reply('Please write your commitment as text, e.g. "Try the new intake form by Friday".')
         return
     commitment.text, commitment.due_date = parse_commitment(text, now=ctx.now, tz=ctx.tz_of())
     commitment.updated_at = ctx.now

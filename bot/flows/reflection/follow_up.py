@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.core.errors import UserError
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
+from bot.core.errors import UserError
 from bot.core.followups import FollowUp, FollowUpSource, World
-from bot.store.models import Flow
 from bot.flows.reflection.prompts import KIND, send_prompt
+from bot.store.models import Flow
 
 __all__ = ["SOURCE", "due", "load"]
 
@@ -43,9 +43,15 @@ def due(on: bool, person: Person, world: World, now: datetime) -> list[FollowUp]
         return []
     done = [m for m in world.meetings if m.starts_at + DELAY <= now < m.starts_at + WINDOW]
     return [
-        FollowUp(RULE, f"meeting:{m.id}:after", person.id, m.starts_at + DELAY, m.starts_at + WINDOW,
-                 f"How did *{markup.literal(m.title)}* go? A short after-meeting reflection is ready when you are.",
-                 ANSWERS)  # fmt: skip
+        FollowUp(
+            RULE,
+            f"meeting:{m.id}:after",
+            person.id,
+            m.starts_at + DELAY,
+            m.starts_at + WINDOW,
+            f"How did *{markup.literal(m.title)}* go? A short after-meeting reflection is ready when you are.",
+            ANSWERS,
+        )  # fmt: skip
         for m in done[-1:]
     ]
 

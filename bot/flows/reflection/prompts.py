@@ -23,10 +23,10 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
+from bot.flows.reflection.questions import question_set, reminder_due
 from bot.store.flows import ensure_flow
 from bot.store.models import Conversation, Flow, Member, Role
 from bot.store.reflection import Prompt, PromptStatus
-from bot.flows.reflection.questions import question_set, reminder_due
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
@@ -237,8 +237,7 @@ def run(ctx: Context) -> None:
     # rows of just what the audience and pause rules read, not ORM objects:
     # a fan-out reads thousands of members
     members = ctx.session.execute(
-        select(Member.id, Member.cohort, Member.role, Member.unreachable, Member.paused_until, Member.opted_out)
-        .where(
+        select(Member.id, Member.cohort, Member.role, Member.unreachable, Member.paused_until, Member.opted_out).where(
             Member.network_id == ctx.network.id,
             Member.unreachable == False,  # noqa: E712
             func.coalesce(Member.timezone, ctx.network.timezone) == tz,
@@ -263,8 +262,15 @@ def run_reminders(ctx: Context) -> None:
         member = ctx.session.get(Member, p.member_id)
         if p.reminded_at is not None or member is None or not receives(member, ctx.now):
             continue
-        if not reminder_due(ctx.now, sent_at=p.sent_at, closes_at=p.window_closes_at, later_at=p.later_at,
-                            tz=ctx.tz_of(member), quiet_hours=member.quiet_hours, quiet_weekends=member.quiet_weekends):
+        if not reminder_due(
+            ctx.now,
+            sent_at=p.sent_at,
+            closes_at=p.window_closes_at,
+            later_at=p.later_at,
+            tz=ctx.tz_of(member),
+            quiet_hours=member.quiet_hours,
+            quiet_weekends=member.quiet_weekends,
+        ):
             continue  # fmt: skip
         index = _current_index(ctx, p, member)
         hours = max(1, int((p.window_closes_at - ctx.now).total_seconds() // 3600))
@@ -284,8 +290,4 @@ def _current_index(ctx: Context, prompt: Prompt, member: Member) -> int:
 
 
 def reflection_flows(ctx: Context) -> list[Flow]:
-    return list(
-        ctx.session.exec(
-            select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == KIND).order_by(col(Flow.id))
-        )
-    )
+    return list(ctx.session.exec(select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == KIND).order_by(col(Flow.id))))

@@ -137,5 +137,3 @@ def reminder_due(
             return False  # a better moment is still to come
         t += timedelta(hours=1)
     return True
-
-

@@ -18,12 +18,12 @@ from bot.adapters.slack.adapter import SLACK_LIMITS, SlackAdapter
 from bot.adapters.slack.blocks import CUT_MARKER
 from bot.app import build_app
 from bot.core.errors import FormErrors
-from bot.server.http import build_http_app
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
+from bot.server.http import build_http_app
 from bot.settings import Settings
 from bot.store.models import InboundEvent, Member, Network, OutboxMessage, OutboxStatus
-from tests.support import ROOT
 from tests.fakes import FakeSlack, post_signed, slack_message_im, slack_slash_command, slack_url_verification
+from tests.support import ROOT
 from tests.support.slack import SIGNING_SECRET, TOKEN, slack_bot
 
 TEAM = "T0BEACON"
@@ -217,8 +217,7 @@ async def test_a_bad_or_stale_signature_gets_401_and_touches_nothing(sqlite_stor
 
 def _register_pick(router, pressed: list):
     def pick(ctx):
-        ctx.reply("Which colour?", choices=[Choice("Red", "e2e.colour", "red"), Choice("Blue", "e2e.colour", "blue"),
-                                            Choice("Neither", "e2e.none")])
+        ctx.reply("Which colour?", choices=[Choice("Red", "e2e.colour", "red"), Choice("Blue", "e2e.colour", "blue"), Choice("Neither", "e2e.none")])
 
     def colour(ctx):
         pressed.append((ctx.incoming.action_id, ctx.incoming.value))
@@ -252,9 +251,15 @@ async def test_a_button_press_reaches_its_action_and_replaces_the_buttons(sqlite
 
 
 def _register_form(router, saved: list):
-    form = Form(id="e2e.form", title="Your reflection", context="occurrence=7",
-                fields=(Field(name="tried", label="What did you try?", required=True, multiline=True, max_length=800),
-                        Field(name="mode", label="How", options=("adapted", "accelerated", "closely_based"))))
+    form = Form(
+        id="e2e.form",
+        title="Your reflection",
+        context="occurrence=7",
+        fields=(
+            Field(name="tried", label="What did you try?", required=True, multiline=True, max_length=800),
+            Field(name="mode", label="How", options=("adapted", "accelerated", "closely_based")),
+        ),
+    )
 
     def open_it(ctx):
         ctx.open_form(form)
@@ -315,6 +320,7 @@ async def test_a_429_is_delivered_after_retry_after_exactly_once(sqlite_store, c
 
 async def test_a_deactivated_user_is_marked_unreachable_and_not_retried(sqlite_store, clock):
     async with slack_bot(sqlite_store, clock) as sb:
+
         def nudge(ctx):
             for m in ctx.members():
                 if m.id != ctx.member.id:
@@ -373,6 +379,7 @@ async def test_long_text_is_split_within_block_kit_limits_and_accepted(sqlite_st
 
 async def test_group_dm_channel_post_and_picture(sqlite_store, clock):
     async with slack_bot(sqlite_store, clock) as sb:
+
         def pair(ctx):
             others = [m.id for m in ctx.members()]
             ctx.send(Outgoing(text="Meet your learning pair", to=Address.group(others)))
@@ -397,8 +404,7 @@ async def test_group_dm_channel_post_and_picture(sqlite_store, clock):
 
 async def test_settings_choose_the_slack_adapter_and_healthz_reports_it(sqlite_store, clock):
     async with FakeSlack() as slack:
-        settings = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-                            BEACON_CONFIG="/none.yaml")
+        settings = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url, BEACON_CONFIG="/none.yaml")
         beacon = build_app(settings, clock=clock, store=sqlite_store)
         adapter = beacon.adapters["slack"]
         assert isinstance(adapter, SlackAdapter) and adapter.limits == SLACK_LIMITS
@@ -411,8 +417,7 @@ async def test_settings_choose_the_slack_adapter_and_healthz_reports_it(sqlite_s
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
                 health = (await client.get("/healthz")).json()
                 assert health["adapters"]["slack"] == {"ok": True, "mode": "http", "team_id": TEAM, "bot_user_id": "UBOT0001"}
-                response = await post_signed(client, "/slack/events", slack_message_im("hi", user="U1"),
-                                             signing_secret=SIGNING_SECRET)
+                response = await post_signed(client, "/slack/events", slack_message_im("hi", user="U1"), signing_secret=SIGNING_SECRET)
                 assert response.status_code == 200
             await adapter.settle()
             await beacon.delivery.drain()
@@ -445,5 +450,4 @@ def test_the_manifest_matches_what_the_adapter_serves_and_calls():
     assert settings["socket_mode_enabled"] is False
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # what our Web API calls need: chat.*, conversations.open (im/mpim), users.info, team.info, files upload
-    assert {"commands", "chat:write", "im:write", "mpim:write", "users:read", "team:read", "files:write",
-            "im:history", "app_mentions:read"} <= scopes
+    assert {"commands", "chat:write", "im:write", "mpim:write", "users:read", "team:read", "files:write", "im:history", "app_mentions:read"} <= scopes

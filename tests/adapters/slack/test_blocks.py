@@ -37,8 +37,12 @@ def sections(blocks):
 
 
 def test_short_message_is_one_section_with_header_and_buttons():
-    out = Outgoing(text="What did you *try*?", to=TO, header="Reflection",
-                   choices=(Choice("Answer", "reflect.answer", "7", style="primary"), Choice("Skip", "reflect.skip", "7")))
+    out = Outgoing(
+        text="What did you *try*?",
+        to=TO,
+        header="Reflection",
+        choices=(Choice("Answer", "reflect.answer", "7", style="primary"), Choice("Skip", "reflect.skip", "7")),
+    )
     text, blocks = render_message(out)
     assert [b["type"] for b in blocks] == ["header", "section", "actions"]
     assert blocks[0]["text"]["text"] == "Reflection"
@@ -118,7 +122,10 @@ def test_empty_text_with_buttons_still_renders():
 
 def test_modal_has_one_input_per_field_and_carries_form_and_context():
     form = Form(
-        id="reflection.answer", title="Your weekly reflection, please", context="flow=3;occ=9", intro="Four short questions",
+        id="reflection.answer",
+        title="Your weekly reflection, please",
+        context="flow=3;occ=9",
+        intro="Four short questions",
         fields=(
             Field(name="tried", label="What did you try?", required=True, max_length=800, multiline=True, hint="A sentence is fine"),
             Field(name="mode", label="How?", options=("adapted", "accelerated", "closely_based"), initial="adapted"),
@@ -170,8 +177,9 @@ def test_app_mention_with_words_is_a_command_and_without_is_a_message():
 
 
 def test_button_press_carries_the_original_action_id_and_the_message():
-    body = slack_block_actions("reflect.skip|3", "42", user_id="U1", channel_id="D0U1", message_ts="100.5",
-                               message_text="Time to reflect", trigger_id="9.9.9")
+    body = slack_block_actions(
+        "reflect.skip|3", "42", user_id="U1", channel_id="D0U1", message_ts="100.5", message_text="Time to reflect", trigger_id="9.9.9"
+    )
     body["actions"][0]["text"]["text"] = "Skip"
     inc = normalise(body)
     assert (inc.kind, inc.action_id, inc.value, inc.action_label) == ("action", "reflect.skip", "42", "Skip")
@@ -181,8 +189,7 @@ def test_button_press_carries_the_original_action_id_and_the_message():
 
 def test_select_choice_and_ephemeral_message_ref():
     body = slack_block_actions("pick", channel_id="C1", response_url="http://127.0.0.1/r/1")
-    body["actions"][0] = {"action_id": "pick|0", "block_id": "b", "type": "static_select",
-                          **slack_selected("accelerated", "Accelerated")}
+    body["actions"][0] = {"action_id": "pick|0", "block_id": "b", "type": "static_select", **slack_selected("accelerated", "Accelerated")}
     body["container"]["is_ephemeral"] = True
     inc = normalise(body)
     assert (inc.action_id, inc.value, inc.action_label) == ("pick", "accelerated", "Accelerated")
@@ -191,10 +198,16 @@ def test_select_choice_and_ephemeral_message_ref():
 
 def test_view_submission_reads_values_form_and_context():
     meta = json.dumps({"form": "steal.how", "context": "practice=4"})
-    body = slack_view_submission("steal.how", {"how": {"how": "We used it for induction"},
-                                               "mode": {"mode": slack_selected("adapted")},
-                                               "note": {"note": {"type": "plain_text_input", "value": None}}},
-                                 private_metadata=meta, user_id="U1")
+    body = slack_view_submission(
+        "steal.how",
+        {
+            "how": {"how": "We used it for induction"},
+            "mode": {"mode": slack_selected("adapted")},
+            "note": {"note": {"type": "plain_text_input", "value": None}},
+        },
+        private_metadata=meta,
+        user_id="U1",
+    )
     inc = normalise(body)
     assert (inc.kind, inc.form_id, inc.form_context) == ("form", "steal.how", "practice=4")
     assert inc.form_values == {"how": "We used it for induction", "mode": "adapted", "note": ""}

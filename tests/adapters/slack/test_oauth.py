@@ -27,8 +27,13 @@ CLIENT_SECRET = "oauth-client-secret"
 @asynccontextmanager
 async def oauth_bot(store, clock):
     async with FakeSlack() as slack:
-        settings = Settings(SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET,
-                            SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url, BEACON_CONFIG="/none.yaml")
+        settings = Settings(
+            SLACK_CLIENT_ID=CLIENT_ID,
+            SLACK_CLIENT_SECRET=CLIENT_SECRET,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.api_url,
+            BEACON_CONFIG="/none.yaml",
+        )
         beacon = build_app(settings, clock=clock, store=store)
         adapter = beacon.adapters["slack"]
         await adapter.start()
@@ -65,8 +70,7 @@ async def test_install_then_events_use_the_workspace_token(sqlite_store, clock):
         assert row.team_key == slack.team_id and token.startswith("xoxb-fake-")
         assert slack.calls_to("oauth.v2.access")[0]["code"] == "code-1"
 
-        response = await post_signed(http, "/slack/events", slack_message_im("hello", user="U1"),
-                                     signing_secret=SIGNING_SECRET)
+        response = await post_signed(http, "/slack/events", slack_message_im("hello", user="U1"), signing_secret=SIGNING_SECRET)
         assert response.status_code == 200
         await adapter.settle()
         await beacon.delivery.drain()
@@ -86,8 +90,7 @@ async def test_install_then_events_use_the_workspace_token(sqlite_store, clock):
 
 async def test_a_workspace_that_did_not_install_is_turned_away(sqlite_store, clock):
     async with oauth_bot(sqlite_store, clock) as (beacon, adapter, slack, http):
-        response = await post_signed(http, "/slack/events", slack_message_im("hello", user="U1"),
-                                     signing_secret=SIGNING_SECRET)
+        response = await post_signed(http, "/slack/events", slack_message_im("hello", user="U1"), signing_secret=SIGNING_SECRET)
         assert response.status_code == 200  # Bolt says so politely instead of inviting retries
         await adapter.settle()
         await beacon.delivery.drain()

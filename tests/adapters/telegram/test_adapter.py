@@ -12,7 +12,6 @@ from bot.core.context import Context
 from bot.core.messages import Choice, Field, Form
 from bot.store.models import InboundEvent, Member, Network, OutboxMessage, OutboxStatus, Role
 from tests.fakes import tg_callback_query, tg_command, tg_my_chat_member, tg_text
-
 from tests.support.telegram import GROUP_ID, SECRET, TelegramHarness
 
 
@@ -39,9 +38,7 @@ async def test_command_by_polling_gets_the_help_reply(sqlite_store, clock):
         reply = "\n".join(th.texts(1001))
         assert "<b>Beacon</b> for Learning Network" in reply and "<code>/beacon join</code>" in reply
         assert th.tg.calls_to("setMyCommands")[0]["commands"][0]["command"] == "beacon"
-        assert th.adapter.status() == {
-        "ok": True, "bot": {"id": 123456, "username": "beacon_test_bot"}, "mode": "polling", "polling_here": True
-    }
+        assert th.adapter.status() == {"ok": True, "bot": {"id": 123456, "username": "beacon_test_bot"}, "mode": "polling", "polling_here": True}
 
 
 async def test_alias_and_group_mention_reach_the_router(sqlite_store, clock):
@@ -111,8 +108,9 @@ async def test_button_press_is_answered_and_the_keyboard_replaced(sqlite_store, 
         await th.command("beacon", "tgtest ask")
         sent = th.tg.calls_to("sendMessage")[-1]
         assert sent["text"] == "Coffee or &lt;tea&gt; &amp; cake?"
-        assert sent["reply_markup"] == {"inline_keyboard": [[
-            {"text": "Coffee", "callback_data": "tgtest.pick|c"}, {"text": "Tea", "callback_data": "tgtest.pick|t"}]]}
+        assert sent["reply_markup"] == {
+            "inline_keyboard": [[{"text": "Coffee", "callback_data": "tgtest.pick|c"}, {"text": "Tea", "callback_data": "tgtest.pick|t"}]]
+        }
         await th.press("Tea")
         assert len(th.tg.calls_to("answerCallbackQuery")) == 1
         edit = th.tg.calls_to("editMessageText")[-1]
@@ -131,11 +129,15 @@ async def test_an_expired_button_is_answered_with_a_clear_message(sqlite_store, 
 
 async def test_guided_form_is_answered_message_by_message(sqlite_store, clock):
     got: list[dict[str, str]] = []
-    form = Form(id="tgtest.form", title="Your practice", fields=(
-        Field(name="title", label="Title", required=True),
-        Field(name="tip", label="What made it work"),
-        Field(name="mode", label="Mode", options=("adapted", "accelerated")),
-    ))
+    form = Form(
+        id="tgtest.form",
+        title="Your practice",
+        fields=(
+            Field(name="title", label="Title", required=True),
+            Field(name="tip", label="What made it work"),
+            Field(name="mode", label="Mode", options=("adapted", "accelerated")),
+        ),
+    )
 
     def submitted(ctx: Context) -> None:
         got.append(dict(ctx.incoming.form_values))
@@ -240,9 +242,7 @@ async def test_bot_added_to_a_group_offers_the_adder_the_setup(sqlite_store, clo
 async def test_long_messages_are_split_and_the_keyboard_goes_last(sqlite_store, clock):
     async with TelegramHarness(store=sqlite_store, clock=clock) as th:
         para = "word " * 300
-        th.beacon.router.command(
-            "tgtest long", lambda ctx: ctx.reply("\n\n".join([para] * 8), choices=[Choice("OK", "tgtest.ok")]), help="test"
-        )
+        th.beacon.router.command("tgtest long", lambda ctx: ctx.reply("\n\n".join([para] * 8), choices=[Choice("OK", "tgtest.ok")]), help="test")
         await _joined(th)
         before = len(th.tg.calls_to("sendMessage"))
         await th.command("beacon", "tgtest long")

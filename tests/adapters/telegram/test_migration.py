@@ -12,7 +12,6 @@ from bot.store import outbox
 from bot.store.migrate_chat import move_network
 from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus
 from tests.fakes import tg_text
-
 from tests.support.telegram import TelegramHarness
 
 OLD = -4001234567  # a basic group
@@ -81,8 +80,14 @@ async def test_a_queued_post_to_the_old_group_is_delivered_to_the_new_one(sqlite
         network = await _group_of_two(th)
         th.tg.migrate_chat(OLD, NEW)
         with sqlite_store.session() as session:
-            outbox.enqueue(session, key="test:post", network_id=network.id, platform="telegram",
-                           outgoing=Outgoing(text="Meeting moved to Thursday", to=Address.to_channel(str(OLD))), now=clock.now())
+            outbox.enqueue(
+                session,
+                key="test:post",
+                network_id=network.id,
+                platform="telegram",
+                outgoing=Outgoing(text="Meeting moved to Thursday", to=Address.to_channel(str(OLD))),
+                now=clock.now(),
+            )
         await th.beacon.delivery.drain()
         assert th.tg.count("sendMessage", status=400) == 1  # the old id answered ChatMigrated once
         assert th.texts(NEW) == ["Meeting moved to Thursday"] and th.texts(OLD)[-1] != "Meeting moved to Thursday"
@@ -118,10 +123,26 @@ async def test_stored_channels_follow_the_group(sqlite_store, clock):
         await th.group_command(f"practice channel {OLD}", user_id=1001, chat_id=OLD)
         with sqlite_store.session() as session:
             assert session.get(Network, network.id).practice_channel == str(OLD)
-            session.add(Flow(network_id=network.id, kind="digest", name="weekly", created_at=clock.now(), updated_at=clock.now(),
-                             settings={"channels": [str(OLD), "coordinators"], "quiet_weeks": 3}))
-            session.add(Flow(network_id=network.id, kind="reflection", name="weekly", created_at=clock.now(), updated_at=clock.now(),
-                             settings={"share_channel": str(OLD), "note": str(OLD)}))
+            session.add(
+                Flow(
+                    network_id=network.id,
+                    kind="digest",
+                    name="weekly",
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                    settings={"channels": [str(OLD), "coordinators"], "quiet_weeks": 3},
+                )
+            )
+            session.add(
+                Flow(
+                    network_id=network.id,
+                    kind="reflection",
+                    name="weekly",
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                    settings={"share_channel": str(OLD), "note": str(OLD)},
+                )
+            )
         await th.push(migrate_to())
         with sqlite_store.session() as session:
             assert session.get(Network, network.id).practice_channel == str(NEW)
@@ -149,8 +170,9 @@ def test_a_young_network_under_the_new_id_is_folded_into_the_old_one(sqlite_stor
         old = _network(session, str(OLD), ("1001", "2002"), now)
         young = _network(session, str(NEW), ("2002", "3003"), now)  # a message from the new chat came first
         dup = session.exec(select(Member).where(Member.network_id == young.id, Member.platform_user_id == "2002")).one()
-        outbox.enqueue(session, key="young:reply", network_id=young.id, platform="telegram",
-                       outgoing=Outgoing(text="hi", to=Address.member(dup.id)), now=now)
+        outbox.enqueue(
+            session, key="young:reply", network_id=young.id, platform="telegram", outgoing=Outgoing(text="hi", to=Address.member(dup.id)), now=now
+        )
         old_id, young_id = old.id, young.id
     with sqlite_store.session() as session:
         moved = move_network(session, platform="telegram", old_key=str(OLD), new_key=str(NEW))

@@ -65,8 +65,14 @@ async def test_setup_form_refuses_bad_time_zone_and_schedule(harness):
 async def test_setup_defaults_and_undo(harness):
     h = harness
     h.add_member("fac", role=Role.FACILITATOR)
-    values = {"name": "Renamed", "timezone": "America/New_York", "practice_channel": "<#C0PRACT|practices>",
-              "reflection": "every friday 16:00", "pairing": "every 2 weeks on monday 10:00", "digest": "every monday 09:00"}
+    values = {
+        "name": "Renamed",
+        "timezone": "America/New_York",
+        "practice_channel": "<#C0PRACT|practices>",
+        "reflection": "every friday 16:00",
+        "pairing": "every 2 weeks on monday 10:00",
+        "digest": "every monday 09:00",
+    }
     await h.submit("fac", "admin.setup", values)
     flows = _flows(h)
     assert set(flows) == {"reflection", "pairing", "digest"}

@@ -14,8 +14,9 @@ def _flow(h) -> Flow:
 
 async def _setup(h):
     h.add_member("fac", role=Role.FACILITATOR)
-    await h.submit("fac", "admin.setup", {"name": "Net", "timezone": "Europe/London", "reflection": "every friday 16:00",
-                                          "pairing": "off", "digest": "off"})
+    await h.submit(
+        "fac", "admin.setup", {"name": "Net", "timezone": "Europe/London", "reflection": "every friday 16:00", "pairing": "off", "digest": "off"}
+    )
 
 
 async def test_undo_a_flow_schedule_change_and_undo_twice(harness):
@@ -50,9 +51,17 @@ async def test_generic_flow_change_is_restored_from_before(harness):
         before = {"schedule": row.schedule, "settings": dict(row.settings), "enabled": row.enabled}
         row.schedule, row.settings, row.enabled = "every monday at 09:00", {"x": 1}, False
         s.add(row)
-        s.add(AuditEntry(network_id=h.network_id, actor_id=fac_id, action="flow.edit", target=f"flow:{flow.id}",
-                         before=before, after={"schedule": "every monday at 09:00", "settings": {"x": 1}, "enabled": False},
-                         created_at=h.clock.now()))
+        s.add(
+            AuditEntry(
+                network_id=h.network_id,
+                actor_id=fac_id,
+                action="flow.edit",
+                target=f"flow:{flow.id}",
+                before=before,
+                after={"schedule": "every monday at 09:00", "settings": {"x": 1}, "enabled": False},
+                created_at=h.clock.now(),
+            )
+        )
     await h.command("fac", "undo")
     after = _flow(h)
     assert (after.schedule, after.settings, after.enabled) == (before["schedule"], before["settings"], True)
@@ -80,8 +89,17 @@ async def test_an_action_without_undo_says_so(harness):
     h = harness
     fac_id = h.add_member("fac", role=Role.FACILITATOR).id
     with h.store.session() as s:
-        s.add(AuditEntry(network_id=h.network_id, actor_id=fac_id, action="digest.recipients",
-                         target="digest", before={"to": "a"}, after={"to": "b"}, created_at=h.clock.now()))
+        s.add(
+            AuditEntry(
+                network_id=h.network_id,
+                actor_id=fac_id,
+                action="digest.recipients",
+                target="digest",
+                before={"to": "a"},
+                after={"to": "b"},
+                created_at=h.clock.now(),
+            )
+        )
     out = await h.command("fac", "undo")
     assert "can't be undone automatically" in out[-1].text and "digest.recipients" in out[-1].text
     with h.store.session() as s:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.store.models import Flow, Network
-
 from tests.support.slack import slack_bot
 
 
@@ -16,11 +15,20 @@ async def test_setup_through_a_slack_modal(sqlite_store, clock):
         await sb.command("UFAC", "setup")
         view = sb.last_view()
         assert {b["block_id"] for b in view["blocks"] if b.get("type") == "input"} >= {
-            "name", "timezone", "practice_channel", "reflection", "pairing", "digest"
+            "name",
+            "timezone",
+            "practice_channel",
+            "reflection",
+            "pairing",
+            "digest",
         }
         values = {
-            "name": "Northern Councils", "timezone": "Mars/Olympus", "practice_channel": "<#C0PRACT1|ideas>",
-            "reflection": "every thursday 15:00", "pairing": "off", "digest": "every monday 09:00",
+            "name": "Northern Councils",
+            "timezone": "Mars/Olympus",
+            "practice_channel": "<#C0PRACT1|ideas>",
+            "reflection": "every thursday 15:00",
+            "pairing": "off",
+            "digest": "every monday 09:00",
         }
         refused = await sb.submit("UFAC", values, view=view)
         assert refused.json()["response_action"] == "errors" and "timezone" in refused.json()["errors"]

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
 from bot.flows.commitments.commitment import describe_due, parse_commitment
-from bot.store.models import Role
 from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.models import Role
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # Monday
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday
 
 
 def test_parse_commitment_text_and_due_date():
-    assert parse_commitment("I'll call the youth team by Friday", now=NOW, tz="Europe/London") == (
-        "Call the youth team by Friday", date(2026, 11, 6))
+    assert parse_commitment("I'll call the youth team by Friday", now=NOW, tz="Europe/London") == ("Call the youth team by Friday", date(2026, 11, 6))
     assert parse_commitment("try it  in 2 weeks", now=NOW, tz="Europe/London") == ("Try it in 2 weeks", date(2026, 11, 16))
     assert parse_commitment("Keep going", now=NOW, tz="Europe/London") == ("Keep going", None)
     # late Monday in London is already Tuesday in Tokyo: "tomorrow" is Wednesday there
-    late = datetime(2026, 11, 2, 20, 0, tzinfo=timezone.utc)
+    late = datetime(2026, 11, 2, 20, 0, tzinfo=UTC)
     assert parse_commitment("finish it tomorrow", now=late, tz="Asia/Tokyo")[1] == date(2026, 11, 4)
     assert parse_commitment("we did it on 2026-10-01", now=NOW, tz="UTC")[1] is None  # past: no deadline
     assert len(parse_commitment("x" * 900, now=NOW, tz="UTC")[0]) == 500

@@ -11,7 +11,6 @@ from bot.flows.digest.flags import look_at
 from bot.flows.digest.period import period_between, period_ending
 from bot.flows.digest.themes import themes
 from bot.store.models import Network
-
 from tests.support.digest import END_DAY, TZ, build, utc
 
 

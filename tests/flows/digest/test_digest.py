@@ -4,14 +4,13 @@ commands, who sees names, and that private reflections never go out."""
 from __future__ import annotations
 
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
 from bot.store.models import AuditEntry, Flow, FlowOccurrence, OutboxMessage, Role
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Reflection, ReflectionAnswer
-
 from tests.support.harness import Harness
 
 SECRET = "my SECRET worry about the merger"
@@ -59,9 +58,9 @@ async def test_scheduled_digest_goes_monday_0900_network_time_once(sqlite_store,
         with h.store.session() as s:
             flow = s.exec(select(Flow).where(Flow.kind == "digest")).one()
             occ = s.exec(select(FlowOccurrence).where(FlowOccurrence.flow_id == flow.id)).all()
-            assert [o.due_at for o in occ] == [datetime(2026, 11, 9, 0, 0, tzinfo=timezone.utc)]
+            assert [o.due_at for o in occ] == [datetime(2026, 11, 9, 0, 0, tzinfo=UTC)]
             row = s.exec(select(OutboxMessage).where(OutboxMessage.key.like("digest:%"))).one()
-            assert row.created_at == datetime(2026, 11, 9, 0, 0, tzinfo=timezone.utc)
+            assert row.created_at == datetime(2026, 11, 9, 0, 0, tzinfo=UTC)
         # a second tick at the same moment, or a bot restarting, sends nothing more
         await h.beacon.tick(catch_up=None)
         await h.beacon.tick(catch_up=None)

@@ -13,17 +13,16 @@ from sqlmodel import select
 
 from bot.adapters.slack.blocks import MAX_BLOCKS, MAX_SECTION, render_message
 from bot.adapters.telegram.render import MAX_TEXT, split_markup
-from bot.flows.digest.chart import HEIGHT, WIDTH, render_chart
-from bot.flows.digest.data import build_digest
-from bot.flows.digest.participation import Quiet
-from bot.flows.digest.sections import Excerpt
-from bot.flows.digest.export import COLUMNS, export
-from bot.flows.digest.period import period_between, period_ending
-from bot.flows.digest.render import build_doc, to_html, to_markdown, to_outgoing, to_text
 from bot.core.markup import to_telegram_html
 from bot.core.messages import Address
+from bot.flows.digest.chart import HEIGHT, WIDTH, render_chart
+from bot.flows.digest.data import build_digest
+from bot.flows.digest.export import COLUMNS, export
+from bot.flows.digest.participation import Quiet
+from bot.flows.digest.period import period_between, period_ending
+from bot.flows.digest.render import build_doc, to_html, to_markdown, to_outgoing, to_text
+from bot.flows.digest.sections import Excerpt
 from bot.store.models import Network
-
 from tests.support.digest import END_DAY, SECRET, TZ, build
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.store.models import Role
-from bot.store.meetings import Meeting
 from bot.store.commitments import Commitment
+from bot.store.meetings import Meeting
+from bot.store.models import Role
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def meetings(h) -> list[Meeting]:
@@ -54,7 +54,7 @@ async def test_clear_errors_for_bad_dates_times_and_numbers(harness):
         "meeting add 2026-12-03": "Give the date and the time",
         "meeting add 2026-12-03 14:00 Winter ftp://x": "should start with https://",
         "meeting move 42 2026-12-03 14:00": "There's no meeting 42",
-        "meeting every \"every 6 weeks\"": "has no time",
+        'meeting every "every 6 weeks"': "has no time",
     }
     for command, expected in cases.items():
         out = await h.command("fac", command)

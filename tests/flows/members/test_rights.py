@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import JSON, String, Text, select as sa_select
+from sqlalchemy import JSON, String, Text
+from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from bot.core.messages import Address, Outgoing
 from bot.store import outbox
-from bot.store.models import AuditEntry, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.store.models import AuditEntry, Member, Network, OutboxMessage, Role
 
 ZELDA = {"user": "U7ZELDA", "display_name": "Zelda Quixote", "username": "zquix"}
 
@@ -90,12 +91,24 @@ async def test_forget_me_leaves_no_row_naming_the_member(harness):
     await h.command("fac", "role grant @zquix coordinator")  # a DM to her, a reply naming her, audit entries
     await h.command(ZELDA["user"], "my-data", user_name=ZELDA["display_name"])
     with h.store.session() as s:  # something still waiting to be sent to her, and a group message naming her
-        outbox.enqueue(s, key="later", network_id=h.network_id, platform="console", now=h.clock.now(),
-                       outgoing=Outgoing(text="Reminder for Zelda Quixote", to=Address.member(z.id)),
-                       not_before=h.clock.now() + timedelta(days=2))
-        outbox.enqueue(s, key="intro", network_id=h.network_id, platform="console", now=h.clock.now(),
-                       outgoing=Outgoing(text="Fac, meet Zelda Quixote (@zquix)", to=Address.group([fac.id, z.id])),
-                       not_before=h.clock.now() + timedelta(days=2))
+        outbox.enqueue(
+            s,
+            key="later",
+            network_id=h.network_id,
+            platform="console",
+            now=h.clock.now(),
+            outgoing=Outgoing(text="Reminder for Zelda Quixote", to=Address.member(z.id)),
+            not_before=h.clock.now() + timedelta(days=2),
+        )
+        outbox.enqueue(
+            s,
+            key="intro",
+            network_id=h.network_id,
+            platform="console",
+            now=h.clock.now(),
+            outgoing=Outgoing(text="Fac, meet Zelda Quixote (@zquix)", to=Address.group([fac.id, z.id])),
+            not_before=h.clock.now() + timedelta(days=2),
+        )
     needles = [ZELDA["user"], ZELDA["display_name"], ZELDA["username"], "Quixote Trust"]
     assert scan_for(h.store, needles)  # the scan does find her before
 
@@ -175,11 +188,11 @@ PRACTICE = {
 async def _zelda_everywhere(h):
     """Zelda with a practice, a steal, a save, questions asked and answered, a reflection and its
     commitment, a pair group and a nudge log; returns her member row and the practice ids."""
+    from bot.store.commitments import Commitment
     from bot.store.nudges import NudgeLog
     from bot.store.pairing import PairMember
     from bot.store.practices import Practice, PracticeQuestion, SavedPractice, Steal
     from bot.store.reflection import Reflection, ReflectionAnswer
-    from bot.store.commitments import Commitment
 
     h.add_member("fac", role=Role.FACILITATOR)
     kim = h.add_member("kim", organisation="Kim Works", wants="supervision", offers="induction")

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
 from bot.core.followups import FOLLOW_UP_CREATED, FollowUp, FollowUpSource
+from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Flow, Member, Network, OutboxMessage, Role
 from bot.store.nudges import NudgeLog
 from bot.store.pairing import PairGroup, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt
-from bot.store.commitments import Commitment, CommitmentStatus
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(day: int, hour: int, month: int = 11) -> datetime:

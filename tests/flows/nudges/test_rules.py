@@ -6,7 +6,7 @@ sources (their pure ``due``), planned here together as the hourly run plans them
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from bot.core.availability import Person, blocked
 from bot.core.followups import LEAD, MeetingInfo, World
@@ -17,7 +17,7 @@ from bot.flows.pairing import follow_up as pairs
 from bot.flows.practices import follow_up as steals
 from bot.flows.reflection import follow_up as after_meeting
 
-UTC = timezone.utc
+UTC = UTC
 MON = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday
 MEETING = MeetingInfo(1, datetime(2026, 12, 3, 14, 0, tzinfo=UTC), "Winter session")  # Thursday
 SOURCES = (commitments.SOURCE, pairs.SOURCE, steals.SOURCE, before_meeting.SOURCE, after_meeting.SOURCE)

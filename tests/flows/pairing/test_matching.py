@@ -151,8 +151,7 @@ def test_no_repeat_within_the_window_when_avoidable():
 
 
 def test_a_pair_outside_the_window_may_meet_again():
-    people = [member(1, "A", wants="x", offers="y"), member(2, "B", wants="y", offers="x"),
-              member(3, "C"), member(4, "D")]
+    people = [member(1, "A", wants="x", offers="y"), member(2, "B", wants="y", offers="x"), member(3, "C"), member(4, "D")]
     recent = {frozenset((1, 2)): 4}
     groups = form_groups(people, recent=recent, repeat_window=3)
     assert (1, 2) in {g.members for g in groups}

@@ -8,10 +8,8 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from bot.store.reflection import Reflection, ReflectionAnswer
-
 from bot.store.commitments import Commitment
-
+from bot.store.reflection import Reflection, ReflectionAnswer
 from tests.support.slack import slack_bot
 from tests.support.telegram import GROUP_ID, TelegramHarness
 
@@ -83,6 +81,4 @@ async def test_reflection_through_telegram(sqlite_store, clock):
     reflections, answers, commitments = _stored(sqlite_store)
     assert len(reflections) == 1 and reflections[0].completed_at is not None
     assert answers == ANSWERS
-    assert [(c.text, c.due_date, c.confirmed) for c in commitments] == [
-        ("Meet the two co-chairs by Friday.", date(2026, 11, 13), True)
-    ]
+    assert [(c.text, c.due_date, c.confirmed) for c in commitments] == [("Meet the two co-chairs by Friday.", date(2026, 11, 13), True)]

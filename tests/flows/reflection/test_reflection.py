@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import delete, select
 
 from bot.app import build_app
 from bot.flows.reflection.questions import QUESTION_SETS
 from bot.settings import Settings
+from bot.store.commitments import Commitment
 from bot.store.models import AuditEntry, Conversation, Flow, FlowOccurrence, Role
 from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
-from bot.store.commitments import Commitment
-
 from tests.support.harness import Harness, MemoryAdapter
 
 WEEKLY = QUESTION_SETS["weekly"]
-UTC = timezone.utc
+UTC = UTC
 
 
 async def _setup(h: Harness, *members: tuple[str, str], schedule: str = "every friday 16:00") -> None:

@@ -67,12 +67,10 @@ def explain(group: Group, names: Mapping[int, str]) -> str:
 def suggest_first_question(group: Group) -> str:
     """Offer an opening question so the first conversation starts on learning."""
     if group.host is not None:
-        return ("Host: what would you like your visitors to look at, and what question "
-                "should they help you answer?")
+        return "Host: what would you like your visitors to look at, and what question should they help you answer?"
     for reason in group.reasons:
         if reason[0] == "offers":
-            return (f"What made {reason[3]} work where you are, what would you watch out "
-                    "for, and who else should we talk to?")
+            return f"What made {reason[3]} work where you are, what would you watch out for, and who else should we talk to?"
     for reason in group.reasons:
         if reason[0] == "shared_interest":
             return f"What have you each tried on {reason[1]} so far, and what happened?"
