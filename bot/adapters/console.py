@@ -159,7 +159,7 @@ class ConsoleAdapter(Adapter):
             )
         await deliver()
         loop = asyncio.get_running_loop()
-        for n in itertools.count(1):
+        while True:
             if tty:
                 self.console.print(f"[dim]{self.user}>[/dim] ", end="")
             line = await loop.run_in_executor(None, self.input.readline)

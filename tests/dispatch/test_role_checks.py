@@ -43,7 +43,7 @@ async def test_lower_roles_are_refused_and_the_handler_never_runs(harness, path)
     ran: list[str] = []
     before = _counts(h.store)
     # first with the real handler: nothing in the database may change
-    for i, role in enumerate(below):
+    for i in range(len(below)):
         out = await h.command(f"low{i}", f"{cmd.name} x")
         assert out and out[-1].text.startswith("Only "), out[-1].text if out else "no reply"
         assert f"/beacon {cmd.name}" in out[-1].text and "Boss Person" in out[-1].text  # says who can

@@ -20,6 +20,9 @@ def utc(*a) -> datetime:
     return datetime(*a, tzinfo=UTC)
 
 
+JOINED = utc(2026, 9, 1)  # when the fixture's members joined, unless a test says otherwise
+
+
 def build(session) -> dict[str, Member]:
     net = Network(platform="console", platform_key="tokyo", name="Tokyo Net", timezone=TZ, created_at=utc(2026, 8, 1))
     session.add(net)
@@ -27,7 +30,7 @@ def build(session) -> dict[str, Member]:
     nid = net.id
     people: dict[str, Member] = {}
 
-    def member(name, created=utc(2026, 9, 1), role=Role.MEMBER, active=None):
+    def member(name, created=JOINED, role=Role.MEMBER, active=None):
         m = Member(network_id=nid, platform_user_id=name, display_name=name, role=role, created_at=created, last_active_at=active)
         session.add(m)
         session.flush()

@@ -329,7 +329,7 @@ class SlackAdapter(Adapter):
                     await client.chat_postEphemeral(channel=incoming.conversation, user=incoming.user_id, text=text)
                 else:
                     await client.chat_postMessage(channel=incoming.conversation or incoming.user_id, text=text)
-            except Exception as exc:  # best effort: there is no outbox row to retry
+            except Exception as exc:  # noqa: BLE001 - best effort: there is no outbox row to retry
                 logger.warning("slack: immediate answer to %s failed: %s", incoming.user_id, _describe(exc))
 
     # -- outbound (see :mod:`.slack_send`) -------------------------------------------

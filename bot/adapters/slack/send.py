@@ -77,7 +77,7 @@ class SlackSender:
         """The picture follows its message; if it fails the text is already out, so don't resend."""
         try:
             await client.files_upload_v2(channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the text is out; a failed picture must not fail (and resend) it
             logger.warning("slack: uploading %s to %s failed: %s", out.image_name, channel, _describe(exc))
 
     async def _update(self, client: AsyncWebClient, out: Outgoing) -> SendResult:

@@ -112,9 +112,9 @@ async def test_forget_me_leaves_no_row_naming_the_member(harness):
     needles = [ZELDA["user"], ZELDA["display_name"], ZELDA["username"], "Quixote Trust"]
     assert scan_for(h.store, needles)  # the scan does find her before
 
-    out = await h.command(ZELDA["user"], "forget-me", user_name=ZELDA["display_name"])
+    await h.command(ZELDA["user"], "forget-me", user_name=ZELDA["display_name"])
     assert h.last(ZELDA["user"]).labels == ["Delete my data", "Keep shared practices, delete the rest", "Cancel"]
-    out = await h.press(ZELDA["user"], "Delete my data", user_name=ZELDA["display_name"])
+    await h.press(ZELDA["user"], "Delete my data", user_name=ZELDA["display_name"])
     assert "your data is deleted" in h.last(ZELDA["user"]).text  # the goodbye still reached her
 
     assert scan_for(h.store, needles) == []
@@ -136,7 +136,7 @@ async def test_forget_me_leaves_no_row_naming_the_member(harness):
 async def test_forget_me_keep_shared_and_cancel(harness):
     h = harness
     notes, calls = _notes_part(h.beacon.router)
-    z = _zelda(h)
+    _zelda(h)
     await h.command(ZELDA["user"], "forget-me")
     await h.press(ZELDA["user"], "Cancel")
     assert "Nothing was deleted" in h.last(ZELDA["user"]).text
