@@ -12,6 +12,7 @@ __all__ = [
     "followups",
     "forms",
     "markup",
+    "members",
     "messages",
     "router",
 ]
