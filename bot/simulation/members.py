@@ -145,14 +145,29 @@ class Person:
         return self.rng.random() < min(0.95, rate * self.keen)
 
 
+def _unique_name(rng: random.Random, used: set[str]) -> str:
+    """A name nobody in ``used`` has: a fresh first and last name while any are left, then a numbered one.
+
+    Drawing until a fresh pair turns up would never end once every pair is taken
+    (beyond 480 members), so a larger network's later members get "Amara Khan 2".
+    """
+    name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    if len(used) < len(FIRST_NAMES) * len(LAST_NAMES):
+        while name in used:
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        return name
+    number = 2
+    while f"{name} {number}" in used:
+        number += 1
+    return f"{name} {number}"
+
+
 def make_people(rng: random.Random, n: int) -> list[Person]:
     """``n`` members from 5–8 organisations, with wants and offers from the topic list."""
     orgs = rng.sample(ORGANISATIONS, rng.randint(5, min(8, len(ORGANISATIONS))))
     people, used = [], set()
     for i in range(n):
-        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-        while name in used:
-            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        name = _unique_name(rng, used)
         used.add(name)
         topics = rng.sample(TOPICS, 4)
         people.append(Person(

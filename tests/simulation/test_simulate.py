@@ -7,6 +7,7 @@ were driven only through the dispatcher, so these are the real flows' rows.
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.simulation.driver import START, Simulation
+from bot.simulation.members import FIRST_NAMES, LAST_NAMES, make_people
 from bot.store.commitments import Commitment
 from bot.store.models import Member
 from bot.store.pairing import PairingRound, PairMember
@@ -132,3 +134,12 @@ def test_cli_refuses_a_network_too_small_to_pair():
     done = subprocess.run([sys.executable, "-m", "bot", "simulate", "--members", "1", "--weeks", "1"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode != 0 and "members" in (done.stderr + done.stdout).lower()
+
+
+def test_a_network_larger_than_the_name_lists_gets_unique_names():
+    """Beyond the 480 first-and-last-name pairs, the generator used to draw forever."""
+    n = len(FIRST_NAMES) * len(LAST_NAMES) * 2 + 1
+    people = make_people(random.Random(7), n)
+    names = [p.name for p in people]
+    assert len(set(names)) == n
+    assert sum(1 for name in names if name.split()[-1].isdigit()) == n - len(FIRST_NAMES) * len(LAST_NAMES)
