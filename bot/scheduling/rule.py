@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -26,6 +26,7 @@ __all__ = ["APS_DAYS", "Rule", "Schedule", "ScheduleError", "compress"]
 
 UTC = UTC
 ANCHOR_MONDAY = date(1970, 1, 5)  # week 0 for "every N weeks"
+_TICK = timedelta(microseconds=1)
 _FOLD_PAD = timedelta(hours=3)  # wall times after `end` that can still map before it
 APS_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -101,6 +102,19 @@ class Schedule:
             if instant > t:
                 return instant
         return None
+
+    def times_in_a_day(self) -> list[datetime]:
+        """The wall-clock fire times of one day the schedule fires on, ascending.
+
+        A rule's minutes and hours do not depend on the day, so every day it
+        fires on has these same times: their number and spacing say how often
+        the schedule runs within a day, whatever its days are.
+        """
+        first = next(self._walls(datetime.combine(ANCHOR_MONDAY, time()) - _TICK, None), None)
+        if first is None:
+            return []
+        midnight = datetime.combine(first.date(), time())
+        return list(self._walls(midnight - _TICK, midnight + timedelta(days=1) - _TICK))
 
     def _walls(self, after: datetime, until: datetime | None) -> Iterator[datetime]:
         """Naive wall-clock fire times in (after, until], ascending, no repeats."""

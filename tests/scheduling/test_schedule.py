@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduling.parse import parse_schedule
+from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import Schedule, ScheduleError
 
 UTC = UTC
@@ -509,3 +509,25 @@ def test_next_after_for_monthly_schedule():
     schedule = parse_schedule("every month on the 1st 09:00")
     assert schedule.next_after(utc(2026, 12, 1, 9), LONDON) == utc(2027, 1, 1, 9)
     assert schedule.next_after(utc(2026, 12, 1, 8, 59), LONDON) == utc(2026, 12, 1, 9)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("*/5 * * * *", "That runs every 5 minutes"),
+        ("* * * * *", "That runs every minute"),
+        ("0 */2 * * *", "That runs every 2 hours"),
+        ("0,30 8 * * 1-5", "That runs twice a day, at 08:00 and 08:30"),
+        ("5,10,40 9 1 * *", "That runs 3 times a day, 5 minutes apart at the closest"),
+    ],
+)
+def test_facilitator_schedules_run_at_most_once_a_day(spec, reason):
+    with pytest.raises(ScheduleError) as caught:
+        parse_facilitator_schedule(spec)
+    assert str(caught.value).startswith(f"{reason}: a schedule may run at most once a day")
+    assert parse_schedule(spec).text  # the bot's own hourly flows keep the plain parser
+
+
+@pytest.mark.parametrize("spec", ["0 9 * * *", "every friday 16:00", "every 2 weeks on monday 09:00", "0 9 1 * MON", "every month on the 1st 09:00"])
+def test_facilitator_schedules_once_a_day_or_less_are_accepted(spec):
+    assert parse_facilitator_schedule(spec) == parse_schedule(spec)

@@ -22,7 +22,7 @@ from bot.core.forms import validate
 from bot.core.messages import Field, Form
 from bot.core.router import Router
 from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow
-from bot.scheduling.parse import parse_schedule
+from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import AuditEntry, Flow, Role
 
@@ -119,7 +119,7 @@ def _validate(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str | N
             schedules[kind] = None
             continue
         try:
-            schedules[kind] = parse_schedule(raw).text
+            schedules[kind] = parse_facilitator_schedule(raw).text
         except ScheduleError as exc:
             errors[kind] = f"{SETUP_FLOWS[kind][2].split(':')[0]}: {exc}"
     if errors:

@@ -25,7 +25,7 @@ from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest
 from bot.flows.digest.period import Period, period_ending
 from bot.flows.digest.render import build_doc, to_outgoing, to_text
-from bot.scheduling.parse import parse_schedule
+from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow, Member, Network, Role
 
@@ -172,7 +172,7 @@ def _schedule(ctx: Context) -> None:
     if not ctx.args:
         raise UsageError('Say when the digest should go, e.g. "every monday 09:00".')
     try:
-        schedule = parse_schedule(ctx.arg_text)
+        schedule = parse_facilitator_schedule(ctx.arg_text)
     except ScheduleError as exc:
         raise UsageError(str(exc)) from None
     flow, before = _ensure_flow(ctx)

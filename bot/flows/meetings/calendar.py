@@ -23,7 +23,7 @@ from bot.core.dates.zone import resolve_local, zone
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import FOLLOW_UP_CREATED
 from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
-from bot.scheduling.parse import parse_schedule
+from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.commitments import Commitment
 from bot.store.meetings import Meeting, MeetingStatus
@@ -268,7 +268,7 @@ def every_command(ctx: Context) -> None:
         ctx.reply("The meeting rhythm is off; meetings already past or added by hand stay as they are.")
         return
     try:
-        schedule = parse_schedule(ctx.args[0])
+        schedule = parse_facilitator_schedule(ctx.args[0])
     except ScheduleError as exc:
         raise UsageError(str(exc)) from None
     title = ctx.args[1].strip()[:200] if len(ctx.args) > 1 else (before or {}).get("title") or DEFAULT_TITLE

@@ -23,7 +23,7 @@ from bot.core.router import Router
 from bot.flows.pairing.matching import Weights, explain
 from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
 from bot.flows.pairing.text import join_names, names_of
-from bot.scheduling.parse import parse_schedule
+from bot.scheduling.parse import parse_facilitator_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import AuditEntry, Flow, Member, Role
 from bot.store.pairing import MetStatus, PairExclude, PairGroup, PairingRound, PairMember, latest_round
@@ -75,7 +75,7 @@ def schedule_command(ctx: Context) -> None:
         ctx.reply("Pairing rounds are off the schedule now. `/beacon pairing run-now` still runs one.")
         return
     try:
-        schedule = parse_schedule(text)
+        schedule = parse_facilitator_schedule(text)
     except ScheduleError as exc:
         raise UsageError(str(exc)) from None
     flow.schedule, flow.enabled = schedule.text, True

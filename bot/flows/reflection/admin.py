@@ -37,7 +37,7 @@ from bot.flows.reflection.prompts import (
     zone_name,
 )
 from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
-from bot.scheduling.parse import parse_schedule
+from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Flow, Role
@@ -112,7 +112,7 @@ def _add(ctx: Context) -> None:
 
 def _parse(text: str):
     try:
-        return parse_schedule(text)
+        return parse_facilitator_schedule(text)
     except ScheduleError as exc:
         raise UsageError(str(exc)) from None
 
