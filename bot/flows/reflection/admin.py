@@ -7,9 +7,11 @@ own clocks. Facilitators see counts and shared excerpts, never answers.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -56,8 +58,15 @@ def _snapshot(flow: Flow) -> dict[str, Any]:
     return {"name": flow.name, "schedule": flow.schedule, "enabled": flow.enabled, "settings": dict(flow.settings or {})}
 
 
-def _pick(ctx: Context) -> tuple[Flow, list[str]]:
-    """The flow named by the first argument (optional when there is only one)."""
+def _pick(ctx: Context, takes: Callable[[list[str]], bool] = lambda args: False) -> tuple[Flow, list[str]]:
+    """The flow named by the first argument (optional when there is only one), and the arguments after it.
+
+    ``takes(args)`` says whether the arguments are the command's own (a
+    schedule, ``window 72``), so a first word that is neither a flow's name
+    nor the start of the command's own arguments is a misspelled name: it is
+    refused with suggestions, even when only one flow exists, rather than run
+    on that flow (``reflection run-now montly`` must not send ``weekly``).
+    """
     flows = reflection_flows(ctx)
     if not flows:
         raise UserError("There are no reflection flows yet. Add one: `/beacon reflection add weekly`.")
@@ -65,10 +74,47 @@ def _pick(ctx: Context) -> tuple[Flow, list[str]]:
         named = next((f for f in flows if f.name.lower() == ctx.args[0].lower()), None)
         if named is not None:
             return named, ctx.args[1:]
+        if not takes(ctx.args):
+            raise UserError(_no_such_flow(ctx.args[0], [f.name for f in flows]))
     if len(flows) == 1:
         return flows[0], list(ctx.args)
     names = ", ".join(f"`{f.name}`" for f in flows)
     raise UsageError(f"Which reflection? Name it first; this network has {names}.")
+
+
+def _no_such_flow(given: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(given.lower(), [n.lower() for n in names], n=3, cutoff=0.5)
+    said = f"There is no reflection called `{markup.literal(given[:40])}`."
+    if close:
+        return f"{said} Did you mean {' or '.join(f'`{n}`' for n in close)}?"
+    return f"{said} This network has {', '.join(f'`{n}`' for n in names)}."
+
+
+def _takes_words(*words: str) -> Callable[[list[str]], bool]:
+    """The command's own arguments start with one of ``words`` (``edit window 72``), or a slip of one.
+
+    A slip (``edit windw 72``) is left to the command, whose message lists its
+    words; anything further from them is taken as a flow's name.
+    """
+    return lambda args: bool(difflib.get_close_matches(args[0].lower(), words, n=1, cutoff=0.6))
+
+
+def _takes_schedule(args: list[str]) -> bool:
+    """A schedule, unless it only reads as one without its first word (``montly every friday 16:00``)."""
+    return _reads_as_schedule(args) or not _reads_as_schedule(args[1:])
+
+
+def _takes_questions(args: list[str]) -> bool:
+    """A built-in set's name, or questions (which have spaces: a bare word is a name)."""
+    return question_set(args[0]) is not None or " " in args[0]
+
+
+def _reads_as_schedule(args: list[str]) -> bool:
+    try:
+        parse_schedule(" ".join(args))
+    except ScheduleError:
+        return False
+    return True
 
 
 def _change(ctx: Context, flow: Flow, action: str, before: dict[str, Any]) -> None:
@@ -118,7 +164,7 @@ def _parse(text: str):
 
 
 def _schedule(ctx: Context) -> None:
-    flow, rest = _pick(ctx)
+    flow, rest = _pick(ctx, _takes_schedule)
     if not rest:
         raise UsageError(f"`{flow.name}` runs {_describe(flow)}. Give a new schedule to change it.")
     schedule = _parse(" ".join(rest))
@@ -129,7 +175,7 @@ def _schedule(ctx: Context) -> None:
 
 
 def _questions(ctx: Context) -> None:
-    flow, rest = _pick(ctx)
+    flow, rest = _pick(ctx, _takes_questions)
     if not rest:
         current = "\n".join(f"{i + 1}. {markup.literal(q)}" for i, q in enumerate(flow_questions(flow)))
         ctx.reply(f"*Questions of `{flow.name}`:*\n{current}\nBuilt-in sets: {SETS}.")
@@ -149,7 +195,7 @@ def _questions(ctx: Context) -> None:
 
 
 def _audience(ctx: Context) -> None:
-    flow, rest = _pick(ctx)
+    flow, rest = _pick(ctx, _takes_words("everyone", "cohort", "role"))
     words = [w.lower() for w in rest]
     if words == ["everyone"]:
         audience = "everyone"
@@ -166,7 +212,7 @@ def _audience(ctx: Context) -> None:
 
 
 def _edit(ctx: Context) -> None:
-    flow, rest = _pick(ctx)
+    flow, rest = _pick(ctx, _takes_words("window", "share", "channel"))
     if len(rest) < 2:
         raise UsageError("Say what to change: `window <hours>`, `share on|off` or `channel <name>|none`.")
     what, value = rest[0].lower(), " ".join(rest[1:]).strip()

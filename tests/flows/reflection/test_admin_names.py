@@ -1,0 +1,84 @@
+"""A facilitator's reflection command acts on the flow named, or is refused with suggestions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from bot.store.models import AuditEntry, Flow, Role
+from bot.store.reflection import Prompt
+from tests.support.harness import Harness
+
+
+def _flows(h: Harness) -> dict[str, Flow]:
+    with h.store.session() as s:
+        return {f.name: f for f in s.exec(select(Flow).where(Flow.network_id == h.network_id, Flow.kind == "reflection"))}
+
+
+def _prompts(h: Harness) -> list[Prompt]:
+    with h.store.session() as s:
+        return list(s.exec(select(Prompt)))
+
+
+def _audit(h: Harness) -> list[str]:
+    with h.store.session() as s:
+        return [a.action for a in s.exec(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+async def _one_flow(h: Harness) -> None:
+    h.add_member("fac", role=Role.FACILITATOR)
+    h.add_member("ana")
+    out = await h.command("fac", "reflection add weekly")
+    assert "Added the reflection `weekly`" in out[-1].text
+
+
+async def test_run_now_with_a_misspelled_name_sends_nothing_even_with_one_flow(harness):
+    h = harness
+    await _one_flow(h)
+    out = await h.command("fac", "reflection run-now montly")
+    assert "There is no reflection called `montly`. This network has `weekly`." in out[-1].text
+    assert _prompts(h) == [] and h.inbox("ana") == []
+    out = await h.command("fac", "reflection run-now weekyl")
+    assert "There is no reflection called `weekyl`. Did you mean `weekly`?" in out[-1].text
+    assert _prompts(h) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "reflection pause montly",
+        "reflection resume montly",
+        "reflection preview montly",
+        "reflection questions montly",
+        'reflection questions montly "What did you try?"',
+        "reflection edit montly window 72",
+        "reflection audience montly everyone",
+        "reflection schedule montly every friday 09:00",
+    ],
+)
+async def test_every_command_that_takes_a_flow_name_refuses_a_misspelled_one(harness, command):
+    h = harness
+    await _one_flow(h)
+    if "resume" in command:
+        await h.command("fac", "reflection pause weekly")
+    before = (_flows(h)["weekly"].enabled, _flows(h)["weekly"].schedule, _flows(h)["weekly"].settings, _audit(h))
+    out = await h.command("fac", command)
+    assert "There is no reflection called `montly`" in out[-1].text and "`weekly`" in out[-1].text, out[-1].text
+    assert (_flows(h)["weekly"].enabled, _flows(h)["weekly"].schedule, _flows(h)["weekly"].settings, _audit(h)) == before
+
+
+async def test_the_name_stays_optional_with_one_flow(harness):
+    h = harness
+    await _one_flow(h)
+    out = await h.command("fac", "reflection schedule every monday 09:00")
+    assert "now runs every Monday at 09:00" in out[-1].text
+    out = await h.command("fac", "reflection edit window 72")
+    assert "members have 72 hours to reply" in out[-1].text
+    out = await h.command("fac", "reflection edit windw 72")
+    assert "I can't change `windw`" in out[-1].text
+    out = await h.command("fac", "reflection audience everyone")
+    assert "now goes to everyone" in out[-1].text
+    out = await h.command("fac", 'reflection questions "What did you try?"')
+    assert "What did you try?" in out[-1].text
+    out = await h.command("fac", "reflection run-now")
+    assert "Sent `weekly` to 2 members now." in out[-1].text
