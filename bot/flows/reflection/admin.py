@@ -41,6 +41,7 @@ from bot.flows.reflection.prompts import (
 from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
+from bot.store.admin import Cohort
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Flow, Role
 from bot.store.reflection import Prompt, PromptStatus, Reflection
@@ -200,7 +201,7 @@ def _audience(ctx: Context) -> None:
     if words == ["everyone"]:
         audience = "everyone"
     elif len(words) >= 2 and words[0] == "cohort":
-        audience = "cohort:" + " ".join(rest[1:])
+        audience = "cohort:" + _existing_cohort(ctx, " ".join(rest[1:]))
     elif len(words) == 2 and words[0] == "role" and words[1] in {r.value for r in Role}:
         audience = f"role:{words[1]}"
     else:
@@ -209,6 +210,21 @@ def _audience(ctx: Context) -> None:
     _set(flow, audience=audience)
     _change(ctx, flow, "audience", before)
     ctx.reply(f"`{flow.name}` now goes to {_audience_text(audience)}: {len(_audience_members(ctx, flow))} members.")
+
+
+def _existing_cohort(ctx: Context, name: str) -> str:
+    """``name`` as typed, if the network has that cohort (a prompt to nobody is a mistake, not a choice)."""
+    known = {c.lower(): c for c in ctx.session.exec(select(Cohort.name).where(Cohort.network_id == ctx.network.id))}
+    known |= {m.cohort.lower(): m.cohort for m in ctx.members(include_unreachable=True) if m.cohort and m.cohort.lower() not in known}
+    if name.strip().lower() in known:
+        return name
+    listed = ", ".join(f"`{markup.literal(c)}`" for c in sorted(known.values(), key=str.lower)) or "none yet"
+    close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+    hint = f" Did you mean `{markup.literal(known[close[0]])}`?" if close else ""
+    raise UserError(
+        f"There is no cohort `{markup.literal(name[:40])}`.{hint} Cohorts: {listed}. Add one with `/beacon cohort add NAME`, "
+        "then put people in it with `/beacon cohort assign`."
+    )
 
 
 def _edit(ctx: Context) -> None:

@@ -1,4 +1,4 @@
-"""A facilitator's reflection command acts on the flow named, or is refused with suggestions."""
+"""A facilitator's reflection command acts on the flow and cohort named, or is refused with suggestions."""
 
 from __future__ import annotations
 
@@ -82,3 +82,25 @@ async def test_the_name_stays_optional_with_one_flow(harness):
     assert "What did you try?" in out[-1].text
     out = await h.command("fac", "reflection run-now")
     assert "Sent `weekly` to 2 members now." in out[-1].text
+
+
+async def test_an_audience_naming_a_cohort_that_does_not_exist_is_refused(harness):
+    h = harness
+    await _one_flow(h)
+    await h.command("fac", 'cohort add "wave 2"')
+    await h.command("fac", "cohort add North")
+    out = await h.command("fac", 'reflection audience weekly cohort "wave 9"')
+    text = out[-1].text
+    assert "There is no cohort `wave 9`" in text and "Cohorts: `North`, `wave 2`" in text, text
+    assert _flows(h)["weekly"].settings["audience"] == "everyone" and "reflection.audience" not in _audit(h)
+    out = await h.command("fac", "reflection audience weekly cohort nort")
+    assert "Did you mean `North`?" in out[-1].text
+    out = await h.command("fac", 'reflection audience weekly cohort "Wave 2"')
+    assert "now goes to the cohort Wave 2" in out[-1].text
+
+
+async def test_an_audience_cohort_is_refused_when_the_network_has_none(harness):
+    h = harness
+    await _one_flow(h)
+    out = await h.command("fac", "reflection audience weekly cohort North")
+    assert "There is no cohort `North`" in out[-1].text and "Cohorts: none yet" in out[-1].text
