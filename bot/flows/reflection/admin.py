@@ -12,7 +12,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -23,6 +23,7 @@ from bot.core.context import Context
 from bot.core.dates.friendly import parse_duration
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
+from bot.core.messages import Choice
 from bot.core.router import Router
 from bot.flows.reflection.prompts import (
     DEFAULTS,
@@ -51,6 +52,8 @@ __all__ = ["register"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULE = "every friday 16:00"
+RUN_NOW = "reflection.run_now"  # the confirm button of run-now; value "<flow id>|<minute asked>" or "cancel"
+CONFIRM_FOR = timedelta(hours=1)  # an older confirmation is refused: the audience may have changed
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SETS = ", ".join(QUESTION_SETS)
 
@@ -284,14 +287,46 @@ def _preview(ctx: Context) -> None:
 
 
 def _run_now(ctx: Context) -> None:
+    """Say who would get what, and send only when the facilitator presses the button."""
     flow, _ = _pick(ctx)
-    occurrence = f"run:{ctx.now.isoformat(timespec='minutes')}"
     audience = _audience_members(ctx, flow)
-    sent = sum(send_prompt(ctx, flow, m, occurrence) is not None for m in audience)
-    if audience and not sent:
-        ctx.reply(f"Everyone in the audience of `{flow.name}` already has it from a moment ago; nothing was sent twice.")
+    who = _audience_text(flow_settings(flow)["audience"])
+    if not audience:
+        ctx.reply(f"Nobody would get `{flow.name}` now: no one in its audience ({who}) receives prompts (paused and opted-out members are skipped).")
         return
-    ctx.reply(f"Sent `{flow.name}` to {sent} member{'s' if sent != 1 else ''} now.")
+    questions = flow_questions(flow)
+    n, asked = len(audience), ctx.now.isoformat(timespec="minutes")
+    members = f"{n} member{'s' if n != 1 else ''}"
+    ctx.reply(
+        f"`{flow.name}` would go now to {members} ({who}), each as a direct message with "
+        f"{len(questions)} question{'s' if len(questions) != 1 else ''}, starting with:\n> {markup.literal(questions[0])}\nSend it?",
+        choices=(Choice(f"Send to {members}", RUN_NOW, f"{flow.id}|{asked}", style="primary"), Choice("Cancel", RUN_NOW, "cancel")),
+    )
+
+
+def _run_now_pressed(ctx: Context) -> None:
+    value = ctx.incoming.value
+    if value == "cancel":
+        ctx.edit_choice_message("✓ Cancelled. Nothing was sent.")
+        return
+    if not ctx.role.allows(Role.FACILITATOR):
+        raise UserError("Only facilitators can send a reflection to its audience.")
+    flow_id, _, asked = value.partition("|")
+    flow = next((f for f in reflection_flows(ctx) if str(f.id) == flow_id), None)
+    try:
+        when = datetime.fromisoformat(asked)
+    except ValueError:
+        when = None
+    if flow is None or when is None:
+        raise UserError("That button no longer does anything. Type `/beacon reflection run-now <name>` to start again.")
+    if ctx.now - when > CONFIRM_FOR:
+        raise UserError(f"That was asked over an hour ago and the audience may have changed: type `/beacon reflection run-now {flow.name}` again.")
+    audience = _audience_members(ctx, flow)
+    sent = sum(send_prompt(ctx, flow, m, f"run:{asked}") is not None for m in audience)  # the asking minute: a second press sends nothing
+    if audience and not sent:
+        ctx.edit_choice_message(f"Everyone in the audience of `{flow.name}` already has it from a moment ago; nothing was sent twice.")
+        return
+    ctx.edit_choice_message(f"✓ Sent `{flow.name}` to {sent} member{'s' if sent != 1 else ''} now.")
 
 
 def _list(ctx: Context) -> None:
@@ -442,8 +477,9 @@ def register(router: Router) -> None:
         _run_now,
         role=F,
         usage="[name]",
-        help="Send the prompt to the audience right now",
+        help="Send the prompt to the audience right now, once you confirm",
         example="/beacon reflection run-now weekly",
     )
+    router.action(RUN_NOW, _run_now_pressed)
     cmd("reflection list", _list, role=F, help="The reflection flows, with counts (never answers)",
         example="/beacon reflection list")  # fmt: skip

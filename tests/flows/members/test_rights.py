@@ -49,6 +49,12 @@ def scan_for(store, needles: list[str]) -> list[str]:
     return hits
 
 
+async def _run_now(h) -> None:
+    """``reflection run-now weekly``, confirmed with its button."""
+    out = await h.command("fac", "reflection run-now weekly")
+    await h.press("fac", next(label for label in out[-1].labels if label.startswith("Send to")), message=out[-1])
+
+
 def _zelda(h, **kw):
     return h.add_member(ZELDA["user"], display_name=ZELDA["display_name"], username=ZELDA["username"], organisation="Quixote Trust", **kw)
 
@@ -203,7 +209,7 @@ async def _zelda_everywhere(h):
         s.add(n)
     await h.command("fac", "nudges rules")  # the hourly nudge flow
     await h.command("fac", "reflection add weekly weekly every friday 16:00")
-    await h.command("fac", "reflection run-now weekly")
+    await _run_now(h)
     await h.say(ZELDA["user"], "1. walking supervision\n2. Zelda Quixote felt lighter\n3. fresh air helps\n4. Call the river team by Friday", **ZN)
     await h.press(ZELDA["user"], "Looks right", **ZN)
     await h.submit(ZELDA["user"], "practice.share", PRACTICE, **ZN)
@@ -315,16 +321,16 @@ async def test_retention_deletes_old_unshared_answers_and_keeps_shared_ones(harn
     await h.command("fac", "reflection add weekly weekly every friday 16:00")
     await h.command("fac", "reflection edit weekly channel #practice")
     await h.command("fac", "reflection edit weekly share on")
-    await h.command("fac", "reflection run-now weekly")
+    await _run_now(h)
     await h.say("ana", "1. huddles\n2. they came\n3. short works\n4. keep going")
     await h.press("ana", "Looks right")
     await h.tick(days=2)
-    await h.command("fac", "reflection run-now weekly")
+    await _run_now(h)
     await h.say("ana", "1. pairs\n2. good talk\n3. listening matters\n4. more pairs")
     out = await h.press("ana", "Looks right")
     await h.press("ana", "Share anonymously", message=next(d for d in out if "Share anonymously" in d.labels))
     await h.tick(days=2)
-    await h.command("fac", "reflection run-now weekly")
+    await _run_now(h)
     await h.say("ana", "1. recent\n2. fresh\n3. new\n4. later")
     await h.press("ana", "Looks right")
     await h.command("fac", "retention 3")

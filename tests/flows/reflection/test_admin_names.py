@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
+from bot.flows.reflection.questions import QUESTION_SETS
 from bot.store.models import AuditEntry, Flow, Role
 from bot.store.reflection import Prompt
 from tests.support.harness import Harness
@@ -81,7 +84,7 @@ async def test_the_name_stays_optional_with_one_flow(harness):
     out = await h.command("fac", 'reflection questions "What did you try?"')
     assert "What did you try?" in out[-1].text
     out = await h.command("fac", "reflection run-now")
-    assert "Sent `weekly` to 2 members now." in out[-1].text
+    assert "`weekly` would go now to 2 members" in out[-1].text and out[-1].labels == ["Send to 2 members", "Cancel"]
 
 
 async def test_an_audience_naming_a_cohort_that_does_not_exist_is_refused(harness):
@@ -104,3 +107,34 @@ async def test_an_audience_cohort_is_refused_when_the_network_has_none(harness):
     await _one_flow(h)
     out = await h.command("fac", "reflection audience weekly cohort North")
     assert "There is no cohort `North`" in out[-1].text and "Cohorts: none yet" in out[-1].text
+
+
+async def test_run_now_says_who_gets_what_and_sends_only_when_confirmed(harness):
+    h = harness
+    await _one_flow(h)
+    h.add_member("ben", paused_until=h.clock.now() + timedelta(days=7))
+    out = await h.command("fac", "reflection run-now weekly")
+    ask = out[-1]
+    assert ask.text.startswith("`weekly` would go now to 2 members (everyone), each as a direct message with 4 questions, starting with:")
+    assert QUESTION_SETS["weekly"][0] in ask.text and ask.labels == ["Send to 2 members", "Cancel"]
+    assert _prompts(h) == [] and h.inbox("ana") == []
+    out = await h.press("ben", "Send to 2 members", message=ask)  # only a facilitator may send it
+    assert "Only facilitators" in out[-1].text and _prompts(h) == []
+    out = await h.press("fac", "Send to 2 members", message=ask)
+    assert any(d.text == "✓ Sent `weekly` to 2 members now." for d in out)
+    assert {p.member_id for p in _prompts(h)} == {h.member("ana").id, h.member("fac").id}
+    out = await h.press("fac", "Send to 2 members", message=ask)  # the same confirmation again sends nothing twice
+    assert "already has it" in out[-1].text and len(_prompts(h)) == 2
+
+
+async def test_run_now_can_be_cancelled_and_a_stale_confirmation_is_refused(harness):
+    h = harness
+    await _one_flow(h)
+    out = await h.command("fac", "reflection run-now weekly")
+    out = await h.press("fac", "Cancel", message=out[-1])
+    assert "Nothing was sent" in out[-1].text and _prompts(h) == []
+    out = await h.command("fac", "reflection run-now weekly")
+    ask = out[-1]
+    h.clock.advance(timedelta(hours=2))
+    out = await h.press("fac", "Send to 2 members", message=ask)
+    assert "over an hour ago" in out[-1].text and _prompts(h) == []

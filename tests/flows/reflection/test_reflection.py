@@ -81,9 +81,13 @@ async def test_double_tick_and_rerun_never_send_twice(harness):
     assert len(_rows(h, Prompt)) == 3  # ana, chi, fac
 
 
-async def _run_now(h: Harness) -> None:
+async def _run_now(h: Harness) -> list:
+    """``reflection run-now weekly``, confirmed with its button."""
     out = await h.command("fac", "reflection run-now weekly")
-    assert "Sent `weekly`" in out[-1].text
+    label = next(label for label in out[-1].labels if label.startswith("Send to"))
+    out = await h.press("fac", label, message=out[-1])
+    assert any("Sent `weekly`" in d.text for d in out)
+    return out
 
 
 async def test_answering_all_questions_stores_reflection_and_dated_commitment(harness):
@@ -297,7 +301,8 @@ async def test_sharing_is_off_by_default_and_anonymous_when_chosen(harness):
     assert "set a channel first" in out[-1].text
     await h.command("fac", "reflection edit weekly channel #practice")
     out = await h.command("fac", "reflection run-now weekly")
-    assert "already has it" in out[-1].text  # a second press in the same minute sends nothing
+    out = await h.press("fac", next(label for label in out[-1].labels if label.startswith("Send to")), message=out[-1])
+    assert "already has it" in out[-1].text  # a second run in the same minute sends nothing
     await h.tick(hours=1)
     await _run_now(h)
     await h.say("ana", "1. pairs\n2. good talk\n3. *listening* matters\n4. more pairs by 20 November")
