@@ -61,3 +61,14 @@ async def test_one_nudge_on_after_all_off(harness):
     text = (await h.command("ana", "settings"))[-1].text
     nudges = next(line for line in text.splitlines() if line.startswith("• Nudges:"))
     assert nudges.startswith("• Nudges: on, except") and "pair" not in nudges
+
+
+async def test_settings_typos_get_suggestions(harness):
+    h = harness
+    h.add_member("ana")
+    out = await h.command("ana", "settings timezon Europe/Paris")
+    assert "Did you mean `/beacon settings timezone`?" in out[-1].text and "Your settings" not in out[-1].text
+    assert h.member("ana").timezone is None
+    out = await h.command("ana", "settings quite 21:00-07:00")
+    assert "Did you mean `/beacon settings quiet`?" in out[-1].text and h.member("ana").quiet_hours != "21:00-07:00"
+    assert "Your settings" in (await h.command("ana", "settings"))[-1].text
