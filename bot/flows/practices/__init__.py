@@ -54,7 +54,7 @@ def register(router: Router) -> None:
         channel_command,
         help="Where new practices are posted",
         role=Role.FACILITATOR,
-        usage="<channel>",
+        usage="<channel> | off",
         example="/beacon practice channel #steal-with-pride",
     )
     router.form(SHARE_FORM, on_share)

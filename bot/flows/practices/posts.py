@@ -360,9 +360,29 @@ def moderate_command(action: str):
     return handler
 
 
+def _channel_off(ctx: Context) -> None:
+    network = ctx.network
+    if practice_channel(ctx) is None:
+        raise UserError("New practices aren't posted in a channel already; members find them with `/beacon practices`.")
+    before: dict = {"practice_channel": network.practice_channel}
+    after: dict = {"practice_channel": None}
+    if "practice_channel" in (network.settings or {}):  # the older place for it, which practice_channel() still reads
+        before["settings"] = dict(network.settings)
+        after["settings"] = {k: v for k, v in network.settings.items() if k != "practice_channel"}
+        network.settings = after["settings"]
+    network.practice_channel = None
+    ctx.session.add(network)
+    ctx.audit("practice.channel", "network", before=before, after=after)
+    ctx.reply("New practices won't be posted in a channel any more; they are saved and members find them with `/beacon practices`. "
+              "`/beacon undo` puts it back.")  # fmt: skip
+
+
 def channel_command(ctx: Context) -> None:
     if len(ctx.args) != 1:
-        raise UsageError("Name the channel where new practices should be posted.")
+        raise UsageError("Name the channel where new practices should be posted, or say off.")
+    if ctx.args[0].lower() in ("off", "none"):
+        _channel_off(ctx)
+        return
     channel = markup.parse_channel(ctx.args[0])
     if channel is None:
         raise UsageError("Name the channel where new practices should be posted.")
