@@ -20,7 +20,7 @@ from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
 from bot.flows.practices import cards
-from bot.store.models import Member, Role
+from bot.store.models import AuditEntry, Member, Role
 from bot.store.practices import (
     Practice,
     PracticeQuestion,
@@ -36,7 +36,7 @@ from bot.store.search import normalise_tag, search_practices
 __all__ = [
     "SHARE_FORM", "author_name", "card_choices", "channel_command", "edit_command", "list_command", "load_practice",
     "moderate_command", "on_keep", "on_share", "on_withdraw", "practice_channel", "refresh_card", "share_command",
-    "share_form", "show_command", "withdraw_command",
+    "share_form", "show_command", "undo_moderation", "withdraw_command",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -358,6 +358,22 @@ def moderate_command(action: str):
         ctx.reply(f"{done} practice #{p.id}, *{literal(p.title)}*." + (f" Tags: {' '.join('#' + t for t in p.tags)}" if action == "retag" else ""))
 
     return handler
+
+
+def undo_moderation(ctx: Context, entry: AuditEntry) -> str:
+    """``/beacon undo`` of a feature, hide, unhide or retag: the practice as the entry's ``before`` has it."""
+    before = entry.before or {}
+    p = ctx.session.get(Practice, int(entry.target.partition(":")[2] or 0))
+    if p is None or p.network_id != ctx.network.id:
+        raise UserError("That practice no longer exists, so there is nothing to put back.")
+    if p.status == PracticeStatus.WITHDRAWN and before.get("status") != PracticeStatus.WITHDRAWN:
+        raise UserError(f"Practice #{p.id} has since been withdrawn by its author, so it stays down.")
+    p.status, p.featured, p.tags = before["status"], before["featured"], list(before["tags"])
+    p.updated_at = ctx.now
+    ctx.session.add(p)
+    ctx.session.flush()
+    refresh_card(ctx, p)
+    return f"put practice #{p.id}, *{literal(p.title)}*, back as it was"
 
 
 def _channel_off(ctx: Context) -> None:
