@@ -242,6 +242,11 @@ class Router:
             close = difflib.get_close_matches(words[0].lower(), names, n=3, cutoff=0.5)
         return close
 
+    def suggest_in(self, group: str, word: str) -> list[str]:
+        """The sub-commands of ``group`` that ``word`` looks like a typo of (``timezon`` → ``settings timezone``)."""
+        subs = {c.path[1]: c.name for c in self.in_group(group) if len(c.path) > 1}
+        return [subs[w] for w in difflib.get_close_matches(word.lower(), list(subs), n=3, cutoff=0.6)]
+
 
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import FormErrors, UsageError, UserError
-from bot.core.router import Command, split_args
+from bot.core.router import Command, Router, split_args
 from bot.dispatch.results import HandleResult
 from bot.store.models import Member, Role
 
@@ -87,6 +88,9 @@ def _command(ctx: Context) -> None:
         raise UserError(f"I don't know the command `/beacon {' '.join(words[:2])}`.{hint} Type `/beacon help` for the list.")
     if not ctx.role.allows(cmd.role):
         raise UserError(_refusal(ctx, cmd))
+    if rest and not cmd.usage and _has_subcommands(router, cmd):
+        # `settings timezon Europe/Paris`: a typo'd sub-command, not arguments to a command that takes none
+        raise UserError(_group_help(ctx, cmd.group, unknown=rest[0]))
     ctx.args = rest
     ctx.command = cmd
     cmd.handler(ctx)
@@ -112,10 +116,17 @@ def _usage_text(ctx: Context, message: str) -> str:
     return text
 
 
+def _has_subcommands(router: Router, cmd: Command) -> bool:
+    n = len(cmd.path)
+    return any(len(path) > n and path[:n] == cmd.path for path in router.commands)
+
+
 def _group_help(ctx: Context, group: str, unknown: str | None) -> str:
     lines = []
     if unknown:
-        lines.append(f"`/beacon {group}` has no sub-command `{unknown}`.")
+        close = [s for s in ctx.router.suggest_in(group, unknown) if ctx.role.allows(ctx.router.commands[tuple(s.split())].role)]
+        hint = f" Did you mean {', '.join(f'`/beacon {s}`' for s in close)}?" if close else ""
+        lines.append(f"`/beacon {group}` has no sub-command `{markup.literal(unknown[:64])}`.{hint}")
     lines.append(f"*{group}*: {ctx.router.groups.get(group, '')}")
     for c in ctx.router.in_group(group):
         if ctx.role.allows(c.role):

@@ -55,11 +55,12 @@ def settings_of(flow: Flow | None) -> dict[str, Any]:
 
 
 def _ensure_flow(ctx: Context) -> tuple[Flow, dict[str, Any] | None]:
-    """The network's digest flow (created with the defaults if missing) and its before-snapshot."""
+    """The network's digest flow and its before-snapshot; created with the default settings if missing,
+    but without a schedule: choosing recipients or quiet weeks must not start sending digests."""
     flow = digest_flow(ctx.session, ctx.network.id)
     if flow is not None:
         return flow, _snapshot(flow)
-    flow = Flow(network_id=ctx.network.id, kind=KIND, name=DEFAULT_NAME, schedule=DEFAULT_SCHEDULE,
+    flow = Flow(network_id=ctx.network.id, kind=KIND, name=DEFAULT_NAME, schedule=None,
                 settings=dict(DEFAULTS), created_at=ctx.now, updated_at=ctx.now, checked_until=ctx.now)  # fmt: skip
     ctx.session.add(flow)
     ctx.session.flush()
@@ -171,6 +172,9 @@ def _preview(ctx: Context) -> None:
 def _schedule(ctx: Context) -> None:
     if not ctx.args:
         raise UsageError('Say when the digest should go, e.g. "every monday 09:00".')
+    if ctx.arg_text.strip().lower() in ("off", "none"):
+        _schedule_off(ctx)
+        return
     try:
         schedule = parse_facilitator_schedule(ctx.arg_text)
     except ScheduleError as exc:
@@ -182,6 +186,17 @@ def _schedule(ctx: Context) -> None:
     ctx.reply(f"The digest now goes {schedule.describe()} ({ctx.network.timezone})"
               + (f"; next on {nxt.astimezone(zone(ctx.network.timezone)):%a %-d %b at %H:%M}." if nxt else ".")
               + " `/beacon undo` puts it back.")  # fmt: skip
+
+
+def _schedule_off(ctx: Context) -> None:
+    flow = digest_flow(ctx.session, ctx.network.id)
+    if flow is None or not flow.schedule:
+        raise UserError("The digest isn't scheduled, so there is nothing to switch off.")
+    before = _snapshot(flow)
+    flow.schedule = None
+    _change(ctx, flow, "schedule", before)
+    ctx.reply(f'The digest won\'t go on its own any more; `/beacon digest now` still sends it, and `/beacon digest schedule "{DEFAULT_SCHEDULE}"` '
+              "starts it again. `/beacon undo` puts it back.")  # fmt: skip
 
 
 def _channel(token: str) -> str:
@@ -242,7 +257,7 @@ def register(router: Router) -> None:
                    example="/beacon digest preview",
                    details="Coordinators see quiet members by name; others see counts.")  # fmt: skip
     router.command("digest schedule", _schedule, role=f, help="Change when the digest goes (network time)",
-                   usage='"<schedule>"', example='/beacon digest schedule "every monday 09:00"')  # fmt: skip
+                   usage='"<schedule>" | off', example='/beacon digest schedule "every monday 09:00"')  # fmt: skip
     router.command("digest recipients", _recipients, role=f, help="Choose who gets the digest",
                    usage="coordinators|-coordinators|+#channel|-#channel …", example="/beacon digest recipients +#coordinators",
                    details="Coordinators get it by direct message with quiet members named; a channel gets counts only.")  # fmt: skip

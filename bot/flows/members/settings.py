@@ -127,6 +127,9 @@ def _nudges(ctx: Context) -> None:
     m = ctx.member
     key = "nudges" if which == "all" else f"nudges:{which}"
     opted = [x for x in (m.opted_out or []) if x != key and not (which == "all" and on and x.startswith("nudges:"))]
+    if on and which != "all" and "nudges" in opted:
+        # "all off" then one rule on: the others stay off, each by name
+        opted = [x for x in opted if x != "nudges"] + [f"nudges:{r}" for r in names if r != which and f"nudges:{r}" not in opted]
     if not on:
         opted.append(key)
     m.opted_out = opted

@@ -16,6 +16,7 @@ from bot.flows.practices.posts import (
     on_withdraw,
     share_command,
     show_command,
+    undo_moderation,
     withdraw_command,
 )
 from bot.store.models import Role
@@ -49,12 +50,13 @@ def register(router: Router) -> None:
         ("retag", "Replace a practice's tags", "<number> <tags, comma-separated>", "/beacon practice retag 12 induction, peer support"),
     ):
         router.command(f"practice {action}", moderate_command(action), help=help_text, role=Role.FACILITATOR, usage=usage, example=example)
+        router.undo(f"practice.{action}", undo_moderation)
     router.command(
         "practice channel",
         channel_command,
         help="Where new practices are posted",
         role=Role.FACILITATOR,
-        usage="<channel>",
+        usage="<channel> | off",
         example="/beacon practice channel #steal-with-pride",
     )
     router.form(SHARE_FORM, on_share)

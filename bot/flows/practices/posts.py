@@ -20,7 +20,7 @@ from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
 from bot.flows.practices import cards
-from bot.store.models import Member, Role
+from bot.store.models import AuditEntry, Member, Role
 from bot.store.practices import (
     Practice,
     PracticeQuestion,
@@ -36,7 +36,7 @@ from bot.store.search import normalise_tag, search_practices
 __all__ = [
     "SHARE_FORM", "author_name", "card_choices", "channel_command", "edit_command", "list_command", "load_practice",
     "moderate_command", "on_keep", "on_share", "on_withdraw", "practice_channel", "refresh_card", "share_command",
-    "share_form", "show_command", "withdraw_command",
+    "share_form", "show_command", "undo_moderation", "withdraw_command",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -360,9 +360,45 @@ def moderate_command(action: str):
     return handler
 
 
+def undo_moderation(ctx: Context, entry: AuditEntry) -> str:
+    """``/beacon undo`` of a feature, hide, unhide or retag: the practice as the entry's ``before`` has it."""
+    before = entry.before or {}
+    p = ctx.session.get(Practice, int(entry.target.partition(":")[2] or 0))
+    if p is None or p.network_id != ctx.network.id:
+        raise UserError("That practice no longer exists, so there is nothing to put back.")
+    if p.status == PracticeStatus.WITHDRAWN and before.get("status") != PracticeStatus.WITHDRAWN:
+        raise UserError(f"Practice #{p.id} has since been withdrawn by its author, so it stays down.")
+    p.status, p.featured, p.tags = before["status"], before["featured"], list(before["tags"])
+    p.updated_at = ctx.now
+    ctx.session.add(p)
+    ctx.session.flush()
+    refresh_card(ctx, p)
+    return f"put practice #{p.id}, *{literal(p.title)}*, back as it was"
+
+
+def _channel_off(ctx: Context) -> None:
+    network = ctx.network
+    if practice_channel(ctx) is None:
+        raise UserError("New practices aren't posted in a channel already; members find them with `/beacon practices`.")
+    before: dict = {"practice_channel": network.practice_channel}
+    after: dict = {"practice_channel": None}
+    if "practice_channel" in (network.settings or {}):  # the older place for it, which practice_channel() still reads
+        before["settings"] = dict(network.settings)
+        after["settings"] = {k: v for k, v in network.settings.items() if k != "practice_channel"}
+        network.settings = after["settings"]
+    network.practice_channel = None
+    ctx.session.add(network)
+    ctx.audit("practice.channel", "network", before=before, after=after)
+    ctx.reply("New practices won't be posted in a channel any more; they are saved and members find them with `/beacon practices`. "
+              "`/beacon undo` puts it back.")  # fmt: skip
+
+
 def channel_command(ctx: Context) -> None:
     if len(ctx.args) != 1:
-        raise UsageError("Name the channel where new practices should be posted.")
+        raise UsageError("Name the channel where new practices should be posted, or say off.")
+    if ctx.args[0].lower() in ("off", "none"):
+        _channel_off(ctx)
+        return
     channel = markup.parse_channel(ctx.args[0])
     if channel is None:
         raise UsageError("Name the channel where new practices should be posted.")

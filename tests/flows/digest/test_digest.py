@@ -77,6 +77,7 @@ async def test_scheduled_digest_goes_monday_0900_network_time_once(sqlite_store,
 async def test_channel_gets_counts_coordinators_get_names(harness):
     h = harness
     await _setup(h)
+    await h.command("fran", 'digest schedule "every monday 09:00"')
     got = await h.command("fran", "digest recipients +#general")
     assert "coordinators by direct message and #general" in got[-1].text
     await h.tick(days=7)
@@ -145,4 +146,31 @@ async def test_bad_schedule_and_no_recipients(harness):
     got = await h.command("fran", "digest quiet 4")
     assert "after 4 weeks" in got[-1].text
     got = await h.command("fran", "digest")
-    assert "after 4 weeks" in got[-1].text and "09:00" in got[-1].text
+    assert "after 4 weeks" in got[-1].text and "not scheduled" in got[-1].text
+
+
+async def test_settings_do_not_schedule_and_schedule_off_is_undone(harness):
+    h = harness
+    await _setup(h)
+    await h.command("fran", "digest quiet 4")
+    await h.command("fran", "digest recipients +#general")
+    with h.store.session() as s:
+        assert s.exec(select(Flow).where(Flow.kind == "digest")).one().schedule is None
+    await h.tick(days=8)
+    assert not h.inbox("cora")
+    got = await h.command("fran", "digest schedule off")
+    assert "isn't scheduled" in got[-1].text
+    await h.command("fran", 'digest schedule "every monday 09:00"')
+    got = await h.command("fran", "digest schedule off")
+    assert "won't go on its own" in got[-1].text
+    with h.store.session() as s:
+        flow = s.exec(select(Flow).where(Flow.kind == "digest")).one()
+        assert flow.schedule is None and flow.settings["quiet_weeks"] == 4
+    assert "not scheduled" in (await h.command("fran", "digest"))[-1].text
+    await h.tick(days=8)
+    assert not h.inbox("cora")
+    await h.command("fran", "undo")
+    with h.store.session() as s:
+        assert s.exec(select(Flow).where(Flow.kind == "digest")).one().schedule == "every monday at 09:00"
+    await h.tick(days=8)
+    assert [d for d in h.inbox("cora") if d.outgoing.image]

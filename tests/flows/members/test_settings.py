@@ -46,3 +46,29 @@ async def test_settings_timezone_quiet_hours_weekends_and_nudges(harness):
     assert "Europe/Paris" in text and "21:00-07:30" in text and "on, except pair, steal" in text
     await h.command("ana", "settings nudges on all")
     assert h.member("ana").opted_out == []
+
+
+async def test_one_nudge_on_after_all_off(harness):
+    h = harness
+    h.add_member("ana")
+    await h.command("ana", "settings nudges off all")
+    out = await h.command("ana", "settings nudges on pair")
+    assert "`pair` nudges are on" in out[-1].text
+    opted = h.member("ana").opted_out
+    assert "nudges" not in opted and "nudges:pair" not in opted
+    others = [r for r in h.beacon.router.follow_ups if r != "pair"]
+    assert others and sorted(opted) == sorted(f"nudges:{r}" for r in others)
+    text = (await h.command("ana", "settings"))[-1].text
+    nudges = next(line for line in text.splitlines() if line.startswith("• Nudges:"))
+    assert nudges.startswith("• Nudges: on, except") and "pair" not in nudges
+
+
+async def test_settings_typos_get_suggestions(harness):
+    h = harness
+    h.add_member("ana")
+    out = await h.command("ana", "settings timezon Europe/Paris")
+    assert "Did you mean `/beacon settings timezone`?" in out[-1].text and "Your settings" not in out[-1].text
+    assert h.member("ana").timezone is None
+    out = await h.command("ana", "settings quite 21:00-07:00")
+    assert "Did you mean `/beacon settings quiet`?" in out[-1].text and h.member("ana").quiet_hours != "21:00-07:00"
+    assert "Your settings" in (await h.command("ana", "settings"))[-1].text

@@ -330,3 +330,52 @@ async def test_practice_channel_accepts_a_hash_name_or_a_slack_link(harness):
     await harness.command("fac", "practice channel <#C0PRACT1|good-ideas>")
     with harness.store.session() as s:
         assert s.get(Network, harness.network_id).practice_channel == "C0PRACT1"
+
+
+async def test_practice_channel_off_stops_posts_and_is_undone(harness):
+    harness.add_member("fac", role=Role.FACILITATOR)
+    harness.add_member("alex")
+    set_channel(harness)
+    out = await harness.command("fac", "practice channel off")
+    assert "won't be posted in a channel" in out[-1].text
+    with harness.store.session() as s:
+        assert s.get(Network, harness.network_id).practice_channel is None
+    await share(harness)
+    assert not channel_posts(harness) and "isn't posted in a channel yet" in harness.last("alex").text
+    out = await harness.command("fac", "practice channel off")
+    assert "aren't posted in a channel already" in out[-1].text
+    await harness.command("fac", "undo")
+    with harness.store.session() as s:
+        assert s.get(Network, harness.network_id).practice_channel == CHANNEL
+    await share(harness, title="Another one")
+    assert len(channel_posts(harness)) == 1
+
+
+async def test_moderation_is_undone_one_step_at_a_time(harness):
+    harness.add_member("fay", role=Role.FACILITATOR)
+    harness.add_member("alex")
+    set_channel(harness)
+    pid = await share(harness)
+    with harness.store.session() as s:
+        original = s.get(Practice, pid).tags
+    await harness.command("fay", f"practice feature {pid}")
+    await harness.command("fay", f"practice retag {pid} wellbeing")
+    await harness.command("fay", f"practice hide {pid}")
+    out = await harness.command("fay", "undo")
+    assert f"Put practice #{pid}" in out[-1].text and "back as it was" in out[-1].text
+    with harness.store.session() as s:
+        p = s.get(Practice, pid)
+        assert (p.status, p.featured, p.tags) == ("active", True, ["wellbeing"])
+    assert "Buddy walks" in channel_posts(harness)[-1].text  # the card is shown again
+    await harness.command("fay", "undo")
+    await harness.command("fay", "undo")
+    with harness.store.session() as s:
+        p = s.get(Practice, pid)
+        assert (p.status, p.featured, p.tags) == ("active", False, original)
+    await harness.command("fay", f"practice hide {pid}")
+    await harness.command("alex", f"practice withdraw {pid}")
+    await harness.press("alex", "Withdraw it")
+    out = await harness.command("fay", "undo")
+    assert "withdrawn by its author" in out[-1].text
+    with harness.store.session() as s:
+        assert s.get(Practice, pid).status == "withdrawn"
