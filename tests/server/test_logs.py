@@ -6,7 +6,9 @@ import io
 import logging
 
 import pytest
+from starlette.applications import Starlette
 
+from bot.server.http import http_server
 from bot.server.logs import configure_logging, mask_secrets
 from bot.settings import Settings
 
@@ -86,3 +88,14 @@ def test_the_database_password_is_one_of_the_settings_secrets():
 def test_mask_secrets_leaves_urls_without_a_password_alone():
     assert mask_secrets("see https://api.telegram.org/ and sqlite:///beacon.db", []) == "see https://api.telegram.org/ and sqlite:///beacon.db"
     assert mask_secrets("redis://:hunter2@cache:6379/0", []) == "redis://:***@cache:6379/0"
+
+
+def test_the_http_servers_own_logs_go_through_the_masker(output):
+    http_server(Starlette(), host="127.0.0.1", port=0)  # uvicorn configures its logging here
+    try:
+        _refuse(TOKEN)
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").error("Exception in ASGI application", exc_info=True)
+    text = output()
+    assert "Exception in ASGI application" in text and "RuntimeError: the API refused ***" in text
+    assert TOKEN not in text
