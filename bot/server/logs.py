@@ -10,13 +10,17 @@ __all__ = ["configure_logging", "mask_secrets", "SecretMasker"]
 # the password of any URL with one (``postgresql://user:pa55@host/db``): it is
 # masked however short it is, where a bare secret is masked only from 6 characters
 _URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@")
+# any Slack token (bot, user, app-level, refresh), configured or not: a new
+# workspace's token arrives in oauth.v2.access's reply, which slack-sdk logs
+# whole at DEBUG, before anything could add it to the configured secrets
+_SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)[.-][A-Za-z0-9.-]+")
 
 
 def mask_secrets(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret and every URL's password replaced by ``***``."""
+    """``text`` with every secret, every URL's password and every Slack token replaced by ``***``."""
     for secret in secrets:
         text = text.replace(secret, "***")
-    return _URL_PASSWORD.sub(r"\1***@", text)
+    return _SLACK_TOKEN.sub(r"\1-***", _URL_PASSWORD.sub(r"\1***@", text))
 
 
 class SecretMasker(logging.Filter):

@@ -99,3 +99,8 @@ def test_the_http_servers_own_logs_go_through_the_masker(output):
     text = output()
     assert "Exception in ASGI application" in text and "RuntimeError: the API refused ***" in text
     assert TOKEN not in text
+
+
+def test_any_slack_token_is_masked_configured_or_not():
+    text = "bot xoxb-1-2-abc, user xoxp-9-x, app xapp-1-A0-42-ff, rotated xoxe.xoxb-1-MTIz and refresh xoxe-1-My0x"
+    assert mask_secrets(text, []) == "bot xoxb-***, user xoxp-***, app xapp-***, rotated xoxe-*** and refresh xoxe-***"
