@@ -8,7 +8,6 @@ import logging
 import time
 from datetime import timedelta
 
-import uvicorn
 from sqlmodel import select
 
 from bot.adapters.base import Adapter
@@ -21,7 +20,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.dispatch import Batches, Dispatcher, HandleResult
 from bot.flows import register_all
 from bot.scheduling.tick import Ticker, run_due
-from bot.server.http import build_http_app
+from bot.server.http import build_http_app, http_server
 from bot.server.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Store
@@ -130,8 +129,7 @@ class Beacon:
             await self._start_http()
 
     async def _start_http(self) -> None:
-        config = uvicorn.Config(build_http_app(self), host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
+        self._server = http_server(build_http_app(self), host=self.settings.host, port=self.settings.port)
         self._tasks.append(asyncio.create_task(self._server.serve(), name="beacon-http"))
 
     async def stop(self) -> None:

@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
 
+from bot.adapters.base import StartupError
 from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
 from bot.app import build_app
 from bot.config import ConfigError
@@ -86,7 +87,11 @@ def run(
         except ConfigError as exc:
             raise typer.BadParameter(str(exc)) from None
         settle_heap()
-        asyncio.run(_serve(beacon))
+        try:
+            asyncio.run(_serve(beacon))
+        except StartupError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
     else:
         asyncio.run(_console(settings, store, as_user, role))
 

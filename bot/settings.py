@@ -6,6 +6,8 @@ Secrets only come from here, never from config files, and are kept as
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -61,4 +63,9 @@ class Settings(BaseSettings):
             self.telegram_bot_token,
             self.telegram_webhook_secret,
         ]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        secrets = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        # the database password, as written in the URL and as the driver sees it
+        password = urlsplit(self.database_url).password
+        if password:
+            secrets += sorted({password, unquote(password)})
+        return secrets

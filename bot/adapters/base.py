@@ -24,6 +24,7 @@ __all__ = [
     "Recipient",
     "RetryLater",
     "SendResult",
+    "StartupError",
     "Unreachable",
     "DeliveryError",
 ]
@@ -85,6 +86,14 @@ class Unreachable(DeliveryError):
 
 class PermanentFailure(DeliveryError):
     """The platform refused the message for good (bad channel, invalid blocks…)."""
+
+
+class StartupError(Exception):
+    """The platform refused to let the adapter start (a rejected token…).
+
+    The message is for the person running ``beacon run``: it says what to fix
+    and never carries a secret, so it may be printed as is.
+    """
 
 
 class Adapter(abc.ABC):

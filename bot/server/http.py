@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,7 +16,17 @@ from bot.store import outbox
 if TYPE_CHECKING:
     from bot.app import Beacon
 
-__all__ = ["build_http_app"]
+__all__ = ["build_http_app", "http_server"]
+
+
+def http_server(app: Starlette, *, host: str, port: int) -> uvicorn.Server:
+    """uvicorn for ``app``, logging through the root logger's handlers.
+
+    uvicorn's default logging config gives its loggers handlers of their own
+    that do not propagate, so a request's exception (``Exception in ASGI
+    application`` and its traceback) would bypass the secret masker.
+    """
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", log_config=None))
 
 
 def build_http_app(beacon: Beacon) -> Starlette:

@@ -37,6 +37,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     SQLite: WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` so two
     writers queue instead of failing on lock upgrade; pysqlite's own
     transaction handling is switched off as SQLAlchemy's docs advise.
+    ``secure_delete`` is set on every connection: deleted rows (a forgotten
+    member's words, pruned answers) are overwritten with zeros instead of
+    lingering in free pages, whatever the SQLite build's default is.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -54,6 +57,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import BotCommand, Chat, Update
 from telegram.constants import ParseMode
-from telegram.error import ChatMigrated, TelegramError
+from telegram.error import ChatMigrated, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.adapters.base import Adapter, Envelope, Limits, SendResult
+from bot.adapters.base import Adapter, Envelope, Limits, SendResult, StartupError
 from bot.adapters.lease_keeper import LeaseKeeper
 from bot.adapters.telegram.events import COMMANDS, added_incoming, membership, migration, to_incoming
 from bot.adapters.telegram.members import move_chat, set_reachable
@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+BAD_TOKEN = "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather."
 EXPIRED_BUTTON = "That button has expired. Type /beacon help to start again."
 MENU = [
     BotCommand("beacon", "Beacon: /beacon help lists everything"),
@@ -136,7 +137,13 @@ class TelegramAdapter(Adapter):
 
     async def start(self) -> None:
         app = self.application
-        await app.initialize()  # getMe
+        try:
+            await app.initialize()  # getMe
+        except InvalidToken:
+            # PTB's message quotes the token; ours says what to fix, and
+            # ``from None`` keeps the original out of any printed traceback
+            await app.bot.shutdown()
+            raise StartupError(BAD_TOKEN) from None
         bot_user = app.bot.bot
         self.username = bot_user.username or ""
         self.me = {"id": bot_user.id, "username": self.username}

@@ -4,6 +4,7 @@ with its own bot token. Runs against the fake Slack on 127.0.0.1."""
 
 from __future__ import annotations
 
+import logging
 import re
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.oauth import SignedStateStore
 from bot.app import build_app
 from bot.server.http import build_http_app
+from bot.server.logs import configure_logging
 from bot.settings import Settings
 from bot.store.models import InboundEvent, Member
 from bot.store.slack import SlackInstallation
@@ -116,3 +118,22 @@ async def test_signed_state_expires_and_cannot_be_altered():
     assert not await SignedStateStore("other").async_consume(state)
     expired = SignedStateStore("secret", ttl=-1)
     assert not await expired.async_consume(await expired.async_issue())
+
+
+async def test_the_new_workspaces_token_is_never_logged(sqlite_store, clock, caplog):
+    """slack-sdk logs every response body at DEBUG, oauth.v2.access's too: the
+    new token is not a configured secret, so the masker must know its shape."""
+    caplog.set_level(logging.DEBUG)
+    httpx_level = logging.getLogger("httpx").level
+    configure_logging("DEBUG", [CLIENT_SECRET, SIGNING_SECRET])
+    try:
+        async with oauth_bot(sqlite_store, clock) as (_beacon, _adapter, _slack, http):
+            assert (await install(http)).status_code == 200
+            (row,) = installations(sqlite_store)
+        token = row.data["bot_token"]
+        assert "oauth.v2.access" in caplog.text  # the call was logged, at DEBUG
+        assert token not in caplog.text and token.removeprefix("xoxb-") not in caplog.text
+    finally:
+        logging.getLogger("httpx").setLevel(httpx_level)
+        for handler in logging.getLogger().handlers:
+            handler.filters.clear()
