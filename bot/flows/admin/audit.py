@@ -225,5 +225,5 @@ def register(router: Router) -> None:
     router.command(
         "undo", _undo, role=Role.FACILITATOR, example="/beacon undo",
         help="Take back your own last configuration change (again for the one before)",
-        details="Works for roles, cohorts, setup and flow schedules or settings; says so when a change can't be undone.",
+        details="Works for roles, cohorts, setup, meetings, flow schedules or settings and practice moderation; says so when a change can't be undone.",
     )  # fmt: skip
