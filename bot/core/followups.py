@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FOLLOW_UP_CREATED", "LEAD", "PLANNING", "FollowUp", "FollowUpSource", "MeetingInfo", "World", "in_order",
-    "local_when", "planned",
+    "local_when", "planned", "subject_id",
 ]  # fmt: skip
 
 FOLLOW_UP_CREATED = "follow_up.created"
@@ -116,6 +116,11 @@ class FollowUpSource:
     opt_out: str | None = None
     order: int = 100
     looks_back: timedelta = timedelta(0)
+
+
+def subject_id(subject: str) -> int:
+    """The record id in a subject such as "commitment:12" (the form every source that keys by id writes)."""
+    return int(subject.partition(":")[2])
 
 
 def in_order(sources: Mapping[str, FollowUpSource]) -> list[FollowUpSource]:

@@ -19,7 +19,7 @@ from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.dates.zone import resolve_local, zone
 from bot.core.errors import UserError
-from bot.core.followups import LEAD, FollowUp, FollowUpSource, World
+from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, subject_id
 from bot.flows.commitments.commitment import OPEN_STATUSES
 from bot.store.commitments import Commitment, CommitmentStatus
 
@@ -77,7 +77,7 @@ def answers(subject: str) -> tuple[tuple[str, str], ...]:
 
 
 def apply(ctx: Context, subject: str, code: str) -> str:
-    c = ctx.session.get(Commitment, int(subject.partition(":")[2]))
+    c = ctx.session.get(Commitment, subject_id(subject))
     if c is None or c.member_id != ctx.member.id or code not in STATUSES:
         raise UserError("That commitment is gone. `/beacon commitments` lists your open ones.")
     c.status, c.updated_at = STATUSES[code], ctx.now
@@ -87,7 +87,7 @@ def apply(ctx: Context, subject: str, code: str) -> str:
 
 def sent(session: Session, subject: str, now: datetime) -> None:
     """Record on the commitment when its member was last asked about it."""
-    c = session.get(Commitment, int(subject.partition(":")[2]))
+    c = session.get(Commitment, subject_id(subject))
     if c is not None:
         c.last_nudged_at = now
         session.add(c)

@@ -20,7 +20,7 @@ from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
+from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when, subject_id
 from bot.core.router import Router
 from bot.flows.pairing.met import group_status
 from bot.scheduling.parse import parse_schedule
@@ -115,7 +115,7 @@ def answers(subject: str) -> tuple[tuple[str, str], ...]:
 
 
 def apply(ctx: Context, subject: str, code: str) -> str:
-    group_id = int(subject.partition(":")[2])
+    group_id = subject_id(subject)
     rows = list(ctx.session.exec(select(PairMember).where(PairMember.group_id == group_id)))
     mine = next((r for r in rows if r.member_id == ctx.member.id), None)
     if mine is None or code not in STATUSES:

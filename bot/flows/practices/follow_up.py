@@ -18,7 +18,7 @@ from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.followups import FollowUp, FollowUpSource, World
+from bot.core.followups import FollowUp, FollowUpSource, World, subject_id
 from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
 from bot.flows.practices.steals import outcome_form
 from bot.store.practices import Practice, Steal
@@ -72,7 +72,7 @@ def answers(subject: str) -> tuple[tuple[str, str], ...]:
 
 
 def apply(ctx: Context, subject: str, code: str) -> str:
-    steal = ctx.session.get(Steal, int(subject.partition(":")[2]))
+    steal = ctx.session.get(Steal, subject_id(subject))
     if steal is None or steal.member_id != ctx.member.id or code not in OUTCOME_LABELS:
         raise UserError("That follow-up isn't yours to answer.")
     steal.outcome, steal.outcome_at = code, ctx.now
@@ -83,7 +83,7 @@ def apply(ctx: Context, subject: str, code: str) -> str:
 
 def sent(session: Session, subject: str, now: datetime) -> None:
     """Mark the steal as asked, so practices' own follow-up never asks it again."""
-    steal = session.get(Steal, int(subject.partition(":")[2]))
+    steal = session.get(Steal, subject_id(subject))
     if steal is not None:
         steal.follow_up_sent_at = now
         session.add(steal)
