@@ -24,6 +24,7 @@ from bot.server.http import build_http_app, http_server
 from bot.server.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Store
+from bot.store.housekeeping import tidy
 from bot.store.models import Member, Network, Role
 
 __all__ = ["Beacon", "build_app", "build_router"]
@@ -68,6 +69,7 @@ class Beacon:
         self.metrics.bind(self)
         self.ticker: Ticker | None = None
         self._tasks: list[asyncio.Task] = []
+        self._tidied_at = None
         self._server = None
 
     def add_adapter(self, adapter: Adapter) -> None:
@@ -97,7 +99,24 @@ class Beacon:
         ran = await self.dispatcher.run(lambda: run_due(self.store, self.router, self.clock, catch_up=catch_up))
         if ran:
             self.delivery.kick()
+        await self.housekeeping()
         return ran
+
+    async def housekeeping(self) -> None:
+        """At most once an hour: delete delivered messages' words and old event ids (:mod:`bot.store.housekeeping`)."""
+        now = self.clock.now()
+        if self._tidied_at is not None and now - self._tidied_at < timedelta(hours=1):
+            return
+        self._tidied_at = now
+
+        def run() -> None:
+            with self.store.session() as session:
+                tidy(session, now)
+
+        try:
+            await self.dispatcher.run(run)
+        except Exception:
+            logger.exception("housekeeping failed; it runs again in an hour")
 
     def seed_config(self) -> int:
         return seed(self.store, load_config(self.settings.config), self.clock)

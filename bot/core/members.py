@@ -20,7 +20,17 @@ from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.store.models import Member
 
-__all__ = ["FORGOTTEN_NAME", "FORGOTTEN_PREFIX", "FORMER_ORGANISATION", "find_member", "is_forgotten", "needles_of", "scrub"]
+__all__ = [
+    "FORGOTTEN_NAME",
+    "FORGOTTEN_PREFIX",
+    "FORMER_ORGANISATION",
+    "REMOVED_TEXT",
+    "Redactor",
+    "find_member",
+    "is_forgotten",
+    "needles_of",
+    "scrub",
+]
 
 FORGOTTEN_NAME = "a former member"
 FORGOTTEN_PREFIX = "forgotten:"
@@ -98,3 +108,75 @@ def scrub(value: Any, needles: dict[str, str] | list[str]) -> Any:
     if isinstance(value, list):
         return [scrub(v, needles) for v in value]
     return value
+
+
+# -- what a member wrote ---------------------------------------------------------------------
+
+
+REMOVED_TEXT = "[removed at the writer's request]"
+_WORD = re.compile(r"[^\W_]+")
+_SHINGLE = 5  # words in a row that must match: an excerpt or a quote still matches, a common phrase of two words does not
+
+
+class Redactor:
+    """Takes what a forgotten member wrote out of other text, wherever a copy of it went.
+
+    Copies are rarely exact: a digest quotes the first sentence, a practice post
+    wraps an excerpt in quote markup, a message cuts it with "…". So a copy is
+    found by runs of :data:`_SHINGLE` words in a row (case and punctuation
+    ignored), and every run of words covered by such matches is replaced by
+    :data:`REMOVED_TEXT`. A text shorter than that (a reply of three words) is
+    matched whole. Texts of fewer than three words are left alone: "yes, thanks"
+    is nobody's in particular.
+    """
+
+    def __init__(self, texts: list[str]) -> None:
+        self.shingles: set[tuple[str, ...]] = set()
+        for text in texts:
+            words = [w.lower() for w in _WORD.findall(text or "")]
+            if len(words) < 3:
+                continue
+            k = min(_SHINGLE, len(words))
+            self.shingles.update(tuple(words[i : i + k]) for i in range(len(words) - k + 1))
+        self.sizes = sorted({len(s) for s in self.shingles}, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self.shingles)
+
+    def text(self, value: str) -> str:
+        """``value`` with every run of words copied from the member's texts replaced."""
+        if not self.shingles or len(value) < 8:
+            return value
+        words = list(_WORD.finditer(value))
+        covered = [False] * len(words)
+        lowered = [w.group().lower() for w in words]
+        for k in self.sizes:
+            for i in range(len(words) - k + 1):
+                if tuple(lowered[i : i + k]) in self.shingles:
+                    covered[i : i + k] = [True] * k
+        if not any(covered):
+            return value
+        out, pos, i = [], 0, 0
+        while i < len(words):
+            if not covered[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(words) and covered[j + 1]:
+                j += 1
+            out.append(value[pos : words[i].start()])
+            out.append(REMOVED_TEXT)
+            pos = words[j].end()
+            i = j + 1
+        out.append(value[pos:])
+        return "".join(out)
+
+    def __call__(self, value: Any) -> Any:
+        """``value`` (JSON-like) with every string redacted."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        return value

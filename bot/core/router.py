@@ -67,12 +67,16 @@ class PersonalData:
     ``export(session, member) -> dict | list`` returns JSON-able data;
     ``forget(session, member, keep_shared: bool)`` deletes or anonymises it
     (``keep_shared``: the member chose to leave their shared posts in place,
-    attributed to "a former member").
+    attributed to "a former member"); ``words(session, member, keep_shared)
+    -> list[str]``, called before ``forget``, gives what the member wrote
+    that forgetting deletes, so that every copy of it (messages queued or
+    kept, posts in channels, digests) is taken out too.
     """
 
     name: str
     export: Handler
     forget: Handler
+    words: Handler | None = None
 
 
 @dataclass
@@ -160,11 +164,11 @@ class Router:
             raise ValueError(f"schedule kind {kind!r} registered twice")
         self.schedules[kind] = Schedule(kind, run, per_member_timezone)
 
-    def personal_data(self, name: str, *, export: Handler, forget: Handler) -> None:
+    def personal_data(self, name: str, *, export: Handler, forget: Handler, words: Handler | None = None) -> None:
         """Register a flow's part of ``/beacon my-data`` and ``/beacon forget-me``."""
         if name in self.personal:
             raise ValueError(f"personal data {name!r} registered twice")
-        self.personal[name] = PersonalData(name, export, forget)
+        self.personal[name] = PersonalData(name, export, forget, words)
 
     def retention(self, name: str, fn: Handler) -> None:
         """Register ``fn(session, network, before) -> int``: delete the flow's raw

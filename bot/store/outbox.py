@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, update
@@ -19,7 +20,22 @@ from bot.core.messages import Outgoing
 from bot.store.db import insert_or_skip
 from bot.store.models import OutboxMessage, OutboxStatus
 
-__all__ = ["enqueue", "enqueue_many", "claim_due", "confirm_claim", "mark_sent", "mark_retry", "release", "mark_failed", "backoff", "depth"]
+__all__ = [
+    "enqueue",
+    "enqueue_many",
+    "claim_due",
+    "confirm_claim",
+    "mark_sent",
+    "mark_retry",
+    "release",
+    "mark_failed",
+    "backoff",
+    "depth",
+    "in_batches",
+    "prune_delivered",
+    "PRUNED",
+    "SENT_KEPT_DAYS",
+]
 
 
 def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: datetime, now: datetime) -> dict:
@@ -191,3 +207,50 @@ def depth(session: Session) -> dict[str, int]:
     """Messages per status, for health and metrics."""
     rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     return {str(getattr(status, "value", status)): n for status, n in rows}
+
+
+# -- what is kept after delivery ---------------------------------------------------------------
+
+SENT_KEPT_DAYS = 30  # the longest a delivered message's words stay here when a network sets no shorter retention
+PRUNED = "pruned"  # the payload key that marks a delivered message whose words were deleted
+
+
+def in_batches(session: Session, *where, size: int = 500) -> Iterator[list[OutboxMessage]]:
+    """The outbox rows matching ``where``, in id order, ``size`` at a time.
+
+    The outbox keeps every message ever sent, so a pass over a network's rows
+    (forgetting a member) must not load them all at once: each batch is
+    flushed and let go before the next is read.
+    """
+    last = 0
+    while True:
+        rows = session.exec(select(OutboxMessage).where(col(OutboxMessage.id) > last, *where).order_by(col(OutboxMessage.id)).limit(size)).all()
+        if not rows:
+            return
+        yield list(rows)
+        last = rows[-1].id
+        session.flush()
+        for row in rows:
+            session.expunge(row)
+
+
+def prune_delivered(session: Session, *, network_id: int, before: datetime, size: int = 500) -> int:
+    """Delete the words of messages delivered (or given up on) before ``before``.
+
+    The outbox is how a message gets out, not an archive: once a message has
+    gone, its text, buttons and attachment only repeat what members wrote (and
+    what retention deletes from the flows' tables). The row stays, so its key
+    still stops a second send, and so does its address: a channel post can still
+    be edited (a practice card hidden) from the flow's own data. Returns how
+    many rows were pruned.
+    """
+    done = col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED])
+    when = func.coalesce(col(OutboxMessage.sent_at), col(OutboxMessage.created_at)) < before
+    fresh = col(OutboxMessage.payload)[PRUNED].as_boolean().is_(None)
+    pruned = 0
+    for rows in in_batches(session, OutboxMessage.network_id == network_id, done, when, fresh, size=size):
+        for row in rows:
+            row.payload = {"text": "", "to": (row.payload or {}).get("to") or {}, PRUNED: True}
+            session.add(row)
+            pruned += 1
+    return pruned

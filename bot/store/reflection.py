@@ -26,6 +26,7 @@ __all__ = [
     "ReflectionAnswer",
     "export_member",
     "forget_member",
+    "words_of",
 ]
 
 
@@ -117,6 +118,16 @@ def export_member(session: Session, member) -> dict[str, Any]:
         "commitments": [{"text": c.text, "due_date": c.due_date.isoformat() if c.due_date else None, "status": c.status.value} for c in commitments],
         "prompts": [{"occurrence": p.occurrence, "sent_at": p.sent_at.isoformat(), "status": p.status.value} for p in prompts],
     }
+
+
+def words_of(session: Session, member, keep_shared: bool = False) -> list[str]:
+    """The member's answers and commitments: forgetting deletes them, and every copy
+    (an excerpt they shared, a digest's quote) goes with them, ``keep_shared`` or not:
+    only practices stay."""
+    ids = list(session.exec(select(Reflection.id).where(Reflection.member_id == member.id)))
+    answers = list(session.exec(select(ReflectionAnswer.answer).where(col(ReflectionAnswer.reflection_id).in_(ids)))) if ids else []
+    commitments = list(session.exec(select(Commitment.text).where(Commitment.member_id == member.id)))
+    return [t for t in answers + commitments if t]
 
 
 def forget_member(session: Session, member, keep_shared: bool = False) -> None:

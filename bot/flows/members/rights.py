@@ -15,7 +15,6 @@ person writes again they are a new member.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import uuid
@@ -23,15 +22,17 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
-from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten, needles_of, scrub
+from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, Redactor, is_forgotten, needles_of, scrub
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.router import Router
+from bot.store import outbox
 from bot.store.flows import ensure_flow
+from bot.store.housekeeping import retention_days
 from bot.store.models import AuditEntry, Conversation, Member, Network, OutboxMessage, OutboxStatus, Role
 
 __all__ = ["register", "export_member", "forget_member", "RETENTION_KIND"]
@@ -101,24 +102,53 @@ def _my_data(ctx: Context) -> None:
 # -- forgetting --------------------------------------------------------------------------------
 
 
-def _scrub_outbox(session: Session, member: Member, needles: dict[str, str]) -> int:
-    """Cancel and delete messages to the member; take their name out of everyone else's."""
-    removed = 0
-    for row in session.exec(select(OutboxMessage).where(OutboxMessage.network_id == member.network_id)).all():
-        if row.member_id == member.id:
-            session.delete(row)  # pending ones are cancelled; sent ones were theirs alone
-            removed += 1
-            continue
-        payload = dict(row.payload or {})
-        to = dict(payload.get("to") or {})
-        if member.id in (to.get("members") or []) and row.status == OutboxStatus.PENDING:
-            to["members"] = [m for m in to["members"] if m != member.id]
-            payload["to"] = to
-        cleaned = scrub(payload, needles)
-        if cleaned != row.payload:
-            row.payload = cleaned
-            session.add(row)
-    return removed
+def _channel_post(row: OutboxMessage) -> bool:
+    """A message the bot posted where others can see it (its current version is the latest row under its reference)."""
+    to = (row.payload or {}).get("to") or {}
+    return row.status == OutboxStatus.SENT and row.platform_message_id is not None and bool(to.get("channel")) and not to.get("private_to")
+
+
+def _fingerprint(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, default=str)
+
+
+def _channel_fingerprints(session: Session, network_id: int) -> dict[str, tuple[int, str]]:
+    """Each channel post's latest row and what it said, before anything is forgotten."""
+    seen: dict[str, tuple[int, str]] = {}
+    for rows in outbox.in_batches(session, OutboxMessage.network_id == network_id, OutboxMessage.status == OutboxStatus.SENT):
+        for row in rows:
+            if _channel_post(row):
+                seen[row.platform_message_id] = (row.id, _fingerprint(row.payload))
+    return seen
+
+
+def _scrub_outbox(session: Session, member: Member, needles: dict[str, str], redact: Redactor, before: dict[str, tuple[int, str]]) -> list[Outgoing]:
+    """Cancel and delete messages to the member; take their name and their words out of
+    everyone else's, a batch at a time (the outbox holds every message ever sent).
+
+    Returns an edit for every channel post whose current version now differs
+    from what it said before forgetting began (``before``): a name or an excerpt
+    taken out, a practice card withdrawn by its flow.
+    """
+    edits: list[Outgoing] = []
+    for rows in outbox.in_batches(session, OutboxMessage.network_id == member.network_id):
+        for row in rows:
+            if row.member_id == member.id:
+                session.delete(row)  # pending ones are cancelled; sent ones were theirs alone
+                continue
+            payload = dict(row.payload or {})
+            to = dict(payload.get("to") or {})
+            if member.id in (to.get("members") or []) and row.status == OutboxStatus.PENDING:
+                to["members"] = [m for m in to["members"] if m != member.id]
+                payload["to"] = to
+            cleaned = redact(scrub(payload, needles))
+            if cleaned != row.payload:
+                row.payload = cleaned
+                session.add(row)
+            ref = row.platform_message_id
+            if _channel_post(row) and before.get(ref, (None,))[0] == row.id and _fingerprint(cleaned) != before[ref][1] and not cleaned.get("image"):
+                edits.append(_edit_of(row, ref))
+    return edits
 
 
 def _scrub_audit(session: Session, member: Member, needles: dict[str, str]) -> None:
@@ -129,23 +159,48 @@ def _scrub_audit(session: Session, member: Member, needles: dict[str, str]) -> N
             session.add(entry)
 
 
+def _words_of(session: Session, router: Router, member: Member, keep_shared: bool, conv: Conversation | None) -> list[str]:
+    """Everything the member wrote that forgetting deletes: their profile, an answer in progress, and each flow's part."""
+    words = [member.wants, member.offers]
+    if conv is not None:
+        words += [v for v in _strings(conv.state)]
+    for part in router.personal.values():
+        if part.words is not None:
+            words += part.words(session, member, keep_shared)
+    return [w for w in words if w]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def forget_member(session: Session, router: Router, member: Member, *, keep_shared: bool) -> list[Outgoing]:
     """Delete or anonymise everything about ``member`` (see the module docstring).
 
+    What they wrote goes from every copy too: the flows say what it is
+    (``router.personal_data(words=...)``) before they delete it, and every
+    message queued or kept in the outbox loses it, as it loses their name.
     Returns the edits that bring what people can still see in channels in
-    line: every post whose current version changed here (a name taken out, a
-    practice card withdrawn), to be queued by the caller.
+    line: every post whose current version changed here (a name or an excerpt
+    taken out, a practice card withdrawn), to be queued by the caller.
     """
     needles = needles_of(member, session)
-    visible = _visible_posts(session, member.network_id)
-    before = {ref: copy.deepcopy(row.payload) for ref, row in visible.items()}
+    conv = session.exec(select(Conversation).where(Conversation.member_id == member.id)).first()
+    redact = Redactor(_words_of(session, router, member, keep_shared, conv))
+    before = _channel_fingerprints(session, member.network_id)
     for name, part in router.personal.items():
         part.forget(session, member, keep_shared)
         logger.info("forgot member %s in %s", member.id, name)
-    conv = session.exec(select(Conversation).where(Conversation.member_id == member.id)).first()
     if conv is not None:
         session.delete(conv)
-    _scrub_outbox(session, member, needles)
+    session.flush()
+    edits = _scrub_outbox(session, member, needles, redact, before)
     _scrub_audit(session, member, needles)
     member.display_name = FORGOTTEN_NAME
     member.username = member.organisation = member.timezone = member.cohort = None
@@ -156,24 +211,7 @@ def forget_member(session: Session, router: Router, member: Member, *, keep_shar
     member.unreachable, member.unreachable_reason, member.has_private_chat = True, "forgotten", False
     session.add(member)
     session.flush()
-    return [_edit_of(row, ref) for ref, row in visible.items() if row.payload != before[ref] and not row.payload.get("image")]
-
-
-def _visible_posts(session: Session, network_id: int) -> dict[str, OutboxMessage]:
-    """The current version of each message the bot posted in a channel, by its platform
-    reference (an edit is recorded under the reference of the message it changed)."""
-    rows = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.network_id == network_id, OutboxMessage.status == OutboxStatus.SENT,
-               col(OutboxMessage.platform_message_id).is_not(None))
-        .order_by(col(OutboxMessage.id))
-    ).all()  # fmt: skip
-    latest: dict[str, OutboxMessage] = {}
-    for row in rows:
-        to = (row.payload or {}).get("to") or {}
-        if to.get("channel") and not to.get("private_to"):
-            latest[row.platform_message_id] = row
-    return latest
+    return edits
 
 
 def _edit_of(row: OutboxMessage, ref: str) -> Outgoing:
@@ -249,11 +287,6 @@ def _forget_pressed(ctx: Context) -> None:
 
 
 # -- retention -----------------------------------------------------------------------------
-
-
-def retention_days(network: Network) -> int | None:
-    days = (network.settings or {}).get("retention_days")
-    return int(days) if isinstance(days, int) and days > 0 else None
 
 
 def _ensure_retention_flow(ctx: Context) -> None:

@@ -23,6 +23,6 @@ def register(router: Router) -> None:
     router.group(rounds.KIND, "Learning pairs and visit trios: who you're matched with, and re-matching")
     router.schedule(rounds.KIND, rounds.run)
     met.register(router)
-    router.personal_data(rounds.KIND, export=rights.export_member, forget=rights.forget_member)
+    router.personal_data(rounds.KIND, export=rights.export_member, forget=rights.forget_member, words=rights.words_of)
     admin.register(router)
     follow_up.register_follow_up(router)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from bot.store.models import Member
 from bot.store.pairing import PairExclude, PairGroup, PairingRound, PairMember
 
-__all__ = ["export_member", "forget_member"]
+__all__ = ["export_member", "forget_member", "words_of"]
 
 
 def export_member(session: Session, member: Member) -> list[dict[str, Any]]:
@@ -30,6 +30,11 @@ def export_member(session: Session, member: Member) -> list[dict[str, Any]]:
         {"round": rnd.number, "date": rnd.ran_at.isoformat(), "hosted": grp.host_id == member.id, "met": row.met, "learned": row.learned}  # fmt: skip
         for row, rnd, grp in rows
     ]
+
+
+def words_of(session: Session, member: Member, keep_shared: bool) -> list[str]:
+    """What the member said they learned: private to the pair, gone everywhere with them."""
+    return [t for t in session.exec(select(PairMember.learned).where(PairMember.member_id == member.id)) if t]
 
 
 def forget_member(session: Session, member: Member, keep_shared: bool) -> None:

@@ -26,7 +26,7 @@ __all__ = ["register"]
 
 def register(router: Router) -> None:
     router.group("practice", "Steal with pride: one practice at a time")
-    router.personal_data("practices", export=rights.export_member, forget=rights.forget_member)
+    router.personal_data("practices", export=rights.export_member, forget=rights.forget_member, words=rights.words_of)
     router.command("share", share_command, help="Share a practice others can steal with pride", example="/beacon share")
     router.alias("share", "share")
     router.command(

@@ -27,7 +27,7 @@ from bot.flows.practices.cards import withdrawn_text
 from bot.store.models import Member, OutboxMessage
 from bot.store.practices import Practice, PracticeQuestion, PracticeStatus, SavedPractice, Steal, posted_card
 
-__all__ = ["export_member", "forget_member"]
+__all__ = ["export_member", "forget_member", "words_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,22 @@ def _withdraw_card(session: Session, p: Practice) -> None:
     for row in copies:
         row.payload = {**row.payload, "text": withdrawn_text(p.id), "choices": [], "header": None}
         session.add(row)
+
+
+def words_of(session: Session, member: Member, keep_shared: bool) -> list[str]:
+    """What forgetting deletes of the member's words: their steal notes and outcomes, the
+    questions they asked, their private answers, and their posts unless kept as shared."""
+    out: list[str] = []
+    for s in session.exec(select(Steal).where(Steal.member_id == member.id)).all():
+        out += [s.adaptation_note, s.outcome_note]
+    out += list(session.exec(select(PracticeQuestion.question).where(PracticeQuestion.asker_id == member.id)))
+    for p in session.exec(select(Practice).where(Practice.author_id == member.id)).all():
+        kept = keep_shared and p.status in _KEPT_STATUSES
+        if not kept:
+            out += [getattr(p, f) for f in _TEXT_FIELDS]
+        answers = select(PracticeQuestion).where(PracticeQuestion.practice_id == p.id, col(PracticeQuestion.answer).is_not(None))
+        out += [q.answer for q in session.exec(answers).all() if not (kept and q.public)]
+    return [t for t in out if t]
 
 
 def forget_member(session: Session, member: Member, keep_shared: bool) -> None:

@@ -345,3 +345,104 @@ async def test_retention_deletes_old_unshared_answers_and_keeps_shared_ones(harn
         assert prompts <= set(s.exec(select(Prompt.id)))  # no prompt row goes
     out = await h.command("fac", "reflection list")
     assert "3 answered" in out[-1].text and "1 shared" in out[-1].text
+
+
+# -- what she wrote goes from every copy ---------------------------------------------------------
+
+HER_WORDS = ["how long are the walks", "Call the river team", "with coats, yes", "fresh air helps"]
+
+
+def outbox_texts(h) -> list[str]:
+    with h.store.session() as s:
+        return [json.dumps(row.payload, ensure_ascii=False) for row in s.exec(select(OutboxMessage))]
+
+
+async def test_forget_me_takes_her_words_out_of_other_members_messages(harness):
+    h = harness
+    await _zelda_everywhere(h)
+    assert any("how long are the walks" in t for t in outbox_texts(h))  # her question, in Kim's messages
+    await h.command(ZELDA["user"], "forget-me", **ZN)
+    await h.press(ZELDA["user"], "Delete my data", **ZN)
+    left = [t[:160] for t in outbox_texts(h) if any(w.lower() in t.lower() for w in HER_WORDS)]
+    assert left == []
+    kims = [t for t in outbox_texts(h) if "removed at the writer" in t]
+    assert kims, "Kim's copies of her question and answer remain, without her words"
+
+
+async def test_forget_me_edits_the_excerpt_she_shared_in_the_channel(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    h.add_member("ana", display_name="Ana Lima")
+    await h.command("fac", "reflection add weekly weekly every friday 16:00")
+    await h.command("fac", "reflection edit weekly channel #practice")
+    await h.command("fac", "reflection edit weekly share on")
+    await _run_now(h)
+    await h.say("ana", "1. walking huddles with the night shift\n2. they came early\n3. short huddles keep people talking\n4. keep going")
+    out = await h.press("ana", "Looks right")
+    await h.press("ana", "Share anonymously", message=next(d for d in out if "Share anonymously" in d.labels))
+    post = next(d for d in h.adapter.delivered if d.to == "#practice")
+    assert "short huddles keep people talking" in post.text
+    await h.command("ana", "forget-me")
+    await h.press("ana", "Keep shared practices, delete the rest")  # an excerpt is not a practice: it goes
+    shown = [d for d in h.adapter.delivered if d.ref == post.ref][-1]
+    assert shown is not post and "short huddles keep people talking" not in shown.text
+    assert "removed at the writer" in shown.text
+    assert not any("short huddles keep people talking" in t for t in outbox_texts(h))
+
+
+async def test_keep_shared_keeps_her_practice_and_nothing_else_she_wrote(harness):
+    h = harness
+    await _zelda_everywhere(h)
+    await h.command(ZELDA["user"], "forget-me", **ZN)
+    await h.press(ZELDA["user"], "Keep shared practices, delete the rest", **ZN)
+    texts = outbox_texts(h)
+    assert any("No notes during the walk" in t for t in texts)  # the kept practice's card
+    assert not any(w.lower() in t.lower() for t in texts for w in HER_WORDS)
+
+
+def test_the_redactor_finds_excerpts_not_common_phrases():
+    from bot.core.members import REMOVED_TEXT, Redactor
+
+    r = Redactor(["I will try the buddy system with new starters next month", "Try it tomorrow", "yes thanks"])
+    assert r.text("> _I will try the buddy system with new…_ (Sam)") == f"> _{REMOVED_TEXT}…_ (Sam)"
+    assert r.text("Someone said: TRY it, tomorrow!") == f"Someone said: {REMOVED_TEXT}!"
+    assert r.text("We will try the buddy approach") == "We will try the buddy approach"
+    assert r.text("yes thanks, see you") == "yes thanks, see you"  # two words are nobody's in particular
+    assert r({"a": ["the buddy system with new starters"], "n": 3}) == {"a": [REMOVED_TEXT], "n": 3}
+
+
+# -- what is kept after delivery -----------------------------------------------------------------
+
+
+async def test_delivered_messages_lose_their_words_after_thirty_days_or_the_retention(harness):
+    from bot.store.models import InboundEvent
+
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    h.add_member("ana")
+    await h.command("ana", "profile")
+    with h.store.session() as s:
+        outbox.enqueue(s, key="later", network_id=h.network_id, platform="console",
+                       outgoing=Outgoing(text="not yet due", to=Address.member(h.member("ana").id)),
+                       not_before=h.clock.now() + timedelta(days=60), now=h.clock.now())  # fmt: skip
+        sent = [r for r in s.exec(select(OutboxMessage)) if r.status == "sent"]
+        assert sent and all(r.payload["text"] for r in sent)
+        assert s.exec(select(InboundEvent)).all()
+    await h.tick(days=8, step=timedelta(hours=6))
+    with h.store.session() as s:
+        assert s.exec(select(InboundEvent)).all() == []  # retries come within hours: a week is ample
+        assert all(r.payload["text"] for r in s.exec(select(OutboxMessage)) if r.status == "sent")  # not thirty days yet
+    await h.tick(days=23, step=timedelta(hours=12))
+    with h.store.session() as s:
+        rows = s.exec(select(OutboxMessage)).all()
+        old = [r for r in rows if r.status == "sent"]
+        assert old and all(r.payload == {"text": "", "to": r.payload["to"], "pruned": True} for r in old)
+        assert next(r for r in rows if r.key == "later").payload["text"] == "not yet due"  # not delivered: kept
+    await h.command("fac", "retention 3")
+    await h.command("ana", "profile")
+    await h.tick(days=2, step=timedelta(hours=12))
+    with h.store.session() as s:
+        assert [r for r in s.exec(select(OutboxMessage)) if r.status == "sent" and r.payload["text"]]
+    await h.tick(days=2, step=timedelta(hours=12))
+    with h.store.session() as s:
+        assert [r for r in s.exec(select(OutboxMessage)) if r.status == "sent" and r.payload["text"]] == []
