@@ -51,6 +51,7 @@ class Beacon:
         self.settings = settings
         self.store = store
         self.router = router
+        self.router.public_url = (settings.public_url or "").rstrip("/") or None
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self.metrics = Metrics()
@@ -144,7 +145,7 @@ class Beacon:
         if tick:
             self.ticker = Ticker(tick=self.tick, seconds=self.settings.tick_seconds)
             self.ticker.start()
-        if serve_http and any(a.routes() for a in self.adapters.values()):
+        if serve_http and (any(a.routes() for a in self.adapters.values()) or (self.router.pages and self.settings.public_url)):
             await self._start_http()
 
     async def _start_http(self) -> None:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", alias="BEACON_HOST")
     port: int = Field(3000, alias="BEACON_PORT")
     tick_seconds: float = Field(30.0, alias="BEACON_TICK_SECONDS")
+    # Where people's calendar apps reach Beacon's HTTP server (e.g. https://beacon.example.org):
+    # with it the server runs even with no platform on HTTP, and feed links are absolute.
+    public_url: str | None = Field(None, alias="BEACON_PUBLIC_URL")
     log_level: str = Field("INFO", alias="BEACON_LOG_LEVEL")
     lease_seconds: float = Field(30.0, alias="BEACON_LEASE_SECONDS", gt=0)
     outbox_lease_seconds: float = Field(120.0, alias="BEACON_OUTBOX_LEASE_SECONDS", gt=0)

@@ -21,6 +21,7 @@ __all__ = [
     "PersonalData",
     "Router",
     "Schedule",
+    "WebPage",
     "split_args",
 ]
 
@@ -79,6 +80,14 @@ class PersonalData:
     words: Handler | None = None
 
 
+@dataclass(frozen=True)
+class WebPage:
+    """What a flow serves over HTTP (a calendar feed): the bytes and their media type."""
+
+    body: bytes
+    media_type: str
+
+
 @dataclass
 class Router:
     """Holds every handler; the dispatcher asks it what to call."""
@@ -98,6 +107,8 @@ class Router:
     listeners: dict[str, list[Handler]] = field(default_factory=dict)
     follow_ups: dict[str, FollowUpSource] = field(default_factory=dict)
     follow_up_planner: Handler | None = None
+    pages: dict[str, Handler] = field(default_factory=dict)
+    public_url: str | None = None  # where the pages are reached from outside (BEACON_PUBLIC_URL), set by the app
 
     def command(
         self,
@@ -169,6 +180,15 @@ class Router:
         if name in self.personal:
             raise ValueError(f"personal data {name!r} registered twice")
         self.personal[name] = PersonalData(name, export, forget, words)
+
+    def page(self, path: str, fn: Handler) -> None:
+        """Serve ``GET path`` (Starlette's path syntax, e.g. ``/calendar/{token}.ics``) on
+        Beacon's HTTP server: ``fn(session, now, **path_params) -> WebPage | None``, in a
+        transaction; ``None`` answers 404. A flow offers something to read without
+        knowing about the server (the server knows no flow)."""
+        if path in self.pages:
+            raise ValueError(f"page {path!r} registered twice")
+        self.pages[path] = fn
 
     def retention(self, name: str, fn: Handler) -> None:
         """Register ``fn(session, network, before) -> int``: delete the flow's raw

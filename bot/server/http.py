@@ -29,6 +29,22 @@ def http_server(app: Starlette, *, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", log_config=None))
 
 
+def _page(beacon: Beacon, fn):
+    """A flow's page (``router.page``): run in a transaction on the database thread; ``None`` is 404."""
+
+    async def endpoint(request: Request) -> Response:
+        def read():
+            with beacon.store.session() as session:
+                return fn(session, beacon.clock.now(), **request.path_params)
+
+        page = await beacon.dispatcher.run(read)
+        if page is None:
+            return Response("Not found", status_code=404, media_type="text/plain")
+        return Response(page.body, media_type=page.media_type, headers={"Cache-Control": "no-store"})
+
+    return endpoint
+
+
 def build_http_app(beacon: Beacon) -> Starlette:
     async def healthz(_: Request) -> JSONResponse:
         db_ok = await beacon.dispatcher.run(beacon.store.ping)
@@ -46,6 +62,7 @@ def build_http_app(beacon: Beacon) -> Starlette:
         return Response(beacon.metrics.render(), media_type=CONTENT_TYPE)
 
     routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+    routes.extend(Route(path, _page(beacon, fn), methods=["GET"]) for path, fn in beacon.router.pages.items())
     for adapter in beacon.adapters.values():
         routes.extend(adapter.routes())
     return Starlette(routes=routes)

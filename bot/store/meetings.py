@@ -36,5 +36,6 @@ class Meeting(SQLModel, table=True):
     status: str = Field(default=MeetingStatus.SCHEDULED.value, max_length=12)
     recurring: str | None = Field(default=None, max_length=200)  # the rhythm that created it
     slot: str | None = Field(default=None, max_length=80)  # the rhythm's original time, if any
+    sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # changes so far: a calendar file's SEQUENCE
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.followups import PLANNING
 from bot.core.router import Router
-from bot.flows.meetings import follow_up
+from bot.flows.meetings import follow_up, invites
 from bot.flows.meetings.calendar import (
     add_command,
     cancel_command,
@@ -51,6 +51,22 @@ def register(router: Router) -> None:
         help="Meet on a rhythm; the next two meetings stay on the calendar",
         example='/beacon meeting every "every 6 weeks on thursday 14:00" "Network session"',
     )
+    router.command(
+        "calendar",
+        invites.calendar_command,
+        help="The meetings as a file for your calendar, kept up to date when they change",
+        example="/beacon calendar",
+    )
+    router.command(
+        "calendar feed",
+        invites.feed_command,
+        role=F,
+        usage="[on | off | new]",
+        help="A calendar feed URL for the whole network (revocable)",
+        example="/beacon calendar feed on",
+    )
+    router.undo("calendar.feed", invites.undo_feed)
+    router.page(invites.FEED_PATH, invites.feed_page)
     router.command("next", next_command, help="The next meeting on your clock, with your open commitments", example="/beacon next")
     router.undo("meeting.add", undo_meeting)
     router.undo("meeting.move", undo_meeting)

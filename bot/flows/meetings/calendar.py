@@ -23,6 +23,7 @@ from bot.core.dates.zone import resolve_local, zone
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import FOLLOW_UP_CREATED
 from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
+from bot.flows.meetings.invites import changed, tell_holders
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.commitments import Commitment
@@ -195,6 +196,7 @@ def add_command(ctx: Context) -> None:
     ctx.session.flush()
     ctx.emit(FOLLOW_UP_CREATED)  # the nudges time their follow-ups by the meetings
     ctx.audit("meeting.add", f"meeting:{m.id}", before=None, after=_snap(m))
+    tell_holders(ctx, m, "added")
     ctx.reply(f"Added meeting {_line(m, ctx.network.timezone)} ({ctx.network.timezone}). "
               f"Members see it with `/beacon next`; `/beacon undo` takes it back.")  # fmt: skip
 
@@ -223,6 +225,8 @@ def move_command(ctx: Context) -> None:
     m.starts_at, m.updated_at = starts, ctx.now
     ctx.session.add(m)
     ctx.audit("meeting.move", f"meeting:{m.id}", before=before, after=_snap(m))
+    changed(m)
+    tell_holders(ctx, m, "moved")
     ctx.reply(f"Moved: {_line(m, ctx.network.timezone)}.")
 
 
@@ -238,6 +242,8 @@ def cancel_command(ctx: Context) -> None:
     m.status, m.updated_at = MeetingStatus.CANCELLED.value, ctx.now
     ctx.session.add(m)
     ctx.audit("meeting.cancel", f"meeting:{m.id}", before=before, after=_snap(m))
+    changed(m)
+    tell_holders(ctx, m, "cancelled")
     ctx.reply(f"Cancelled: {_line(m, ctx.network.timezone)}. No nudges will mention it. `/beacon undo` restores it.")
 
 
@@ -319,6 +325,8 @@ def undo_meeting(ctx: Context, entry) -> str:
         result = f"put meeting #{m.id} back to {when_text(m.starts_at, ctx.network.timezone)}"
     m.updated_at = ctx.now
     ctx.session.add(m)
+    changed(m)
+    tell_holders(ctx, m, "cancelled" if m.status == MeetingStatus.CANCELLED.value else "moved back")
     return result
 
 
