@@ -10,15 +10,17 @@ import signal
 import sys
 import tempfile
 from datetime import timedelta
+from typing import Annotated
 
 import typer
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
+from sqlmodel import select
 
 from bot.adapters.base import StartupError
-from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
+from bot.adapters.console import NETWORK_KEY, ConsoleAdapter, files_folder
 from bot.app import build_app
 from bot.config import ConfigError
 from bot.core.clock import OffsetClock, SystemClock
@@ -27,7 +29,7 @@ from bot.server.logs import configure_logging
 from bot.settings import Settings
 from bot.simulation.driver import simulate as run_simulation
 from bot.store.db import Store, alembic_config
-from bot.store.models import Role
+from bot.store.models import Member, Network, Role
 
 __all__ = ["main", "cli"]
 
@@ -69,7 +71,7 @@ def _check_schema(store: Store) -> None:
 @cli.command()
 def run(
     as_user: str = typer.Option("you", "--as", help="Console only: who you are."),
-    role: str = typer.Option(None, "--role", help="Console only: member, facilitator or coordinator."),
+    role: Annotated[Role | None, typer.Option("--role", help="Console only: member, facilitator or coordinator.", case_sensitive=False)] = None,
     database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
 ) -> None:
     """Start the bot. With no platform tokens set, opens the console."""
@@ -117,10 +119,10 @@ async def _serve(beacon) -> None:
     await beacon.stop()
 
 
-async def _console(settings: Settings, store: Store, as_user: str, role: str | None) -> None:
+async def _console(settings: Settings, store: Store, as_user: str, role: Role | None) -> None:
     console = Console(highlight=False)
     clock = OffsetClock()
-    adapter = ConsoleAdapter(user=as_user, output=console)
+    adapter = ConsoleAdapter(user=as_user, output=console, files=files_folder(settings.database_url))
     beacon = build_app(settings, clock=clock, adapters=[adapter], store=store)
     try:
         beacon.seed_config()
@@ -131,10 +133,12 @@ async def _console(settings: Settings, store: Store, as_user: str, role: str | N
     async def switch_user(user: str, new_role: str | None) -> str:
         if new_role:
             try:
-                beacon.set_role("console", NETWORK_KEY, user, Role(new_role))
+                given = Role(new_role.lower())
             except ValueError:
-                return f"Unknown role {new_role!r}: use member, facilitator or coordinator."
-        return f"You are now {user}" + (f" ({new_role})" if new_role else "") + "."
+                raise ValueError(f"There is no role {new_role!r}: use member, facilitator or coordinator. You are still {adapter.user}.") from None
+            beacon.set_role("console", NETWORK_KEY, user, given)
+            return f"You are now {user} ({given.value})."
+        return f"You are now {user}."
 
     async def tick(step: timedelta) -> str:
         hop = timedelta(hours=1)
@@ -153,11 +157,24 @@ async def _console(settings: Settings, store: Store, as_user: str, role: str | N
         parts += [f"{rest % 3600 // 60} min"] if rest % 3600 // 60 else []
         return f"⏩ Moved on {' '.join(parts) or 'no time'}. It is now {local}; {ran} scheduled run(s) happened."
 
+    def first_contact(user: str) -> bool:
+        """Not heard from yet (``--role`` and ``/as NAME ROLE`` create a member who has said nothing)."""
+        with store.session() as session:
+            member = session.exec(
+                select(Member)
+                .join(Network)
+                .where(Network.platform == "console", Network.platform_key == NETWORK_KEY, Member.platform_user_id == user)
+            ).first()
+            return member is None or member.last_active_at is None
+
     if role:
-        await switch_user(as_user, role)
-    await beacon.start(serve_http=False, tick=sys.stdin.isatty())
+        await switch_user(as_user, role.value)
+    if sys.stdin.isatty():
+        await beacon.start(serve_http=False)  # time and deliveries go on while you think
+    # scripted, each line's replies are delivered before the next is read (a background
+    # worker would race for them, and hand back the last ones at the end of input)
     try:
-        await adapter.repl(handle=beacon.handle, deliver=beacon.delivery.drain, tick=tick, switch_user=switch_user)
+        await adapter.repl(handle=beacon.handle, deliver=beacon.delivery.drain, tick=tick, switch_user=switch_user, first_contact=first_contact)
         await beacon.delivery.drain()
     finally:
         await beacon.stop()
