@@ -201,7 +201,8 @@ class ConsoleAdapter(Adapter):
             return None  # asked once: it is a message
         self._unsure = (self.user, number)
         if button is not None:
-            return f"Button {number} is on a message to someone else: `/as NAME` to be them first. To send “{number}” as a message, type it again."
+            owner = sorted(button.audience or ())[0]
+            return f"Button {number} is on a message to {owner}: `/as {owner}` to press it. To send “{number}” as a message, type it again."
         mine = sorted(n for n, b in self.buttons.items() if b.audience is None or self.user in b.audience)
         shown = f" Your buttons are {_ranges(mine)}." if mine else " You have no buttons to press."
         return f"No button has the number {number}.{shown} To send “{number}” as a message, type it again."

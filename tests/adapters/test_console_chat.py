@@ -39,8 +39,9 @@ def test_the_welcome_reaches_someone_given_a_role_before_their_first_word(consol
 
 
 def test_as_keeps_each_persons_buttons(console):
-    out = console.run("/beacon forget-me\n/as bob\n/beacon help\n/as you\n3\n")
-    assert "Cancelled. Nothing was deleted." in out
+    out = console.run("/beacon forget-me\n/as bob\n/beacon help\n3\n/as you\n3\n")
+    assert "Button 3 is on a message to you: /as you to press it." in out  # bob cannot press it
+    assert out.count("Cancelled. Nothing was deleted.") == 1  # you still can
 
 
 def test_only_an_exact_as_switches_and_unknown_console_commands_are_answered(console):
