@@ -130,6 +130,12 @@ async def _console(settings: Settings, store: Store, as_user: str, role: Role | 
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
 
+    one_at_a_time = asyncio.Lock()
+
+    async def deliver() -> int:
+        async with one_at_a_time:
+            return await beacon.delivery.drain()
+
     async def switch_user(user: str, new_role: str | None) -> str:
         if new_role:
             try:
@@ -149,7 +155,7 @@ async def _console(settings: Settings, store: Store, as_user: str, role: Role | 
             clock.advance(move)
             remaining -= move
             ran += len(await beacon.tick(catch_up=None))
-            await beacon.delivery.drain()
+            await deliver()
         local = clock.now().strftime("%a %d %b %Y %H:%M UTC")
         days, rest = step.days, step.seconds
         parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
@@ -169,15 +175,30 @@ async def _console(settings: Settings, store: Store, as_user: str, role: Role | 
 
     if role:
         await switch_user(as_user, role.value)
+    # Each line's replies are delivered before the next prompt: one drain at a time,
+    # and no background worker racing for them (it would hand the last ones back at
+    # the end of input). In a terminal, time goes on while you think: scheduled runs
+    # happen, and what they send is shown within a second.
+    keeper = None
     if sys.stdin.isatty():
-        await beacon.start(serve_http=False)  # time and deliveries go on while you think
-    # scripted, each line's replies are delivered before the next is read (a background
-    # worker would race for them, and hand back the last ones at the end of input)
+        await beacon.start(serve_http=False, deliver=False)
+        keeper = asyncio.create_task(_keep_delivering(deliver))
     try:
-        await adapter.repl(handle=beacon.handle, deliver=beacon.delivery.drain, tick=tick, switch_user=switch_user, first_contact=first_contact)
-        await beacon.delivery.drain()
+        await adapter.repl(handle=beacon.handle, deliver=deliver, tick=tick, switch_user=switch_user, first_contact=first_contact)
+        await deliver()
     finally:
+        if keeper is not None:
+            keeper.cancel()
         await beacon.stop()
+
+
+async def _keep_delivering(deliver, seconds: float = 1.0) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await deliver()
+        except Exception:
+            logger.exception("delivering in the console failed")
 
 
 @cli.command()
