@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from bot.adapters.console import files_folder
 from tests.support.console import ConsoleRun
 
 
@@ -102,3 +103,11 @@ def test_join_works_in_the_consoles_network(console):
     out = console.run("/beacon join\n")
     assert "You're a member of Neighbourhood Learning Network" in out
     assert "in your network's group" not in out
+
+
+def test_files_go_beside_the_sqlite_file_or_into_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert files_folder("sqlite:///data/beacon.db") == tmp_path / "data" / "beacon-files"
+    assert files_folder(f"sqlite:///{tmp_path}/x/y.db") == tmp_path / "x" / "beacon-files"
+    assert files_folder("postgresql://postgres@127.0.0.1:54329/postgres") == tmp_path / "beacon-files"
+    assert files_folder("sqlite://") == tmp_path / "beacon-files"
