@@ -8,7 +8,8 @@ pressable; ``/as NAME`` switches who you are (each person keeps their
 buttons); ``/beacon tick 1d`` moves the bot's clock forward so scheduled
 flows can be watched happening. A person's first message is preceded by the
 ``start`` a Telegram client sends when someone opens the bot's chat, so they
-get the same welcome. Attachments are saved as files and their paths shown.
+get the same welcome. The console's network has one room, where ``/beacon
+join`` is said. Attachments are saved as files and their paths shown.
 With input that is not a terminal it reads one message per line and stops
 at the end of input, so sessions can be scripted.
 """
