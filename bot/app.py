@@ -138,10 +138,13 @@ class Beacon:
 
     # -- life cycle ---------------------------------------------------------------
 
-    async def start(self, *, serve_http: bool = True, tick: bool = True) -> None:
+    async def start(self, *, serve_http: bool = True, tick: bool = True, deliver: bool = True) -> None:
+        """``deliver=False``: the caller drains the outbox itself (the console, so a
+        reply is shown before the next prompt)."""
         for adapter in self.adapters.values():
             await adapter.start()
-        self._tasks.append(asyncio.create_task(self.delivery.run_forever(), name="beacon-delivery"))
+        if deliver:
+            self._tasks.append(asyncio.create_task(self.delivery.run_forever(), name="beacon-delivery"))
         if tick:
             self.ticker = Ticker(tick=self.tick, seconds=self.settings.tick_seconds)
             self.ticker.start()

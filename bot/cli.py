@@ -10,15 +10,17 @@ import signal
 import sys
 import tempfile
 from datetime import timedelta
+from typing import Annotated
 
 import typer
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
+from sqlmodel import select
 
 from bot.adapters.base import StartupError
-from bot.adapters.console import NETWORK_KEY, ConsoleAdapter
+from bot.adapters.console import NETWORK_KEY, ConsoleAdapter, files_folder
 from bot.app import build_app
 from bot.config import ConfigError
 from bot.core.clock import OffsetClock, SystemClock
@@ -27,7 +29,7 @@ from bot.server.logs import configure_logging
 from bot.settings import Settings
 from bot.simulation.driver import simulate as run_simulation
 from bot.store.db import Store, alembic_config
-from bot.store.models import Role
+from bot.store.models import Member, Network, Role
 
 __all__ = ["main", "cli"]
 
@@ -69,7 +71,7 @@ def _check_schema(store: Store) -> None:
 @cli.command()
 def run(
     as_user: str = typer.Option("you", "--as", help="Console only: who you are."),
-    role: str = typer.Option(None, "--role", help="Console only: member, facilitator or coordinator."),
+    role: Annotated[Role | None, typer.Option("--role", help="Console only: member, facilitator or coordinator.", case_sensitive=False)] = None,
     database: str = typer.Option(None, "--database", help="Database URL (overrides BEACON_DATABASE_URL)."),
 ) -> None:
     """Start the bot. With no platform tokens set, opens the console."""
@@ -117,10 +119,10 @@ async def _serve(beacon) -> None:
     await beacon.stop()
 
 
-async def _console(settings: Settings, store: Store, as_user: str, role: str | None) -> None:
+async def _console(settings: Settings, store: Store, as_user: str, role: Role | None) -> None:
     console = Console(highlight=False)
     clock = OffsetClock()
-    adapter = ConsoleAdapter(user=as_user, output=console)
+    adapter = ConsoleAdapter(user=as_user, output=console, files=files_folder(settings.database_url))
     beacon = build_app(settings, clock=clock, adapters=[adapter], store=store)
     try:
         beacon.seed_config()
@@ -128,13 +130,21 @@ async def _console(settings: Settings, store: Store, as_user: str, role: str | N
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
 
+    one_at_a_time = asyncio.Lock()
+
+    async def deliver() -> int:
+        async with one_at_a_time:
+            return await beacon.delivery.drain()
+
     async def switch_user(user: str, new_role: str | None) -> str:
         if new_role:
             try:
-                beacon.set_role("console", NETWORK_KEY, user, Role(new_role))
+                given = Role(new_role.lower())
             except ValueError:
-                return f"Unknown role {new_role!r}: use member, facilitator or coordinator."
-        return f"You are now {user}" + (f" ({new_role})" if new_role else "") + "."
+                raise ValueError(f"There is no role {new_role!r}: use member, facilitator or coordinator. You are still {adapter.user}.") from None
+            beacon.set_role("console", NETWORK_KEY, user, given)
+            return f"You are now {user} ({given.value})."
+        return f"You are now {user}."
 
     async def tick(step: timedelta) -> str:
         hop = timedelta(hours=1)
@@ -145,7 +155,7 @@ async def _console(settings: Settings, store: Store, as_user: str, role: str | N
             clock.advance(move)
             remaining -= move
             ran += len(await beacon.tick(catch_up=None))
-            await beacon.delivery.drain()
+            await deliver()
         local = clock.now().strftime("%a %d %b %Y %H:%M UTC")
         days, rest = step.days, step.seconds
         parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
@@ -153,14 +163,42 @@ async def _console(settings: Settings, store: Store, as_user: str, role: str | N
         parts += [f"{rest % 3600 // 60} min"] if rest % 3600 // 60 else []
         return f"⏩ Moved on {' '.join(parts) or 'no time'}. It is now {local}; {ran} scheduled run(s) happened."
 
+    def first_contact(user: str) -> bool:
+        """Not heard from yet (``--role`` and ``/as NAME ROLE`` create a member who has said nothing)."""
+        with store.session() as session:
+            member = session.exec(
+                select(Member)
+                .join(Network)
+                .where(Network.platform == "console", Network.platform_key == NETWORK_KEY, Member.platform_user_id == user)
+            ).first()
+            return member is None or member.last_active_at is None
+
     if role:
-        await switch_user(as_user, role)
-    await beacon.start(serve_http=False, tick=sys.stdin.isatty())
+        await switch_user(as_user, role.value)
+    # Each line's replies are delivered before the next prompt: one drain at a time,
+    # and no background worker racing for them (it would hand the last ones back at
+    # the end of input). In a terminal, time goes on while you think: scheduled runs
+    # happen, and what they send is shown within a second.
+    keeper = None
+    if sys.stdin.isatty():
+        await beacon.start(serve_http=False, deliver=False)
+        keeper = asyncio.create_task(_keep_delivering(deliver))
     try:
-        await adapter.repl(handle=beacon.handle, deliver=beacon.delivery.drain, tick=tick, switch_user=switch_user)
-        await beacon.delivery.drain()
+        await adapter.repl(handle=beacon.handle, deliver=deliver, tick=tick, switch_user=switch_user, first_contact=first_contact)
+        await deliver()
     finally:
+        if keeper is not None:
+            keeper.cancel()
         await beacon.stop()
+
+
+async def _keep_delivering(deliver, seconds: float = 1.0) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await deliver()
+        except Exception:
+            logger.exception("delivering in the console failed")
 
 
 @cli.command()
