@@ -217,7 +217,8 @@ async def slack_bot(
     pass ``None`` for Slack's real limits.
     """
     async with contextlib.AsyncExitStack() as stack:
-        fake = slack or await stack.enter_async_context(FakeSlack())
+        # the fake counts Slack's per-channel limit on the test's clock: no real waiting
+        fake = slack or await stack.enter_async_context(FakeSlack(clock=lambda: clock.now().timestamp()))
         config = Settings(
             SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, BEACON_CONFIG="/none.yaml", **settings
         )
