@@ -225,6 +225,7 @@ async def slack_bot(
         beacon = build_app(config, clock=clock, store=store, adapters=[])
         extra = {"limits": limits} if limits is not None else {}
         adapter = SlackAdapter.from_settings(config, handle=beacon.handle, store=store, **extra)
+        adapter.people.clock = lambda: clock.now().timestamp()  # "not seen for a week" on the test's clock
         beacon.add_adapter(adapter)
         await adapter.start()
         http = await stack.enter_async_context(
