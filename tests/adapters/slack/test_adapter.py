@@ -395,6 +395,7 @@ async def test_group_dm_channel_post_and_picture(sqlite_store, clock):
         assert [m["text"] for m in sb.slack.messages("C0LEARN01")] == ["A new practice was shared"]
         (picture,) = sb.slack.files.values()
         assert picture["content"] == b"\x89PNG fake" and picture["channels"] == [sb.dm_channel("U1")]
+        assert picture["alt_txt"] == "Participation chart"  # said for people who cannot see it
         # a group DM channel is not stored as either member's own DM
         assert member(sqlite_store, "U2").dm_channel == sb.dm_channel("U2")
 

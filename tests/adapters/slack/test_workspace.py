@@ -147,3 +147,37 @@ async def test_a_revoked_installation_holds_its_messages_and_marks_no_member(sql
         refused = [c for c in sb.slack.calls if c.method == "chat.postMessage" and not c.ok]
         assert len(refused) <= 1  # once to learn of it at most, then held without asking Slack again
         assert sb.beacon.delivery.stats.failed == 0
+
+
+# -- time zones ------------------------------------------------------------------------
+
+
+async def test_a_new_zone_in_slack_reaches_the_member_and_an_unknown_one_never_does(sqlite_store, clock, caplog):
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("U1", tz="Europe/London")
+        await sb.dm("U1", "hi")
+        assert member(sqlite_store, "U1").timezone == "Europe/London"
+
+        await sb.post(sb.slack.change_user("U1", tz="America/New_York"))
+        assert member(sqlite_store, "U1").timezone == "America/New_York"
+
+        await sb.post(sb.slack.change_user("U1", tz="Mars/Olympus_Mons"))
+        assert member(sqlite_store, "U1").timezone == "America/New_York"  # the previous one stays
+        assert "unknown time zone 'Mars/Olympus_Mons'" in caplog.text
+
+
+async def test_a_zone_changed_in_slack_is_picked_up_from_users_info_too(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("U1", tz="Europe/London")
+        await sb.dm("U1", "hi")
+        sb.slack.change_user("U1", tz="Asia/Kolkata")  # the user_change was missed
+        clock.advance(hours=2)  # past the users.info cache
+        await sb.dm("U1", "hi again")
+        assert member(sqlite_store, "U1").timezone == "Asia/Kolkata"
+
+
+async def test_an_unknown_zone_from_slack_at_first_contact_is_not_stored(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("U1", tz="Mars/Olympus_Mons")
+        await sb.dm("U1", "hi")
+        assert member(sqlite_store, "U1").timezone is None  # the network's zone applies
