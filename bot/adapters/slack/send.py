@@ -146,7 +146,9 @@ class SlackSender:
         if not people:
             raise PermanentFailure("no Slack user for the addressed member(s)")
         for person in people:
-            if await self.deactivated(client, person.platform_user_id):
+            # a group DM still goes to the others (a pair can ask for a rematch); the
+            # deactivated one is marked through the look-up, and left out from now on
+            if await self.deactivated(client, person.platform_user_id) and len(people) == 1:
                 raise Unreachable(DEACTIVATED, member_id=person.member_id)
         if len(people) == 1 and people[0].dm_channel:
             return people[0].dm_channel, {}

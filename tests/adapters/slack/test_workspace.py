@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from bot.adapters.slack.people import CHECKS_PER_MINUTE
 from bot.adapters.slack.workspace import DEACTIVATED
+from bot.core.messages import Address, Outgoing
 from bot.store.models import Member, OutboxMessage, OutboxStatus
 from tests.fakes import slack_app_mention, slack_message_im
 from tests.support import ROOT
@@ -181,3 +182,19 @@ async def test_an_unknown_zone_from_slack_at_first_contact_is_not_stored(sqlite_
         sb.user("U1", tz="Mars/Olympus_Mons")
         await sb.dm("U1", "hi")
         assert member(sqlite_store, "U1").timezone is None  # the network's zone applies
+
+
+async def test_a_pair_with_a_deactivated_member_still_reaches_the_other_who_can_ask_for_a_rematch(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+
+        def pair(ctx):
+            ctx.send(Outgoing(text="Meet your learning pair", to=Address.group([m.id for m in ctx.members()])))
+
+        sb.beacon.router.command("e2e pair", pair, help="test")
+        await sb.dm("U2", "hi")
+        sb.slack.deactivate("U2")  # missed
+        clock.advance(days=8)
+        await sb.command("U1", "e2e pair")
+        assert [m["text"] for m in sb.slack.messages(sb.slack.dm_channel("U1", "U2"))] == ["Meet your learning pair"]
+        assert member(sqlite_store, "U2").unreachable_reason == DEACTIVATED  # not in the next round
+        assert not member(sqlite_store, "U1").unreachable
