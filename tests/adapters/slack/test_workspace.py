@@ -16,8 +16,9 @@ from sqlmodel import select
 from bot.adapters.slack.people import CHECKS_PER_MINUTE
 from bot.adapters.slack.workspace import DEACTIVATED
 from bot.core.messages import Address, Outgoing
-from bot.store.models import Member, OutboxMessage, OutboxStatus
-from tests.fakes import slack_app_mention, slack_message_im
+from bot.store.models import Member, Network, OutboxMessage, OutboxStatus
+from bot.store.outbox import enqueue
+from tests.fakes import FakeSlack, slack_app_mention, slack_message_im
 from tests.support import ROOT
 from tests.support.slack import slack_bot
 
@@ -198,3 +199,23 @@ async def test_a_pair_with_a_deactivated_member_still_reaches_the_other_who_can_
         assert [m["text"] for m in sb.slack.messages(sb.slack.dm_channel("U1", "U2"))] == ["Meet your learning pair"]
         assert member(sqlite_store, "U2").unreachable_reason == DEACTIVATED  # not in the next round
         assert not member(sqlite_store, "U1").unreachable
+
+
+async def test_a_token_refused_at_start_holds_messages_from_the_first(sqlite_store, clock):
+    async with FakeSlack(clock=lambda: clock.now().timestamp()) as fake:
+        fake.revoke("token_revoked")
+        async with slack_bot(sqlite_store, clock, slack=fake) as sb:
+            assert sb.adapter.status()["error"] == "token_revoked"
+            with sqlite_store.session() as session:  # a scheduled prompt: no events come from a revoked app
+                network = Network(platform="slack", platform_key=fake.team_id, name="Beacon Test", created_at=clock.now())
+                session.add(network)
+                session.flush()
+                ada = Member(network_id=network.id, platform_user_id="U1", display_name="Ada", created_at=clock.now())
+                session.add(ada)
+                session.flush()
+                enqueue(session, key="e2e:prompt", network_id=network.id, platform="slack", outgoing=Outgoing(text="A prompt", to=Address.member(ada.id)),
+                        now=clock.now())  # fmt: skip
+            await sb.beacon.delivery.drain()
+            (row,) = rows(sqlite_store, OutboxMessage)
+            assert row.status == OutboxStatus.PENDING and row.last_error.startswith("held: ")
+            assert sb.slack.count("chat.postMessage") == 0 and not member(sqlite_store, "U1").unreachable
