@@ -99,8 +99,8 @@ class SlackPeople:
         if len(self._checks) >= CHECKS_PER_MINUTE:
             return False  # over budget: send as before; they are checked at a later message
         self._checks.append(now)
-        self._users.pop(user_id, None)  # ask Slack now, not the hour-old cache
-        return bool((await self.user(client, user_id)).get("deleted"))
+        cached = self._users.get(user_id)  # asked now, not read from the hour-old cache (kept to see what changed)
+        return bool((await self._once(("user", user_id), lambda: self._fetch_user(client, user_id, cached))).get("deleted"))
 
     def heard(self, user: dict[str, Any]) -> None:
         """A ``user_change``: the event's user is the current one."""

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from bot.adapters.base import Held
 from bot.core.dates.zone import to_zone
+from bot.core.members import is_forgotten
 from bot.store.db import Store
 from bot.store.models import Member, Network, OutboxMessage, OutboxStatus
 from bot.store.slack import SlackInstallation
@@ -66,7 +67,7 @@ def apply_user(store: Store, team_id: str | None, user: dict[str, Any]) -> int:
             query = query.where(Network.platform_key == (user.get("team_id") or team_id))
         for member in session.exec(query):
             before = (member.unreachable, member.unreachable_reason, member.timezone)
-            if member.unreachable_reason == "forgotten":
+            if is_forgotten(member):
                 continue
             if deleted and not member.unreachable:
                 member.unreachable, member.unreachable_reason = True, DEACTIVATED
