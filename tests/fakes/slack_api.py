@@ -335,7 +335,7 @@ class FakeSlack(FakeServer):
         else:
             status, headers = 200, {}
             handler = getattr(self, "_api_" + method.replace(".", "_"), None)
-            body = handler(params, token) if handler else {"ok": True}
+            body = handler(params, token) if handler else {"ok": False, "error": "unknown_method"}
         self._record(Call(method, params, token=token, status=status, response=body))
         logger.debug("fake slack %s -> %s %s", method, status, body.get("error", "ok"))
         return web.json_response(body, status=status, headers=headers)

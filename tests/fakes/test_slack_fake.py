@@ -214,3 +214,8 @@ async def test_files_upload_v2_records_the_alt_text(slack, web):
     stored = slack.files[result["file"]["id"]]
     assert stored["alt_txt"] == "Answers per week, rising" and stored["channels"] == ["C0LEARN01"]
     assert [c.method for c in slack.calls if c.method.startswith("files.")] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
+
+
+async def test_a_method_the_fake_does_not_model_is_unknown_not_quietly_ok(slack, web):
+    error = await refused(web.api_call("conversations.kick", data={"channel": "C1", "user": "U1"}))
+    assert error.response["error"] == "unknown_method"
