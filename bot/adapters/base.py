@@ -27,6 +27,7 @@ __all__ = [
     "StartupError",
     "Unreachable",
     "DeliveryError",
+    "Held",
 ]
 
 
@@ -74,6 +75,20 @@ class RetryLater(DeliveryError):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class Held(RetryLater):
+    """The whole workspace cannot take messages now (its installation was revoked).
+
+    Not the message's fault nor the member's: the message waits in the outbox
+    (``last_error`` starts with :attr:`PREFIX`), no attempt is counted, no
+    member is marked, and the platform's other workspaces are not slowed down.
+    """
+
+    PREFIX = "held: "  # persisted in outbox rows' last_error
+
+    def __init__(self, reason: str, retry_after: float = 600.0) -> None:
+        super().__init__(reason, retry_after=retry_after)
 
 
 class Unreachable(DeliveryError):

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.adapters.base import Adapter, Envelope, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
+from bot.adapters.base import Adapter, Envelope, Held, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
 from bot.core.clock import Clock
 from bot.core.messages import Outgoing
 from bot.delivery.pacing import Pacer
@@ -190,6 +190,8 @@ class DeliveryWorker:
                     await self.run_db(self._release, envelope.outbox_id)
                     return
                 result = await adapter.send(envelope)
+        except Held as exc:  # the workspace, not this message: keep it, slow nobody else down
+            await self.run_db(self._hold, envelope, exc)
         except RetryLater as exc:
             if exc.retry_after is not None:
                 self.stats.rate_limited += 1
@@ -274,6 +276,11 @@ class DeliveryWorker:
                 return
             delay = outbox.backoff(attempts + 1, rng=self.rng)
             outbox.mark_retry(session, envelope.outbox_id, at=self.clock.now() + timedelta(seconds=delay), error=str(exc))
+
+    def _hold(self, envelope: Envelope, exc: Held) -> None:
+        with self.store.session() as session:
+            at = self.clock.now() + timedelta(seconds=exc.retry_after or 600)
+            outbox.mark_retry(session, envelope.outbox_id, at=at, error=f"{Held.PREFIX}{exc}", count_attempt=False)
 
     def _unreachable(self, envelope: Envelope, exc: Unreachable) -> None:
         with self.store.session() as session:

@@ -12,12 +12,13 @@ import logging
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.core.clock import Clock
 from bot.core.context import Context
+from bot.core.dates.zone import to_zone
 from bot.core.router import Router
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
@@ -30,9 +31,28 @@ logger = logging.getLogger(__name__)
 
 
 def audience_timezones(session, network: Network) -> list[str]:
-    """The distinct zones the network's members live in (the network's own for unset)."""
-    zones = session.exec(select(func.coalesce(Member.timezone, network.timezone)).where(Member.network_id == network.id).distinct()).all()
-    return sorted({z for z in zones if z} | {network.timezone})
+    """The distinct zones the network's members live in (the network's own for unset).
+
+    A stored zone this machine does not know (from an older version, a
+    platform, a typo) would make every tick raise: its members get the
+    network's zone instead, and the row is cleared so it is said once.
+    """
+    home = _known(network.timezone) or "UTC"
+    zones = set()
+    for tz in session.exec(select(func.coalesce(Member.timezone, home)).where(Member.network_id == network.id).distinct()).all():
+        if tz and _known(tz):
+            zones.add(tz)
+        elif tz:
+            logger.warning("network %s: members had the unknown time zone %r; they now get the network's (%s)", network.id, tz[:64], home)
+            session.exec(update(Member).where(col(Member.network_id) == network.id, col(Member.timezone) == tz).values(timezone=None))
+    return sorted(zones | {home})
+
+
+def _known(tz: str | None) -> str | None:
+    try:
+        return tz if tz and to_zone(tz) else None
+    except ValueError:
+        return None
 
 
 def run_due(store: Store, router: Router, clock: Clock, *, catch_up: timedelta | None = timedelta(hours=6)) -> list[int]:
@@ -60,7 +80,7 @@ def run_due(store: Store, router: Router, clock: Clock, *, catch_up: timedelta |
         start = checked if catch_up is None else max(checked, now - catch_up)
         with store.session() as session:
             network = session.get(Network, network_id)
-            zones = audience_timezones(session, network) if spec.per_member_timezone else [network.timezone]
+            zones = audience_timezones(session, network) if spec.per_member_timezone else [_known(network.timezone) or "UTC"]
         for tz in zones:
             for due in schedule.due_times(start, now, tz):
                 occurrence = _claim_and_run(store, router, clock, flow_id, due, tz)

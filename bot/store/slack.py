@@ -4,6 +4,10 @@ Written by Bolt's OAuth flow through :mod:`bot.adapters.slack.oauth` when
 ``SLACK_CLIENT_ID`` / ``SLACK_CLIENT_SECRET`` are set. The bot token has to be
 kept to act in that workspace; it is never logged and leaves the database
 only to call Slack.
+
+``revoked_at`` is set when Slack says the installation is gone (the app was
+uninstalled, its token revoked): messages to the workspace then wait in the
+outbox, and a reinstall clears it.
 """
 
 from __future__ import annotations
@@ -31,3 +35,5 @@ class SlackInstallation(SQLModel, table=True):
     bot_user_id: str | None = Field(default=None, max_length=32)
     data: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)  # the Installation's fields, token included
     installed_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=100)

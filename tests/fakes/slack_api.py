@@ -12,6 +12,15 @@ may not).
 Every call is recorded in order in :attr:`FakeSlack.calls`, and failures can
 be scheduled (:meth:`FakeSlack.fail_next`) or made persistent for one user or
 channel (:meth:`FakeSlack.fail_for`).
+
+Strict by default, as Slack is (see ``../shared/PLATFORMS.md``): a
+deactivated user's DM still takes posts while ``users.info`` says
+``deleted: true``; token errors are about the workspace (:meth:`FakeSlack.revoke`),
+never one addressee; Block Kit limits answer ``invalid_blocks``;
+``chat.postMessage`` allows about one message a second per channel after a
+short burst (429 with ``Retry-After``, on the fake's ``clock``); and
+``files.upload`` is retired (``method_deprecated``). A test that needs a kinder
+Slack asks by name (``rate_limits=False``).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +38,23 @@ from aiohttp import web
 
 from tests.fakes._server import Call as _Call
 from tests.fakes._server import FakeServer
+from tests.fakes.factories import slack_event_callback
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Call", "FakeSlack", "SlackFailure"]
+__all__ = ["Call", "FakeSlack", "SlackFailure", "TOKEN_ERRORS"]
 
 # Parameters that clients send JSON-encoded inside form or query fields.
 _JSON_FIELDS = {"blocks", "attachments", "view", "files", "metadata", "unfurls", "channels_json"}
 _NO_TOKEN_METHODS = {"oauth.v2.access", "oauth.access", "oauth.v2.exchange", "api.test"}
+TOKEN_ERRORS = frozenset({"account_inactive", "token_revoked", "invalid_auth", "not_authed"})
+"""Errors about the bot's token or workspace: Slack never answers them for one addressee."""
+
+# Block Kit limits (api.slack.com/reference/block-kit)
+MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
+SECTION_TEXT, FIELD_TEXT, BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, ACTION_ID, MODAL_TITLE = 3000, 2000, 75, 2000, 150, 255, 24
+POST_BURST = 10
+"""Messages one channel takes at once before the one-a-second limit answers 429."""
 
 
 class Call(_Call):
@@ -87,6 +106,10 @@ class FakeSlack(FakeServer):
         users: user dicts for ``users.info`` (see :meth:`add_user`).
         strict_users: when true, ``conversations.open`` answers
             ``user_not_found`` for ids not registered with :meth:`add_user`.
+        clock: seconds, for the per-channel posting limit (pass the test's
+            clock, so a test that waits a second waits on it).
+        rate_limits: ``False`` turns the posting limit off, for a test that
+            needs a kinder Slack than the real one.
     """
 
     def __init__(
@@ -100,6 +123,8 @@ class FakeSlack(FakeServer):
         tokens: set[str] | None = None,
         users: list[dict[str, Any]] | None = None,
         strict_users: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        rate_limits: bool = True,
     ) -> None:
         super().__init__()
         self.team_id, self.team_name = team_id, team_name
@@ -116,6 +141,10 @@ class FakeSlack(FakeServer):
         self._persistent: list[SlackFailure] = []
         self._seq = itertools.count(1)
         self._ts_base = int(time.time())
+        self.clock, self.rate_limits = clock, rate_limits
+        self.rate_limited_count = 0
+        self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
+        self._revoked: dict[str | None, str] = {}  # token (None: every token) -> error
         self.add_user(bot_user_id, name="beacon", real_name="Beacon", is_bot=True)
         for user in users or []:
             user = dict(user)
@@ -209,9 +238,58 @@ class FakeSlack(FakeServer):
         """Persistently fail calls naming ``target`` (a user or channel id).
 
         A user id also matches that user's DM channel (``dm_channel(user)``).
+        Token errors are refused here: Slack answers them for the workspace's
+        token whoever is addressed (use :meth:`revoke`).
         """
+        if error in TOKEN_ERRORS:
+            raise ValueError(f"{error} is about the workspace's token, not {target}: use FakeSlack.revoke()")
         with self._lock:
             self._persistent.append(SlackFailure(error, method=method, target=target))
+
+    def revoke(self, error: str = "token_revoked", *, token: str | None = None) -> None:
+        """From now on every call with ``token`` (default: any token) answers ``error``."""
+        if error not in TOKEN_ERRORS:
+            raise ValueError(f"{error} is not a token error ({sorted(TOKEN_ERRORS)})")
+        with self._lock:
+            self._revoked[token] = error
+
+    def restore(self) -> None:
+        """Tokens work again (a reinstall, or an admin re-enabling the workspace)."""
+        with self._lock:
+            self._revoked.clear()
+
+    def change_user(self, user_id: str, **changes: Any) -> dict[str, Any]:
+        """Change a user as Slack would (``tz``, ``deleted``, names) and return the
+        ``user_change`` event Slack sends about it, ready to post to the bot."""
+        with self._lock:
+            user = self.users[user_id]
+            for key, value in changes.items():
+                if key in ("display_name", "real_name", "email"):
+                    user["profile"][key] = value
+                if key != "display_name" and key != "email":
+                    user[key] = value
+            if "tz" in changes:
+                user["tz_label"] = changes["tz"]
+            user["updated"] = user.get("updated", self._ts_base) + 1
+            snapshot = json.loads(json.dumps(user))
+        return slack_event_callback(
+            {"type": "user_change", "user": snapshot, "cache_ts": snapshot["updated"], "event_ts": self._next_ts()}, team_id=self.team_id
+        )
+
+    def deactivate(self, user_id: str) -> dict[str, Any]:
+        """An admin deactivates the user: DMs still take posts, ``users.info`` says ``deleted``."""
+        return self.change_user(user_id, deleted=True)
+
+    def uninstall(self) -> dict[str, Any]:
+        """The app is uninstalled: tokens answer ``account_inactive``; returns the ``app_uninstalled`` event."""
+        self.revoke("account_inactive")
+        return slack_event_callback({"type": "app_uninstalled", "event_ts": self._next_ts()}, team_id=self.team_id)
+
+    def revoke_tokens(self) -> dict[str, Any]:
+        """The bot token is revoked: calls answer ``token_revoked``; returns the ``tokens_revoked`` event."""
+        self.revoke("token_revoked")
+        event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [self.bot_user_id]}, "event_ts": self._next_ts()}
+        return slack_event_callback(event, team_id=self.team_id)
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -243,15 +321,21 @@ class FakeSlack(FakeServer):
             token = auth[len("Bearer ") :].strip() or None
         if method not in _NO_TOKEN_METHODS and (not token or (self.tokens is not None and token not in self.tokens)):
             status, body, headers = 200, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}, {}
+        elif method not in _NO_TOKEN_METHODS and (revoked := self._revoked.get(token) or self._revoked.get(None)):
+            status, body, headers = 200, {"ok": False, "error": revoked}, {}
         elif (failure := self._take_failure(method, params)) is not None:
             status, headers = failure.status, {}
             body = {"ok": False, "error": failure.error}
             if failure.retry_after is not None:
                 headers["Retry-After"] = str(failure.retry_after)
+        elif (refused := self._check_blocks(method, params)) is not None:
+            status, headers, body = 200, {}, refused
+        elif (wait := self._check_rate(method, params)) is not None:
+            status, headers, body = 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
         else:
             status, headers = 200, {}
             handler = getattr(self, "_api_" + method.replace(".", "_"), None)
-            body = handler(params, token) if handler else {"ok": True}
+            body = handler(params, token) if handler else {"ok": False, "error": "unknown_method"}
         self._record(Call(method, params, token=token, status=status, response=body))
         logger.debug("fake slack %s -> %s %s", method, status, body.get("error", "ok"))
         return web.json_response(body, status=status, headers=headers)
@@ -291,6 +375,37 @@ class FakeSlack(FakeServer):
                 if targets & ids and failure.method in (None, method):
                     return failure
         return None
+
+    def _check_rate(self, method: str, params: dict[str, Any]) -> int | None:
+        """chat.postMessage: a burst of ``POST_BURST`` per channel, then one a second; seconds to wait, or None."""
+        if method != "chat.postMessage" or not self.rate_limits or not params.get("channel"):
+            return None
+        channel, now = self._resolve_channel(str(params["channel"])), self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(channel, (float(POST_BURST), now))
+            tokens = min(float(POST_BURST), tokens + max(0.0, now - at))
+            if tokens < 1:
+                self._buckets[channel] = (tokens, now)
+                self.rate_limited_count += 1
+                return max(1, int(1 - tokens + 0.999))
+            self._buckets[channel] = (tokens - 1, now)
+        return None
+
+    def _check_blocks(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Block Kit's limits, as Slack checks them: ``invalid_blocks`` with what is wrong."""
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"):
+            blocks, limit, title = params.get("blocks"), MESSAGE_BLOCKS, None
+        elif method in ("views.open", "views.push", "views.update", "views.publish") and isinstance(params.get("view"), dict):
+            view = params["view"]
+            blocks, limit, title = view.get("blocks"), SURFACE_BLOCKS, (view.get("title") or {}).get("text")
+        else:
+            return None
+        problems = block_problems(blocks if isinstance(blocks, list) else [], limit)
+        if title is not None and len(title) > MODAL_TITLE:
+            problems.append(f"must be less than {MODAL_TITLE + 1} characters [json-pointer:/view/title/text]")
+        if not problems:
+            return None
+        return {"ok": False, "error": "invalid_blocks", "errors": problems, "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]}}
 
     def _next_ts(self) -> str:
         return f"{self._ts_base}.{next(self._seq):06d}"
@@ -376,6 +491,18 @@ class FakeSlack(FakeServer):
     def _api_users_info(self, params: dict, token: str) -> dict:
         user = self.users.get(str(params.get("user", "")))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _api_users_list(self, params: dict, token: str) -> dict:
+        """Every user, deactivated ones too (``deleted: true``), a page at a time."""
+        with self._lock:
+            everyone = list(self.users.values())
+        start = int(params.get("cursor") or 0)
+        limit = max(1, min(int(params.get("limit") or 200), 1000))
+        page, rest = everyone[start : start + limit], start + limit < len(everyone)
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": str(start + limit) if rest else ""}}
+
+    def _api_files_upload(self, params: dict, token: str) -> dict:
+        return {"ok": False, "error": "method_deprecated"}  # retired: files go by getUploadURLExternal + completeUploadExternal
 
     def _api_team_info(self, params: dict, token: str) -> dict:
         return {
@@ -464,6 +591,7 @@ class FakeSlack(FakeServer):
                 "length": int(params["length"]),
                 "content": None,
                 "channels": [],
+                "alt_txt": params.get("alt_txt"),
             }
         return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
 
@@ -492,6 +620,48 @@ class FakeSlack(FakeServer):
                     }
                 )
         return {"ok": True, "files": out}
+
+
+def block_problems(blocks: list[Any], limit: int) -> list[str]:
+    """What Slack would refuse in ``blocks`` (a message's or a surface's), as its error texts."""
+    problems: list[str] = []
+    if len(blocks) > limit:
+        problems.append(f"must have at most {limit} blocks [json-pointer:/blocks]")
+
+    def text_of(obj: Any) -> str:
+        return str(obj.get("text", "")) if isinstance(obj, dict) else ""
+
+    def check(where: str, value: str, most: int) -> None:
+        if len(value) > most:
+            problems.append(f"must be less than {most + 1} characters [json-pointer:{where}]")
+
+    def element(where: str, el: Any) -> None:
+        if not isinstance(el, dict):
+            return
+        if el.get("action_id") is not None:
+            check(f"{where}/action_id", str(el["action_id"]), ACTION_ID)
+        if el.get("type") == "button":
+            check(f"{where}/text/text", text_of(el.get("text")), BUTTON_TEXT)
+            check(f"{where}/value", str(el.get("value", "")), BUTTON_VALUE)
+
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        where = f"/blocks/{i}"
+        kind = block.get("type")
+        if kind == "section":
+            check(f"{where}/text/text", text_of(block.get("text")), SECTION_TEXT)
+            for j, f in enumerate(block.get("fields") or []):
+                check(f"{where}/fields/{j}/text", text_of(f), FIELD_TEXT)
+            element(f"{where}/accessory", block.get("accessory"))
+        elif kind == "header":
+            check(f"{where}/text/text", text_of(block.get("text")), HEADER_TEXT)
+        elif kind in ("actions", "context"):
+            for j, el in enumerate(block.get("elements") or []):
+                element(f"{where}/elements/{j}", el)
+        elif kind == "input":
+            element(f"{where}/element", block.get("element"))
+    return problems
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:

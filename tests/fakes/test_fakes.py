@@ -144,7 +144,7 @@ async def test_slack_rate_limit_is_a_429_with_retry_after(slack, web):
 
 async def test_slack_fail_next_error_and_persistent_user_failure(slack, web):
     slack.fail_next("chat.postMessage", error="channel_not_found")
-    slack.fail_for("U0GONE001", error="account_inactive")
+    slack.fail_for("U0GONE001", error="cannot_dm_bot")
 
     with pytest.raises(SlackApiError) as once:
         await web.chat_postMessage(channel="C1", text="x")
@@ -152,7 +152,7 @@ async def test_slack_fail_next_error_and_persistent_user_failure(slack, web):
     for _ in range(2):
         with pytest.raises(SlackApiError) as persistent:
             await web.chat_postMessage(channel=slack.dm_channel("U0GONE001"), text="x")
-        assert persistent.value.response["error"] == "account_inactive"
+        assert persistent.value.response["error"] == "cannot_dm_bot"
     assert (await web.conversations_open(users="U0ALICE01"))["ok"]
 
 

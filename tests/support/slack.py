@@ -217,13 +217,15 @@ async def slack_bot(
     pass ``None`` for Slack's real limits.
     """
     async with contextlib.AsyncExitStack() as stack:
-        fake = slack or await stack.enter_async_context(FakeSlack())
+        # the fake counts Slack's per-channel limit on the test's clock: no real waiting
+        fake = slack or await stack.enter_async_context(FakeSlack(clock=lambda: clock.now().timestamp()))
         config = Settings(
             SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, BEACON_CONFIG="/none.yaml", **settings
         )
         beacon = build_app(config, clock=clock, store=store, adapters=[])
         extra = {"limits": limits} if limits is not None else {}
         adapter = SlackAdapter.from_settings(config, handle=beacon.handle, store=store, **extra)
+        adapter.people.clock = lambda: clock.now().timestamp()  # "not seen for a week" on the test's clock
         beacon.add_adapter(adapter)
         await adapter.start()
         http = await stack.enter_async_context(

@@ -12,6 +12,13 @@ Outbound: :meth:`SlackAdapter.send` is delegated to :mod:`.slack_send`, which
 renders an envelope as Block Kit (:mod:`.slack_blocks`) and maps Slack's errors
 onto the delivery worker's RetryLater / Unreachable / PermanentFailure.
 
+What Slack says about the workspace is kept too (:mod:`.workspace`): a
+``user_change`` (deactivated, reactivated, a new zone) updates the member; an
+``app_uninstalled`` / ``tokens_revoked`` event, or a token error on any call,
+marks the installation revoked, and its messages wait in the outbox until a
+reinstall. Every event the manifest subscribes has a listener: Bolt answers
+404 to one without, and Slack disables an app's events past 5 % failures.
+
 HTTP mode serves ``POST /slack/events`` on the one Starlette server; with an
 app-level token (``SLACK_APP_TOKEN``) it uses Socket Mode and serves no route.
 """
@@ -23,6 +30,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -38,11 +46,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, SendResult
+from bot.adapters.slack.errors import REVOKED, error_of
 from bot.adapters.slack.errors import describe as _describe
 from bot.adapters.slack.events import action_incoming, command_incoming, event_incoming, view_incoming
 from bot.adapters.slack.oauth import oauth_settings
 from bot.adapters.slack.people import SlackPeople
 from bot.adapters.slack.send import SlackSender
+from bot.adapters.slack.workspace import apply_user, held_reason, set_revoked
 from bot.core.messages import Incoming
 
 if TYPE_CHECKING:
@@ -99,8 +109,9 @@ class SlackAdapter(Adapter):
         self._register(self.app)
         self._socket: Any = None
         self._inflight: set[asyncio.Task] = set()
-        self.people = SlackPeople(ttl=user_ttl)
-        self.sender = SlackSender(client_for=self._client_for)
+        self._revoked: dict[str, str] = {}  # team id ("*" for the single bot token) -> why
+        self.people = SlackPeople(ttl=user_ttl, on_change=self._user_changed)
+        self.sender = SlackSender(client_for=self._client_for, held=self._held, revoked=self._mark_revoked, deactivated=self.people.deactivated)
         self._auth: dict[str, Any] | None = None
         self._auth_error: str | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -132,8 +143,44 @@ class SlackAdapter(Adapter):
             oauth=oauth,
             **kw,
         )
-        oauth.installation_store.on_change = lambda team: adapter._clients.pop(team or "", None)  # new token
+        oauth.installation_store.on_change = adapter._reinstalled  # a new token
         return adapter
+
+    def _reinstalled(self, team_id: str | None) -> None:
+        """A (re)install: its new token replaces the old client, and held messages may go."""
+        self._clients.pop(team_id or "", None)
+        if self._revoked.pop(team_id or "", None) is not None:
+            logger.info("slack: team %s reinstalled Beacon; delivering what was held", team_id)
+
+    # -- the installation's state ------------------------------------------------
+
+    def _revoked_key(self, team_id: str | None) -> str:
+        return (team_id or "") if self.installations is not None else "*"
+
+    async def _held(self, team_id: str) -> str | None:
+        """Why sends to this workspace wait, or None. With OAuth the database has
+        the last word, so a reinstall seen by another process resumes here too."""
+        key = self._revoked_key(team_id)
+        reason = self._revoked.get(key)
+        if reason is not None and self.installations is not None and self.store is not None:
+            if await asyncio.to_thread(held_reason, self.store, team_id) is None:
+                self._revoked.pop(key, None)
+                return None
+        return reason
+
+    async def _mark_revoked(self, team_id: str | None, reason: str) -> None:
+        """Slack says the installation is gone: hold its messages, mark nobody."""
+        key = self._revoked_key(team_id)
+        if key not in self._revoked:
+            logger.warning("slack: the installation in team %s is revoked (%s); its messages wait for a reinstall", team_id, reason)
+        self._revoked[key] = reason
+        self._clients.pop(team_id or "", None)
+        if self.installations is not None and self.store is not None and team_id:
+            await asyncio.to_thread(set_revoked, self.store, team_id, reason, datetime.now(UTC))
+
+    async def _user_changed(self, user: dict[str, Any]) -> None:
+        if self.store is not None:
+            await asyncio.to_thread(apply_user, self.store, user.get("team_id"), user)
 
     async def _client_for(self, team_id: str | None) -> AsyncWebClient:
         """The single bot token's client, or the installing workspace's."""
@@ -165,6 +212,8 @@ class SlackAdapter(Adapter):
         except (TimeoutError, SlackApiError, SlackRequestError, aiohttp.ClientError, OSError) as exc:
             self._auth_error = _describe(exc)
             logger.error("slack: auth.test failed: %s", self._auth_error)
+            if isinstance(exc, SlackApiError) and error_of(exc) in REVOKED:
+                await self._mark_revoked(None, error_of(exc))
         if self.socket_mode:
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket.connect_async()
@@ -254,6 +303,10 @@ class SlackAdapter(Adapter):
         app.event("app_mention")(self._on_event)
         app.action(re.compile(".*"))(self._on_action)
         app.view(re.compile(".*"))(self._on_view)
+        # the workspace's own news: every event the manifest subscribes needs a listener
+        app.event("user_change")(self._on_user_change)
+        app.event("app_uninstalled")(self._on_revoked_event)
+        app.event("tokens_revoked")(self._on_revoked_event)
 
     def _spawn(self, incoming: Incoming | None) -> None:
         """Handle after the ack; the task is tracked so shutdown and tests can wait for it."""
@@ -273,6 +326,20 @@ class SlackAdapter(Adapter):
         if request is not None and request.headers.get("x-slack-retry-num"):
             logger.info("slack retry %s of %s", request.headers.get("x-slack-retry-num"), body.get("event_id"))
         self._spawn(incoming)
+        await ack()
+
+    async def _on_user_change(self, ack, body: dict[str, Any]) -> None:
+        """Deactivated, reactivated, or moved zone: the member row follows."""
+        user = dict((body.get("event") or {}).get("user") or {})
+        user.setdefault("team_id", body.get("team_id"))
+        self.people.heard(user)
+        self._track(self._user_changed(user))
+        await ack()
+
+    async def _on_revoked_event(self, ack, body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        if event.get("type") == "app_uninstalled" or (event.get("tokens") or {}).get("bot"):
+            self._track(self._mark_revoked(body.get("team_id"), str(event.get("type"))))
         await ack()
 
     async def _on_action(self, ack, body: dict[str, Any]) -> None:

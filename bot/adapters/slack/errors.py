@@ -1,19 +1,24 @@
 """Slack's Web API errors as the delivery worker's three kinds of failure (pure).
 
 Rate limits and server trouble are worth retrying (after ``Retry-After`` when
-Slack gives one); a person who left the workspace is unreachable, so the
+Slack gives one); a person Slack will not let us reach is unreachable, so the
 member is marked and not retried; a message Slack refuses for good is parked.
+Token errors are about the workspace, never the addressee (Slack answers
+``account_inactive`` when the *app* was uninstalled): the message is held for
+the installation to come back, and nobody is marked.
 """
 
 from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.base import DeliveryError, Envelope, PermanentFailure, RetryLater, Unreachable
+from bot.adapters.base import DeliveryError, Envelope, Held, PermanentFailure, RetryLater, Unreachable
 
-__all__ = ["PERMANENT", "TRANSIENT", "UNREACHABLE", "classify", "describe"]
+__all__ = ["PERMANENT", "REVOKED", "TRANSIENT", "UNREACHABLE", "classify", "describe", "error_of"]
 
-UNREACHABLE = {"account_inactive", "user_not_found", "cannot_dm_bot", "user_disabled", "not_in_channel", "user_is_restricted", "cannot_find_user"}
+REVOKED = {"account_inactive", "token_revoked", "invalid_auth", "not_authed", "token_expired", "team_access_not_granted"}
+"""The bot's token or workspace is gone (uninstalled, revoked): hold, don't blame anyone."""
+UNREACHABLE = {"user_not_found", "cannot_dm_bot", "user_disabled", "not_in_channel", "user_is_restricted", "cannot_find_user"}
 PERMANENT = {
     "channel_not_found",
     "invalid_blocks",
@@ -26,10 +31,6 @@ PERMANENT = {
     "invalid_trigger_id",
     "is_archived",
     "missing_scope",
-    "not_authed",
-    "invalid_auth",
-    "token_revoked",
-    "account_inactive_bot",
     "restricted_action",
     "view_too_large",
     "invalid_blocks_format",
@@ -45,10 +46,17 @@ def _header(exc: SlackApiError, name: str) -> str | None:
     return None
 
 
+def error_of(exc: SlackApiError) -> str:
+    """Slack's error name (``invalid_auth``…), or "" when the answer had none."""
+    return str((exc.response.data or {}).get("error", "")) if isinstance(exc.response.data, dict) else ""
+
+
 def classify(exc: SlackApiError, envelope: Envelope) -> DeliveryError:
-    """Slack's answer as one of the delivery worker's three kinds of failure."""
+    """Slack's answer as one of the delivery worker's kinds of failure."""
     status = getattr(exc.response, "status_code", 200)
-    error = str((exc.response.data or {}).get("error", "")) if isinstance(exc.response.data, dict) else ""
+    error = error_of(exc)
+    if error in REVOKED:
+        return Held(f"Slack installation revoked ({error})")
     if status == 429 or error == "ratelimited":
         try:
             retry_after = float(_header(exc, "Retry-After") or 1)

@@ -25,6 +25,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlmodel import select
 
+from bot.adapters.slack.workspace import resume
 from bot.store.db import Store
 from bot.store.slack import SlackInstallation
 
@@ -95,8 +96,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             row.bot_user_id = installation.bot_user_id
             row.data = data
             row.installed_at = datetime.now(UTC)
+            row.revoked_at = row.revoked_reason = None  # a reinstall: the new token works
             session.add(row)
         logger.info("slack: installed in team %s", installation.team_id)
+        if installation.team_id and resume(self.store, installation.team_id):
+            logger.info("slack: delivering the messages held while team %s was uninstalled", installation.team_id)
 
     async def async_save_bot(self, bot: Bot) -> None:  # the installation row already holds the bot
         return None

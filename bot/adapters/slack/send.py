@@ -18,18 +18,26 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.base import Envelope, PermanentFailure, Recipient, RetryLater, SendResult
+from bot.adapters.base import Envelope, Held, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
 from bot.adapters.slack.blocks import render_message, render_modal
 from bot.adapters.slack.errors import classify as _classify
 from bot.adapters.slack.errors import describe as _describe
+from bot.adapters.slack.errors import error_of
+from bot.adapters.slack.workspace import DEACTIVATED
+from bot.core.markup import to_plain
 from bot.core.messages import Outgoing
 
-__all__ = ["SlackSender"]
+__all__ = ["SlackSender", "alt_text"]
 
 # the adapter's logger, so outbound lines are named as they were before the move
 logger = logging.getLogger(__name__)
 
 ClientFor = Callable[[str | None], Awaitable[AsyncWebClient]]
+MAX_ALT_TEXT = 1000  # Slack's limit for a file's alt_txt
+
+
+async def _never(*_args) -> None:
+    return None
 
 
 class SlackSender:
@@ -38,14 +46,28 @@ class SlackSender:
     Args:
         client_for: the adapter's lookup of the Web API client for a team id
             (the single bot token's client, or the installing workspace's).
+        held: why a team's installation is revoked (None while it works).
+        revoked: told when Slack answers a token error for a team.
+        deactivated: whether Slack says a user id is deactivated (asked
+            before a DM: Slack itself takes posts into a deactivated DM).
     """
 
-    def __init__(self, *, client_for: ClientFor) -> None:
+    def __init__(
+        self,
+        *,
+        client_for: ClientFor,
+        held: Callable[[str], Awaitable[str | None]] = _never,
+        revoked: Callable[[str, str], Awaitable[None]] = _never,
+        deactivated: Callable[[AsyncWebClient, str], Awaitable[bool]] = _never,
+    ) -> None:
         self.client_for = client_for
+        self.held, self.revoked, self.deactivated = held, revoked, deactivated
         self._dms: dict[str, str] = {}
 
     async def send(self, envelope: Envelope) -> SendResult:
         out = envelope.outgoing
+        if reason := await self.held(envelope.network_key):
+            raise Held(f"Slack installation revoked ({reason})")
         try:
             client = await self.client_for(envelope.network_key)
             if out.form is not None:
@@ -61,7 +83,10 @@ class SlackSender:
             result.dm_channels = opened
             return result
         except SlackApiError as exc:
-            raise _classify(exc, envelope) from exc
+            failure = _classify(exc, envelope)
+            if isinstance(failure, Held):  # about the workspace, not this message or its addressee
+                await self.revoked(envelope.network_key, error_of(exc))
+            raise failure from exc
         except (TimeoutError, SlackRequestError, aiohttp.ClientError, OSError) as exc:
             raise RetryLater(f"network error: {_describe(exc)}") from exc
 
@@ -76,7 +101,9 @@ class SlackSender:
     async def _upload(self, client: AsyncWebClient, channel: str, out: Outgoing, thread: str | None) -> None:
         """The picture follows its message; if it fails the text is already out, so don't resend."""
         try:
-            await client.files_upload_v2(channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread)
+            await client.files_upload_v2(
+                channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread, alt_txt=alt_text(out)
+            )
         except Exception as exc:  # noqa: BLE001 - the text is out; a failed picture must not fail (and resend) it
             logger.warning("slack: uploading %s to %s failed: %s", out.image_name, channel, _describe(exc))
 
@@ -118,6 +145,11 @@ class SlackSender:
         people = envelope.recipients
         if not people:
             raise PermanentFailure("no Slack user for the addressed member(s)")
+        for person in people:
+            # a group DM still goes to the others (a pair can ask for a rematch); the
+            # deactivated one is marked through the look-up, and left out from now on
+            if await self.deactivated(client, person.platform_user_id) and len(people) == 1:
+                raise Unreachable(DEACTIVATED, member_id=person.member_id)
         if len(people) == 1 and people[0].dm_channel:
             return people[0].dm_channel, {}
         users = ",".join(sorted(r.platform_user_id for r in people))
@@ -128,6 +160,12 @@ class SlackSender:
             channel = resp["channel"]["id"]
             self._dms[key] = channel
         return channel, ({people[0].member_id: channel} if len(people) == 1 else {})
+
+
+def alt_text(out: Outgoing) -> str:
+    """What a picture shows, for people who cannot see it: the message it goes with."""
+    text = " ".join(to_plain(out.text or "").split()) or (out.image_name or "A picture")
+    return text if len(text) <= MAX_ALT_TEXT else text[: MAX_ALT_TEXT - 1].rstrip() + "…"
 
 
 def _recipient(envelope: Envelope, member_id: int | None) -> Recipient:

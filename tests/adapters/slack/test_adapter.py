@@ -318,7 +318,7 @@ async def test_a_429_is_delivered_after_retry_after_exactly_once(sqlite_store, c
         assert row.status == OutboxStatus.SENT
 
 
-async def test_a_deactivated_user_is_marked_unreachable_and_not_retried(sqlite_store, clock):
+async def test_someone_slack_will_not_let_us_dm_is_marked_unreachable_and_not_retried(sqlite_store, clock):
     async with slack_bot(sqlite_store, clock) as sb:
 
         def nudge(ctx):
@@ -329,18 +329,18 @@ async def test_a_deactivated_user_is_marked_unreachable_and_not_retried(sqlite_s
 
         sb.beacon.router.command("e2e nudge", nudge, help="test")
         await sb.dm("U2", "hi")  # U2 joins
-        sb.slack.fail_for("U2", error="account_inactive")
+        sb.slack.fail_for("U2", error="cannot_dm_bot")
         await sb.command("U1", "e2e nudge")
         for _ in range(3):
             clock.advance(hours=1)
             await sb.beacon.delivery.drain()
 
         gone = member(sqlite_store, "U2")
-        assert gone.unreachable and "account_inactive" in gone.unreachable_reason
+        assert gone.unreachable and "cannot_dm_bot" in gone.unreachable_reason
         failed = [r for r in rows(sqlite_store, OutboxMessage) if r.payload["text"] == "A gentle nudge"]
         assert [r.status for r in failed] == [OutboxStatus.FAILED]
         attempts = [c for c in sb.slack.calls if c.method == "chat.postMessage" and c.params["channel"] == sb.dm_channel("U2")]
-        assert [c.response["error"] for c in attempts if not c.ok] == ["account_inactive"]  # tried once, never again
+        assert [c.response["error"] for c in attempts if not c.ok] == ["cannot_dm_bot"]  # tried once, never again
         assert sb.last_text("U1") == "Nudged."
 
 
@@ -395,6 +395,7 @@ async def test_group_dm_channel_post_and_picture(sqlite_store, clock):
         assert [m["text"] for m in sb.slack.messages("C0LEARN01")] == ["A new practice was shared"]
         (picture,) = sb.slack.files.values()
         assert picture["content"] == b"\x89PNG fake" and picture["channels"] == [sb.dm_channel("U1")]
+        assert picture["alt_txt"] == "Participation chart"  # said for people who cannot see it
         # a group DM channel is not stored as either member's own DM
         assert member(sqlite_store, "U2").dm_channel == sb.dm_channel("U2")
 
@@ -446,7 +447,7 @@ def test_the_manifest_matches_what_the_adapter_serves_and_calls():
     settings = manifest["settings"]
     assert command["command"] == "/beacon" and command["url"].endswith("/slack/events")
     assert settings["interactivity"]["request_url"] == settings["event_subscriptions"]["request_url"] == command["url"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention", "user_change", "app_uninstalled", "tokens_revoked"}
     assert settings["socket_mode_enabled"] is False
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # what our Web API calls need: chat.*, conversations.open (im/mpim), users.info, team.info, files upload

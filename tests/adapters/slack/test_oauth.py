@@ -14,12 +14,14 @@ from sqlmodel import select
 from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.oauth import SignedStateStore
 from bot.app import build_app
+from bot.core.messages import Address, Outgoing
 from bot.server.http import build_http_app
 from bot.server.logs import configure_logging
 from bot.settings import Settings
-from bot.store.models import InboundEvent, Member
+from bot.store.models import InboundEvent, Member, OutboxMessage, OutboxStatus
+from bot.store.outbox import enqueue
 from bot.store.slack import SlackInstallation
-from tests.fakes import FakeSlack, post_signed, slack_message_im
+from tests.fakes import FakeSlack, post_signed, slack_event_callback, slack_message_im
 from tests.support.slack import SIGNING_SECRET
 
 CLIENT_ID = "1111.2222"
@@ -137,3 +139,51 @@ async def test_the_new_workspaces_token_is_never_logged(sqlite_store, clock, cap
         logging.getLogger("httpx").setLevel(httpx_level)
         for handler in logging.getLogger().handlers:
             handler.filters.clear()
+
+
+async def test_an_uninstalled_workspace_keeps_its_messages_and_a_reinstall_delivers_them(sqlite_store, clock):
+    async with oauth_bot(sqlite_store, clock) as (beacon, adapter, slack, http):
+        assert (await install(http)).status_code == 200
+        old = installations(sqlite_store)[0].data["bot_token"]
+
+        async def event(body):
+            assert (await post_signed(http, "/slack/events", body, signing_secret=SIGNING_SECRET)).status_code == 200
+            await adapter.settle()
+            await beacon.delivery.drain()
+
+        await event(slack_message_im("hello", user="U1"))
+        slack.revoke("account_inactive", token=old)
+        await event(slack_event_callback({"type": "app_uninstalled"}, team_id=slack.team_id))
+        (row,) = installations(sqlite_store)
+        assert row.revoked_at is not None and row.revoked_reason == "app_uninstalled"
+
+        with sqlite_store.session() as session:  # a scheduled prompt, say: Slack sends no events from an uninstalled workspace
+            ada = session.exec(select(Member)).one()
+            enqueue(
+                session,
+                key="e2e:held",
+                network_id=ada.network_id,
+                platform="slack",
+                outgoing=Outgoing(text="A prompt", to=Address.member(ada.id)),
+                now=clock.now(),
+            )
+        await beacon.delivery.drain()
+        held = [r for r in outbox(sqlite_store) if r.status == OutboxStatus.PENDING]
+        assert len(held) == 1 and held[0].last_error.startswith("held: ")
+        with sqlite_store.session() as session:
+            assert not session.exec(select(Member)).one().unreachable
+
+        assert (await install(http, code="code-2")).status_code == 200  # reinstalled: a new token
+        (row,) = installations(sqlite_store)
+        assert row.revoked_at is None and row.data["bot_token"] != old
+        await beacon.delivery.drain()
+        assert [r.status for r in outbox(sqlite_store)] == [OutboxStatus.SENT, OutboxStatus.SENT]
+        assert (
+            slack.calls_to("chat.postMessage", ok=True)[-1]
+            and [c.token for c in slack.calls if c.method == "chat.postMessage" and c.ok][-1] == row.data["bot_token"]
+        )
+
+
+def outbox(store) -> list[OutboxMessage]:
+    with store.session() as session:
+        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
