@@ -237,7 +237,8 @@ def simulate(
     if "BEACON_LOG_LEVEL" not in os.environ:
         for name in ("", "alembic"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    asyncio.run(run_simulation(members=members, weeks=weeks, seed=seed, database_url=database, echo=typer.echo))
+    progress = typer.echo if sys.stdout.isatty() else None  # a terminal sees the weeks go by; a pipe gets the digest only
+    asyncio.run(run_simulation(members=members, weeks=weeks, seed=seed, database_url=database, echo=typer.echo, progress=progress))
 
 
 @db_cli.command("upgrade")

@@ -14,7 +14,7 @@ flow that could ask its own follow-up (practices' "how did it go?") asks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FOLLOW_UP_CREATED", "LEAD", "PLANNING", "FollowUp", "FollowUpSource", "MeetingInfo", "World", "in_order",
-    "local_when", "planned", "subject_id",
+    "local_when", "members_of", "planned", "subject_id",
 ]  # fmt: skip
 
 FOLLOW_UP_CREATED = "follow_up.created"
@@ -71,14 +71,17 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class World:
-    """What every source may read, loaded once per run by the caller."""
+    """What every source may read, loaded once per run by the caller.
+
+    ``people`` holds only the members the sources named (see ``FollowUpSource.members``),
+    and is empty while the sources load: an hourly run reads no one with nothing due.
+    """
 
     network: Network
     now: datetime
     horizon: timedelta
     people: dict[int, Person]
     meetings: list[MeetingInfo] = field(default_factory=list)  # scheduled, by start
-    raised: frozenset[str] = frozenset()  # subjects the nudges have raised before
 
     def next_meeting(self, now: datetime) -> MeetingInfo | None:
         return min((m for m in self.meetings if m.starts_at > now), key=lambda m: m.starts_at, default=None)
@@ -88,8 +91,14 @@ class World:
 class FollowUpSource:
     """What one flow follows up, and how an answer to it is applied.
 
-    - ``load(session, world) -> data``: one read per run (``world.horizon``
-      reaches ahead for a preview);
+    - ``load(session, world) -> data``: one read per run of what may fall due
+      by ``world.now + world.horizon`` (filter by time in the query, so a run
+      costs what is due, not what exists; ``world.people`` is empty here);
+    - ``members(data, world) -> ids | None``: who the loaded data may have
+      items for (``None``: any member, as "bring one thing you tried" before a
+      meeting); the planner reads and plans for no one else. Without it, data
+      that is a mapping is taken to be keyed by member id, anything else as
+      for anyone;
     - ``due(data, person, world, now) -> list[FollowUp]``: pure, so a preview
       can ask it for every hour of a week;
     - ``answers(subject) -> ((label, code), ...)``: the buttons of an item, to
@@ -112,10 +121,18 @@ class FollowUpSource:
     due: Callable[[Any, Person, World, datetime], list[FollowUp]]
     answers: Callable[[str], tuple[tuple[str, str], ...]]
     apply: Callable[[Context, str, str], str]
+    members: Callable[[Any, World], Collection[int] | None] | None = None
     sent: Callable[[Session, str, datetime], None] | None = None
     opt_out: str | None = None
     order: int = 100
     looks_back: timedelta = timedelta(0)
+
+
+def members_of(source: FollowUpSource, data: Any, world: World) -> Collection[int] | None:
+    """Who ``data`` (what ``source`` loaded) may have items for; ``None`` for anyone."""
+    if source.members is not None:
+        return source.members(data, world)
+    return data.keys() if isinstance(data, Mapping) else None
 
 
 def subject_id(subject: str) -> int:

@@ -59,12 +59,12 @@ class Simulation(MemberBehaviour, Reporting):
     """One simulated network on its own store; :meth:`run` plays the weeks."""
 
     def __init__(self, *, members: int, weeks: int, seed: int = 1, database_url: str | None = None,
-                 echo: Callable[[str], None] = print) -> None:  # fmt: skip
+                 progress: Callable[[str], None] | None = None) -> None:  # fmt: skip
         if members < 2:
             raise ValueError("A network needs at least 2 members to simulate pairs and steals.")
         if weeks < 1:
             raise ValueError("Simulate at least 1 week.")
-        self.members, self.weeks, self.seed, self.echo = members, weeks, seed, echo
+        self.members, self.weeks, self.seed, self.progress = members, weeks, seed, progress
         self._tmp = None if database_url else tempfile.TemporaryDirectory(prefix="beacon-sim-")
         self.database_url = database_url or f"sqlite:///{self._tmp.name}/simulation.db"
         self.rng = random.Random(seed)
@@ -154,7 +154,8 @@ class Simulation(MemberBehaviour, Reporting):
                     while self._queue and self._queue[0].due <= self.clock.now():
                         await self._act(heapq.heappop(self._queue))
                         self._observe()
-                self.echo(self._progress(week))
+                if self.progress is not None:
+                    self.progress(self._progress(week))
             totals = self.totals()
             return self.final_digest(), totals
         finally:
@@ -167,9 +168,13 @@ class Simulation(MemberBehaviour, Reporting):
 
 
 async def simulate(*, members: int, weeks: int, seed: int = 1, database_url: str | None = None,
-                   echo: Callable[[str], None] = print) -> tuple[str, Totals]:  # fmt: skip
-    """Run one simulation and print the final digest and totals through ``echo``."""
-    sim = Simulation(members=members, weeks=weeks, seed=seed, database_url=database_url, echo=echo)
+                   echo: Callable[[str], None] = print, progress: Callable[[str], None] | None = None) -> tuple[str, Totals]:  # fmt: skip
+    """Run one simulation and print the final digest and totals through ``echo``.
+
+    ``progress`` gets a line after each simulated week (the CLI passes one only on a terminal,
+    so a piped or redirected run prints just the digest and totals).
+    """
+    sim = Simulation(members=members, weeks=weeks, seed=seed, database_url=database_url, progress=progress)
     try:
         digest, totals = await sim.run()
     finally:

@@ -7,6 +7,7 @@ from bot.store import (  # noqa: F401
     admin,
     commitments,
     digest,
+    due,
     lease,
     meetings,
     models,

@@ -7,6 +7,8 @@ were driven only through the dispatcher, so these are the real flows' rows.
 from __future__ import annotations
 
 import asyncio
+import os
+import pty
 import random
 import re
 import subprocess
@@ -34,7 +36,7 @@ LONDON = ZoneInfo("Europe/London")
 def small():
     """12 members, 3 weeks, seed 1: run once, read by several tests."""
     lines: list[str] = []
-    sim = Simulation(members=12, weeks=3, seed=1, echo=lines.append)
+    sim = Simulation(members=12, weeks=3, seed=1, progress=lines.append)
     digest, totals = asyncio.run(sim.run())
     yield sim, digest, totals, lines
     sim.close()
@@ -106,7 +108,7 @@ def test_printed_digest_counts_match_the_database(small):
 
 async def test_the_same_seed_gives_the_same_totals():
     async def totals(seed: int):
-        sim = Simulation(members=6, weeks=2, seed=seed, echo=lambda _: None)
+        sim = Simulation(members=6, weeks=2, seed=seed)
         try:
             _, t = await sim.run()
         finally:
@@ -118,16 +120,41 @@ async def test_the_same_seed_gives_the_same_totals():
     assert first != other
 
 
-def test_cli_prints_progress_the_digest_and_totals():
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "simulate", "--members", "8", "--weeks", "2", "--seed", "3"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
-    assert "week 1/2" in out and "week 2/2" in out
+SMALL_RUN = [sys.executable, "-m", "bot", "simulate", "--members", "8", "--weeks", "2", "--seed", "3"]
+
+
+def _assert_digest_and_totals(out: str) -> None:
     assert "# Digest: Simulated Network" in out and "## Participation" in out
     assert "Members: 8 in" in out and "Reflection prompts:" in out
+
+
+def test_cli_piped_prints_the_digest_and_totals_without_progress():
+    done = subprocess.run(SMALL_RUN, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "week 1/2" not in done.stdout and "week " not in done.stderr
+    _assert_digest_and_totals(done.stdout)
+
+
+def test_cli_on_a_terminal_shows_the_weeks_go_by_then_the_digest():
+    main, child = pty.openpty()
+    proc = subprocess.Popen(SMALL_RUN, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=child, stderr=subprocess.PIPE)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closes when the run ends
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()[-2000:]
+    out = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert re.search(r"^week 1/2 \(Mon 09 Nov\): .* (\d+) messages$", out, re.M), out[:500]
+    assert re.search(r"^week 2/2 \(Mon 16 Nov\): .* (\d+) messages$", out, re.M)
+    assert out.index("week 2/2") < out.index("# Digest: Simulated Network")
+    _assert_digest_and_totals(out)
 
 
 def test_cli_refuses_a_network_too_small_to_pair():
@@ -143,3 +170,16 @@ def test_a_network_larger_than_the_name_lists_gets_unique_names():
     names = [p.name for p in people]
     assert len(set(names)) == n
     assert sum(1 for name in names if name.split()[-1].isdigit()) == n - len(FIRST_NAMES) * len(LAST_NAMES)
+
+
+async def test_a_simulation_of_481_members_finishes():
+    """One past the 480 name pairs: the run used to hang while drawing names."""
+    sim = Simulation(members=481, weeks=1, seed=2)
+    try:
+        _, totals = await sim.run()
+        with sim.store.session() as s:
+            names = list(s.exec(select(Member.display_name).where(Member.platform_user_id.not_in(["facilitator", "coordinator"]))))
+    finally:
+        sim.close()
+    assert totals.members == 481 and len(set(names)) == 481
+    assert totals.prompts == 482 and totals.messages > 481  # every member and the facilitator asked on Friday

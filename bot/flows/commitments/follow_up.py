@@ -10,7 +10,7 @@ still going or dropped, as ``/beacon commitments`` does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -42,21 +42,44 @@ class CommitmentInfo:
     due_date: date | None
 
 
-def load(session: Session, world: World) -> list[CommitmentInfo]:
-    """The network's open commitments, soonest due first."""
-    rows = session.exec(
-        select(Commitment).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
-        .order_by(col(Commitment.due_date), col(Commitment.id))
-    ).all()  # fmt: skip
-    return [CommitmentInfo(c.id, c.member_id, c.text, c.due_date) for c in rows]
+def load(session: Session, world: World) -> dict[int, list[CommitmentInfo]]:
+    """Each member's open commitments that may be asked about by now (plus the horizon), soonest due first."""
+    latest = _latest_due_date(world)
+    if latest is None:
+        return {}
+    stmt = select(Commitment).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES),
+                                    col(Commitment.due_date).is_not(None))  # fmt: skip
+    if latest is not date.max:
+        stmt = stmt.where(col(Commitment.due_date) <= latest)
+    mine: dict[int, list[CommitmentInfo]] = {}
+    for c in session.exec(stmt.order_by(col(Commitment.due_date), col(Commitment.id))):
+        mine.setdefault(c.member_id, []).append(CommitmentInfo(c.id, c.member_id, c.text, c.due_date))
+    return mine
 
 
-def due(commitments: list[CommitmentInfo], person: Person, world: World, now: datetime) -> list[FollowUp]:
+def _latest_due_date(world: World) -> date | None:
+    """The latest due date that :func:`due` may ask about now (a day's margin for time zones); None for none.
+
+    With a meeting ahead, nothing is asked before its lead time, and then only what is
+    due by the meeting; without one, each on its own date. A preview plans across
+    meetings, so it reads every open commitment.
+    """
+    if world.horizon:
+        return date.max
+    meeting = world.next_meeting(world.now)
+    if meeting is None:
+        return (world.now + timedelta(days=1)).date()
+    if meeting.starts_at - LEAD > world.now:
+        return None
+    return (meeting.starts_at + timedelta(days=1)).date()
+
+
+def due(commitments: dict[int, list[CommitmentInfo]], person: Person, world: World, now: datetime) -> list[FollowUp]:
     meeting = world.next_meeting(now)
     tz = zone(person.tz)
     items = []
-    for c in commitments:
-        if c.member_id != person.id or c.due_date is None:
+    for c in commitments.get(person.id, ()):
+        if c.due_date is None:
             continue
         if meeting is not None and c.due_date <= meeting.starts_at.astimezone(tz).date():
             due_at, expires = meeting.starts_at - LEAD, meeting.starts_at

@@ -19,14 +19,16 @@ from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
 from bot.flows.commitments.commitment import OPEN_STATUSES
 from bot.store.commitments import Commitment
 
-__all__ = ["SOURCE", "due", "load"]
+__all__ = ["SOURCE", "due", "in_reach", "load", "members"]
 
 RULE = "before_meeting"
 LISTED = 5  # open commitments named in the message
 
 
 def load(session: Session, world: World) -> dict[int, list[str]]:
-    """Each member's open commitments (their texts, soonest due first)."""
+    """Each member's open commitments (their texts, soonest due first), once the next meeting's reminder is due."""
+    if not in_reach(world):
+        return {}
     rows = session.exec(
         select(Commitment.member_id, Commitment.text)
         .where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
@@ -36,6 +38,17 @@ def load(session: Session, world: World) -> dict[int, list[str]]:
     for member_id, text in rows:
         mine.setdefault(member_id, []).append(text)
     return mine
+
+
+def in_reach(world: World) -> bool:
+    """Whether the reminder of the next meeting falls due by now (a preview looks ahead: always)."""
+    meeting = world.next_meeting(world.now)
+    return bool(world.horizon) or (meeting is not None and meeting.starts_at - LEAD <= world.now)
+
+
+def members(commitments: dict[int, list[str]], world: World) -> tuple[int, ...] | None:
+    """Everyone, while a meeting's reminder is due; no one otherwise."""
+    return None if in_reach(world) else ()
 
 
 def due(commitments: dict[int, list[str]], person: Person, world: World, now: datetime) -> list[FollowUp]:
@@ -64,5 +77,5 @@ def apply(ctx: Context, subject: str, code: str) -> str:
 SOURCE = FollowUpSource(
     rule=RULE,
     description="\"bring one thing you tried\", a few days before each meeting, with the member's open commitments",
-    load=load, due=due, answers=answers, apply=apply, order=40,
+    load=load, due=due, answers=answers, apply=apply, members=members, order=40,
 )  # fmt: skip

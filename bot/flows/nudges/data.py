@@ -12,12 +12,13 @@ flow row (:func:`ensure_flow`; :func:`flow_on` answers other flows'
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from bot.core.availability import Person
-from bot.core.followups import FollowUpSource, MeetingInfo, World
+from bot.core.followups import FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.meetings import Meeting, MeetingStatus
@@ -64,26 +65,54 @@ def flow_on(session: Session, network_id: int) -> bool:
 def snapshot(
     session: Session, network: Network, now: datetime, sources: list[FollowUpSource], *, horizon: timedelta = timedelta(0)
 ) -> rules.Snapshot:
-    """Everything the planner needs, read once; ``horizon`` reaches ahead for the preview."""
-    members = session.exec(select(Member).where(Member.network_id == network.id).order_by(Member.id)).all()
+    """Everything the planner needs, read once; ``horizon`` reaches ahead for the preview.
+
+    The sources load first (each reads only what may fall due), then only the members
+    they name are read, with their nudge history: an hour where nothing is due reads no
+    member at all, however large the network.
+    """
     since = now - max((s.looks_back for s in sources), default=timedelta(0))
     meetings = session.exec(
         select(Meeting).where(Meeting.network_id == network.id, Meeting.status == MeetingStatus.SCHEDULED.value,
                               col(Meeting.starts_at) > since)
         .order_by(col(Meeting.starts_at))
     ).all()  # fmt: skip
+    world = World(network=network, now=now, horizon=horizon, people={},
+                  meetings=[MeetingInfo(m.id, m.starts_at, m.title, m.link) for m in meetings])  # fmt: skip
+    loaded = [(s, s.load(session, world)) for s in sources]
+    wanted: set[int] | None = set()
+    for source, data in loaded:
+        ids = members_of(source, data, world)
+        if ids is None:
+            wanted = None
+            break
+        wanted.update(ids)
+    members = _members(session, network.id, wanted)
     history: dict[int, list[rules.Sent]] = {}
-    for log in session.exec(select(NudgeLog).where(NudgeLog.network_id == network.id)):
-        history.setdefault(log.member_id, []).append(rules.Sent(log.subject, log.rule, log.batch, log.sent_at, log.outcome, log.snoozed_until))
-    world = World(
-        network=network, now=now, horizon=horizon, people={m.id: Person.of(m, network) for m in members},
-        meetings=[MeetingInfo(m.id, m.starts_at, m.title, m.link) for m in meetings],
-        raised=frozenset(s.subject for sent in history.values() for s in sent),
-    )  # fmt: skip
+    if members:
+        logs = select(NudgeLog).where(NudgeLog.network_id == network.id)
+        if wanted is not None and len(wanted) <= IN_LIST:
+            logs = logs.where(col(NudgeLog.member_id).in_(wanted))
+        for log in session.exec(logs):
+            history.setdefault(log.member_id, []).append(rules.Sent(log.subject, log.rule, log.batch, log.sent_at, log.outcome, log.snoozed_until))
     return rules.Snapshot(
-        world=world,
-        sources=[(s, s.load(session, world)) for s in sources],
+        world=replace(world, people={m.id: Person.of(m, network) for m in members}),
+        sources=loaded,
         rules=network_rules(network, [s.rule for s in sources]),
         cap=network_cap(network),
         history=history,
     )
+
+
+IN_LIST = 500  # beyond this many members named, one read of the network is cheaper than a long IN (...)
+
+
+def _members(session: Session, network_id: int, wanted: set[int] | None) -> list[Member]:
+    """The network's members in ``wanted`` (every member for ``None``), by id."""
+    if wanted is not None and not wanted:
+        return []
+    stmt = select(Member).where(Member.network_id == network_id)
+    if wanted is not None and len(wanted) <= IN_LIST:
+        stmt = stmt.where(col(Member.id).in_(wanted))
+    found = session.exec(stmt.order_by(Member.id)).all()
+    return list(found) if wanted is None or len(wanted) <= IN_LIST else [m for m in found if m.id in wanted]

@@ -15,6 +15,7 @@ from bot.core.followups import PLANNING, in_order
 from bot.flows.nudges import rules
 from bot.flows.nudges.data import ensure_flow, snapshot
 from bot.flows.nudges.send import send_nudge
+from bot.store.models import Member
 
 __all__ = ["follow_up_created", "run"]
 
@@ -26,10 +27,10 @@ def run(ctx: Context) -> None:
     ctx.emit(PLANNING)
     snap = snapshot(ctx.session, ctx.network, ctx.now, in_order(ctx.router.follow_ups))
     sent = 0
-    members = {m.id: m for m in ctx.members()}
-    for person in snap.people.values():
+    for person in snap.people.values():  # only the members something may be due for
         items, why = rules.plan_member(snap, person, ctx.now)
-        if items and person.id in members and send_nudge(ctx, members[person.id], items):
+        member = ctx.session.get(Member, person.id) if items else None  # read by the snapshot: no second query
+        if member is not None and not member.unreachable and send_nudge(ctx, member, items):
             sent += 1
         elif why and why != "quiet hours":
             logger.debug("nudges for member %s wait: %s", person.id, why)

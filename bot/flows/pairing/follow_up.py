@@ -28,7 +28,7 @@ from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
 
-__all__ = ["SOURCE", "PairInfo", "due", "load", "register_follow_up"]
+__all__ = ["SOURCE", "PairInfo", "due", "load", "members", "register_follow_up"]
 
 RULE = "pair"
 PAIR_MIN_AGE = timedelta(days=5)  # give a new pair time to meet before asking
@@ -51,10 +51,15 @@ class PairInfo:
     followup_sent: bool = False
 
 
-def load(session: Session, world: World) -> list[PairInfo]:
-    """The groups still waiting to meet in each running pairing flow's latest round."""
+def load(session: Session, world: World) -> dict[int, list[PairInfo]]:
+    """The groups still waiting to meet in each running pairing flow's latest round, by waiting member.
+
+    A round is read only once its follow-up may fall due (a few days before the next
+    meeting or round, and not in a new pair's first days), so most hours read no group.
+    """
     network, now = world.network, world.now
-    out = []
+    meeting = world.next_meeting(now)
+    out: dict[int, list[PairInfo]] = {}
     flows = session.exec(select(Flow).where(Flow.network_id == network.id, Flow.kind == "pairing", Flow.enabled == True)).all()  # noqa: E712
     for flow in flows:
         rnd = session.exec(select(PairingRound).where(PairingRound.flow_id == flow.id)
@@ -67,25 +72,29 @@ def load(session: Session, world: World) -> list[PairInfo]:
                 next_round = parse_schedule(flow.schedule).next_after(now, network.timezone)
             except ScheduleError:
                 pass
-        groups = session.exec(select(PairGroup).where(PairGroup.round_id == rnd.id)).all()
-        rows = session.exec(select(PairMember).where(PairMember.round_id == rnd.id)).all()
+        horizons = [t for t in (meeting.starts_at if meeting else None, next_round) if t and t > now]
+        if not world.horizon and (not horizons or max(min(horizons) - LEAD, rnd.ran_at + PAIR_MIN_AGE) > now):
+            continue  # nothing of this round is due this hour
+        groups = session.exec(select(PairGroup).where(PairGroup.round_id == rnd.id,
+                                                      col(PairGroup.status).not_in((MetStatus.MET.value, MetStatus.WONT.value)))).all()  # fmt: skip
+        by_group: dict[int, list[PairMember]] = {}
+        for r in session.exec(select(PairMember).where(PairMember.round_id == rnd.id)):
+            if r.met != MetStatus.REMATCHED.value:
+                by_group.setdefault(r.group_id, []).append(r)
         for g in groups:
-            if g.status in (MetStatus.MET.value, MetStatus.WONT.value):
-                continue
-            mine = [r for r in rows if r.group_id == g.id and r.met != MetStatus.REMATCHED.value]
+            mine = by_group.get(g.id, [])
             waiting = tuple(r.member_id for r in mine if r.met in (MetStatus.PENDING.value, MetStatus.NOT_YET.value))
             if len(mine) > 1 and waiting:
-                out.append(PairInfo(g.id, tuple(r.member_id for r in mine), waiting, rnd.ran_at, next_round,
-                                    rnd.followup_at, rnd.followup_sent))  # fmt: skip
+                info = PairInfo(g.id, tuple(r.member_id for r in mine), waiting, rnd.ran_at, next_round, rnd.followup_at, rnd.followup_sent)
+                for member_id in waiting:
+                    out.setdefault(member_id, []).append(info)
     return out
 
 
-def due(pairs: list[PairInfo], person: Person, world: World, now: datetime) -> list[FollowUp]:
+def due(pairs: dict[int, list[PairInfo]], person: Person, world: World, now: datetime) -> list[FollowUp]:
     meeting = world.next_meeting(now)
     items = []
-    for p in pairs:
-        if person.id not in p.waiting:
-            continue
+    for p in pairs.get(person.id, ()):
         horizons = [t for t in (meeting.starts_at if meeting else None, p.next_round) if t and t > now]
         if not horizons:
             continue
@@ -104,6 +113,11 @@ def due(pairs: list[PairInfo], person: Person, world: World, now: datetime) -> l
             ANSWERS,
         ))  # fmt: skip
     return items
+
+
+def members(pairs: dict[int, list[PairInfo]], world: World) -> set[int]:
+    """The waiting members and their partners (the text names the partners)."""
+    return {m for infos in pairs.values() for p in infos for m in p.members}
 
 
 def _join(names: list[str]) -> str:
@@ -131,7 +145,7 @@ def apply(ctx: Context, subject: str, code: str) -> str:
 SOURCE = FollowUpSource(
     rule=RULE,
     description="a pair or trio that hasn't met yet, with the next meeting or round a few days away",
-    load=load, due=due, answers=answers, apply=apply, opt_out="pairing", order=20,
+    load=load, due=due, answers=answers, apply=apply, members=members, opt_out="pairing", order=20,
 )  # fmt: skip
 
 

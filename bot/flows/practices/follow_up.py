@@ -21,6 +21,7 @@ from bot.core.errors import UserError
 from bot.core.followups import FollowUp, FollowUpSource, World, subject_id
 from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
 from bot.flows.practices.steals import outcome_form
+from bot.store.nudges import NudgeLog
 from bot.store.practices import Practice, Steal
 
 __all__ = ["SOURCE", "StealInfo", "due", "load"]
@@ -40,18 +41,25 @@ class StealInfo:
     follow_up_due: datetime
 
 
-def load(session: Session, world: World) -> list[StealInfo]:
+def load(session: Session, world: World) -> dict[int, list[StealInfo]]:
+    """Each member's steals whose "how did it go?" is due (by now plus the horizon)."""
     rows = session.exec(
         select(Steal, Practice.title).join(Practice, col(Practice.id) == col(Steal.practice_id))
         .where(Practice.network_id == world.network.id, col(Steal.follow_up_due).is_not(None),
                col(Steal.follow_up_due) <= world.now + world.horizon, col(Steal.outcome).is_(None))
     ).all()  # fmt: skip
     # one that practices' own follow-up already asked is not asked again; one the nudges raised (and was snoozed) is
-    return [StealInfo(s.id, s.member_id, title, s.mode, s.follow_up_due) for s, title in rows
-            if s.follow_up_sent_at is None or f"steal:{s.id}" in world.raised]  # fmt: skip
+    asked = [f"steal:{s.id}" for s, _ in rows if s.follow_up_sent_at is not None]
+    raised = set(session.exec(select(NudgeLog.subject).where(NudgeLog.network_id == world.network.id,
+                                                             col(NudgeLog.subject).in_(asked)))) if asked else set()  # fmt: skip
+    mine: dict[int, list[StealInfo]] = {}
+    for s, title in rows:
+        if s.follow_up_sent_at is None or f"steal:{s.id}" in raised:
+            mine.setdefault(s.member_id, []).append(StealInfo(s.id, s.member_id, title, s.mode, s.follow_up_due))
+    return mine
 
 
-def due(steals: list[StealInfo], person: Person, world: World, now: datetime) -> list[FollowUp]:
+def due(steals: dict[int, list[StealInfo]], person: Person, world: World, now: datetime) -> list[FollowUp]:
     return [
         FollowUp(
             RULE,
@@ -62,8 +70,7 @@ def due(steals: list[StealInfo], person: Person, world: World, now: datetime) ->
             f"A while ago you stole *{markup.literal(s.title)}* ({MODE_LABELS.get(s.mode, s.mode)}). How did it go?",
             ANSWERS,
         )  # fmt: skip
-        for s in steals
-        if s.member_id == person.id
+        for s in steals.get(person.id, ())
     ]
 
 

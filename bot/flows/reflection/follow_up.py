@@ -19,7 +19,7 @@ from bot.core.followups import FollowUp, FollowUpSource, World
 from bot.flows.reflection.prompts import KIND, send_prompt
 from bot.store.models import Flow
 
-__all__ = ["SOURCE", "due", "load"]
+__all__ = ["SOURCE", "due", "load", "members"]
 
 RULE = "after_meeting"
 QUESTION_SET = "after_meeting"
@@ -38,10 +38,19 @@ def load(session: Session, world: World) -> bool:
     return any(f.enabled for f in _after_meeting_flows(session, world.network.id))
 
 
+def _after(world: World, now: datetime) -> list:
+    return [m for m in world.meetings if m.starts_at + DELAY <= now < m.starts_at + WINDOW]
+
+
+def members(on: bool, world: World) -> tuple[int, ...] | None:
+    """Everyone in the hours after a meeting (while the reflection runs); no one otherwise."""
+    return None if on and (world.horizon or _after(world, world.now)) else ()
+
+
 def due(on: bool, person: Person, world: World, now: datetime) -> list[FollowUp]:
     if not on:
         return []
-    done = [m for m in world.meetings if m.starts_at + DELAY <= now < m.starts_at + WINDOW]
+    done = _after(world, now)
     return [
         FollowUp(
             RULE,
@@ -72,5 +81,5 @@ def apply(ctx: Context, subject: str, code: str) -> str:
 SOURCE = FollowUpSource(
     rule=RULE,
     description="the after-meeting reflection, a few hours after each meeting (when that reflection is set up)",
-    load=load, due=due, answers=answers, apply=apply, opt_out="reflection", order=50, looks_back=WINDOW,
+    load=load, due=due, answers=answers, apply=apply, members=members, opt_out="reflection", order=50, looks_back=WINDOW,
 )  # fmt: skip

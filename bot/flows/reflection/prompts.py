@@ -23,7 +23,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
-from bot.flows.reflection.questions import question_set, reminder_due
+from bot.flows.reflection.questions import LATER_DELAY, question_set, reminder_due
 from bot.store.flows import ensure_flow
 from bot.store.models import Conversation, Flow, Member, Role
 from bot.store.reflection import Prompt, PromptStatus
@@ -249,17 +249,27 @@ def run(ctx: Context) -> None:
 
 
 def run_reminders(ctx: Context) -> None:
-    """Hourly: expire prompts whose window closed; send the one reminder where due."""
+    """Hourly: expire prompts whose window closed; send the one reminder where due.
+
+    Reads only the open prompts that could expire or be reminded now (not those already
+    reminded, nor a "later" whose delay is still running), and their members in one query.
+    """
     prompts = ctx.session.exec(
-        select(Prompt).where(Prompt.network_id == ctx.network.id,
-                             col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)))
+        select(Prompt).where(
+            Prompt.network_id == ctx.network.id,
+            col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)),
+            (col(Prompt.window_closes_at) <= ctx.now)
+            | (col(Prompt.reminded_at).is_(None) & (col(Prompt.later_at).is_(None) | (col(Prompt.later_at) <= ctx.now - LATER_DELAY))),
+        )
     ).all()  # fmt: skip
+    open_prompts = [p for p in prompts if ctx.now < p.window_closes_at]
     for p in prompts:
         if ctx.now >= p.window_closes_at:
             p.status = PromptStatus.EXPIRED
             ctx.session.add(p)
-            continue
-        member = ctx.session.get(Member, p.member_id)
+    members = _members_by_id(ctx, {p.member_id for p in open_prompts})
+    for p in open_prompts:
+        member = members.get(p.member_id)
         if p.reminded_at is not None or member is None or not receives(member, ctx.now):
             continue
         if not reminder_due(
@@ -280,6 +290,19 @@ def run_reminders(ctx: Context) -> None:
         ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}")
         p.reminded_at = ctx.now
         ctx.session.add(p)
+
+
+IN_LIST = 500  # beyond this many, one read of the network's members is cheaper than a long IN (...)
+
+
+def _members_by_id(ctx: Context, ids: set[int]) -> dict[int, Member]:
+    """The network's members with these ids, in one query."""
+    if not ids:
+        return {}
+    stmt = select(Member).where(Member.network_id == ctx.network.id)
+    if len(ids) <= IN_LIST:
+        stmt = stmt.where(col(Member.id).in_(ids))
+    return {m.id: m for m in ctx.session.exec(stmt) if m.id in ids}
 
 
 def _current_index(ctx: Context, prompt: Prompt, member: Member) -> int:

@@ -23,6 +23,15 @@ MEETING = MeetingInfo(1, datetime(2026, 12, 3, 14, 0, tzinfo=UTC), "Winter sessi
 SOURCES = (commitments.SOURCE, pairs.SOURCE, steals.SOURCE, before_meeting.SOURCE, after_meeting.SOURCE)
 
 
+def by_member(infos, field: str = "member_id") -> dict[int, list]:
+    """Plain data keyed by member, as the sources load it (a pair under each waiting member)."""
+    out: dict[int, list] = {}
+    for info in infos:
+        for member_id in (getattr(info, field),) if field == "member_id" else getattr(info, field):
+            out.setdefault(member_id, []).append(info)
+    return out
+
+
 def snap(*, people=None, meetings=(), commitments=(), pairs=(), steals=(), after_meeting_on=False, **kw) -> r.Snapshot:
     """A snapshot as the hourly run reads it: every real source, each with the plain data it would load."""
     people = people or {1: Person(1, "Ana", "Europe/London")}
@@ -30,8 +39,8 @@ def snap(*, people=None, meetings=(), commitments=(), pairs=(), steals=(), after
     open_commitments: dict[int, list[str]] = {}
     for c in commitments:
         open_commitments.setdefault(c.member_id, []).append(c.text)
-    data = {"commitment": list(commitments), "pair": list(pairs), "steal": list(steals), "before_meeting": open_commitments,
-            "after_meeting": after_meeting_on}  # fmt: skip
+    data = {"commitment": by_member(commitments), "pair": by_member(pairs, "waiting"), "steal": by_member(steals),
+            "before_meeting": open_commitments, "after_meeting": after_meeting_on}  # fmt: skip
     return r.Snapshot(world=world, sources=[(s, data[s.rule]) for s in SOURCES], **kw)
 
 
@@ -58,7 +67,7 @@ def test_a_sources_due_is_pure_and_says_when_and_until_when():
     person = Person(1, "Ana", "Europe/London")
     world = World(network=None, now=MON, horizon=timedelta(0), people={1: person}, meetings=[MEETING])
     c = commitments.CommitmentInfo(7, 1, "Call the youth team", date(2026, 12, 1))
-    [item] = commitments.due([c, commitments.CommitmentInfo(8, 2, "Not Ana's", date(2026, 12, 1))], person, world, MON)
+    [item] = commitments.due(by_member([c, commitments.CommitmentInfo(8, 2, "Not Ana's", date(2026, 12, 1))]), person, world, MON)
     assert (item.rule, item.due_at, item.expires_at) == ("commitment", MEETING.starts_at - LEAD, MEETING.starts_at)
     [before] = before_meeting.due({1: ["Call the youth team"]}, person, world, MON)
     assert "Your open commitments: _Call the youth team_" in before.text and before.answers == ()
