@@ -32,6 +32,8 @@ from bot.store.db import Store
 __all__ = ["GROUP_PER_MINUTE", "TelegramSender", "bot_chat_id"]
 
 GROUP_PER_MINUTE = 20
+PART_INTERVAL = 1.0
+"""Telegram allows about one message a second in a chat: a long message's parts keep that apart."""
 
 Moved = Callable[[int | str, int | str], Awaitable[None]]
 
@@ -56,10 +58,21 @@ class TelegramSender:
         codec: shared with inbound, so pressed buttons decode.
         store: where addressees who blocked the bot are marked.
         moved: the adapter's migration handler, called when a chat became a supergroup.
+        clock / sleep: for the group pacing (tests give a clock whose sleep is instant).
     """
 
-    def __init__(self, *, application: Application, codec: CallbackCodec, store: Store, moved: Moved) -> None:
+    def __init__(
+        self,
+        *,
+        application: Application,
+        codec: CallbackCodec,
+        store: Store,
+        moved: Moved,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.application = application
+        self.clock, self.sleep = clock, sleep
         self.codec = codec
         self.store = store
         self.moved = moved
@@ -172,9 +185,13 @@ class TelegramSender:
                     ),
                 )
             )
+        sent_one = False
         for index, step in steps:
             if (chat, index) in done:
                 continue
+            if sent_one:
+                await self.sleep(PART_INTERVAL)
+            sent_one = True
             await self._group_pace(chat_id)
             message = await step()
             done.add((chat, index))
@@ -186,12 +203,13 @@ class TelegramSender:
         if not isinstance(chat_id, int) or chat_id > 0:
             return
         sent = self._group_sends[chat_id]
-        now = time.monotonic()
-        while sent and now - sent[0] > 60:
+        now = self.clock()
+        while sent and now - sent[0] >= 60:
             sent.popleft()
         if len(sent) >= GROUP_PER_MINUTE:
-            await asyncio.sleep(60 - (now - sent[0]))
-        sent.append(time.monotonic())
+            await self.sleep(60 - (now - sent[0]))
+            sent.popleft()
+        sent.append(self.clock())
 
     async def _edit(self, out: Outgoing) -> str:
         chat, _, message_id = out.edit.rpartition(":")
