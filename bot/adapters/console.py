@@ -76,8 +76,9 @@ class ConsoleAdapter(Adapter):
             body = f"[bold]{to_rich(out.header)}[/bold]\n{body}"
         if out.form:
             body += f"\n[dim](form: {to_rich(out.form.title)})[/dim]"
-        if out.image:
-            body += f"\n[dim](picture attached: {out.image_name}, {len(out.image)} bytes)[/dim]"
+        if out.attachment:
+            what = "picture" if out.attachment.is_picture else "file"
+            body += f"\n[dim]({what} attached: {to_rich(out.attachment.name)}, {len(out.attachment.content)} bytes)[/dim]"
         if out.choices:
             if mine or (out.to.channel and not out.to.private_to):
                 self._last_choices = [(c, ref, out.text) for c in out.choices]

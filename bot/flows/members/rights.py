@@ -29,7 +29,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, is_forgotten, needles_of, scrub
-from bot.core.messages import Address, Choice, Outgoing
+from bot.core.messages import Address, Attachment, Choice, Outgoing
 from bot.core.router import Router
 from bot.store.flows import ensure_flow
 from bot.store.models import AuditEntry, Conversation, Member, Network, OutboxMessage, OutboxStatus, Role
@@ -93,7 +93,7 @@ def _my_data(ctx: Context) -> None:
         f"your profile and {_summary(data) or 'nothing else yet'}.\n"
         "`/beacon forget-me` deletes it."
     )
-    ctx.send(Outgoing(text=text, to=Address.member(ctx.member.id), image=body, image_name="my-data.json"))
+    ctx.send(Outgoing(text=text, to=Address.member(ctx.member.id), attachment=Attachment.file(body, "my-data.json", "application/json")))
     if ctx.incoming is not None and not ctx.incoming.is_private:
         ctx.reply("I've sent your data to you in a private message.")
 
@@ -156,7 +156,11 @@ def forget_member(session: Session, router: Router, member: Member, *, keep_shar
     member.unreachable, member.unreachable_reason, member.has_private_chat = True, "forgotten", False
     session.add(member)
     session.flush()
-    return [_edit_of(row, ref) for ref, row in visible.items() if row.payload != before[ref] and not row.payload.get("image")]
+    return [
+        _edit_of(row, ref)
+        for ref, row in visible.items()
+        if row.payload != before[ref] and not (row.payload.get("attachment") or row.payload.get("image"))
+    ]
 
 
 def _visible_posts(session: Session, network_id: int) -> dict[str, OutboxMessage]:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from bot.core.context import Context
-from bot.core.messages import Choice, Field, Form
+from bot.core.messages import Attachment, Choice, Field, Form
 from bot.store.models import InboundEvent, Member, Network, OutboxMessage, OutboxStatus, Role
 from tests.fakes import make_png, tg_callback_query, tg_command, tg_my_chat_member, tg_text
 from tests.support.telegram import GROUP_ID, SECRET, TelegramHarness
@@ -288,8 +288,8 @@ async def test_the_pacer_is_told_as_many_requests_as_a_message_really_makes(sqli
         cases = {
             "short": Outgoing(text="hello", to=Address.member(ann.id)),
             "long": Outgoing(text=long_text, to=Address.member(ann.id)),
-            "photo": Outgoing(text="a chart", to=Address.member(ann.id), image=png),
-            "photo, long text": Outgoing(text=long_text, to=Address.member(ann.id), image=png),
+            "photo": Outgoing(text="a chart", to=Address.member(ann.id), attachment=Attachment.picture(png)),
+            "photo, long text": Outgoing(text=long_text, to=Address.member(ann.id), attachment=Attachment.picture(png)),
             "to two": Outgoing(text="you two", to=Address(members=(ann.id, bob.id))),
         }
         made = {}
