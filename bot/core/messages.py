@@ -33,7 +33,11 @@ class Incoming:
     ``network_key`` is the platform's id for the network (Slack team id,
     Telegram group id, ``"console"``); it is ``None`` for a private chat on a
     platform that does not say which network it belongs to (Telegram), and the
-    dispatcher then finds the member's network. ``trigger`` is set only by a
+    dispatcher then finds the member's network. ``joins_by_link`` marks a
+    private event whose ``network_key`` comes from a link the person opened
+    (Telegram's ``/start <group id>``, checked by the adapter against the
+    group's members): it may add them to that network if it exists, but never
+    creates one or makes anyone its facilitator. ``trigger`` is set only by a
     platform that can open a form as a modal, and only while it can; without
     one, a form is asked as a guided chat.
     """
@@ -64,6 +68,7 @@ class Incoming:
     event_id: str | None = None
     is_admin: bool = False
     edited: bool = False
+    joins_by_link: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 

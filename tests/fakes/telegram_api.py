@@ -325,6 +325,9 @@ class FakeTelegram(FakeServer):
                     self.blocked.discard(change["from"]["id"])
             else:
                 self.members[(chat["id"], new["user"]["id"])] = _member(new["user"], new["status"])
+                adder = change["from"]
+                if adder["id"] != new["user"]["id"] and (chat["id"], adder["id"]) not in self.members:
+                    self.members[(chat["id"], adder["id"])] = _member(adder, "member")  # who changed it is in the group
 
     # -- failures ----------------------------------------------------------
     def fail_next(

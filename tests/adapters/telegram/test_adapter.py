@@ -207,6 +207,7 @@ async def test_start_with_a_deep_link_links_the_member_to_the_groups_network(sql
         await th.group_command("join", user_id=1001)  # creates the group's network
         assert "start=-1001234567890" in th.last_text(GROUP_ID)
         assert _member(sqlite_store, 1001).has_private_chat is False
+        th.tg.set_member(GROUP_ID, 2002, "member")  # in the group, though she never wrote there
         await th.command("start", str(GROUP_ID), user_id=2002)
         assert "welcome to <b>Learning Network</b>" in th.last_text(2002)
         bea = _member(sqlite_store, 2002)
