@@ -43,6 +43,7 @@ from bot.adapters.telegram.render import CallbackCodec
 from bot.adapters.telegram.send import TelegramSender, bot_chat_id
 from bot.core.markup import to_telegram_html
 from bot.core.messages import Incoming
+from bot.core.startlink import read_payload
 from bot.store.db import Store
 
 __all__ = ["TelegramAdapter", "WEBHOOK_PATH"]
@@ -264,9 +265,10 @@ class TelegramAdapter(Adapter):
         """A ``/start <group id>`` link: anyone can open one with any id, so it links
         only someone Telegram shows in that group; others are told to join it first
         (and ``None`` is returned: nothing more to do)."""
-        payload = incoming.raw["start_payload"]
-        if not payload.lstrip("-").isdigit():
+        parsed = read_payload(incoming.raw["start_payload"])
+        if parsed is None:
             return incoming
+        payload, ask = parsed
         try:
             chat = await self._get_chat(int(payload))
         except TelegramError as exc:
@@ -277,7 +279,9 @@ class TelegramAdapter(Adapter):
         if not await self._in_group(chat.id, int(incoming.user_id)):
             await self._answer(incoming, NOT_IN_GROUP)
             return None
-        return replace(incoming, network_key=str(chat.id), network_name=chat.title, joins_by_link=True)
+        raw = {**incoming.raw, "start_payload": payload, "asked_in_group": ask}
+        linked = replace(incoming, network_key=str(chat.id), network_name=chat.title, joins_by_link=True, raw=raw)
+        return replace(linked, text=ask) if ask else linked  # what they asked in the group, answered now
 
     async def _in_group(self, chat_id: int, user_id: int) -> bool:
         try:

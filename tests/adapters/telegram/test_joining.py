@@ -4,6 +4,8 @@ answer ``getChatMember`` as Telegram does."""
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from bot.store.models import LEFT_GROUP, Member, Network, Role
@@ -109,3 +111,41 @@ async def test_a_facilitator_removed_from_the_group_no_longer_runs_it(sqlite_sto
         assert _members(sqlite_store)["7007"].role == Role.FACILITATOR
         await th.push(_chat_member(7007, "left"))
         assert _members(sqlite_store)["7007"].role == Role.MEMBER
+
+
+async def test_a_command_asked_in_the_group_before_starting_the_bot_is_answered_after_start(sqlite_store, clock):
+    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+        await _added_by(th, 7007)
+        await th.group_command("help", user_id=3003)  # never started the bot: the private answer is refused
+        assert th.tg.count("sendMessage", status=403) >= 1 and not th.texts(3003)
+        [invite] = [t for t in th.texts(GROUP_ID) if "?start=" in t and t.startswith("Welcome to")]
+        payload = invite.split("?start=")[1].split('"')[0]
+        assert len(payload) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", payload)
+        assert payload.startswith(f"{GROUP_ID}_") and "answer your <code>/beacon help</code>" in invite
+        await th.command("start", payload, user_id=3003)  # pressing Start sends /start <payload>
+        assert "/beacon help" in th.last_text(3003) and "pause" in th.last_text(3003).lower()
+        assert not _members(sqlite_store)["3003"].unreachable
+
+
+async def test_an_ask_too_long_for_the_link_is_asked_again_and_the_link_still_joins(sqlite_store, clock):
+    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+        await _added_by(th, 7007)
+        ask = "profile set wants " + "coaching skills for new managers " * 3
+        await th.group_command(ask, user_id=3003)
+        [invite] = [t for t in th.texts(GROUP_ID) if "?start=" in t and t.startswith("Welcome to")]
+        assert f'?start={GROUP_ID}"' in invite and "again there" in invite
+        await th.command("start", str(GROUP_ID), user_id=3003)
+        assert "welcome to <b>" in th.last_text(3003)
+
+
+def test_start_payloads_carry_the_ask_within_telegrams_limit():
+    from bot.core.startlink import read_payload, start_payload
+
+    for ask in ("help", "share", "profile wants coaching", "réflexion ✓"):
+        payload = start_payload(str(GROUP_ID), ask)
+        assert len(payload) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", payload)
+        assert read_payload(payload) == (str(GROUP_ID), ask)
+    assert start_payload(str(GROUP_ID), "x" * 60) == str(GROUP_ID)
+    assert read_payload(str(GROUP_ID)) == (str(GROUP_ID), "")
+    assert read_payload("hello") is None and read_payload(f"{GROUP_ID}_%%%") is None
+    assert read_payload(f"{GROUP_ID}_@@@") is None
