@@ -101,6 +101,7 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_everything_and_another_
     _fan_out(store, members)
     log = tmp_path / "bot.log"
     async with FakeTelegram(long_poll_cap=0.2) as tg:
+        tg.start_user(*range(FIRST_USER, FIRST_USER + members))  # members who have a private chat with the bot
         tg.enforce_rate(global_per_s=30, per_chat_per_s=1)
         first = await _start(db_url, tg, log)
         await _until(lambda: sum(_received(tg).values()) >= 20, 60, "the first process to start sending")

@@ -68,17 +68,17 @@ def files_folder(database_url: str) -> Path:
 def save_attachment(folder: Path, out: Outgoing) -> Path | None:
     """Write the message's attachment under ``folder``, never over an earlier
     one (a second digest is ``digest-2.png``); the path written, or None."""
-    if not out.image:
+    if out.attachment is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(out.image_name).name).strip(".-") or "attachment"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(out.attachment.name).name).strip(".-") or "attachment"
     stem, dot, suffix = name.partition(".")
     path = folder / name
     for n in itertools.count(2):
         if not path.exists():
             break
         path = folder / f"{stem}-{n}{dot}{suffix}"
-    path.write_bytes(out.image)
+    path.write_bytes(out.attachment.content)
     return path
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
 from bot.core.forms import start_guided
-from bot.core.messages import Address, Choice, Form, Incoming, Outgoing
+from bot.core.messages import Address, Attachment, Choice, Form, Incoming, Outgoing
 from bot.store import outbox
 from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role
 
@@ -144,8 +144,7 @@ class Context:
         *,
         choices: tuple[Choice, ...] | list[Choice] = (),
         header: str | None = None,
-        image: bytes | None = None,
-        image_name: str = "chart.png",
+        attachment: Attachment | None = None,
     ) -> None:
         """Answer the person who acted, where they acted (privately in a channel)."""
         inc = self.incoming
@@ -155,8 +154,7 @@ class Context:
                 to=self.reply_address(),
                 choices=tuple(choices),
                 header=header,
-                image=image,
-                image_name=image_name,
+                attachment=attachment,
                 response_url=inc.response_url if inc and not inc.is_private else None,
             )
         )

@@ -8,11 +8,13 @@ it is talking to Slack, Telegram or a terminal.
 from __future__ import annotations
 
 import base64
+import mimetypes
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 __all__ = [
     "Address",
+    "Attachment",
     "Choice",
     "Field",
     "Form",
@@ -31,7 +33,11 @@ class Incoming:
     ``network_key`` is the platform's id for the network (Slack team id,
     Telegram group id, ``"console"``); it is ``None`` for a private chat on a
     platform that does not say which network it belongs to (Telegram), and the
-    dispatcher then finds the member's network. ``trigger`` is set only by a
+    dispatcher then finds the member's network. ``joins_by_link`` marks a
+    private event whose ``network_key`` comes from a link the person opened
+    (Telegram's ``/start <group id>``, checked by the adapter against the
+    group's members): it may add them to that network if it exists, but never
+    creates one or makes anyone its facilitator. ``trigger`` is set only by a
     platform that can open a form as a modal, and only while it can; without
     one, a form is asked as a guided chat.
     """
@@ -62,6 +68,7 @@ class Incoming:
     event_id: str | None = None
     is_admin: bool = False
     edited: bool = False
+    joins_by_link: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -148,13 +155,64 @@ class Address:
         return cls(**{**data, "members": tuple(data.get("members", ()))})
 
 
+AttachmentKind = Literal["picture", "file"]
+PICTURE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A file that goes with a message, saying what it is so each platform sends it right.
+
+    A *picture* (a chart) is shown in the chat (Telegram ``sendPhoto``); a
+    *file* (a CSV, a JSON export) is offered to download under its name
+    (Telegram ``sendDocument``): Telegram refuses anything but a real image as
+    a photo, so an export sent as one never arrives.
+    """
+
+    kind: AttachmentKind
+    name: str
+    mime_type: str
+    content: bytes = field(repr=False)
+
+    @classmethod
+    def picture(cls, content: bytes, name: str = "chart.png", mime_type: str = "image/png") -> Attachment:
+        return cls(kind="picture", name=name, mime_type=mime_type, content=content)
+
+    @classmethod
+    def file(cls, content: bytes, name: str, mime_type: str | None = None) -> Attachment:
+        return cls(kind="file", name=name, mime_type=mime_type or guess_type(name), content=content)
+
+    @property
+    def is_picture(self) -> bool:
+        return self.kind == "picture"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "mime_type": self.mime_type, "content": base64.b64encode(self.content).decode()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attachment:
+        return cls(kind=data["kind"], name=data["name"], mime_type=data["mime_type"], content=base64.b64decode(data["content"]))
+
+    @classmethod
+    def from_old_row(cls, content: bytes, name: str) -> Attachment:
+        """Outbox rows written before attachments had a kind held ``image`` and ``image_name``."""
+        mime_type = guess_type(name)
+        return cls(kind="picture" if mime_type in PICTURE_TYPES else "file", name=name, mime_type=mime_type, content=content)
+
+
+def guess_type(name: str) -> str:
+    """The MIME type a file name says; ``application/octet-stream`` when it says none."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Outgoing:
     """A message to send. ``text`` uses light markup (see :mod:`bot.core.markup`).
 
     ``edit`` names a platform message to replace instead of posting anew
     (e.g. swapping buttons for "✓ you chose X"); ``trigger`` is the platform's
-    short-lived handle for opening a form as a modal.
+    short-lived handle for opening a form as a modal; ``attachment`` is a
+    picture or a file sent with the text.
     """
 
     text: str
@@ -162,8 +220,7 @@ class Outgoing:
     choices: tuple[Choice, ...] = ()
     form: Form | None = None
     header: str | None = None
-    image: bytes | None = None
-    image_name: str = "chart.png"
+    attachment: Attachment | None = None
     edit: str | None = None
     trigger: str | None = None
     response_url: str | None = None
@@ -175,8 +232,7 @@ class Outgoing:
             "choices": [c.to_dict() for c in self.choices],
             "form": self.form.to_dict() if self.form else None,
             "header": self.header,
-            "image": base64.b64encode(self.image).decode() if self.image else None,
-            "image_name": self.image_name,
+            "attachment": self.attachment.to_dict() if self.attachment else None,
             "edit": self.edit,
             "trigger": self.trigger,
             "response_url": self.response_url,
@@ -190,9 +246,16 @@ class Outgoing:
             choices=tuple(Choice(**c) for c in data.get("choices", ())),
             form=Form.from_dict(data["form"]) if data.get("form") else None,
             header=data.get("header"),
-            image=base64.b64decode(data["image"]) if data.get("image") else None,
-            image_name=data.get("image_name", "chart.png"),
+            attachment=_attachment_of(data),
             edit=data.get("edit"),
             trigger=data.get("trigger"),
             response_url=data.get("response_url"),
         )
+
+
+def _attachment_of(data: dict[str, Any]) -> Attachment | None:
+    if data.get("attachment"):
+        return Attachment.from_dict(data["attachment"])
+    if data.get("image"):  # a row stored before attachments said what they are
+        return Attachment.from_old_row(base64.b64decode(data["image"]), data.get("image_name") or "chart.png")
+    return None

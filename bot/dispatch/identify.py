@@ -1,7 +1,8 @@
 """Who is this? The network and the member an event comes from, and the context a handler gets.
 
 A network or a member met for the first time is created here (the first
-member of a network is its facilitator), and what the platform says of the
+member of a network is its facilitator, unless they came by a link: a link
+anyone can open never creates a network nor makes a facilitator), and what the platform says of the
 person (name, username, time zone, a private chat) is kept up to date. A batch
 looks its networks and members up together first (:class:`Known`).
 """
@@ -20,9 +21,9 @@ from bot.core.context import Context
 from bot.core.messages import Incoming
 from bot.core.router import Router
 from bot.dispatch.results import HandleResult
-from bot.store.models import Member, Network, Role
+from bot.store.models import LEFT_GROUP, Member, Network, Role
 
-__all__ = ["ACTIVE_GRAIN", "NOT_IN_NETWORK", "Known", "member_of", "network_of", "open_context"]
+__all__ = ["ACTIVE_GRAIN", "NO_NETWORK_YET", "NOT_IN_NETWORK", "Known", "member_of", "network_of", "open_context"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ ACTIVE_GRAIN = timedelta(minutes=1)
 """``last_active_at`` is kept to this precision (the digest counts weeks)."""
 
 NOT_IN_NETWORK = "You're not in a network on Beacon yet. Ask your facilitator for the invite link, or write `/beacon join` in your network's group."
+
+NO_NETWORK_YET = (
+    "That group isn't set up on Beacon yet: the network starts when someone adds me to the group. "
+    "Ask whoever runs the group to add me, then tap the link again."
+)
 
 # Statements on every event's path, built once rather than per event
 _NETWORK_BY_KEY = select(Network).where(Network.platform == bindparam("platform"), Network.platform_key == bindparam("key"))
@@ -48,7 +54,7 @@ def open_context(session: Session, incoming: Incoming, event_id: str, result: Ha
     network = known.network(incoming) if known else None
     network = network or network_of(session, incoming, now)
     if network is None:
-        result.immediate.append(NOT_IN_NETWORK)
+        result.immediate.append(NO_NETWORK_YET if incoming.joins_by_link else NOT_IN_NETWORK)
         return None
     member = known.member(network, incoming) if known else None
     member, is_new = member_of(session, network, incoming, now, member)
@@ -79,9 +85,12 @@ def network_of(session: Session, incoming: Incoming, now: datetime) -> Network |
             select(Network)
             .join(Member, col(Member.network_id) == col(Network.id))
             .where(Network.platform == incoming.platform, Member.platform_user_id == incoming.user_id)
+            .where(col(Member.unreachable_reason).is_(None) | (Member.unreachable_reason != LEFT_GROUP))
             .order_by(col(Member.last_active_at).desc())
         ).first()
     network = session.exec(_NETWORK_BY_KEY, params={"platform": incoming.platform, "key": incoming.network_key}).first()
+    if network is None and incoming.joins_by_link:
+        return None  # a link is not a group: only the group's own events create its network
     if network is None:
         network = Network(
             platform=incoming.platform,
@@ -110,7 +119,7 @@ def member_of(session: Session, network: Network, incoming: Incoming, now: datet
             display_name=(incoming.user_name or incoming.username or incoming.user_id)[:200],
             username=incoming.username,
             timezone=incoming.user_timezone,
-            role=Role.FACILITATOR if (first or incoming.is_admin) else Role.MEMBER,
+            role=Role.FACILITATOR if ((first and not incoming.joins_by_link) or incoming.is_admin) else Role.MEMBER,
             created_at=now,
         )
         session.add(member)
@@ -123,7 +132,9 @@ def member_of(session: Session, network: Network, incoming: Incoming, now: datet
             member.username = incoming.username
         if incoming.user_timezone and not member.timezone:
             member.timezone = incoming.user_timezone
-    if incoming.is_private and incoming.kind != "form":
+    if member.unreachable_reason == LEFT_GROUP and (incoming.joins_by_link or not incoming.is_private):
+        member.unreachable, member.unreachable_reason = False, None  # back in the group
+    if incoming.is_private and incoming.kind != "form" and member.unreachable_reason != LEFT_GROUP:
         if not member.has_private_chat or member.unreachable:
             member.has_private_chat = True
             member.unreachable = False

@@ -7,7 +7,9 @@ bot may only message people who opened a private chat with it (Telegram),
 the adapter puts the deep-link prefix into ``Incoming.raw["private_start_url"]``;
 then a member first seen in a group gets one mention there with a start
 link, and is recorded as not yet reachable privately until they write to
-the bot (the dispatcher notes that).
+the bot (the dispatcher notes that). The link carries the command they typed
+(:mod:`bot.core.startlink`), so pressing *Start* answers it: nothing asked in
+the group is lost.
 """
 
 from __future__ import annotations
@@ -17,27 +19,40 @@ import logging
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.router import Router
+from bot.core.startlink import start_payload
 
 __all__ = ["register", "start_link", "mention"]
 
 logger = logging.getLogger(__name__)
 
 
-def start_link(ctx: Context) -> str | None:
-    """The link that opens a private chat with the bot, tied to this network."""
+def start_link(ctx: Context, ask: str = "") -> str | None:
+    """The link that opens a private chat with the bot, tied to this network
+    (and carrying ``ask``, the command to answer there, when it fits)."""
     prefix = ctx.incoming.raw.get("private_start_url") if ctx.incoming else None
-    return f"{prefix}{ctx.network.platform_key}" if prefix else None
+    return f"{prefix}{start_payload(ctx.network.platform_key, ask)}" if prefix else None
+
+
+def _asked(ctx: Context) -> str:
+    """The command typed in the group, to be answered after *Start* (not join/start themselves)."""
+    inc = ctx.incoming
+    return "" if inc is None or inc.kind != "command" or _answers_itself(inc) else " ".join(inc.text.split())
 
 
 def mention(member) -> str:
     return f"@{member.username}" if member.username else member.display_name
 
 
-def _invite_text(ctx: Context, link: str) -> str:
-    return (
+def _invite_text(ctx: Context, link: str, ask: str = "") -> str:
+    text = (
         f"Welcome to *{ctx.network.name}*, {mention(ctx.member)}! "
         f"I can only write to you once you open a chat with me: <{link}|tap here> and press *Start*."
     )
+    if not ask:
+        return text
+    if start_payload(ctx.network.platform_key, ask) != ctx.network.platform_key:
+        return text + f" I'll answer your `/beacon {ask}` there."
+    return text + f" Then send me `/beacon {ask}` again there."  # too long for the link to carry
 
 
 def _answers_itself(inc) -> bool:
@@ -60,7 +75,8 @@ def _first_seen_in_group(ctx: Context) -> None:
         ctx.session.add(member)
     if member.has_private_chat or _answers_itself(inc):
         return
-    ctx.post(inc.conversation, _invite_text(ctx, link), key=f"welcome:start-link:{member.id}")
+    ask = _asked(ctx)
+    ctx.post(inc.conversation, _invite_text(ctx, start_link(ctx, ask) or link, ask), key=f"welcome:start-link:{member.id}")
 
 
 def _greeting(ctx: Context) -> str:
@@ -93,6 +109,9 @@ def _start(ctx: Context) -> None:
 
 def _join(ctx: Context) -> None:
     inc = ctx.incoming
+    if inc is not None and inc.joins_by_link:  # asked in the group, answered after Start
+        ctx.reply(f"You're a member of *{ctx.network.name}*. Type `/beacon help` to see what you can do.")
+        return
     if inc is None or inc.is_private:
         raise UserError("Write `/beacon join` in your network's group, so I know which network you mean.")
     member = ctx.member

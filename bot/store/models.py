@@ -17,6 +17,7 @@ from sqlmodel import Field, SQLModel
 from bot.store.types import empty_dict, empty_list, utc_field
 
 __all__ = [
+    "LEFT_GROUP",
     "Role",
     "Network",
     "Member",
@@ -58,6 +59,11 @@ class Network(SQLModel, table=True):
     practice_channel: str | None = Field(default=None, max_length=100)
     settings: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     created_at: datetime = utc_field()
+
+
+LEFT_GROUP = "left the group"
+"""``Member.unreachable_reason`` of someone who left (or was removed from) their
+network's group: only coming back to the group links them again."""
 
 
 class Member(SQLModel, table=True):

@@ -32,13 +32,14 @@ from tests.fakes.factories import (
     tg_user,
 )
 from tests.fakes.slack_api import FakeSlack, SlackFailure
-from tests.fakes.telegram_api import FakeTelegram, TelegramFailure
+from tests.fakes.telegram_api import FakeTelegram, TelegramFailure, make_png
 
 __all__ = [
     "FakeSlack",
     "SlackFailure",
     "FakeTelegram",
     "TelegramFailure",
+    "make_png",
     "form_body",
     "load_payload",
     "post_signed",

@@ -29,6 +29,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from tests.fakes import (
     FakeSlack,
     FakeTelegram,
+    make_png,
     post_signed,
     post_update,
     signed_headers,
@@ -302,6 +303,7 @@ async def test_bolt_accepts_factory_payloads_and_talks_to_the_fake(slack):
 
 # -- FakeTelegram with python-telegram-bot ---------------------------------------
 async def test_telegram_get_me_and_send_message(telegram):
+    telegram.start_user(1001)
     application = build_application(telegram)
     async with application:
         me = await application.bot.get_me()
@@ -321,6 +323,7 @@ async def test_telegram_get_me_and_send_message(telegram):
 
 
 async def test_telegram_errors_map_to_ptb_exceptions(telegram):
+    telegram.start_user(1001, 2002)
     telegram.fail_next("sendMessage", retry_after=3)
     telegram.block(2002)
     telegram.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
@@ -395,13 +398,15 @@ async def test_telegram_get_updates_long_polls_briefly_and_wakes_on_push(telegra
 
 
 async def test_telegram_uploads_are_multipart_and_downloadable(telegram):
+    telegram.start_user(1001)
+    png = make_png(4, 3)
     async with Bot(telegram.token, base_url=telegram.base_url, base_file_url=telegram.base_file_url) as bot:
-        photo = await bot.send_photo(chat_id=1001, photo=b"\x89PNG fake", caption="chart")
+        photo = await bot.send_photo(chat_id=1001, photo=png, caption="chart")
         doc = await bot.send_document(chat_id=1001, document=b"a,b\n1,2\n", filename="digest.csv")
         downloaded = await (await bot.get_file(doc.document.file_id)).download_as_bytearray()
 
     assert photo.photo[-1].file_id and photo.caption == "chart"
-    assert telegram.calls_to("sendPhoto")[0]["photo"]["content"] == b"\x89PNG fake"
+    assert telegram.calls_to("sendPhoto")[0]["photo"]["content"] == png and (photo.photo[-1].width, photo.photo[-1].height) == (4, 3)
     assert doc.document.file_name == "digest.csv" and bytes(downloaded) == b"a,b\n1,2\n"
 
 
@@ -415,7 +420,7 @@ async def test_telegram_commands_chat_and_members(telegram):
         admins = await bot.get_chat_administrators(-100777)
         member = await bot.get_chat_member(-100777, 57)
     assert chat.type == "supergroup"
-    assert sorted(a.user.id for a in admins) == [55, 56] and member.status == "member"
+    assert sorted(a.user.id for a in admins) == [55, 56] and member.status == "left"  # never seen in that group
 
 
 async def test_telegram_webhook_blocks_polling_and_post_update_reaches_app(telegram):
@@ -443,6 +448,7 @@ async def test_telegram_webhook_blocks_polling_and_post_update_reaches_app(teleg
 async def test_telegram_enforce_rate_answers_429_beyond_limits():
     now = [100.0]
     async with FakeTelegram(clock=lambda: now[0]) as fake:
+        fake.start_user(1, 2, 3, 4)
         fake.enforce_rate(global_per_s=3, per_chat_per_s=1)
         async with Bot(fake.token, base_url=fake.base_url) as bot:
             await bot.send_message(1, "a")

@@ -11,12 +11,15 @@ Usage in a test::
 
 Each action pushes an Update (by polling, or by webhook with ``webhook=True``),
 waits until PTB has run it through the handlers, then drains the outbox, so
-what the bot sent is in ``th.tg`` when the call returns. Pacing is switched
-off (it waits in real time and is tested in ``test_delivery``).
+what the bot sent is in ``th.tg`` when the call returns. The fake is strict
+(flood limits included) and Beacon's own pacing runs, both on one
+:class:`WireClock` whose sleeps move it on at once, so no test waits in real
+time. A test that needs the fake lenient names what: ``lenient={"unstarted"}``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -35,29 +38,35 @@ GROUP_ID = -1001234567890
 SECRET = "s3cret-token"
 
 
-class Unpaced(Pacer):
-    """Sends at once; a 429's slow-down is left to the outbox's retry time."""
+class WireClock:
+    """Seconds as the Bot API counts them for its flood limits; sleeping moves it on at once.
+
+    The fake reads it and Beacon's pacers sleep on it, so pacing is exercised
+    against the real limits without real waiting (and without moving the
+    flows' clock).
+    """
 
     def __init__(self) -> None:
-        super().__init__(0, 0)
+        self.now = 1_000.0
 
-    async def _enter(self, chat: str, weight: int) -> None:
-        return None
+    def __call__(self) -> float:
+        return self.now
 
-    def _leave(self, chat: str, weight: int) -> None:
-        return None
-
-    def slow_down(self, seconds: float) -> None:
-        return None
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
 
 
 class TelegramHarness:
-    def __init__(self, *, store: Store, clock: FakeClock, webhook: bool = False, **settings: Any) -> None:
+    def __init__(
+        self, *, store: Store, clock: FakeClock, webhook: bool = False, lenient: set[str] | frozenset[str] = frozenset(), **settings: Any
+    ) -> None:
         self.store = store
         self.clock = clock
         self.webhook = webhook
         self.settings = settings
-        self.tg = FakeTelegram()
+        self.wire = WireClock()
+        self.tg = FakeTelegram(clock=self.wire, lenient=lenient)
         self.beacon: Beacon
         self.adapter: TelegramAdapter
         self.http: httpx.AsyncClient | None = None
@@ -77,7 +86,9 @@ class TelegramHarness:
         self.beacon = build_app(Settings(**env), clock=self.clock, store=self.store)
         self.adapter = self.beacon.adapters["telegram"]  # type: ignore[assignment]
         self.adapter.poll_timeout = 0.2
-        self.beacon.delivery.pacers["telegram"] = Unpaced()
+        limits = self.adapter.limits
+        self.beacon.delivery.pacers["telegram"] = Pacer(limits.per_second, limits.per_chat_interval, clock=self.wire, sleep=self.wire.sleep)
+        self.adapter.sender.clock, self.adapter.sender.sleep = self.wire, self.wire.sleep
         await self.adapter.start()
         if self.webhook:
             transport = httpx.ASGITransport(app=build_http_app(self.beacon))
@@ -99,6 +110,7 @@ class TelegramHarness:
         response = None
         if self.webhook:
             assert self.http is not None
+            self.tg.observe(update)
             response = await post_update(self.http, update, secret_token=secret)
             if response.status_code != 200:
                 return response

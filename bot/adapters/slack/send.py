@@ -94,18 +94,24 @@ class SlackSender:
         text, blocks = render_message(out)
         resp = await client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False, unfurl_media=False)
         posted = resp.get("channel") or channel
-        if out.image:
+        if out.attachment:
             await self._upload(client, posted, out, thread)
         return SendResult(message_ref=f"{posted}:{resp.get('ts')}")
 
     async def _upload(self, client: AsyncWebClient, channel: str, out: Outgoing, thread: str | None) -> None:
-        """The picture follows its message; if it fails the text is already out, so don't resend."""
+        """The picture or file follows its message; if it fails the text is already out, so don't resend."""
+        attachment = out.attachment
         try:
             await client.files_upload_v2(
-                channel=channel, content=out.image, filename=out.image_name, title=out.image_name, thread_ts=thread, alt_txt=alt_text(out)
+                channel=channel,
+                content=attachment.content,
+                filename=attachment.name,
+                title=attachment.name,
+                thread_ts=thread,
+                alt_txt=alt_text(out) if attachment.is_picture else None,
             )
-        except Exception as exc:  # noqa: BLE001 - the text is out; a failed picture must not fail (and resend) it
-            logger.warning("slack: uploading %s to %s failed: %s", out.image_name, channel, _describe(exc))
+        except Exception as exc:  # noqa: BLE001 - the text is out; a failed upload must not fail (and resend) it
+            logger.warning("slack: uploading %s to %s failed: %s", attachment.name, channel, _describe(exc))
 
     async def _update(self, client: AsyncWebClient, out: Outgoing) -> SendResult:
         text, blocks = render_message(out)
@@ -164,7 +170,7 @@ class SlackSender:
 
 def alt_text(out: Outgoing) -> str:
     """What a picture shows, for people who cannot see it: the message it goes with."""
-    text = " ".join(to_plain(out.text or "").split()) or (out.image_name or "A picture")
+    text = " ".join(to_plain(out.text or "").split()) or (out.attachment.name if out.attachment else "A picture")
     return text if len(text) <= MAX_ALT_TEXT else text[: MAX_ALT_TEXT - 1].rstrip() + "…"
 
 

@@ -37,12 +37,13 @@ from telegram.ext import (
 
 from bot.adapters.base import Adapter, Envelope, Limits, SendResult, StartupError
 from bot.adapters.lease_keeper import LeaseKeeper
-from bot.adapters.telegram.events import COMMANDS, added_incoming, membership, migration, to_incoming
-from bot.adapters.telegram.members import move_chat, set_reachable
+from bot.adapters.telegram.events import COMMANDS, IN_GROUP, added_incoming, departure, membership, migration, to_incoming
+from bot.adapters.telegram.members import leave_group, move_chat, set_reachable
 from bot.adapters.telegram.render import CallbackCodec
 from bot.adapters.telegram.send import TelegramSender, bot_chat_id
 from bot.core.markup import to_telegram_html
 from bot.core.messages import Incoming
+from bot.core.startlink import read_payload
 from bot.store.db import Store
 
 __all__ = ["TelegramAdapter", "WEBHOOK_PATH"]
@@ -51,9 +52,13 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 BAD_TOKEN = "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather."
 EXPIRED_BUTTON = "That button has expired. Type /beacon help to start again."
+NOT_IN_GROUP = (
+    "You're not in that group, so I can't add you to its network. "
+    "Join the group on Telegram first (ask its admins for an invite), then tap the link again."
+)
 MENU = [
     BotCommand("beacon", "Beacon: /beacon help lists everything"),
     BotCommand("reflect", "Answer this week's reflection"),
@@ -128,10 +133,12 @@ class TelegramAdapter(Adapter):
     def _register(self) -> None:
         app = self.application
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
+        app.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, self._on_departure))
         app.add_handler(CommandHandler(list(COMMANDS), self._on_message))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGES & (filters.TEXT | filters.CAPTION), self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_handler(ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_handler(ChatMemberHandler(self._on_departure, ChatMemberHandler.CHAT_MEMBER))
         app.add_handler(TypeHandler(Update, self._count), group=99)
         app.add_error_handler(self._on_error)
 
@@ -231,7 +238,17 @@ class TelegramAdapter(Adapter):
             return
         if incoming.raw.get("start_payload"):
             incoming = await self._deep_link(incoming)
+            if incoming is None:
+                return
         await self._dispatch(incoming)
+
+    async def _on_departure(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone left or was removed from a group: they leave its network."""
+        gone = departure(update)
+        if gone is not None:
+            loop = asyncio.get_running_loop()
+            if await loop.run_in_executor(None, leave_group, self.store, *gone):
+                logger.info("telegram user %s left group %s: left its network", gone[1], gone[0])
 
     async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: a notice, not a member's message."""
@@ -244,11 +261,14 @@ class TelegramAdapter(Adapter):
         await loop.run_in_executor(None, move_chat, self.store, old_chat, new_chat)
         logger.info("telegram chat %s is now %s", old_chat, new_chat)
 
-    async def _deep_link(self, incoming: Incoming) -> Incoming:
-        """A ``/start <group id>`` link: check the bot is in that group before trusting it."""
-        payload = incoming.raw["start_payload"]
-        if not payload.lstrip("-").isdigit():
+    async def _deep_link(self, incoming: Incoming) -> Incoming | None:
+        """A ``/start <group id>`` link: anyone can open one with any id, so it links
+        only someone Telegram shows in that group; others are told to join it first
+        (and ``None`` is returned: nothing more to do)."""
+        parsed = read_payload(incoming.raw["start_payload"])
+        if parsed is None:
             return incoming
+        payload, ask = parsed
         try:
             chat = await self._get_chat(int(payload))
         except TelegramError as exc:
@@ -256,7 +276,20 @@ class TelegramAdapter(Adapter):
             return incoming
         if chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
             return incoming
-        return replace(incoming, network_key=str(chat.id), network_name=chat.title)
+        if not await self._in_group(chat.id, int(incoming.user_id)):
+            await self._answer(incoming, NOT_IN_GROUP)
+            return None
+        raw = {**incoming.raw, "start_payload": payload, "asked_in_group": ask}
+        linked = replace(incoming, network_key=str(chat.id), network_name=chat.title, joins_by_link=True, raw=raw)
+        return replace(linked, text=ask) if ask else linked  # what they asked in the group, answered now
+
+    async def _in_group(self, chat_id: int, user_id: int) -> bool:
+        try:
+            member = await self.application.bot.get_chat_member(chat_id, user_id)
+        except TelegramError as exc:
+            logger.info("could not check %s in chat %s: %s", user_id, chat_id, exc)
+            return False
+        return member.status in IN_GROUP and getattr(member, "is_member", True)
 
     async def _get_chat(self, chat_id: int) -> Chat:
         """Links posted before a group became a supergroup still carry its old id."""
@@ -293,12 +326,16 @@ class TelegramAdapter(Adapter):
     async def _dispatch(self, incoming: Incoming) -> None:
         result = await self.handle(incoming)
         for text in getattr(result, "immediate", ()) or ():
-            try:
-                await self.application.bot.send_message(
-                    bot_chat_id(incoming.conversation or incoming.user_id), to_telegram_html(text), parse_mode=ParseMode.HTML
-                )
-            except TelegramError:
-                logger.warning("could not send an immediate answer", exc_info=True)
+            await self._answer(incoming, text)
+
+    async def _answer(self, incoming: Incoming, text: str) -> None:
+        """A plain answer at once, where the person wrote (no network to queue it in)."""
+        try:
+            await self.application.bot.send_message(
+                bot_chat_id(incoming.conversation or incoming.user_id), to_telegram_html(text), parse_mode=ParseMode.HTML
+            )
+        except TelegramError:
+            logger.warning("could not send an immediate answer", exc_info=True)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)

@@ -21,6 +21,8 @@ __all__ = [
     "ALIASES",
     "COMMANDS",
     "BotMembership",
+    "IN_GROUP",
+    "departure",
     "membership",
     "migration",
     "start_url",
@@ -190,6 +192,27 @@ class BotMembership:
 
 _OUT = {"left", "kicked"}
 _IN = {"member", "administrator", "creator", "restricted"}
+IN_GROUP = frozenset(_IN)
+"""``getChatMember`` statuses of someone in the group (``restricted`` only with ``is_member``)."""
+
+
+def departure(update: Update) -> tuple[int, int] | None:
+    """``(group id, user id)`` when someone left or was removed from a group, else ``None``.
+
+    Telegram says so in a ``left_chat_member`` service message (seen even with
+    privacy mode on) and, where the bot is an administrator, in a
+    ``chat_member`` update; either is enough.
+    """
+    message = update.message
+    if message is not None and message.left_chat_member is not None and message.chat.type != Chat.PRIVATE:
+        user = message.left_chat_member
+        return None if user.is_bot else (message.chat.id, user.id)
+    change = update.chat_member
+    if change is None or change.chat.type == Chat.PRIVATE:
+        return None
+    new = change.new_chat_member
+    gone = new.status in _OUT or (new.status == "restricted" and not getattr(new, "is_member", True))
+    return (change.chat.id, new.user.id) if gone and not new.user.is_bot else None
 
 
 def membership(update: Update) -> BotMembership | None:

@@ -12,9 +12,9 @@ from sqlmodel import col, select
 
 from bot.store.db import Store
 from bot.store.migrate_chat import move_network
-from bot.store.models import Member, Network
+from bot.store.models import LEFT_GROUP, Member, Network, Role
 
-__all__ = ["mark_member", "move_chat", "set_reachable"]
+__all__ = ["leave_group", "mark_member", "move_chat", "set_reachable"]
 
 
 def set_reachable(store: Store, user_id: str, reachable: bool, reason: str = "") -> int:
@@ -32,6 +32,26 @@ def set_reachable(store: Store, user_id: str, reachable: bool, reason: str = "")
                 member.has_private_chat = True
             session.add(member)
         return len(rows)
+
+
+def leave_group(store: Store, chat_id: int, user_id: int) -> bool:
+    """Someone left (or was removed from) a network's group: they leave the network.
+
+    They get no more messages and lose any role (a removed facilitator no
+    longer runs the network); what they wrote stays under the network's
+    retention rules, and only coming back to the group links them again.
+    """
+    with store.session() as session:
+        member = session.exec(
+            select(Member)
+            .join(Network, col(Network.id) == col(Member.network_id))
+            .where(Network.platform == "telegram", Network.platform_key == str(chat_id), Member.platform_user_id == str(user_id))
+        ).first()
+        if member is None:
+            return False
+        member.unreachable, member.unreachable_reason, member.role = True, LEFT_GROUP, Role.MEMBER
+        session.add(member)
+        return True
 
 
 def move_chat(store: Store, old_chat: int | str, new_chat: int | str) -> None:

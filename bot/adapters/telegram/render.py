@@ -139,7 +139,7 @@ class Rendered:
 
     parts: tuple[str, ...]
     reply_markup: InlineKeyboardMarkup | None
-    caption: str | None = None  # for a photo: HTML caption, when the text fits one
+    caption: str | None = None  # for a picture or file: HTML caption, when the text fits one
 
 
 def _with_header(out: Outgoing) -> str:
@@ -150,7 +150,7 @@ def render(out: Outgoing, codec: CallbackCodec) -> Rendered:
     """The HTML parts (and photo caption) for a new message."""
     source = _with_header(out)
     markup = keyboard(out.choices, codec)
-    if out.image is not None and _fits(source, MAX_CAPTION):
+    if out.attachment is not None and _fits(source, MAX_CAPTION):
         return Rendered(parts=(), reply_markup=markup, caption=to_telegram_html(source) if source.strip() else None)
     parts = tuple(to_telegram_html(c) for c in split_markup(source))
     return Rendered(parts=parts, reply_markup=markup)

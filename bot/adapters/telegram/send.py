@@ -11,6 +11,7 @@ is followed once; and Bot API errors are mapped onto the delivery worker's
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import warnings
 from collections import defaultdict, deque
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import InputFile, LinkPreviewOptions
+from telegram import InputFile, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
@@ -26,12 +27,18 @@ from telegram.ext import Application
 from bot.adapters.base import Envelope, PermanentFailure, RetryLater, SendResult, Unreachable
 from bot.adapters.telegram.members import mark_member
 from bot.adapters.telegram.render import CallbackCodec, render, render_edit
-from bot.core.messages import Outgoing
+from bot.core.messages import Attachment, Outgoing
 from bot.store.db import Store
 
 __all__ = ["GROUP_PER_MINUTE", "TelegramSender", "bot_chat_id"]
 
+logger = logging.getLogger(__name__)
+
 GROUP_PER_MINUTE = 20
+PHOTO_REFUSED = ("IMAGE_PROCESS_FAILED", "PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "PHOTO_EXT_INVALID")
+"""Why Telegram may refuse a picture as a photo; it then goes as a document."""
+PART_INTERVAL = 1.0
+"""Telegram allows about one message a second in a chat: a long message's parts keep that apart."""
 
 Moved = Callable[[int | str, int | str], Awaitable[None]]
 
@@ -56,10 +63,21 @@ class TelegramSender:
         codec: shared with inbound, so pressed buttons decode.
         store: where addressees who blocked the bot are marked.
         moved: the adapter's migration handler, called when a chat became a supergroup.
+        clock / sleep: for the group pacing (tests give a clock whose sleep is instant).
     """
 
-    def __init__(self, *, application: Application, codec: CallbackCodec, store: Store, moved: Moved) -> None:
+    def __init__(
+        self,
+        *,
+        application: Application,
+        codec: CallbackCodec,
+        store: Store,
+        moved: Moved,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.application = application
+        self.clock, self.sleep = clock, sleep
         self.codec = codec
         self.store = store
         self.moved = moved
@@ -80,7 +98,7 @@ class TelegramSender:
         out = envelope.outgoing
         if out.edit:
             return 1
-        per_chat = len(render(out, self.codec).parts) + (1 if out.image is not None else 0)
+        per_chat = len(render(out, self.codec).parts) + (1 if out.attachment is not None else 0)
         return max(1, per_chat * len(self._targets(envelope)))
 
     async def send(self, envelope: Envelope) -> SendResult:
@@ -144,20 +162,9 @@ class TelegramSender:
         rendered = render(out, self.codec)
         ref = ""
         steps: list[tuple[int, Callable[[], Awaitable[Any]]]] = []
-        if out.image is not None:
+        if out.attachment is not None:
             markup = rendered.reply_markup if not rendered.parts else None
-            steps.append(
-                (
-                    0,
-                    lambda: bot.send_photo(
-                        chat_id,
-                        photo=InputFile(out.image, filename=out.image_name),
-                        caption=rendered.caption,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                    ),
-                )
-            )
+            steps.append((0, lambda: self._send_attachment(chat_id, out.attachment, rendered.caption, markup)))
         for i, part in enumerate(rendered.parts, start=1):
             last = i == len(rendered.parts)
             steps.append(
@@ -172,26 +179,53 @@ class TelegramSender:
                     ),
                 )
             )
+        sent_one = False
         for index, step in steps:
             if (chat, index) in done:
                 continue
+            if sent_one:
+                await self.sleep(PART_INTERVAL)
+            sent_one = True
             await self._group_pace(chat_id)
             message = await step()
             done.add((chat, index))
             ref = f"{message.chat_id}:{message.message_id}"
         return ref
 
+    async def _send_attachment(self, chat_id: int | str, attachment: Attachment, caption: str | None, markup: Any) -> Message:
+        """A picture by ``sendPhoto``, a file by ``sendDocument``; a picture Telegram
+        will not show (not an image it can read, or too tall) still arrives, as a file."""
+        bot = self.application.bot
+        if attachment.is_picture:
+            try:
+                return await bot.send_photo(
+                    chat_id,
+                    photo=InputFile(attachment.content, filename=attachment.name),
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            except BadRequest as exc:
+                if not any(reason in exc.message.upper() for reason in PHOTO_REFUSED):
+                    raise
+                logger.info("telegram refused %s as a photo (%s); sending it as a file", attachment.name, exc.message)
+                await self.sleep(PART_INTERVAL)
+        return await bot.send_document(
+            chat_id, document=InputFile(attachment.content, filename=attachment.name), caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+
     async def _group_pace(self, chat_id: int | str) -> None:
         """Telegram allows about 20 messages a minute into one group."""
         if not isinstance(chat_id, int) or chat_id > 0:
             return
         sent = self._group_sends[chat_id]
-        now = time.monotonic()
-        while sent and now - sent[0] > 60:
+        now = self.clock()
+        while sent and now - sent[0] >= 60:
             sent.popleft()
         if len(sent) >= GROUP_PER_MINUTE:
-            await asyncio.sleep(60 - (now - sent[0]))
-        sent.append(time.monotonic())
+            await self.sleep(60 - (now - sent[0]))
+            sent.popleft()
+        sent.append(self.clock())
 
     async def _edit(self, out: Outgoing) -> str:
         chat, _, message_id = out.edit.rpartition(":")
@@ -214,6 +248,6 @@ class TelegramSender:
                 return out.edit
             if "no text in the message" not in reason:
                 raise
-            # a photo: its caption cannot take the new text, so just replace the buttons
+            # a picture or file: its caption cannot take the new text, so just replace the buttons
             await bot.edit_message_reply_markup(chat_id=bot_chat_id(chat), message_id=int(message_id), reply_markup=markup)
         return out.edit

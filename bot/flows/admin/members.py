@@ -15,6 +15,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member, is_forgotten
+from bot.core.messages import Attachment
 from bot.core.router import Router
 from bot.store.models import Member, Role
 
@@ -80,8 +81,7 @@ def members_command(ctx: Context) -> None:
     if arg == "csv":
         ctx.reply(
             f"{len(members)} members ({summary}). The list is attached as members.csv.",
-            image=members_csv(ctx, members),
-            image_name="members.csv",
+            attachment=Attachment.file(members_csv(ctx, members), "members.csv", "text/csv"),
         )
         return
     pages = max(1, -(-len(members) // PAGE_SIZE))

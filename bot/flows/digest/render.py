@@ -15,7 +15,7 @@ import html
 from dataclasses import dataclass
 
 from bot.core import markup
-from bot.core.messages import Address, Outgoing
+from bot.core.messages import Address, Attachment, Outgoing
 from bot.flows.digest.data import Digest
 from bot.flows.digest.flags import REFERENCE, look_at, pct
 
@@ -158,7 +158,7 @@ def to_text(doc: Doc) -> str:
 
 
 def to_outgoing(doc: Doc, to: Address, *, image: bytes | None = None) -> Outgoing:
-    return Outgoing(text=to_text(doc), to=to, header=doc.header, image=image, image_name="digest.png")
+    return Outgoing(text=to_text(doc), to=to, header=doc.header, attachment=Attachment.picture(image, "digest.png") if image else None)
 
 
 def to_markdown(doc: Doc) -> str:

@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
-from bot.core.messages import Address
+from bot.core.messages import Address, Attachment
 from bot.core.router import Router
 from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest
@@ -166,7 +166,7 @@ def _preview(ctx: Context) -> None:
     weeks = int(settings["quiet_weeks"])
     digest, png = compose(ctx.session, ctx.network, current_period(ctx), quiet_weeks=weeks)
     doc = build_doc(digest, names=ctx.role == Role.COORDINATOR, quiet_weeks=weeks)
-    ctx.reply(to_text(doc), header=doc.header, image=png, image_name="digest.png")
+    ctx.reply(to_text(doc), header=doc.header, attachment=Attachment.picture(png, "digest.png") if png else None)
 
 
 def _schedule(ctx: Context) -> None:

@@ -27,7 +27,7 @@ from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError
 from bot.core.members import is_forgotten
-from bot.core.messages import Address, Outgoing
+from bot.core.messages import Address, Attachment, Outgoing
 from bot.core.router import WebPage
 from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.models import Member, Network
@@ -114,7 +114,7 @@ def calendar_command(ctx: Context) -> None:
         f"Here is {markup.literal(ctx.network.name)}'s calendar ({what}), times in {tz.key}: open {FILE_NAME} to add it to your calendar. "
         "When a meeting is added, moved or cancelled I'll send you a file that updates it."
     )
-    ctx.send(Outgoing(text=text, to=Address.member(ctx.member.id), image=body, image_name=FILE_NAME))
+    ctx.send(Outgoing(text=text, to=Address.member(ctx.member.id), attachment=Attachment.file(body, FILE_NAME, MEDIA_TYPE)))
     if ctx.incoming is not None and not ctx.incoming.is_private:
         ctx.reply("I've sent the calendar to you in a private message.")
 
@@ -135,7 +135,7 @@ def tell_holders(ctx: Context, meeting: Meeting, change: str) -> int:
         when = meeting.starts_at.astimezone(tz).strftime("%a %d %b %Y, %H:%M")
         text = f"Meeting {change}: *{markup.literal(meeting.title)}*, {when} ({tz.key}). The attached file updates your calendar."
         key = f"calendar:{meeting.id}:{meeting.sequence}:{member.id}"
-        ctx.send(Outgoing(text=text, to=Address.member(member.id), image=body, image_name=FILE_NAME), key=key)
+        ctx.send(Outgoing(text=text, to=Address.member(member.id), attachment=Attachment.file(body, FILE_NAME, MEDIA_TYPE)), key=key)
         sent += 1
     return sent
 

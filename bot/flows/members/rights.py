@@ -28,7 +28,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, Redactor, is_forgotten, needles_of, scrub
-from bot.core.messages import Address, Choice, Outgoing
+from bot.core.messages import Address, Attachment, Choice, Outgoing
 from bot.core.router import Router
 from bot.store import outbox
 from bot.store.flows import ensure_flow
@@ -94,7 +94,7 @@ def _my_data(ctx: Context) -> None:
         f"your profile and {_summary(data) or 'nothing else yet'}.\n"
         "`/beacon forget-me` deletes it."
     )
-    ctx.send(Outgoing(text=text, to=Address.member(ctx.member.id), image=body, image_name="my-data.json"))
+    ctx.send(Outgoing(text=text, to=Address.member(ctx.member.id), attachment=Attachment.file(body, "my-data.json", "application/json")))
     if ctx.incoming is not None and not ctx.incoming.is_private:
         ctx.reply("I've sent your data to you in a private message.")
 
@@ -146,7 +146,12 @@ def _scrub_outbox(session: Session, member: Member, needles: dict[str, str], red
                 row.payload = cleaned
                 session.add(row)
             ref = row.platform_message_id
-            if _channel_post(row) and before.get(ref, (None,))[0] == row.id and _fingerprint(cleaned) != before[ref][1] and not cleaned.get("image"):
+            if (
+                _channel_post(row)
+                and before.get(ref, (None,))[0] == row.id
+                and _fingerprint(cleaned) != before[ref][1]
+                and not (cleaned.get("attachment") or cleaned.get("image"))
+            ):
                 edits.append(_edit_of(row, ref))
     return edits
 

@@ -18,7 +18,7 @@ from bot.adapters.slack.adapter import SLACK_LIMITS, SlackAdapter
 from bot.adapters.slack.blocks import CUT_MARKER
 from bot.app import build_app
 from bot.core.errors import FormErrors
-from bot.core.messages import Address, Choice, Field, Form, Outgoing
+from bot.core.messages import Address, Attachment, Choice, Field, Form, Outgoing
 from bot.server.http import build_http_app
 from bot.settings import Settings
 from bot.store.models import InboundEvent, Member, Network, OutboxMessage, OutboxStatus
@@ -384,7 +384,7 @@ async def test_group_dm_channel_post_and_picture(sqlite_store, clock):
             others = [m.id for m in ctx.members()]
             ctx.send(Outgoing(text="Meet your learning pair", to=Address.group(others)))
             ctx.post("C0LEARN01", "A new practice was shared")
-            ctx.reply("Participation chart", image=b"\x89PNG fake", image_name="chart.png")
+            ctx.reply("Participation chart", attachment=Attachment.picture(b"\x89PNG fake", "chart.png"))
 
         sb.beacon.router.command("e2e pair", pair, help="test")
         await sb.dm("U2", "hi")

@@ -101,6 +101,7 @@ async def test_a_queued_post_to_the_old_group_is_delivered_to_the_new_one(sqlite
 async def test_a_start_link_with_the_old_group_id_still_joins_the_network(sqlite_store, clock):
     async with TelegramHarness(store=sqlite_store, clock=clock) as th:
         network = await _group_of_two(th)
+        th.tg.set_member(OLD, 3003, "member")
         th.tg.migrate_chat(OLD, NEW)  # no notice seen: the link posted earlier is how we learn
         await th.command("start", str(OLD), user_id=3003)
         assert [(n.id, n.platform_key) for n in _networks(sqlite_store)] == [(network.id, str(NEW))]

@@ -11,7 +11,7 @@ from bot.adapters.telegram.render import (
     split_markup,
 )
 from bot.core.markup import literal
-from bot.core.messages import Address, Choice, Outgoing
+from bot.core.messages import Address, Attachment, Choice, Outgoing
 
 
 def _out(text: str, **kw) -> Outgoing:
@@ -66,9 +66,9 @@ def test_keyboard_only_on_the_last_part_and_photo_caption():
     codec = CallbackCodec()
     r = render(_out("z " * 3000, choices=(Choice("OK", "ok"),)), codec)
     assert len(r.parts) == 2 and r.reply_markup is not None
-    photo = render(_out("The *mix*", image=b"png"), codec)
+    photo = render(_out("The *mix*", attachment=Attachment.picture(b"png")), codec)
     assert photo.parts == () and photo.caption == "The <b>mix</b>"
-    long_photo = render(_out("c" * 2000, image=b"png"), codec)
+    long_photo = render(_out("c" * 2000, attachment=Attachment.file(b"a,b", "x.csv")), codec)
     assert long_photo.caption is None and long_photo.parts == ("c" * 2000,)
 
 

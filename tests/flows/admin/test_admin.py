@@ -112,8 +112,8 @@ async def test_members_csv_is_a_file_with_formula_cells_defused(harness):
     h.add_member("eve", display_name="=HYPERLINK(evil)")
     out = await h.command("fac", "members csv")
     msg = out[-1].outgoing
-    assert msg.image_name == "members.csv"
-    body = msg.image.decode()
+    assert (msg.attachment.kind, msg.attachment.name, msg.attachment.mime_type) == ("file", "members.csv", "text/csv")
+    body = msg.attachment.content.decode()
     assert body.splitlines()[0] == "name,username,role,organisation,cohort,status,joined"
     assert "'=HYPERLINK(evil)" in body and "Fac" in body
 

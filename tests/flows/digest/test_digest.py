@@ -53,7 +53,7 @@ async def test_scheduled_digest_goes_monday_0900_network_time_once(sqlite_store,
         got = await h.command("fran", 'digest schedule "every monday 09:00"')
         assert "Mon 9 Nov at 09:00" in got[-1].text
         await h.tick(days=6, hours=23, minutes=30)  # Monday 9 Nov 08:30 UTC: 17:30 JST, well past 09:00 JST
-        mine = [d for d in h.inbox("cora") if d.outgoing.image]
+        mine = [d for d in h.inbox("cora") if d.outgoing.attachment]
         assert len(mine) == 1
         with h.store.session() as s:
             flow = s.exec(select(Flow).where(Flow.kind == "digest")).one()
@@ -65,11 +65,11 @@ async def test_scheduled_digest_goes_monday_0900_network_time_once(sqlite_store,
         await h.beacon.tick(catch_up=None)
         await h.beacon.tick(catch_up=None)
         await h.beacon.delivery.drain()
-        assert len([d for d in h.inbox("cora") if d.outgoing.image]) == 1
+        assert len([d for d in h.inbox("cora") if d.outgoing.attachment]) == 1
         assert not h.inbox("ann") and not h.inbox("zed")
         msg = mine[0].outgoing
         assert msg.header == "Digest: Test Network" and "Quinn Quiet" in msg.text and SECRET not in msg.text
-        assert struct.unpack(">II", msg.image[16:24]) == (1200, 700)
+        assert msg.attachment.is_picture and struct.unpack(">II", msg.attachment.content[16:24]) == (1200, 700)
     finally:
         await h.close()
 
@@ -82,7 +82,7 @@ async def test_channel_gets_counts_coordinators_get_names(harness):
     assert "coordinators by direct message and #general" in got[-1].text
     await h.tick(days=7)
     channel = [d for d in h.adapter.delivered if d.to == "#general"]
-    coord = [d for d in h.inbox("cora") if d.outgoing.image]
+    coord = [d for d in h.inbox("cora") if d.outgoing.attachment]
     assert len(channel) == 1 and len(coord) == 1
     assert "Quinn" not in channel[0].text and "Gone quiet" in channel[0].text
     assert "Quinn Quiet" in coord[0].text
@@ -97,14 +97,14 @@ async def test_preview_and_now(harness):
     await h.tick(days=7)  # no digest flow yet: nothing scheduled
     assert not h.inbox("cora")
     fran = await h.command("fran", "digest preview")
-    assert len(fran) == 1 and fran[0].to == "fran" and fran[0].outgoing.image
+    assert len(fran) == 1 and fran[0].to == "fran" and fran[0].outgoing.attachment
     assert "Gone quiet" in fran[0].text and "Quinn" not in fran[0].text  # a facilitator sees counts
     cora = await h.command("cora", "digest preview")
     assert "Quinn Quiet" in cora[0].text
     assert not [d for d in h.inbox("cora") if d not in cora]
     sent = await h.command("fran", "digest now")
     assert sent[-1].to == "fran" and sent[-1].text == "Sent the digest to 1 coordinator."
-    assert [d.to for d in sent if d.outgoing.image] == ["cora"]
+    assert [d.to for d in sent if d.outgoing.attachment] == ["cora"]
 
 
 async def test_members_cannot_use_digest_commands(harness):
@@ -173,4 +173,4 @@ async def test_settings_do_not_schedule_and_schedule_off_is_undone(harness):
     with h.store.session() as s:
         assert s.exec(select(Flow).where(Flow.kind == "digest")).one().schedule == "every monday at 09:00"
     await h.tick(days=8)
-    assert [d for d in h.inbox("cora") if d.outgoing.image]
+    assert [d for d in h.inbox("cora") if d.outgoing.attachment]

@@ -12,8 +12,9 @@ from bot.store.models import Network, Role
 
 
 def parse(delivered) -> Calendar:
-    assert delivered.outgoing.image_name == "beacon-meetings.ics"
-    return Calendar.from_ical(delivered.outgoing.image)
+    attachment = delivered.outgoing.attachment
+    assert attachment.name == "beacon-meetings.ics" and attachment.mime_type == "text/calendar" and not attachment.is_picture
+    return Calendar.from_ical(attachment.content)
 
 
 def events(cal: Calendar) -> list:
@@ -36,7 +37,7 @@ async def test_a_member_gets_the_meetings_as_a_calendar_file_in_her_own_zone(har
     h = harness
     await _network_with_meetings(h)
     out = await h.command("ana", "calendar")
-    (file,) = [d for d in out if d.outgoing.image]
+    (file,) = [d for d in out if d.outgoing.attachment]
     assert file.to == "ana" and "2 upcoming meetings" in file.text and "America/New_York" in file.text
     cal = parse(file)
     assert str(cal["method"]) == "PUBLISH"
@@ -53,7 +54,7 @@ async def test_a_member_gets_the_meetings_as_a_calendar_file_in_her_own_zone(har
 async def test_holders_get_updates_with_the_same_uid_and_a_higher_sequence(harness):
     h = harness
     await _network_with_meetings(h)
-    first, _ = events(parse(next(d for d in await h.command("ana", "calendar") if d.outgoing.image)))
+    first, _ = events(parse(next(d for d in await h.command("ana", "calendar") if d.outgoing.attachment)))
     out = await h.command("fac", "meeting move 1 2026-12-10 15:30")
     (update,) = [d for d in out if d.to == "ana"]
     assert not [d for d in out if d.to == "ben"]  # Ben never took the calendar

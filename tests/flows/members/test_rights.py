@@ -69,8 +69,9 @@ async def test_my_data_exports_every_registered_part(harness):
     await h.command("fac", 'cohort assign @zquix "wave 2"')
     out = await h.command(ZELDA["user"], "my-data", user_name=ZELDA["display_name"])
     msg = out[-1].outgoing
-    assert msg.image_name == "my-data.json" and "everything Beacon stores about you" in msg.text
-    data = json.loads(msg.image)
+    assert (msg.attachment.kind, msg.attachment.name, msg.attachment.mime_type) == ("file", "my-data.json", "application/json")
+    assert "everything Beacon stores about you" in msg.text
+    data = json.loads(msg.attachment.content)
     assert set(h.beacon.router.personal) <= set(data)  # every flow's part is there
     assert data["test_notes"] == ["tried the huddle board"]
     assert data["member"]["display_name"] == "Zelda Quixote" and data["member"]["cohort"] == "wave 2"
@@ -81,7 +82,7 @@ async def test_my_data_from_a_channel_goes_privately(harness):
     h = harness
     _zelda(h)
     out = await h.command(ZELDA["user"], "my-data", user_name=ZELDA["display_name"], is_private=False, conversation="C-general")
-    files = [d for d in out if d.outgoing.image_name == "my-data.json"]
+    files = [d for d in out if d.outgoing.attachment and d.outgoing.attachment.name == "my-data.json"]
     assert files and files[0].outgoing.to.members and not files[0].outgoing.to.channel
     assert any("in a private message" in d.text for d in out)
 
@@ -248,7 +249,7 @@ async def test_my_data_holds_every_flow_of_hers(harness):
     h = harness
     await _zelda_everywhere(h)
     out = await h.command(ZELDA["user"], "my-data", **ZN)
-    data = json.loads(out[-1].outgoing.image)
+    data = json.loads(out[-1].outgoing.attachment.content)
     p = data["practices"]
     assert [x["title"] for x in p["posts"]] == ["Walk-and-talk supervision"]
     assert [(x["title"], x["note"]) for x in p["steals"]] == [("Buddy walks", "Zelda's version, shorter")]
