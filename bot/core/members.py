@@ -20,7 +20,7 @@ from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.store.models import Member
 
-__all__ = ["FORGOTTEN_NAME", "FORGOTTEN_PREFIX", "FORMER_ORGANISATION", "find_member", "is_forgotten", "needles_of", "scrub"]
+__all__ = ["FORGOTTEN_NAME", "FORGOTTEN_PREFIX", "FORMER_ORGANISATION", "find_member", "is_forgotten", "mention", "needles_of", "scrub"]
 
 FORGOTTEN_NAME = "a former member"
 FORGOTTEN_PREFIX = "forgotten:"
@@ -29,6 +29,15 @@ _SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 
 def is_forgotten(member: Member) -> bool:
     return member.platform_user_id.startswith(FORGOTTEN_PREFIX) or member.unreachable_reason == "forgotten"
+
+
+def mention(member: Member) -> str:
+    """The member in a message: a mention that reaches them (on Telegram even
+    without a @username), their name as text where there is none. Their name
+    is text: a name that looks like markup or a link stays as typed."""
+    if is_forgotten(member):
+        return FORGOTTEN_NAME
+    return markup.person(member.platform_user_id, member.display_name or member.username or "a member")
 
 
 def find_member(ctx: Context, who: str) -> Member:
