@@ -63,7 +63,7 @@ def _which(ctx: Context) -> None:
     """The person said which network's open question their typed reply answers: answer it there."""
     inc = ctx.incoming
     assert inc is not None
-    conv = ctx.session.get(Conversation, int(inc.value)) if inc.value.isascii() and inc.value.isdigit() else None
+    conv = ctx.session.get(Conversation, int(inc.value)) if inc.value.isascii() and inc.value.isdigit() and len(inc.value) <= 12 else None
     member = ctx.session.get(Member, conv.member_id) if conv is not None else None
     if conv is None or member is None or TYPED not in conv.state:
         raise UserError("That question is no longer open. Type your answer again and I'll ask which network it is for.")

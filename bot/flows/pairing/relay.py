@@ -37,7 +37,7 @@ def _others(ctx: Context, group_id: int) -> list[Member]:
 
 def _pressed(ctx: Context) -> None:
     value = ctx.incoming.value if ctx.incoming else ""
-    if not (value.isascii() and value.isdigit()):
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
         raise UserError("That pair is no longer yours, so I can't pass a message on.")
     others = _others(ctx, int(value))
     ctx.keep_choices()

@@ -39,8 +39,8 @@ def _networks(store) -> dict[str, int]:
         return {n.platform_key: n.id for n in session.exec(select(Network))}
 
 
-async def test_a_prompt_from_group_a_is_answered_after_being_active_in_group_b(sqlite_store, clock):
-    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+async def test_a_prompt_from_group_a_is_answered_after_being_active_in_group_b(any_store, clock):
+    async with TelegramHarness(store=any_store, clock=clock) as th:
         await _in_both(th)
         await _prompted(th)
         clock.advance(minutes=5)
@@ -48,14 +48,14 @@ async def test_a_prompt_from_group_a_is_answered_after_being_active_in_group_b(s
         await th.press("Answer now")
         assert "no longer open" not in th.last_text(1001)
         await th.say("I tried a new intake form")
-        with sqlite_store.session() as session:
+        with any_store.session() as session:
             a = session.exec(select(Member).join(Network).where(Network.platform_key == str(GROUP_ID))).one()
             assert a.last_active_at is not None
         assert "have a question open" not in th.last_text(1001)
 
 
-async def test_an_old_button_without_a_network_still_works_in_the_latest_network(sqlite_store, clock):
-    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+async def test_an_old_button_without_a_network_still_works_in_the_latest_network(any_store, clock):
+    async with TelegramHarness(store=any_store, clock=clock) as th:
         await _in_both(th)
         await _prompted(th)
         _, message = th.message_with_button("Answer now", chat_id=1001)
@@ -65,15 +65,15 @@ async def test_an_old_button_without_a_network_still_works_in_the_latest_network
         assert "no longer open" not in th.last_text(1001)
 
 
-async def test_a_forged_button_naming_a_network_the_person_is_not_in_changes_nothing(sqlite_store, clock):
-    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+async def test_a_forged_button_naming_a_network_the_person_is_not_in_changes_nothing(any_store, clock):
+    async with TelegramHarness(store=any_store, clock=clock) as th:
         await th.group_command("join", user_id=2002, chat_id=OTHER_GROUP)
         await _in_both(th)
-        other = _networks(sqlite_store)[str(OTHER_GROUP)]
-        with sqlite_store.session() as session:
+        other = _networks(any_store)[str(OTHER_GROUP)]
+        with any_store.session() as session:
             before = len(session.exec(select(Member)).all())
         await th.push(tg_callback_query(f"#{other}|reflection.answer|1", user_id=1001, message_id=1, message_text="x"))
-        with sqlite_store.session() as session:
+        with any_store.session() as session:
             assert len(session.exec(select(Member)).all()) == before
         assert "not a member" in th.last_text(1001)
 
@@ -86,8 +86,8 @@ def _name_networks(store) -> None:
         session.commit()
 
 
-async def test_a_typed_reply_finds_the_question_open_in_another_network(sqlite_store, clock):
-    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+async def test_a_typed_reply_finds_the_question_open_in_another_network(any_store, clock):
+    async with TelegramHarness(store=any_store, clock=clock) as th:
         await _in_both(th)
         await _prompted(th)
         await th.press("Answer now")
@@ -98,12 +98,12 @@ async def test_a_typed_reply_finds_the_question_open_in_another_network(sqlite_s
         assert "have a question open" not in th.last_text(1001) and th.last_text(1001) != first_question
 
 
-async def test_commands_name_their_network_and_network_chooses_another(sqlite_store, clock):
-    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+async def test_commands_name_their_network_and_network_chooses_another(any_store, clock):
+    async with TelegramHarness(store=any_store, clock=clock) as th:
         await _in_both(th)
         clock.advance(minutes=5)
         await th.group_command("join", user_id=1001, chat_id=OTHER_GROUP)
-        _name_networks(sqlite_store)
+        _name_networks(any_store)
         await th.command("beacon", "settings")
         assert "In South" in th.last_text(1001)
         await th.command("beacon", "network")
@@ -118,15 +118,15 @@ async def test_commands_name_their_network_and_network_chooses_another(sqlite_st
         assert "now act in <b>South</b>" in th.last_text(1001)
 
 
-async def test_two_open_questions_ask_which_and_lose_nothing(sqlite_store, clock):
-    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+async def test_two_open_questions_ask_which_and_lose_nothing(any_store, clock):
+    async with TelegramHarness(store=any_store, clock=clock) as th:
         await _in_both(th)
         await _prompted(th)
         await th.press("Answer now")
         north_question = th.last_text(1001)
         clock.advance(minutes=5)
         await th.group_command("join", user_id=1001, chat_id=OTHER_GROUP)
-        _name_networks(sqlite_store)
+        _name_networks(any_store)
         await th.command("beacon", "network South")
         await th.command("beacon", "reflection add weekly")
         await _prompted(th)
@@ -134,9 +134,9 @@ async def test_two_open_questions_ask_which_and_lose_nothing(sqlite_store, clock
         await th.say("We ran a peer review")
         assert "Which is this answer for?" in th.last_text(1001)
         await th.press("North")
-        with sqlite_store.session() as session:
+        with any_store.session() as session:
             states = {session.get(Member, c.member_id).network_id: c.state for c in session.exec(select(Conversation))}
-        nets = _networks(sqlite_store)
+        nets = _networks(any_store)
         assert all("typed_reply" not in s for s in states.values())
         assert th.last_text(1001) != north_question and "Which" not in th.last_text(1001)
         assert states[nets[str(OTHER_GROUP)]] != states.get(nets[str(GROUP_ID)]), states
