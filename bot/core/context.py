@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from bot.core import markup
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
 from bot.core.forms import start_guided
@@ -65,6 +66,7 @@ class Context:
         self.choices_handled = False
         self.member_is_new = False  # set by the dispatcher: first contact from this member
         self.command: Command | None = None  # set by the dispatcher: the command being run, for its usage
+        self.acted_in: str | None = None  # set by the dispatcher: the network to name in the first reply (a person in several)
         self._seq = 0
 
     # -- who and where --------------------------------------------------------
@@ -146,8 +148,14 @@ class Context:
         header: str | None = None,
         attachment: Attachment | None = None,
     ) -> None:
-        """Answer the person who acted, where they acted (privately in a channel)."""
+        """Answer the person who acted, where they acted (privately in a channel).
+
+        The first answer to a person in several networks says which one it acted in.
+        """
         inc = self.incoming
+        if self.acted_in:
+            text = f"{text}\n_In {markup.literal(self.acted_in)}. `/beacon network` chooses another._"
+            self.acted_in = None
         self.send(
             Outgoing(
                 text=text,

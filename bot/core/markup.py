@@ -1,8 +1,10 @@
 """Light markup that flows write once and each platform renders its own way.
 
 Flows write Slack-like text: ``*bold*``, ``_italic_``, ```code```, links as
-``<https://example.org|label>`` and ``> `` quotes. User-written text is
-wrapped with :func:`literal` first so its asterisks stay asterisks.
+``<https://example.org|label>``, people as ``<@user-id|name>`` (see
+:func:`person`) and ``> `` quotes. User-written text (names of people and
+networks included) is wrapped with :func:`literal` first so its asterisks stay
+asterisks and its ``<https://…|Tap here>`` stays text.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import re
 
 from rich.markup import escape as rich_escape
 
-__all__ = ["parse_channel", "literal", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
+__all__ = ["parse_channel", "literal", "person", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
 
 _TOKEN = re.compile(
     r"(?P<link><(?P<url>https?://[^|>\s]+)(?:\|(?P<label>[^>]+))?>)"
+    r"|(?P<person><@(?P<uid>[^|>\s]+)\|(?P<who>(?:\u2063>|[^>])+)>)"
     r"|(?P<code>`[^`\n]+`)"
     r"|(?P<bold>(?<![\w*])\*(?=\S)[^*\n]+(?<=\S)\*(?![\w*]))"
     r"|(?P<italic>(?<![\w_])_(?=\S)[^_\n]+(?<=\S)_(?![\w_]))"
@@ -28,11 +31,19 @@ def literal(text: str) -> str:
     return re.sub(r"([*_`<])", _ESCAPED + r"\1", text)
 
 
+def person(user_id: str, name: str) -> str:
+    """A person, by their platform id and name: a mention that reaches them
+    where the platform has one (Slack ``<@U…>``, Telegram's text mention, which
+    needs no @username), else their name as text."""
+    shown = literal(name).replace(">", _ESCAPED + ">") or "a member"
+    return f"<@{user_id}|{shown}>"
+
+
 def _unprotect(text: str) -> str:
     return text.replace(_ESCAPED, "")
 
 
-def _render(text: str, *, link, code, bold, italic, escape) -> str:
+def _render(text: str, *, link, code, bold, italic, escape, mention=None) -> str:
     out: list[str] = []
     pos = 0
     for m in _TOKEN.finditer(text):
@@ -42,6 +53,9 @@ def _render(text: str, *, link, code, bold, italic, escape) -> str:
         out.append(escape(_unprotect(text[pos:start])))
         if m.group("link"):
             out.append(link(m.group("url"), _unprotect(m.group("label") or m.group("url"))))
+        elif m.group("person"):
+            who = _unprotect(m.group("who"))
+            out.append(mention(m.group("uid"), who) if mention else escape(who))
         elif m.group("code"):
             out.append(code(_unprotect(m.group("code")[1:-1])))
         elif m.group("bold"):
@@ -72,6 +86,7 @@ def to_slack(text: str) -> str:
         bold=lambda s: f"*{_slack_escape(s)}*",
         italic=lambda s: f"_{_slack_escape(s)}_",
         escape=escape,
+        mention=lambda uid, who: f"<@{uid}>" if re.fullmatch(r"[UW][A-Z0-9]+", uid) else _slack_escape(who),
     )
 
 
@@ -85,6 +100,7 @@ def to_telegram_html(text: str) -> str:
         bold=lambda s: f"<b>{esc(s)}</b>",
         italic=lambda s: f"<i>{esc(s)}</i>",
         escape=esc,
+        mention=lambda uid, who: f'<a href="tg://user?id={uid}">{esc(who)}</a>' if uid.isascii() and uid.isdigit() else esc(who),
     )
     return re.sub(r"(?m)^&gt; (.*)$", r"<blockquote>\1</blockquote>", rendered)
 

@@ -28,6 +28,7 @@ __all__ = [
     "Redactor",
     "find_member",
     "is_forgotten",
+    "mention",
     "needles_of",
     "scrub",
 ]
@@ -39,6 +40,15 @@ _SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 
 def is_forgotten(member: Member) -> bool:
     return member.platform_user_id.startswith(FORGOTTEN_PREFIX) or member.unreachable_reason == "forgotten"
+
+
+def mention(member: Member) -> str:
+    """The member in a message: a mention that reaches them (on Telegram even
+    without a @username), their name as text where there is none. Their name
+    is text: a name that looks like markup or a link stays as typed."""
+    if is_forgotten(member):
+        return FORGOTTEN_NAME
+    return markup.person(member.platform_user_id, member.display_name or member.username or "a member")
 
 
 def find_member(ctx: Context, who: str) -> Member:

@@ -39,7 +39,10 @@ class Incoming:
     group's members): it may add them to that network if it exists, but never
     creates one or makes anyone its facilitator. ``trigger`` is set only by a
     platform that can open a form as a modal, and only while it can; without
-    one, a form is asked as a guided chat.
+    one, a form is asked as a guided chat. ``network_id`` is the network a
+    pressed button was sent for, when the platform's chat does not say
+    (a Telegram private chat); the dispatcher acts there if the person is a
+    member of it.
     """
 
     kind: IncomingKind
@@ -69,6 +72,7 @@ class Incoming:
     is_admin: bool = False
     edited: bool = False
     joins_by_link: bool = False
+    network_id: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -224,6 +228,10 @@ class Outgoing:
     edit: str | None = None
     trigger: str | None = None
     response_url: str | None = None
+    network_id: int | None = None
+    """Set by delivery from the outbox row (not stored in it): the network the
+    message is sent for, which a platform that does not name one in private
+    chats (Telegram) puts in each button."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ import random
 import socket
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -247,7 +248,7 @@ class DeliveryWorker:
             outbox_id=row.id,
             key=row.key,
             network_key=network.platform_key if network else "",
-            outgoing=outgoing,
+            outgoing=replace(outgoing, network_id=row.network_id),
             recipients=tuple(members[i] for i in _addressed(outgoing) if i in members),
         )
 

@@ -19,17 +19,19 @@ from sqlmodel import Session, col, select
 from bot.core.clock import Clock
 from bot.core.context import Context
 from bot.core.messages import Incoming
+from bot.core.networks import memberships, open_conversations
 from bot.core.router import Router
 from bot.dispatch.results import HandleResult
 from bot.store.models import LEFT_GROUP, Member, Network, Role
 
-__all__ = ["ACTIVE_GRAIN", "NO_NETWORK_YET", "NOT_IN_NETWORK", "Known", "member_of", "network_of", "open_context"]
+__all__ = ["ACTIVE_GRAIN", "NO_NETWORK_YET", "NOT_IN_NETWORK", "NOT_MEMBER_THERE", "Known", "member_of", "network_of", "open_context"]
 
 logger = logging.getLogger(__name__)
 
 ACTIVE_GRAIN = timedelta(minutes=1)
 """``last_active_at`` is kept to this precision (the digest counts weeks)."""
 
+NOT_MEMBER_THERE = "That button is for a network you're not a member of, so it did nothing. `/beacon network` shows the networks you're in."
 NOT_IN_NETWORK = "You're not in a network on Beacon yet. Ask your facilitator for the invite link, or write `/beacon join` in your network's group."
 
 NO_NETWORK_YET = (
@@ -54,7 +56,8 @@ def open_context(session: Session, incoming: Incoming, event_id: str, result: Ha
     network = known.network(incoming) if known else None
     network = network or network_of(session, incoming, now)
     if network is None:
-        result.immediate.append(NO_NETWORK_YET if incoming.joins_by_link else NOT_IN_NETWORK)
+        named = incoming.network_key is None and incoming.network_id is not None
+        result.immediate.append(NO_NETWORK_YET if incoming.joins_by_link else NOT_MEMBER_THERE if named else NOT_IN_NETWORK)
         return None
     member = known.member(network, incoming) if known else None
     member, is_new = member_of(session, network, incoming, now, member)
@@ -78,16 +81,9 @@ def open_context(session: Session, incoming: Incoming, event_id: str, result: Ha
 
 
 def network_of(session: Session, incoming: Incoming, now: datetime) -> Network | None:
-    """The event's network, created on its first event; for a private chat without one, the member's latest."""
+    """The event's network, created on its first event; for a private chat that names none, :func:`private_network`."""
     if incoming.network_key is None:
-        # a private chat: the member's most recently active network
-        return session.exec(
-            select(Network)
-            .join(Member, col(Member.network_id) == col(Network.id))
-            .where(Network.platform == incoming.platform, Member.platform_user_id == incoming.user_id)
-            .where(col(Member.unreachable_reason).is_(None) | (Member.unreachable_reason != LEFT_GROUP))
-            .order_by(col(Member.last_active_at).desc())
-        ).first()
+        return private_network(session, incoming)
     network = session.exec(_NETWORK_BY_KEY, params={"platform": incoming.platform, "key": incoming.network_key}).first()
     if network is None and incoming.joins_by_link:
         return None  # a link is not a group: only the group's own events create its network
@@ -102,6 +98,24 @@ def network_of(session: Session, incoming: Incoming, now: datetime) -> Network |
         session.flush()
         logger.info("new network %s on %s", network.id, network.platform)
     return network
+
+
+def private_network(session: Session, incoming: Incoming) -> Network | None:
+    """The network a private chat shared by all the person's networks acts in.
+
+    A button names its own (honoured only if the person is a member there:
+    data in a button can be forged); a typed reply goes to the one network
+    with a question open for them; otherwise the network they chose, else the
+    one they were last active in. A private chat never creates a network.
+    """
+    mine = memberships(session, incoming.platform, incoming.user_id)
+    if incoming.network_id is not None:
+        return next((m.network for m in mine if m.network.id == incoming.network_id), None)
+    if incoming.kind == "message":
+        open_in = open_conversations(session, incoming.platform, incoming.user_id)
+        if len(open_in) == 1:
+            return open_in[0][0].network
+    return mine[0].network if mine else None
 
 
 def member_of(session: Session, network: Network, incoming: Incoming, now: datetime,

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import FormErrors, UsageError, UserError
+from bot.core.networks import ask_which, memberships, open_conversations
 from bot.core.router import Command, Router, split_args
 from bot.dispatch.results import HandleResult
 from bot.store.models import Member, Role
@@ -21,6 +22,9 @@ __all__ = ["MAX_TEXT", "NO_QUESTION", "answer", "call_handler"]
 
 MAX_TEXT = 4000
 """Longest text we accept in one message or field; longer is refused, not cut."""
+
+NETWORK_FREE = frozenset({"help", "network", "start", "welcome"})
+"""Command groups that do not act in one network, so their answers need not name it."""
 
 NO_QUESTION = "I don't have a question open for you right now. Type `/beacon help` to see what I can do."
 
@@ -93,6 +97,8 @@ def _command(ctx: Context) -> None:
         raise UserError(_group_help(ctx, cmd.group, unknown=rest[0]))
     ctx.args = rest
     ctx.command = cmd
+    if inc.network_key is None and cmd.group not in NETWORK_FREE and len(memberships(ctx.session, inc.platform, inc.user_id)) > 1:
+        ctx.acted_in = ctx.network.name
     cmd.handler(ctx)
 
 
@@ -151,6 +157,11 @@ def _message(ctx: Context) -> None:
         # no flow updates a stored reply from an edit yet; never take an edit
         # of an old message as the answer to the question open now
         return
+    if inc.network_key is None and inc.network_id is None:
+        open_in = open_conversations(ctx.session, inc.platform, inc.user_id)
+        if len(open_in) > 1:
+            ask_which(ctx, open_in)
+            return
     conv = ctx.conversation()
     if conv is not None and conv.owner in ctx.router.conversations:
         ctx.router.conversations[conv.owner](ctx)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.errors import UsageError
+from bot.core.markup import literal
 from bot.core.router import Command, Router
 from bot.store.models import Role
 
@@ -70,7 +71,7 @@ def overview(router: Router, role: Role, platform: str | None, network_name: str
     """The compact top level: one line per group, its description and a few examples."""
     groups = sections(router, router.visible_to(role, platform))
     ordered = sorted(groups, key=lambda g: (g == NETWORK, g != YOU, g))
-    lines = [f"*Beacon* for {network_name}. You are a {role.value}. Commands:"]
+    lines = [f"*Beacon* for {literal(network_name)}. You are a {role.value}. Commands:"]
     for name in ordered:
         cmds = [c for c in groups[name] if c.path != ("help",)]
         if not cmds:

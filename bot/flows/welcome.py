@@ -18,10 +18,12 @@ import logging
 
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.markup import literal
+from bot.core.members import mention
 from bot.core.router import Router
 from bot.core.startlink import start_payload
 
-__all__ = ["register", "start_link", "mention"]
+__all__ = ["register", "start_link"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +41,9 @@ def _asked(ctx: Context) -> str:
     return "" if inc is None or inc.kind != "command" or _answers_itself(inc) else " ".join(inc.text.split())
 
 
-def mention(member) -> str:
-    return f"@{member.username}" if member.username else member.display_name
-
-
 def _invite_text(ctx: Context, link: str, ask: str = "") -> str:
     text = (
-        f"Welcome to *{ctx.network.name}*, {mention(ctx.member)}! "
+        f"Welcome to *{literal(ctx.network.name)}*, {mention(ctx.member)}! "
         f"I can only write to you once you open a chat with me: <{link}|tap here> and press *Start*."
     )
     if not ask:
@@ -80,9 +78,9 @@ def _first_seen_in_group(ctx: Context) -> None:
 
 
 def _greeting(ctx: Context) -> str:
-    name = ctx.member.display_name if ctx.member else "there"
+    name = literal(ctx.member.display_name) if ctx.member else "there"
     return (
-        f"Hello {name}, welcome to *{ctx.network.name}* on Beacon.\n\n"
+        f"Hello {name}, welcome to *{literal(ctx.network.name)}* on Beacon.\n\n"
         "I'll send you short reflection prompts, introduce you to a learning pair, "
         "and show you practices worth stealing from other members. Everything is optional: "
         "you can pause or opt out any time.\n\n"
@@ -101,7 +99,7 @@ def _start(ctx: Context) -> None:
     if payload and payload != ctx.network.platform_key:
         ctx.reply(
             "That link doesn't lead to a network I know (maybe I was removed from that group). "
-            f"You're in *{ctx.network.name}* for now; ask your facilitator for a fresh link."
+            f"You're in *{literal(ctx.network.name)}* for now; ask your facilitator for a fresh link."
         )
         return
     ctx.reply(_greeting(ctx))
@@ -119,7 +117,7 @@ def _join(ctx: Context) -> None:
     if link and not member.has_private_chat:
         ctx.post(inc.conversation, _invite_text(ctx, link), key=f"welcome:join:{ctx.key_prefix}")
         return
-    ctx.reply(f"You're a member of *{ctx.network.name}*. Type `/beacon help` to see what you can do.")
+    ctx.reply(f"You're a member of *{literal(ctx.network.name)}*. Type `/beacon help` to see what you can do.")
 
 
 def _added(ctx: Context) -> None:
@@ -128,7 +126,7 @@ def _added(ctx: Context) -> None:
     if inc is None or inc.is_private or not inc.conversation:
         raise UserError("That only happens when I'm added to a group.")
     link = start_link(ctx)
-    lines = [f"Hello *{ctx.network.name}*! I'm Beacon: I help this network learn between meetings."]
+    lines = [f"Hello *{literal(ctx.network.name)}*! I'm Beacon: I help this network learn between meetings."]
     if ctx.role.value != "member":
         lines.append(
             f"{mention(ctx.member)}, you added me, so you're this network's facilitator. "

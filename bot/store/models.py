@@ -95,6 +95,9 @@ class Member(SQLModel, table=True):
     has_private_chat: bool = True
     created_at: datetime = utc_field()
     last_active_at: datetime | None = utc_field(default=None)
+    chosen_at: datetime | None = utc_field(default=None)
+    """When the person chose this network (``/beacon network``) for the private
+    chat they share across networks; the latest choice wins over activity."""
 
     def is_paused(self, now: datetime) -> bool:
         return self.paused_until is not None and self.paused_until > now

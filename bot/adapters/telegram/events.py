@@ -133,10 +133,10 @@ def _label_of(message: Message | None, data: str) -> str | None:
 
 def _from_callback(update: Update, bot_username: str, codec: CallbackCodec) -> Incoming | None:
     query = update.callback_query
-    decoded = codec.decode(query.data)
+    decoded = codec.unpack(query.data)
     if decoded is None:
         return None  # unknown or expired button: the adapter says so
-    action, value = decoded
+    action, value, network_id = decoded
     message = query.message
     chat = message.chat if message is not None else None
     if chat is None:
@@ -150,6 +150,7 @@ def _from_callback(update: Update, bot_username: str, codec: CallbackCodec) -> I
         action_label=_label_of(message, query.data or ""),
         message_ref=f"{chat.id}:{message.message_id}" if message is not None else None,
         message_text=literal(text) if text else None,
+        network_id=network_id,
         **base,
     )
 

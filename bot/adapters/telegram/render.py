@@ -37,44 +37,59 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
 SHORT_LABEL = 16  # two buttons share a row when every label is at most this long
 _HASHED = "~"
+_NETWORK = "#"
 _CUT = "… (cut: too long)"
 
 
 class CallbackCodec:
-    """``action|value`` in ``callback_data``; a short hash when that is too long.
+    """``#network|action|value`` in ``callback_data``; a short hash when that is too long.
 
-    Values should be short at the source (an id, not a sentence). The hash map
-    lives in memory only, so after a restart an over-long button decodes to
+    The network comes first because one private chat serves every network a
+    person is in: the button must say which one it acts in. Buttons sent
+    before that (``action|value``) still decode, with no network. Values
+    should be short at the source (an id, not a sentence). The hash map lives
+    in memory only, so after a restart an over-long button decodes to
     ``None`` and the adapter says the button has expired instead of guessing.
     """
 
     def __init__(self) -> None:
-        self._long: dict[str, tuple[str, str]] = {}
+        self._long: dict[str, tuple[str, str, int | None]] = {}
 
-    def encode(self, action: str, value: str = "") -> str:
-        data = f"{action}|{value}"
+    def encode(self, action: str, value: str = "", *, network_id: int | None = None) -> str:
+        data = (f"{_NETWORK}{network_id}|" if network_id is not None else "") + f"{action}|{value}"
         if len(data.encode()) <= MAX_CALLBACK_BYTES:
             return data
         digest = hashlib.sha256(data.encode()).hexdigest()[:24]
         key = _HASHED + digest
-        self._long[key] = (action, value)
+        self._long[key] = (action, value, network_id)
         logger.warning("button value for %s is %d bytes; kept in memory as %s", action, len(data.encode()), key)
         return key
 
     def decode(self, data: str | None) -> tuple[str, str] | None:
+        unpacked = self.unpack(data)
+        return unpacked[:2] if unpacked else None
+
+    def unpack(self, data: str | None) -> tuple[str, str, int | None] | None:
+        """``(action, value, network id or None)``; ``None`` for data that is no button of ours."""
         if not data:
             return None
         if data.startswith(_HASHED):
             return self._long.get(data)
+        network_id = None
+        if data.startswith(_NETWORK):
+            head, sep, data = data[1:].partition("|")
+            if not sep or not head.isascii() or not head.isdigit() or len(head) > 12:
+                return None
+            network_id = int(head)
         action, sep, value = data.partition("|")
-        return (action, value) if sep and action else None
+        return (action, value, network_id) if sep and action else None
 
 
-def keyboard(choices: Sequence[Choice], codec: CallbackCodec) -> InlineKeyboardMarkup | None:
-    """One button a row, or two a row when every label is short."""
+def keyboard(choices: Sequence[Choice], codec: CallbackCodec, *, network_id: int | None = None) -> InlineKeyboardMarkup | None:
+    """One button a row, or two a row when every label is short; each names ``network_id``."""
     if not choices:
         return None
-    buttons = [InlineKeyboardButton(c.label, callback_data=codec.encode(c.action, c.value)) for c in choices]
+    buttons = [InlineKeyboardButton(c.label, callback_data=codec.encode(c.action, c.value, network_id=network_id)) for c in choices]
     per_row = 2 if all(len(c.label) <= SHORT_LABEL for c in choices) else 1
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     return InlineKeyboardMarkup(rows)
@@ -149,7 +164,7 @@ def _with_header(out: Outgoing) -> str:
 def render(out: Outgoing, codec: CallbackCodec) -> Rendered:
     """The HTML parts (and photo caption) for a new message."""
     source = _with_header(out)
-    markup = keyboard(out.choices, codec)
+    markup = keyboard(out.choices, codec, network_id=out.network_id)
     if out.attachment is not None and _fits(source, MAX_CAPTION):
         return Rendered(parts=(), reply_markup=markup, caption=to_telegram_html(source) if source.strip() else None)
     parts = tuple(to_telegram_html(c) for c in split_markup(source))
@@ -161,4 +176,4 @@ def render_edit(out: Outgoing, codec: CallbackCodec) -> tuple[str, InlineKeyboar
     source = _with_header(out)
     chunks = split_markup(source, MAX_TEXT - len(_CUT))
     text = to_telegram_html(chunks[0]) + (_CUT if len(chunks) > 1 else "")
-    return text, keyboard(out.choices, codec)
+    return text, keyboard(out.choices, codec, network_id=out.network_id)

@@ -8,10 +8,13 @@ parsing in :mod:`bot.core.dates.friendly`, so the schedule and nudge modules sha
 
 from __future__ import annotations
 
+import difflib
+import functools
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-__all__ = ["UTC", "local_today", "resolve_local", "to_zone", "zone"]
+__all__ = ["EXAMPLES", "UTC", "local_today", "parse_zone", "resolve_local", "to_zone", "zone"]
 
 UTC = UTC
 
@@ -78,3 +81,59 @@ def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
             except (KeyError, ValueError):
                 continue
     return ZoneInfo("UTC")
+
+
+# -- what people type ------------------------------------------------------------------
+
+_REGIONS = ("Europe", "America", "Asia", "Africa", "Australia", "Pacific", "Atlantic", "Indian", "Antarctica", "Arctic")
+_OFFSET = re.compile(r"^(?:utc|gmt|z)?\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}))?)?$")
+EXAMPLES = "Europe/London, Paris, America/New_York, UTC+2"
+
+
+@functools.cache
+def _names() -> tuple[dict[str, str], dict[str, str]]:
+    """Every zone by its lower-cased full name, and the regional ones by city (``london``, ``new york``)."""
+    full: dict[str, str] = {}
+    cities: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        full[name.lower()] = name
+        region, _, city = name.partition("/")
+        if region in _REGIONS and city:
+            for key in {city.lower(), city.rsplit("/", 1)[-1].lower()}:
+                cities.setdefault(key.replace("_", " "), name)
+    return full, cities
+
+
+def parse_zone(text: str) -> str:
+    """The IANA name for a time zone as people type it: ``London``, ``europe/london``,
+    ``Europe/London``, ``New York``, ``UTC``, ``UTC+2``, ``GMT-5``.
+
+    A whole-hour offset becomes the fixed zone ``Etc/GMT-2`` (IANA's sign is
+    reversed); a city is better, since it follows daylight saving.
+
+    Raises:
+        ValueError: a plain sentence for the person, with a suggestion when one is close.
+    """
+    typed = " ".join(text.strip().split())
+    probe = typed.lower().replace(" ", "_")
+    if not typed:
+        raise ValueError(f"Give a time zone: a city or a name such as {EXAMPLES}.")
+    full, cities = _names()
+    if probe in full:
+        return full[probe]
+    city = typed.lower().replace("_", " ")
+    if city in cities:
+        return cities[city]
+    m = _OFFSET.match(typed.lower())
+    if m and len(typed) <= 12:
+        sign, hours, minutes = m.groups()
+        if sign is None:
+            return "UTC"
+        h, mins = int(hours), int(minutes or 0)
+        if mins or h > (12 if sign == "-" else 14):
+            raise ValueError(f"I can't keep the offset `{typed}` on its own; give your city instead (for example Asia/Kolkata for UTC+5:30).")
+        return "UTC" if h == 0 else f"Etc/GMT{'-' if sign == '+' else '+'}{h}"
+    close = difflib.get_close_matches(city, list(cities), n=1, cutoff=0.75) or difflib.get_close_matches(probe, list(full), n=1, cutoff=0.75)
+    name = (cities.get(close[0]) or full.get(close[0])) if close else None
+    hint = f" Did you mean {name}?" if name else f" Try a city or a name such as {EXAMPLES}."
+    raise ValueError(f"`{typed[:64]}` is not a time zone I know.{hint}")

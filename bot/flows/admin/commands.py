@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.core import markup
 from bot.core.context import Context
-from bot.core.dates.zone import zone
+from bot.core.dates.zone import parse_zone
 from bot.core.errors import FormErrors, UserError
 from bot.core.forms import validate
 from bot.core.messages import Field, Form
@@ -81,7 +81,7 @@ def setup_form(ctx: Context) -> Form:
         Field(name="name", label="Network name", required=True, max_length=200, initial=n.name,
               hint="What members see, e.g. North West Housing Learning Network."),
         Field(name="timezone", label="Time zone", required=True, max_length=64, initial=n.timezone,
-              hint=f"An IANA zone name such as {ZONE_EXAMPLES}. Members may set their own."),
+              hint=f"A city or zone name such as {ZONE_EXAMPLES}. Members may set their own."),
         Field(name="practice_channel", label="Practice channel", max_length=100, initial=channel or "", hint=channel_hint),
     ]  # fmt: skip
     for kind, (_name, default, what) in SETUP_FLOWS.items():
@@ -110,8 +110,10 @@ def _validate(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str | N
     if not name:
         errors["name"] = "The network needs a name."
     tz = (values.get("timezone") or "").strip()
-    if zone(tz, "").key != tz:
-        errors["timezone"] = f"`{markup.literal(tz[:64])}` is not a time zone I know. Use an IANA name such as {ZONE_EXAMPLES}."
+    try:
+        tz = parse_zone(tz)
+    except ValueError as exc:
+        errors["timezone"] = markup.literal(str(exc))
     schedules: dict[str, str | None] = {}
     for kind, (_n, _default, _what) in SETUP_FLOWS.items():
         raw = (values.get(kind) or "").strip()

@@ -9,11 +9,13 @@ What names a member, and how a forgotten one is unnamed, is the core's
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.flows.members import rights, settings
+from bot.flows.members import network, rights, settings, zone
 
 __all__ = ["register"]
 
 
 def register(router: Router) -> None:
+    network.register(router)
     rights.register(router)
     settings.register(router)
+    zone.register(router)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
+from bot.core.dates.zone import parse_zone
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import in_order
 from bot.core.router import Router
@@ -78,11 +78,10 @@ def _show(ctx: Context) -> None:
 def _timezone(ctx: Context) -> None:
     if not ctx.args:
         raise UsageError("Give a time zone name.")
-    name = ctx.args[0]
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"`{markup.literal(name[:64])}` is not a time zone I know. Use a name like Europe/London or America/New_York.") from None
+        name = parse_zone(ctx.arg_text)
+    except ValueError as exc:
+        raise UsageError(markup.literal(str(exc))) from None
     ctx.member.timezone = name
     ctx.session.add(ctx.member)
     ctx.reply(f"Your time zone is now {name}. Prompts and nudges follow your clock.")
@@ -146,7 +145,13 @@ def register(router: Router) -> None:
     router.command("resume", _resume, help="End your pause now", example="/beacon resume")
     router.group("settings", "Your own limits: time zone, quiet hours, which nudges")
     router.command("settings", _show, help="Your time zone, quiet hours, pause and nudges", example="/beacon settings")
-    router.command("settings timezone", _timezone, usage="<IANA zone>", help="Set your time zone", example="/beacon settings timezone Europe/Paris")
+    router.command(
+        "settings timezone",
+        _timezone,
+        usage="<city or zone>",
+        help="Set your time zone (a city, Europe/Paris, UTC+2)",
+        example="/beacon settings timezone Paris",
+    )
     router.command(
         "settings quiet", _quiet, usage="<HH:MM-HH:MM> | off", help="Hours when nothing arrives", example="/beacon settings quiet 21:00-07:30"
     )

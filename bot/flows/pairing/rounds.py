@@ -69,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
 }
 NO_SCHEDULE_GAP = timedelta(days=14)  # follow-up timing when a round was run by hand, with no schedule
 REMATCH = "pairing.rematch"
+RELAY = "pairing.relay"
+"""Write to the rest of one's group through the bot; the value is the group's id."""
 
 
 def flow_settings(flow: Flow | None) -> dict[str, Any]:
@@ -211,10 +213,13 @@ def followup_due(flow: Flow, network: Network, ran_at: datetime) -> datetime:
 
 def intro_outgoing(group: Group, members: dict[int, Member], *, number: int, group_id: int, joined: int | None = None) -> Outgoing:
     reachable = [m for m in group.members if m in members and not members[m].unreachable]
+    # a mention reaches a member without a @username on most clients, but not all
+    # (their privacy settings decide): then the bot passes messages on
+    relay = (Choice("Write to them through me", RELAY, str(group_id)),) if any(not members[m].username for m in reachable) else ()
     return Outgoing(
         text=intro_text(group, members, number=number, joined=joined),
         to=Address.group(reachable),
-        choices=(Choice("Someone is unreachable", REMATCH, str(group_id)),),
+        choices=(*relay, Choice("Someone is unreachable", REMATCH, str(group_id))),
         header="Your learning pair" if group.host is None else "Your visit",
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.core import markup
+from bot.core.members import mention
 from bot.flows.pairing.matching import Group, explain, suggest_first_question
 from bot.store.models import Member
 
@@ -28,13 +29,14 @@ def names_of(members: Mapping[int, Member]) -> dict[int, str]:
 
 
 def describe_member(member: Member) -> str:
-    """ "Anna (@anna, Riverside Council)": how the others can find them."""
+    """ "Anna (@anna, Riverside Council)": how the others can find them; the
+    name is a mention that reaches them even without a @username."""
     extra = []
     if member.username:
         extra.append("@" + markup.literal(member.username.lstrip("@")))
     if member.organisation:
         extra.append(markup.literal(member.organisation))
-    name = markup.literal(member.display_name or "a member")
+    name = mention(member)
     return f"{name} ({', '.join(extra)})" if extra else name
 
 

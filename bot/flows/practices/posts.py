@@ -129,7 +129,7 @@ def load_practice(ctx: Context, number: int | str, *, active: bool = False) -> P
 def require_author(ctx: Context, p: Practice, doing: str) -> None:
     if ctx.member is None or p.author_id != ctx.member.id:
         raise UserError(
-            f"Only the author ({author_name(ctx, p)}) can {doing} practice #{p.id}. "
+            f"Only the author ({literal(author_name(ctx, p))}) can {doing} practice #{p.id}. "
             "You can ask them something with the *Ask the author* button on the post."
         )
 

@@ -109,7 +109,7 @@ async def test_button_press_is_answered_and_the_keyboard_replaced(sqlite_store, 
         sent = th.tg.calls_to("sendMessage")[-1]
         assert sent["text"] == "Coffee or &lt;tea&gt; &amp; cake?"
         assert sent["reply_markup"] == {
-            "inline_keyboard": [[{"text": "Coffee", "callback_data": "tgtest.pick|c"}, {"text": "Tea", "callback_data": "tgtest.pick|t"}]]
+            "inline_keyboard": [[{"text": "Coffee", "callback_data": "#1|tgtest.pick|c"}, {"text": "Tea", "callback_data": "#1|tgtest.pick|t"}]]
         }
         await th.press("Tea")
         assert len(th.tg.calls_to("answerCallbackQuery")) == 1

@@ -1,0 +1,52 @@
+"""Names are text on Slack: a display name or workspace name that looks like
+mrkdwn or a link is shown as typed, and pairs are named with a mention."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from bot.store.models import Member, Network
+from tests.support.slack import slack_bot
+
+EVIL = "<https://evil.example|Tap here>"
+
+
+def _all_text(message: dict) -> str:
+    return message["text"] + json.dumps(message.get("blocks") or "")
+
+
+async def test_a_workspace_name_that_looks_like_a_link_stays_text_in_help(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("U1", name="Fac")
+        await sb.command("U1", "help")
+        with sqlite_store.session() as session:
+            network = session.exec(select(Network)).one()
+            network.name = EVIL
+            session.add(network)
+            session.commit()
+        await sb.command("U1", "help")
+        shown = _all_text(sb.inbox("U1")[-1])
+        assert "<https://evil.example|" not in shown and "&lt;https://evil.example|Tap here&gt;" in shown
+
+
+async def test_a_pair_introduction_mentions_each_member_and_keeps_a_hostile_name_as_text(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("UFAC", name="Fac")
+        await sb.command("UFAC", "help")
+        sb.user("UANN", name=EVIL)
+        sb.user("UBOB", name="Bob")
+        await sb.command("UANN", "help")
+        await sb.command("UBOB", "help")
+        with sqlite_store.session() as session:
+            fac = session.exec(select(Member).where(Member.platform_user_id == "UFAC")).one()
+            fac.opted_out = ["pairing"]
+            session.add(fac)
+            session.commit()
+        await sb.command("UFAC", "pairing run-now")
+        intros = [m for m in sb.slack.messages(sb.slack.dm_channel("UANN", "UBOB")) if "matched" in m["text"]]
+        assert intros, [m["text"] for m in sb.slack.messages()]
+        shown = _all_text(intros[-1])
+        assert "<@UANN>" in shown and "<@UBOB>" in shown
+        assert "<https://evil.example|" not in shown
