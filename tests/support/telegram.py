@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlmodel import col, func, select
 
 from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.app import Beacon, build_app
@@ -32,6 +34,7 @@ from bot.delivery.pacing import Pacer
 from bot.server.http import build_http_app
 from bot.settings import Settings
 from bot.store.db import Store
+from bot.store.models import OutboxMessage, OutboxStatus
 from tests.fakes import FakeTelegram, post_update, tg_callback_query, tg_command, tg_text
 
 GROUP_ID = -1001234567890
@@ -71,6 +74,7 @@ class TelegramHarness:
         self.adapter: TelegramAdapter
         self.http: httpx.AsyncClient | None = None
         self._pushed = 0
+        self.settle_floods = True  # let a flood limit's seconds pass after each update (a test timing retries itself says False)
 
     async def __aenter__(self) -> TelegramHarness:
         await self.tg.__aenter__()
@@ -119,8 +123,33 @@ class TelegramHarness:
         self._pushed += 1
         await self.adapter.wait_handled(self._pushed)
         if drain:
-            await self.beacon.delivery.drain()
+            await self.settle()
         return response
+
+    async def settle(self, rounds: int = 5) -> None:
+        """Drain the outbox, and let the seconds pass that a flood limit asks for.
+
+        A person's taps and the bot's answers come faster here than anywhere
+        real, so the strict fake answers 429 as Telegram would; Beacon keeps
+        the message and retries after ``retry_after`` on its clock. Those few
+        seconds pass here (on the flows' clock and the wire's), as they would.
+        """
+        await self.beacon.delivery.drain()
+        for _ in range(rounds if self.settle_floods else 0):
+            with self.store.session() as session:
+                due = session.exec(
+                    select(func.min(OutboxMessage.next_attempt_at)).where(
+                        OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.last_error).startswith("rate limited")
+                    )
+                ).one()
+            if due is None:
+                return
+            wait = (due - self.clock.now()).total_seconds()
+            if wait > 60:
+                return  # not a flood limit's seconds: leave it to the test
+            self.clock.advance(timedelta(seconds=max(wait, 0.0) + 0.001))
+            self.wire.now += max(wait, 0.0)
+            await self.beacon.delivery.drain()
 
     async def command(self, command: str, args: str = "", *, user_id: int = 1001, **kw: Any) -> None:
         await self.push(tg_command(command, args, user_id=user_id, **kw))

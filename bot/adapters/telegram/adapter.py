@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import BotCommand, Chat, Update
 from telegram.constants import ParseMode
-from telegram.error import ChatMigrated, InvalidToken, TelegramError
+from telegram.error import ChatMigrated, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -40,7 +40,7 @@ from bot.adapters.lease_keeper import LeaseKeeper
 from bot.adapters.telegram.events import COMMANDS, IN_GROUP, added_incoming, departure, membership, migration, to_incoming
 from bot.adapters.telegram.members import leave_group, move_chat, set_reachable
 from bot.adapters.telegram.render import CallbackCodec
-from bot.adapters.telegram.send import TelegramSender, bot_chat_id
+from bot.adapters.telegram.send import TelegramSender, bot_chat_id, retry_seconds
 from bot.core.markup import to_telegram_html
 from bot.core.messages import Incoming
 from bot.core.startlink import read_payload
@@ -329,13 +329,23 @@ class TelegramAdapter(Adapter):
             await self._answer(incoming, text)
 
     async def _answer(self, incoming: Incoming, text: str) -> None:
-        """A plain answer at once, where the person wrote (no network to queue it in)."""
-        try:
-            await self.application.bot.send_message(
-                bot_chat_id(incoming.conversation or incoming.user_id), to_telegram_html(text), parse_mode=ParseMode.HTML
-            )
-        except TelegramError:
-            logger.warning("could not send an immediate answer", exc_info=True)
+        """A plain answer at once, where the person wrote (no network to queue it in).
+
+        It has no outbox row to retry from, so past a flood limit it waits the
+        retry-after once and tries again rather than being lost."""
+        chat = bot_chat_id(incoming.conversation or incoming.user_id)
+        for attempt in range(2):
+            try:
+                await self.application.bot.send_message(chat, to_telegram_html(text), parse_mode=ParseMode.HTML)
+                return
+            except RetryAfter as exc:
+                if attempt:
+                    logger.warning("an immediate answer to %s was refused twice for flooding: %s", chat, exc)
+                    return
+                await self.sender.sleep(min(retry_seconds(exc), 30.0))
+            except TelegramError:
+                logger.warning("could not send an immediate answer", exc_info=True)
+                return
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)

@@ -30,7 +30,7 @@ from bot.adapters.telegram.render import CallbackCodec, render, render_edit
 from bot.core.messages import Attachment, Outgoing
 from bot.store.db import Store
 
-__all__ = ["GROUP_PER_MINUTE", "TelegramSender", "bot_chat_id"]
+__all__ = ["GROUP_PER_MINUTE", "TelegramSender", "bot_chat_id", "retry_seconds"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def bot_chat_id(value: str) -> int | str:
     return int(value) if value.lstrip("-").isdigit() else value
 
 
-def _seconds(exc: RetryAfter) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = exc.retry_after
@@ -133,7 +133,7 @@ class TelegramSender:
         try:
             return await work
         except RetryAfter as exc:
-            raise RetryLater(str(exc), retry_after=_seconds(exc)) from exc
+            raise RetryLater(str(exc), retry_after=retry_seconds(exc)) from exc
         except Forbidden as exc:
             raise Unreachable(str(exc), member_id=member_id) from exc
         except BadRequest as exc:
