@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
+from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.store.models import AuditEntry, Flow, Member, Role
 
@@ -166,9 +167,9 @@ def describe(ctx: Context, entry: AuditEntry) -> str:
 def _audit(ctx: Context) -> None:
     n = PAGE
     if ctx.args:
-        if len(ctx.args) > 1 or not ctx.args[0].isdigit() or not 1 <= int(ctx.args[0]) <= 100:
+        n = parse_number(ctx.args[0], low=1, high=100) if len(ctx.args) == 1 else None
+        if n is None:
             raise UsageError("Give how many changes to show, a number from 1 to 100.")
-        n = int(ctx.args[0])
     entries = ctx.session.exec(select(AuditEntry).where(AuditEntry.network_id == ctx.network.id).order_by(col(AuditEntry.id).desc()).limit(n)).all()
     if not entries:
         ctx.reply("No configuration changes have been recorded in this network yet.")

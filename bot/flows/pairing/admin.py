@@ -19,6 +19,7 @@ from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member
+from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.flows.pairing.matching import Weights, explain
 from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
@@ -243,9 +244,9 @@ def run_now_command(ctx: Context) -> None:
     flow = ensure_flow(ctx)
     last = latest_round(ctx.session, flow.id)
     if ctx.args:
-        if len(ctx.args) != 1 or not ctx.args[0].isdigit() or int(ctx.args[0]) < 1:
+        number = parse_number(ctx.args[0], low=1) if len(ctx.args) == 1 else None
+        if number is None:
             raise UsageError("Give the round number to run, or nothing for the next round.")
-        number = int(ctx.args[0])
         if last is not None and number > last.number + 1:
             raise UsageError(f"The next round is {last.number + 1}; rounds can't be skipped.")
     else:
