@@ -81,14 +81,14 @@ def members_command(ctx: Context) -> None:
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     if arg == "csv":
         ctx.reply(
-            f"{len(members)} members ({summary}). The list is attached as members.csv.",
+            f"{markup.count(len(members), 'member')} ({summary}). The list is attached as members.csv.",
             image=members_csv(ctx, members),
             image_name="members.csv",
         )
         return
     pages = max(1, -(-len(members) // PAGE_SIZE))
     if not 1 <= page <= pages:
-        raise UsageError(f"There {'is' if pages == 1 else 'are'} {pages} page{'s' if pages > 1 else ''} of members.")
+        raise UsageError(f"There {'is' if pages == 1 else 'are'} {markup.count(pages, 'page')} of members.")
     shown = members[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     lines = [f"*Members of {markup.literal(ctx.network.name)}*: {len(members)} ({summary or 'none yet'})"]
     lines += [_line(ctx, m) for m in shown]

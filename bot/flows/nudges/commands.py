@@ -68,7 +68,7 @@ def cap_command(ctx: Context) -> None:
     if n > 7:
         raise UsageError("At most 7 a week: nudges should never nag.")
     _change_settings(ctx, "cap", "nudge_cap", n)
-    ctx.reply(f"Each member now gets at most {n} nudge{'s' if n != 1 else ''} a week, across all rules."
+    ctx.reply(f"Each member now gets at most {markup.count(n, 'nudge')} a week, across all rules."
               + (" (0: no nudges at all.)" if n == 0 else ""))  # fmt: skip
 
 

@@ -227,8 +227,8 @@ def preview_command(ctx: Context) -> None:
         return
     names = names_of(plan.members)
     total = sum(g.score for g in plan.groups)
-    head = (f"*Preview of round {plan.number}* ({plan.mode.replace('_', ' ')}): {len(plan.groups)} groups from "
-            f"{len(plan.members)} members, total score {total:.1f}. Nothing is sent or stored.")  # fmt: skip
+    head = (f"*Preview of round {plan.number}* ({plan.mode.replace('_', ' ')}): {markup.count(len(plan.groups), 'group')} from "
+            f"{markup.count(len(plan.members), 'member')}, total score {total:.1f}. Nothing is sent or stored.")  # fmt: skip
     if plan.excluded:
         head += "\nSitting out: " + ", ".join(f"{n} {why}" for why, n in sorted(plan.excluded.items()))
     lines = [head]
@@ -261,7 +261,7 @@ def run_now_command(ctx: Context) -> None:
         raise UserError(f"Round {number} has already run; nothing was sent again. `/beacon pairing history` shows it.")
     groups = ctx.session.exec(select(func.count()).select_from(PairGroup).where(PairGroup.round_id == rnd.id)).one()
     ctx.audit("pairing.run", f"flow:{flow.id}", before=None, after={"round": rnd.number, "groups": groups})
-    ctx.reply(f"Round {rnd.number} is done: {groups} groups introduced from {rnd.candidates} members. "
+    ctx.reply(f"Round {rnd.number} is done: {markup.count(groups, 'group')} introduced from {markup.count(rnd.candidates, 'member')}. "
               f"I'll ask whether they met on {_when(ctx, rnd.followup_at)}.")  # fmt: skip
 
 
@@ -286,7 +286,7 @@ def history_command(ctx: Context) -> None:
         said = {s: sum(1 for r in rows if r.met == s.value) for s in MetStatus}
         learned = sum(1 for r in rows if r.learned)
         lines.append(
-            f"• Round {rnd.number}, {_when(ctx, rnd.ran_at)}: {groups} groups, {rnd.candidates} members ({rnd.mode.replace('_', ' ')}); "
+            f"• Round {rnd.number}, {_when(ctx, rnd.ran_at)}: {markup.count(groups, 'group')}, {markup.count(rnd.candidates, 'member')} ({rnd.mode.replace('_', ' ')}); "
             f"met {said[MetStatus.MET]}, not yet {said[MetStatus.NOT_YET]}, won't {said[MetStatus.WONT]}, "
             f"re-matched {said[MetStatus.REMATCHED]}; {learned} learning notes"
         )

@@ -212,7 +212,7 @@ def _audience(ctx: Context) -> None:
     before = _snapshot(flow)
     _set(flow, audience=audience)
     _change(ctx, flow, "audience", before)
-    ctx.reply(f"`{flow.name}` now goes to {_audience_text(audience)}: {len(_audience_members(ctx, flow))} members.")
+    ctx.reply(f"`{flow.name}` now goes to {_audience_text(audience)}: {markup.count(len(_audience_members(ctx, flow)), 'member')}.")
 
 
 def _existing_cohort(ctx: Context, name: str) -> str:
@@ -296,10 +296,10 @@ def _run_now(ctx: Context) -> None:
         return
     questions = flow_questions(flow)
     n, asked = len(audience), ctx.now.isoformat(timespec="minutes")
-    members = f"{n} member{'s' if n != 1 else ''}"
+    members = f"{markup.count(n, 'member')}"
     ctx.reply(
         f"`{flow.name}` would go now to {members} ({who}), each as a direct message with "
-        f"{len(questions)} question{'s' if len(questions) != 1 else ''}, starting with:\n> {markup.literal(questions[0])}\nSend it?",
+        f"{markup.count(len(questions), 'question')}, starting with:\n> {markup.literal(questions[0])}\nSend it?",
         choices=(Choice(f"Send to {members}", RUN_NOW, f"{flow.id}|{asked}", style="primary"), Choice("Cancel", RUN_NOW, "cancel")),
     )
 
@@ -326,7 +326,7 @@ def _run_now_pressed(ctx: Context) -> None:
     if audience and not sent:
         ctx.edit_choice_message(f"Everyone in the audience of `{flow.name}` already has it from a moment ago; nothing was sent twice.")
         return
-    ctx.edit_choice_message(f"✓ Sent `{flow.name}` to {sent} member{'s' if sent != 1 else ''} now.")
+    ctx.edit_choice_message(f"✓ Sent `{flow.name}` to {markup.count(sent, 'member')} now.")
 
 
 def _list(ctx: Context) -> None:
@@ -391,7 +391,7 @@ def _when_text(ctx: Context, flow: Flow) -> str:
             lines.append(f"• {name}: never again")
             continue
         local = nxt.astimezone(tz)
-        who = f" ({count} member{'s' if count != 1 else ''})" if count else ""
+        who = f" ({markup.count(count, 'member')})" if count else ""
         lines.append(f"• {name}{who}: {local:%a} {local.day} {local:%b %H:%M} ({nxt:%a %H:%M} UTC)")
     return "\n".join(lines)
 
@@ -405,7 +405,7 @@ def _preview_text(ctx: Context, flow: Flow) -> str:
     share = f"members may share an excerpt in #{where}" if s["allow_share"] and where else "answers stay private"
     members = len(_audience_members(ctx, flow))
     return "\n".join([
-        f"*Preview of `{flow.name}`* ({'running' if flow.enabled else 'paused'}) for {_audience_text(s['audience'])}: {members} members",
+        f"*Preview of `{flow.name}`* ({'running' if flow.enabled else 'paused'}) for {_audience_text(s['audience'])}: {markup.count(members, 'member')}",
         _when_text(ctx, flow),
         "*Members receive this direct message:*",
         "\n".join(f"> {line}" for line in message.split("\n")),
