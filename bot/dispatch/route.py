@@ -125,7 +125,7 @@ def _typed_command(ctx: Context) -> str | None:
     text = ctx.incoming.text.strip()
     if not text.startswith("/") or text.startswith("//"):
         return None
-    words = split_args(text[1:])
+    words = text[1:].split()  # only to recognise a command: an open quote in an answer is not an error
     if words and words[0].lower() == "beacon":
         return " ".join(words[1:])
     if not words or words[0].lower() in CONVERSATION_WORDS:

@@ -257,3 +257,12 @@ async def test_a_command_typed_while_a_form_is_open_runs_and_the_form_waits(harn
     out = await h.say("fac", "Europe/Berlin")  # the form took up where it was
     assert "Practice channel" in out[-1].text
     assert _network(h).timezone == "Europe/London"  # nothing taken as an answer
+
+
+async def test_an_answer_that_only_looks_like_a_command_is_still_the_answer(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    await h.command("fac", "setup")
+    out = await h.say("fac", '/ "North Network')  # not a command: an odd name, with an open quote
+    assert "Time zone" in out[-1].text
+    assert "still open" not in out[-1].text
