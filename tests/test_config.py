@@ -67,3 +67,21 @@ networks:
         roles = {m.platform_user_id: m.role for m in s.exec(select(Member))}
         assert roles == {"fay": Role.FACILITATOR, "cora": Role.COORDINATOR}
         assert s.exec(select(Network)).one().name == "Neighbourhoods"
+
+
+def test_the_default_config_turns_on_what_the_readme_says(sqlite_store, clock):
+    """The README promises a weekly digest to coordinators and fortnightly pairing rounds; the shipped config used to start reflections only."""
+    from bot.flows.admin.commands import SETUP_FLOWS
+    from bot.scheduling.parse import parse_schedule
+
+    seed(sqlite_store, load_config("config/beacon.yaml"), clock)
+    with sqlite_store.session() as s:
+        flows = {f.kind: f for f in s.exec(select(Flow))}
+    assert set(flows) == {"reflection", "pairing", "digest"}
+    assert all(f.enabled for f in flows.values())
+    for kind, (_name, default, _what) in SETUP_FLOWS.items():  # the same defaults `/beacon setup` offers
+        assert parse_schedule(flows[kind].schedule).text == parse_schedule(default).text, kind
+    assert flows["digest"].settings.get("coordinators", True) is True
+    readme = open("README.md", encoding="utf-8").read()
+    for said in ("every Friday at 16:00", "every 2 weeks on Monday at 10:00", "every Monday at 09:00"):
+        assert said in readme, said

@@ -10,20 +10,22 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.core.errors import FormErrors
+from bot.core.errors import FormErrors, UserError
 from bot.core.messages import Choice, Form
 from bot.core.router import Router
 
 if TYPE_CHECKING:
     from bot.core.context import Context  # the context opens forms: it imports this module
 
-__all__ = ["FORM_OWNER", "start_guided", "register", "validate"]
+__all__ = ["CONVERSATION_WORDS", "FORM_OWNER", "start_guided", "register", "validate", "waiting_note"]
 
 FORM_OWNER = "form"
 CANCEL_WORDS = {"cancel", "/cancel", "stop", "quit"}
 BACK_WORDS = {"back", "/back"}
 SKIP_WORDS = {"skip", "/skip", "-"}
 KEEP_WORDS = {"keep", "/keep"}
+CONVERSATION_WORDS = {w.lstrip("/") for w in (*CANCEL_WORDS, *BACK_WORDS, *SKIP_WORDS, *KEEP_WORDS)} | {"stop", "done", "start"}
+"""Words an open conversation answers to, also with a slash (`/cancel`): never taken for a command."""
 
 
 def validate(form: Form, values: dict[str, str]) -> dict[str, str]:
@@ -102,6 +104,9 @@ def _step(ctx: Context, text: str, *, command: str | None = None) -> None:
     else:
         answer = text.strip()
         problem = validate(replace(form, fields=(field,)), {field.name: answer}).get(field.name)
+        check = ctx.router.form_checks.get(form.id)
+        if not problem and check is not None:
+            problem = check(ctx, field.name, answer)
         if problem:
             ctx.reply(problem + " Try again, or say *cancel*.")
             return
@@ -112,20 +117,57 @@ def _step(ctx: Context, text: str, *, command: str | None = None) -> None:
         ctx.save_conversation(conv, {**state, "index": index, "values": values})
         _ask(ctx, form, index, values)
         return
-    ctx.end_conversation()
-    _submit(ctx, form, values)
+    _submit(ctx, conv, form, values)
 
 
-def _submit(ctx: Context, form: Form, values: dict[str, str]) -> None:
-    errors = validate(form, values)
-    if errors:
-        raise FormErrors(errors)
+def _submit(ctx: Context, conv, form: Form, values: dict[str, str]) -> None:
+    """Hand the answers to the form's handler; when it refuses one, ask that one again, keeping the rest.
+
+    The handler runs in a savepoint, so a refusal takes back whatever it had
+    begun; the conversation stays open on the refused question (never on the
+    last one, where every answer would be refused again).
+    """
     handler = ctx.router.forms.get(form.id)
     if handler is None:
+        ctx.end_conversation()
         ctx.reply("That form has expired. Please start again.")
         return
-    ctx.incoming = replace(ctx.incoming, kind="form", form_id=form.id, form_values=values, form_context=form.context)
-    handler(ctx)
+    asked = ctx.incoming
+    errors = validate(form, values)
+    if not errors:
+        ctx.incoming = replace(asked, kind="form", form_id=form.id, form_values=values, form_context=form.context)
+        try:
+            with ctx.session.begin_nested():
+                ctx.end_conversation()
+                handler(ctx)
+            return
+        except FormErrors as exc:
+            errors = exc.errors
+        except UserError as exc:  # refused as a whole: close, or every answer would be refused again
+            ctx.end_conversation()
+            ctx.reply(str(exc))
+            return
+        finally:
+            ctx.incoming = asked
+    names = [f.name for f in form.fields]
+    index = min((names.index(n) for n in errors if n in names), default=None)
+    if index is None:  # nothing to ask again: say what was wrong and close
+        ctx.end_conversation()
+        raise FormErrors(errors)
+    field = form.fields[index]
+    ctx.save_conversation(conv, {"form": form.to_dict(), "index": index, "values": values})
+    ctx.reply(f"{errors[field.name]} Your other answers are kept.")
+    _ask(ctx, form, index, values)
+
+
+def waiting_note(conv) -> str | None:
+    """What to tell someone who ran a command while this guided form was open (None for other conversations)."""
+    if conv is None or conv.owner != FORM_OWNER:
+        return None
+    form = Form.from_dict(conv.state["form"])
+    index = int(conv.state.get("index", 0))
+    label = form.fields[min(index, len(form.fields) - 1)].label
+    return f"Your *{form.title}* is still open at *{label}* ({index + 1} of {len(form.fields)}): answer it when you're ready, or say *cancel*."
 
 
 def _on_message(ctx: Context) -> None:

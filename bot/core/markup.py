@@ -14,7 +14,7 @@ import re
 
 from rich.markup import escape as rich_escape
 
-__all__ = ["parse_channel", "literal", "person", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
+__all__ = ["count", "parse_channel", "literal", "person", "to_slack", "to_telegram_html", "to_plain", "to_markdown", "to_rich", "truncate"]
 
 _TOKEN = re.compile(
     r"(?P<link><(?P<url>https?://[^|>\s]+)(?:\|(?P<label>[^>]+))?>)"
@@ -153,6 +153,11 @@ def parse_channel(text: str) -> str | None:
     if m:
         return m.group(1)
     return value.lstrip("#").strip()[:100] or None
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 member``, ``2 members``: every count in a message agrees in number through here."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def truncate(text: str, limit: int, marker: str = "… (cut: too long)") -> str:

@@ -95,6 +95,7 @@ class Router:
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
     forms: dict[str, Handler] = field(default_factory=dict)
+    form_checks: dict[str, Handler] = field(default_factory=dict)
     conversations: dict[str, Handler] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
@@ -159,10 +160,15 @@ class Router:
             raise ValueError(f"action {action_id!r} registered twice")
         self.actions[action_id] = handler
 
-    def form(self, form_id: str, handler: Handler) -> None:
+    def form(self, form_id: str, handler: Handler, *, check: Handler | None = None) -> None:
+        """``handler(ctx)`` takes the answers; ``check(ctx, name, value) -> str | None`` says what is
+        wrong with one answer, so a guided chat asks that question again at once instead of
+        failing the whole form after the last one."""
         if form_id in self.forms:
             raise ValueError(f"form {form_id!r} registered twice")
         self.forms[form_id] = handler
+        if check is not None:
+            self.form_checks[form_id] = check
 
     def conversation(self, owner: str, handler: Handler) -> None:
         """Plain messages from a member whose open conversation ``owner`` holds."""

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.core.messages import Incoming
+from bot.dispatch.clean import clean_incoming
 from bot.dispatch.dedupe import event_id_of, first_times
 from bot.dispatch.dispatcher import Dispatcher
 from bot.dispatch.identify import Known, open_context
@@ -52,9 +53,12 @@ class Batches:
         self._running: asyncio.Task | None = None
 
     async def handle(self, incoming: Incoming) -> HandleResult:
-        """Handle one event off the event loop: alone, or with those that arrive while the database is busy."""
+        """Handle one event off the event loop: alone, or with those that arrive while the database is busy.
+
+        This is the one way in, so it is where what people typed is cleaned (:mod:`~bot.dispatch.clean`).
+        """
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((incoming, future))
+        self._waiting.append((clean_incoming(incoming), future))
         if self._running is None or self._running.done():
             self._running = asyncio.get_running_loop().create_task(self._run())
         return await future

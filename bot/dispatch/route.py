@@ -8,11 +8,14 @@ plain messages to the flow holding the member's open conversation. A
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import FormErrors, UsageError, UserError
+from bot.core.forms import CONVERSATION_WORDS, waiting_note
 from bot.core.networks import ask_which, memberships, open_conversations
 from bot.core.router import Command, Router, split_args
 from bot.dispatch.results import HandleResult
@@ -62,7 +65,7 @@ def call_handler(ctx: Context) -> None:
     if len(inc.text) > MAX_TEXT or any(len(v) > MAX_TEXT for v in inc.form_values.values()):
         raise UserError(f"That's longer than I can keep ({MAX_TEXT} characters). Please shorten it and send it again; nothing was saved.")
     if inc.kind == "command":
-        _command(ctx)
+        _command_beside_conversation(ctx)
     elif inc.kind == "action":
         _action(ctx)
     elif inc.kind == "form":
@@ -72,6 +75,24 @@ def call_handler(ctx: Context) -> None:
         handler(ctx)
     else:
         _message(ctx)
+
+
+def _command_beside_conversation(ctx: Context) -> None:
+    """Run a command; a guided form open at the time waits, and the person is told where it stands.
+
+    Waiting rather than cancelling: a facilitator who checks `/beacon help`
+    halfway through setup should not lose five answers.
+    """
+    before = ctx.conversation()
+    before_id = before.id if before is not None else None
+    _command(ctx)
+    after = ctx.conversation()
+    if before is None:
+        return
+    if after is not None and after.id == before_id and after.owner == before.owner:
+        note = waiting_note(after)
+        if note:
+            ctx.reply(note)
 
 
 def _command(ctx: Context) -> None:
@@ -100,6 +121,25 @@ def _command(ctx: Context) -> None:
     if inc.network_key is None and cmd.group not in NETWORK_FREE and len(memberships(ctx.session, inc.platform, inc.user_id)) > 1:
         ctx.acted_in = ctx.network.name
     cmd.handler(ctx)
+
+
+def _typed_command(ctx: Context) -> str | None:
+    """The command in a message such as `/beacon members` or `/members`, else None.
+
+    A word the open conversation answers to (`/cancel`, `/skip`, `/back`…) is not a command.
+    """
+    text = ctx.incoming.text.strip()
+    if not text.startswith("/") or text.startswith("//"):
+        return None
+    words = text[1:].split()  # only to recognise a command: an open quote in an answer is not an error
+    if words and words[0].lower() == "beacon":
+        return " ".join(words[1:])
+    if not words or words[0].lower() in CONVERSATION_WORDS:
+        return None
+    cmd, _rest = ctx.router.resolve(words)
+    if cmd is None and words[0].lower() not in ctx.router.aliases and words[0].lower() not in ctx.router.groups:
+        return None
+    return " ".join(words)
 
 
 def _refusal(ctx: Context, cmd: Command) -> str:
@@ -164,6 +204,11 @@ def _message(ctx: Context) -> None:
             return
     conv = ctx.conversation()
     if conv is not None and conv.owner in ctx.router.conversations:
+        if _typed_command(ctx) is not None:
+            # `/beacon help` or `/settings` typed as text: a command, never the answer to the open question
+            ctx.incoming = replace(inc, kind="command", text=_typed_command(ctx))
+            _command_beside_conversation(ctx)
+            return
         ctx.router.conversations[conv.owner](ctx)
         return
     if inc.text.strip().startswith("/"):

@@ -78,18 +78,38 @@ def run_due(store: Store, router: Router, clock: Clock, *, catch_up: timedelta |
             logger.warning("flow %s has a bad schedule %r: %s", flow_id, schedule_text, exc)
             continue
         start = checked if catch_up is None else max(checked, now - catch_up)
-        with store.session() as session:
-            network = session.get(Network, network_id)
-            zones = audience_timezones(session, network) if spec.per_member_timezone else [_known(network.timezone) or "UTC"]
+        try:
+            with store.session() as session:
+                network = session.get(Network, network_id)
+                zones = audience_timezones(session, network) if spec.per_member_timezone else [_known(network.timezone) or "UTC"]
+        except Exception:
+            logger.exception("flow %s (%s) of network %s: could not read its time zones; skipped this tick", flow_id, kind, network_id)
+            continue
+        # how far this flow is done: a failed slot keeps it back so the next tick retries it;
+        # the slots that did run are claimed rows and are not run again
+        done_until = now
         for tz in zones:
-            for due in schedule.due_times(start, now, tz):
-                occurrence = _claim_and_run(store, router, clock, flow_id, due, tz)
+            try:
+                due_times = schedule.due_times(start, now, tz)
+            except Exception:
+                logger.exception("flow %s (%s) of network %s: time zone %r is not usable; skipped", flow_id, kind, network_id, tz)
+                done_until = min(done_until, start)
+                continue
+            for due in due_times:
+                try:
+                    occurrence = _claim_and_run(store, router, clock, flow_id, due, tz)
+                except Exception:
+                    logger.exception(
+                        "flow %s (%s) of network %s, zone %s, due %s failed; retried next tick", flow_id, kind, network_id, tz, due.isoformat()
+                    )
+                    done_until = min(done_until, due - timedelta(microseconds=1))
+                    break  # this zone's later slots wait for the failed one, in order
                 if occurrence is not None:
                     ran.append(occurrence)
         with store.session() as session:
             flow = session.get(Flow, flow_id)
-            if flow is not None and (flow.checked_until is None or flow.checked_until < now):
-                flow.checked_until = now
+            if flow is not None and (flow.checked_until is None or flow.checked_until < done_until):
+                flow.checked_until = done_until
                 session.add(flow)
     return ran
 

@@ -150,3 +150,80 @@ async def test_the_apscheduler_ticker_drives_run_due(sqlite_store, clock):
     finally:
         await beacon.stop()
     assert [d.text for d in adapter.delivered] == ["ping for 2026-11-06 16:00Z"]
+
+
+def _two_networks(store: Store, clock: FakeClock, zones_a: list[str | None]) -> dict[str, int]:
+    """Networks A and B, each with a ping flow; returns their ids by name."""
+    ids: dict[str, int] = {}
+    with store.session() as s:
+        for name, zones in (("A", zones_a), ("B", [None])):
+            net = Network(platform="console", platform_key=f"net-{name}", name=name, timezone="Europe/London", created_at=clock.now())
+            s.add(net)
+            s.flush()
+            ids[name] = net.id
+            for i, tz in enumerate(zones):
+                s.add(Member(network_id=net.id, platform_user_id=f"{name}{i}", display_name=f"{name}{i}", timezone=tz, created_at=clock.now()))
+            s.add(
+                Flow(
+                    network_id=net.id,
+                    kind="ping",
+                    name="weekly",
+                    schedule=FRIDAY_16,
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                    checked_until=clock.now(),
+                )
+            )
+    return ids
+
+
+def _pings(store: Store) -> list[str]:
+    with store.session() as s:
+        return sorted(r.key for r in s.exec(select(OutboxMessage)))
+
+
+def test_a_stored_bad_zone_stops_only_its_own_slot(any_store, clock, caplog):
+    """An unknown zone stored for one member used to make every tick raise, for every network."""
+    ids = _two_networks(any_store, clock, ["Mars/Olympus_Mons", None])
+    with any_store.session() as s:
+        # stored behind the validators' back, as an older Slack sync did
+        s.exec(select(Member).where(Member.platform_user_id == "A0")).one().timezone = "Mars/Olympus_Mons"
+    clock.set(datetime(2026, 11, 6, 16, 5, tzinfo=UTC))
+    ran = run_due(any_store, _ping_router(), clock, catch_up=None)
+    assert len(ran) == 2  # A's London slot and B's
+    with any_store.session() as s:
+        member_ids = {m.platform_user_id: m.id for m in s.exec(select(Member))}
+    keys = _pings(any_store)
+    assert any(k.endswith(f":{member_ids['B0']}") for k in keys)
+    assert any(k.endswith(f":{member_ids['A1']}") for k in keys)
+    assert "Mars/Olympus_Mons" in caplog.text and f"network {ids['A']}" in caplog.text
+
+
+def test_a_flow_that_raises_is_skipped_then_retried_alone(any_store, clock, caplog):
+    ids = _two_networks(any_store, clock, [None])
+    calls: list[int] = []
+    broken = {ids["A"]}
+    router = Router()
+
+    def run(ctx):
+        calls.append(ctx.network.id)
+        if ctx.network.id in broken:
+            raise RuntimeError("the flow broke")
+        for m in ctx.members():
+            ctx.dm(m, "ping", key=f"ping:{ctx.flow.id}:{ctx.due_at.isoformat()}:{m.id}")
+
+    router.schedule("ping", run, per_member_timezone=True)
+    clock.set(datetime(2026, 11, 6, 16, 5, tzinfo=UTC))
+    assert len(run_due(any_store, router, clock, catch_up=None)) == 1  # B ran although A raised
+    assert len(_pings(any_store)) == 1
+    assert f"network {ids['A']}" in caplog.text and "Europe/London" in caplog.text
+    broken.clear()
+    clock.advance(minutes=1)
+    calls.clear()
+    assert len(run_due(any_store, router, clock, catch_up=None)) == 1  # A's failed slot, retried
+    assert calls == [ids["A"]]  # and B is not run again
+    assert len(_pings(any_store)) == 2
+    clock.advance(minutes=1)
+    assert run_due(any_store, router, clock, catch_up=None) == []
+    with any_store.session() as s:
+        assert len(s.exec(select(FlowOccurrence)).all()) == 2

@@ -20,7 +20,10 @@ from sqlmodel import col, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
+from bot.core.numbers import parse_number
 from bot.core.router import Router
+from bot.scheduling.parse import parse_schedule
+from bot.scheduling.rule import ScheduleError
 from bot.store.models import AuditEntry, Flow, Member, Role
 
 __all__ = ["register", "undo_handler", "describe", "restore_flow", "NETWORK_FIELDS"]
@@ -105,59 +108,114 @@ def _member_name(ctx: Context, member_id: int | None) -> str:
     return markup.literal(m.display_name) if m is not None and m.network_id == ctx.network.id else "someone"
 
 
+FLOW_NOUNS = {"reflection": "reflections", "pairing": "pairing rounds", "digest": "digest", "nudges": "nudges"}
+"""How a sentence names a flow of each kind: "weekly reflections", "fortnightly pairing rounds"."""
+
+
+def flow_words(kind: str, name: str) -> str:
+    """A flow as people say it: "weekly reflections", not "reflection flow `weekly`"."""
+    noun = FLOW_NOUNS.get(kind, f"{kind.replace('_', ' ')} flow")
+    return f"{markup.literal(name)} {noun}" if name else noun
+
+
 def _target(ctx: Context, target: str) -> str:
     kind, _, ident = target.partition(":")
-    if kind == "member" and ident.isdigit():
-        return _member_name(ctx, int(ident))
-    if kind == "flow" and ident.isdigit():
-        flow = ctx.session.get(Flow, int(ident))
-        return f"{flow.kind} flow `{flow.name}`" if flow is not None else "a removed flow"
+    number = parse_number(ident, low=1)
+    if kind == "member" and number:
+        return _member_name(ctx, number)
+    if kind == "flow" and number:
+        flow = ctx.session.get(Flow, number)
+        return flow_words(flow.kind, flow.name) if flow is not None else "a removed flow"
     if kind == "cohort":
-        return f"cohort `{ident}`"
-    return target or "the network"
+        return f"cohort `{markup.literal(ident)}`"
+    if kind == "practice" and number:
+        return f"practice #{number}"
+    return "the network" if target in ("", "network") else markup.literal(target)
 
 
-def _short(value: Any) -> str:
-    if value is None or value == "":
+def _schedule_words(text: Any) -> str:
+    try:
+        return parse_schedule(str(text)).describe()
+    except ScheduleError:
+        return markup.literal(str(text))[:80]
+
+
+def _value(value: Any) -> str:
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    if value is None or value == "" or value == {}:
         return "nothing"
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_short(v)}" for k, v in value.items()) or "nothing"
+        return ", ".join(f"{_words(k)} {_value(v)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "none"
+        return ", ".join(markup.literal(str(v)) for v in value) or "none"
     return markup.literal(str(value))[:80]
 
 
-def changes(before: dict | None, after: dict | None) -> str:
-    """``schedule: every friday 16:00 → every monday 09:00`` for the keys that differ."""
+def _words(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def sentences(subject: str, before: dict | None, after: dict | None) -> list[str]:
+    """What changed, as short sentences: "turned on weekly reflections", "made Bob a coordinator"."""
     if before is None and after is None:
-        return ""
-    if before is None:
-        return "created"
-    if after is None:
-        return "removed"
-    parts = []
+        return []
+    if before is None or after is None:
+        snap = after if before is None else before
+        if isinstance(snap, dict) and {"kind", "name"} <= set(snap):
+            subject = flow_words(snap["kind"], snap["name"])
+        elif isinstance(snap, dict) and "name" in snap and "schedule" in snap:
+            subject = flow_words("", snap["name"]) if subject.startswith("a removed") else subject
+        if before is None:
+            when = f" ({_schedule_words(after['schedule'])})" if isinstance(after, dict) and after.get("schedule") else ""
+            return [f"added {subject}{when}"]
+        return [f"removed {subject}"]
+    said: list[str] = []
     for key in list(dict.fromkeys([*before, *after])):
         b, a = before.get(key), after.get(key)
-        if b == a:
+        if b == a or key == "id":
             continue
-        if isinstance(b, dict) and isinstance(a, dict):
-            inner = changes(b, a)
-            if inner:
-                parts.append(inner)
+        if key == "flows" and isinstance(b, dict) and isinstance(a, dict):
+            for kind in dict.fromkeys([*b, *a]):
+                fb, fa = b.get(kind), a.get(kind)
+                name = (fa or fb or {}).get("name", "")
+                said += sentences(flow_words(kind, name), fb, fa)
             continue
-        parts.append(f"{key}: {_short(b)} → {_short(a)}")
-    return "; ".join(parts) or "no visible change"
+        if key == "network" and isinstance(b, dict) and isinstance(a, dict):
+            said += sentences("the network", b, a)
+            continue
+        if key == "settings" and isinstance(b, dict) and isinstance(a, dict):
+            for k in dict.fromkeys([*b, *a]):
+                if b.get(k) != a.get(k):
+                    said.append(f"set {_words(k)} to {_value(a.get(k))}" if k in a else f"cleared {_words(k)}")
+            continue
+        if key == "enabled" and isinstance(a, bool):
+            said.append(f"turned {'on' if a else 'off'} {subject}")
+        elif key == "schedule":
+            said.append(f"changed the schedule of {subject} to {_schedule_words(a)}" if a else f"took {subject} off its schedule")
+        elif key == "role":
+            said.append(f"made {subject} {'an' if str(a)[:1] in 'aeiou' else 'a'} {_value(a)}")
+        elif key == "timezone":
+            said.append(f"set the time zone of {subject} to {_value(a)}")
+        else:
+            said.append(f"changed {subject}: {_words(key)} from {_value(b)} to {_value(a)}")
+    return said
 
 
 def describe(ctx: Context, entry: AuditEntry) -> str:
+    """One line of ``/beacon audit``: when, who, and what they did in plain words."""
     when = entry.created_at.astimezone(ctx.tz_of()).strftime("%d %b %H:%M")
     who = _member_name(ctx, entry.actor_id)
-    what = f"`{entry.action}` {_target(ctx, entry.target)}"
     if entry.action == UNDO_ACTION:
         what = f"undid change #{entry.target.partition(':')[2]}"
-    detail = changes(entry.before, entry.after) if entry.action != UNDO_ACTION else ""
+    else:
+        subject = _target(ctx, entry.target)
+        said = sentences(subject, entry.before, entry.after) if isinstance(entry.before or {}, dict) and isinstance(entry.after or {}, dict) else []
+        what = "; ".join(said) or f"{_words(entry.action.replace('.', ' '))} ({subject})"
     undone = " _(undone)_" if entry.undone_at else ""
-    return f"#{entry.id} · {when} · {who}: {what}" + (f" ({detail})" if detail else "") + undone
+    return f"#{entry.id} · {when} · {who}: {what}{undone}"
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -166,14 +224,14 @@ def describe(ctx: Context, entry: AuditEntry) -> str:
 def _audit(ctx: Context) -> None:
     n = PAGE
     if ctx.args:
-        if len(ctx.args) > 1 or not ctx.args[0].isdigit() or not 1 <= int(ctx.args[0]) <= 100:
+        n = parse_number(ctx.args[0], low=1, high=100) if len(ctx.args) == 1 else None
+        if n is None:
             raise UsageError("Give how many changes to show, a number from 1 to 100.")
-        n = int(ctx.args[0])
     entries = ctx.session.exec(select(AuditEntry).where(AuditEntry.network_id == ctx.network.id).order_by(col(AuditEntry.id).desc()).limit(n)).all()
     if not entries:
         ctx.reply("No configuration changes have been recorded in this network yet.")
         return
-    lines = [f"*The last {len(entries)} changes in {markup.literal(ctx.network.name)}* (newest first):"]
+    lines = [f"*The last {markup.count(len(entries), 'change')} in {markup.literal(ctx.network.name)}* (newest first):"]
     lines += [describe(ctx, e) for e in entries]
     lines.append("`/beacon undo` takes back your own last change.")
     ctx.reply("\n".join(lines))

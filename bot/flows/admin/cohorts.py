@@ -88,7 +88,7 @@ def cohort_list(ctx: Context) -> None:
     lines = ["*Cohorts*"]
     for c in cohorts:
         n = len(_in(ctx, c.name))
-        lines.append(f"• `{markup.literal(c.name)}`: {n} member{'s' if n != 1 else ''}")
+        lines.append(f"• `{markup.literal(c.name)}`: {markup.count(n, 'member')}")
     none = sum(1 for m in ctx.members(include_unreachable=True) if not m.cohort and not is_forgotten(m))
     lines.append(f"In no cohort: {none}")
     ctx.reply("\n".join(lines))
@@ -130,7 +130,7 @@ def undo_cohort(ctx: Context, entry: AuditEntry) -> str:
                 m.cohort = name
                 ctx.session.add(m)
                 back += 1
-        return f"the cohort `{markup.literal(name)}` is back with {back} member{'s' if back != 1 else ''}"
+        return f"the cohort `{markup.literal(name)}` is back with {markup.count(back, 'member')}"
     if entry.action == "cohort.assign":
         member = ctx.session.get(Member, int(entry.target.split(":", 1)[1]))
         if member is None or member.network_id != ctx.network.id or is_forgotten(member):

@@ -104,29 +104,34 @@ def _setup(ctx: Context) -> None:
     ctx.open_form(setup_form(ctx))
 
 
-def _validate(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str | None]]:
-    errors: dict[str, str] = {}
-    name = (values.get("name") or "").strip()
-    if not name:
-        errors["name"] = "The network needs a name."
-    tz = (values.get("timezone") or "").strip()
-    try:
-        tz = parse_zone(tz)
-    except ValueError as exc:
-        errors["timezone"] = markup.literal(str(exc))
-    schedules: dict[str, str | None] = {}
-    for kind, (_n, _default, _what) in SETUP_FLOWS.items():
-        raw = (values.get(kind) or "").strip()
-        if raw.lower() in OFF_WORDS:
-            schedules[kind] = None
-            continue
+def _check(ctx: Context | None, name: str, value: str) -> str | None:
+    """What is wrong with one setup answer, or None: the guided chat asks that question again at once."""
+    value = (value or "").strip()
+    if name == "name" and not value:
+        return "The network needs a name."
+    if name == "timezone":
         try:
-            schedules[kind] = parse_facilitator_schedule(raw).text
+            parse_zone(value)
+        except ValueError as exc:
+            return markup.literal(str(exc))
+    if name in SETUP_FLOWS and value.lower() not in OFF_WORDS:
+        try:
+            parse_facilitator_schedule(value)
         except ScheduleError as exc:
-            errors[kind] = f"{SETUP_FLOWS[kind][2].split(':')[0]}: {exc}"
+            return f"{SETUP_FLOWS[name][2].split(':')[0]}: {exc}"
+    return None
+
+
+def _validate(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str | None]]:
+    errors = {k: problem for k in ("name", "timezone", *SETUP_FLOWS) if (problem := _check(None, k, values.get(k) or ""))}
     if errors:
-        raise FormErrors({k: v + " Run `/beacon setup` again to fix it." for k, v in errors.items()})
-    network = {"name": name, "timezone": tz, "practice_channel": markup.parse_channel(values.get("practice_channel") or "")}
+        raise FormErrors(errors)
+    schedules: dict[str, str | None] = {}
+    for kind in SETUP_FLOWS:
+        raw = (values.get(kind) or "").strip()
+        schedules[kind] = None if raw.lower() in OFF_WORDS else parse_facilitator_schedule(raw).text
+    network = {"name": (values.get("name") or "").strip(), "timezone": parse_zone((values.get("timezone") or "").strip()),
+               "practice_channel": markup.parse_channel(values.get("practice_channel") or "")}  # fmt: skip
     return network, schedules
 
 
@@ -199,5 +204,5 @@ def register(router: Router) -> None:
         help="Set up this network: name, time zone, practice channel, which flows run, how members join",
         details="Asks six questions with sensible answers filled in (reflection Fridays 16:00, pairing every two weeks, digest Mondays 09:00).",
     )  # fmt: skip
-    router.form(SETUP_FORM, _setup_submitted)
+    router.form(SETUP_FORM, _setup_submitted, check=_check)
     router.undo("network.setup", _undo_setup)

@@ -16,6 +16,7 @@ from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member, is_forgotten
 from bot.core.messages import Attachment
+from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.store.models import Member, Role
 
@@ -72,7 +73,8 @@ def members_csv(ctx: Context, members: list[Member]) -> bytes:
 def members_command(ctx: Context) -> None:
     members = _listed(ctx)
     arg = ctx.args[0].lower() if ctx.args else "1"
-    if len(ctx.args) > 1 or not (arg.isdigit() or arg == "csv"):
+    page = parse_number(arg, low=0, high=10**6)
+    if len(ctx.args) > 1 or not (page is not None or arg == "csv"):
         raise UsageError("Give a page number or `csv`.")
     counts = {s: 0 for s in ("active", "paused", "unreachable", "not yet started a private chat")}
     for m in members:
@@ -80,14 +82,13 @@ def members_command(ctx: Context) -> None:
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     if arg == "csv":
         ctx.reply(
-            f"{len(members)} members ({summary}). The list is attached as members.csv.",
+            f"{markup.count(len(members), 'member')} ({summary}). The list is attached as members.csv.",
             attachment=Attachment.file(members_csv(ctx, members), "members.csv", "text/csv"),
         )
         return
     pages = max(1, -(-len(members) // PAGE_SIZE))
-    page = int(arg)
     if not 1 <= page <= pages:
-        raise UsageError(f"There {'is' if pages == 1 else 'are'} {pages} page{'s' if pages > 1 else ''} of members.")
+        raise UsageError(f"There {'is' if pages == 1 else 'are'} {markup.count(pages, 'page')} of members.")
     shown = members[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     lines = [f"*Members of {markup.literal(ctx.network.name)}*: {len(members)} ({summary or 'none yet'})"]
     lines += [_line(ctx, m) for m in shown]

@@ -20,6 +20,7 @@ from bot.core.dates.friendly import parse_due
 from bot.core.dates.zone import to_zone
 from bot.core.errors import UserError
 from bot.core.messages import Choice
+from bot.core.numbers import parse_id
 from bot.store.commitments import Commitment, CommitmentStatus
 
 __all__ = ["MAX_COMMITMENT", "OPEN_STATUSES", "commitments_command", "describe_due", "mark", "own_commitment", "parse_commitment"]
@@ -87,10 +88,7 @@ def commitments_command(ctx: Context) -> None:
 
 def own_commitment(ctx: Context) -> Commitment:
     """The commitment a button names, if it is the caller's own."""
-    try:
-        c = ctx.session.get(Commitment, int(ctx.incoming.value))
-    except (TypeError, ValueError):
-        c = None
+    c = ctx.session.get(Commitment, n) if (n := parse_id(ctx.incoming.value)) else None
     if c is None or c.member_id != ctx.member.id:
         raise UserError("I can't find that commitment any more. `/beacon commitments` lists your open ones.")
     return c

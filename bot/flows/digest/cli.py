@@ -16,11 +16,18 @@ from bot.store.models import Network
 __all__ = ["run_export"]
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+"""The days an export may cover: outside them a date is a typo (and day arithmetic overflows near year 1 or 9999)."""
+
+
 def _day(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{what} must be a date like 2026-11-02, not {text!r}.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{what} must be a date from {FIRST_DAY} to {LAST_DAY}, not {text!r}.")
+    return day
 
 
 def run_export(store, *, network: str, fmt: str, first: str | None, last: str | None, now: datetime) -> str:
@@ -40,7 +47,9 @@ def run_export(store, *, network: str, fmt: str, first: str | None, last: str | 
         end = _day(last, "--to") if last else today - timedelta(days=1)
         start = _day(first, "--from") if first else end - timedelta(days=6)
         if end < start:
-            raise ValueError("--to is before --from.")
+            raise ValueError(f"--to ({end}) is before --from ({start}).")
+        if start < FIRST_DAY:
+            raise ValueError(f"--from would be {start}, before {FIRST_DAY}; give --from as well.")
         period = period_between(start, end, tz.key)
         quiet = int(settings_of(digest_flow(session, net.id))["quiet_weeks"])
         return export(session, net, fmt, period, quiet_weeks=quiet)

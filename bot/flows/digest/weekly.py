@@ -20,6 +20,7 @@ from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
 from bot.core.messages import Address, Attachment
+from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest
@@ -238,12 +239,13 @@ def _recipients(ctx: Context) -> None:
 
 
 def _quiet(ctx: Context) -> None:
-    if len(ctx.args) != 1 or not ctx.args[0].isdigit() or not 1 <= int(ctx.args[0]) <= 26:
+    weeks = parse_number(ctx.args[0], low=1, high=26) if len(ctx.args) == 1 else None
+    if weeks is None:
         raise UsageError("Give a number of weeks from 1 to 26.")
     flow, before = _ensure_flow(ctx)
-    flow.settings = {**settings_of(flow), "quiet_weeks": int(ctx.args[0])}
+    flow.settings = {**settings_of(flow), "quiet_weeks": weeks}
     _change(ctx, flow, "quiet", before)
-    ctx.reply(f"Members now count as quiet after {ctx.args[0]} weeks without a sign of life.")
+    ctx.reply(f"Members now count as quiet after {weeks} weeks without a sign of life.")
 
 
 def register(router: Router) -> None:

@@ -22,6 +22,7 @@ from bot.core.dates.friendly import parse_due
 from bot.core.dates.zone import resolve_local, zone
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import FOLLOW_UP_CREATED
+from bot.core.numbers import parse_id
 from bot.flows.commitments.commitment import OPEN_STATUSES, describe_due
 from bot.flows.meetings.invites import changed, tell_holders
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
@@ -156,7 +157,8 @@ def _drop_generated(session: Session, network_id: int, rule: str, now: datetime)
 
 def _meeting(ctx: Context, text: str) -> Meeting:
     number = text.lstrip("#")
-    m = ctx.session.get(Meeting, int(number)) if number.isdigit() else None
+    meeting_id = parse_id(number)
+    m = ctx.session.get(Meeting, meeting_id) if meeting_id else None
     if m is None or m.network_id != ctx.network.id:
         raise UserError(f"There's no meeting {markup.literal(text)}. `/beacon meeting list` shows their numbers.")
     return m

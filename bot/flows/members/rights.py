@@ -29,6 +29,7 @@ from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, Redactor, is_forgotten, needles_of, scrub
 from bot.core.messages import Address, Attachment, Choice, Outgoing
+from bot.core.numbers import parse_id, parse_number
 from bot.core.router import Router
 from bot.store import outbox
 from bot.store.flows import ensure_flow
@@ -236,7 +237,7 @@ def tombstone(session: Session, member: Member) -> None:
 
 def _goodbye_delivered(session: Session, key: str, sent: bool) -> None:
     member_id = key[len(GOODBYE_KEY) :]
-    member = session.get(Member, int(member_id)) if member_id.isdigit() else None
+    member = session.get(Member, n) if (n := parse_id(member_id)) else None
     if member is not None and member.unreachable_reason == "forgotten":
         tombstone(session, member)
         logger.info("member %s forgotten (goodbye %s)", member.id, "sent" if sent else "not delivered")
@@ -306,12 +307,13 @@ def _retention(ctx: Context) -> None:
         ctx.reply(f"{now} Change it with `/beacon retention 90` or `/beacon retention off`.")
         return
     arg = ctx.args[0].lower()
-    if len(ctx.args) > 1 or not (arg == "off" or (arg.isdigit() and 1 <= int(arg) <= MAX_RETENTION_DAYS)):
+    days = parse_number(arg, low=1, high=MAX_RETENTION_DAYS)
+    if len(ctx.args) > 1 or not (arg == "off" or days is not None):
         raise UsageError(f"Give a number of days from 1 to {MAX_RETENTION_DAYS}, or `off`.")
     before = dict(ctx.network.settings or {})
     after = {k: v for k, v in before.items() if k != "retention_days"}
     if arg != "off":
-        after["retention_days"] = int(arg)
+        after["retention_days"] = days
     ctx.network.settings = after
     ctx.session.add(ctx.network)
     _ensure_retention_flow(ctx)

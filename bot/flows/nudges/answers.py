@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.messages import Address, Choice, Outgoing
+from bot.core.numbers import parse_id
 from bot.flows.nudges import rules
 from bot.flows.nudges.send import answers_of, choices
 from bot.store.nudges import NudgeLog, NudgeOutcome
@@ -53,7 +54,7 @@ def _apply(ctx: Context, log: NudgeLog, code: str) -> str:
 
 def on_answer(ctx: Context) -> None:
     log_id, _, code = ctx.incoming.value.partition(":")
-    log = ctx.session.get(NudgeLog, int(log_id)) if log_id.isdigit() else None
+    log = ctx.session.get(NudgeLog, n) if (n := parse_id(log_id)) else None
     if log is None or log.member_id != ctx.member.id:
         raise UserError("That nudge has expired. `/beacon next` shows what's coming up.")
     if log.outcome in (NudgeOutcome.ANSWERED.value, NudgeOutcome.DISMISSED.value):

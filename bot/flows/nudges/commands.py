@@ -14,6 +14,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import PLANNING, in_order, local_when
+from bot.core.numbers import parse_number
 from bot.flows.nudges import rules
 from bot.flows.nudges.data import ensure_flow, network_cap, network_rules, snapshot
 
@@ -61,13 +62,13 @@ def toggle_command(enabled: bool):
 
 
 def cap_command(ctx: Context) -> None:
-    if not ctx.args or not ctx.args[0].isdigit():
+    n = parse_number(ctx.args[0], high=10**6) if ctx.args else None
+    if n is None:
         raise UsageError("Give the most nudges a member may get in a week, a number from 0 to 7.")
-    n = int(ctx.args[0])
     if n > 7:
         raise UsageError("At most 7 a week: nudges should never nag.")
     _change_settings(ctx, "cap", "nudge_cap", n)
-    ctx.reply(f"Each member now gets at most {n} nudge{'s' if n != 1 else ''} a week, across all rules."
+    ctx.reply(f"Each member now gets at most {markup.count(n, 'nudge')} a week, across all rules."
               + (" (0: no nudges at all.)" if n == 0 else ""))  # fmt: skip
 
 

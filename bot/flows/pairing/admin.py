@@ -15,10 +15,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
+from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member
+from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.flows.pairing.matching import Weights, explain
 from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
@@ -37,6 +39,7 @@ MODES = {"pairs": "pairs", "pair": "pairs", "visit_trios": "visit_trios", "visit
 WEIGHT_NAMES = tuple(f.name for f in fields(Weights))
 PREVIEW_GROUPS = 25
 HISTORY_ROUNDS = 6
+RUN_NOW = "pairing.run_now"  # the confirm button of run-now; value "<round number>|<minute asked>" or "cancel"
 
 
 def _snapshot(flow: Flow) -> dict[str, Any]:
@@ -226,8 +229,8 @@ def preview_command(ctx: Context) -> None:
         return
     names = names_of(plan.members)
     total = sum(g.score for g in plan.groups)
-    head = (f"*Preview of round {plan.number}* ({plan.mode.replace('_', ' ')}): {len(plan.groups)} groups from "
-            f"{len(plan.members)} members, total score {total:.1f}. Nothing is sent or stored.")  # fmt: skip
+    head = (f"*Preview of round {plan.number}* ({plan.mode.replace('_', ' ')}): {markup.count(len(plan.groups), 'group')} from "
+            f"{markup.count(len(plan.members), 'member')}, total score {total:.1f}. Nothing is sent or stored.")  # fmt: skip
     if plan.excluded:
         head += "\nSitting out: " + ", ".join(f"{n} {why}" for why, n in sorted(plan.excluded.items()))
     lines = [head]
@@ -240,14 +243,35 @@ def preview_command(ctx: Context) -> None:
 
 
 def run_now_command(ctx: Context) -> None:
+    """Say how many members the round would pair, and run it only when the facilitator presses the button."""
     flow = ensure_flow(ctx)
+    number = _next_number(ctx, flow)
+    plan = plan_round(ctx.session, ctx.network, flow, now=ctx.now, number=number)
+    if not plan.groups:
+        raise UserError(f"Round {number} would make no groups: {markup.count(len(plan.members), 'member')} available. Nothing was sent.")
+    members = markup.count(sum(len(g.members) for g in plan.groups), "member")
+    ctx.reply(
+        f"Round {number} would pair {members} into {markup.count(len(plan.groups), 'group')} ({plan.mode.replace('_', ' ')}), "
+        f"and each group gets its introduction at once. `/beacon pairing preview` shows who with whom. Run it?",
+        choices=confirm_choices(ctx, RUN_NOW, str(number), f"Run round {number}: pair {members}"),
+    )
+
+
+def _next_number(ctx: Context, flow: Flow) -> int:
+    """The round run-now would run: the one asked for, or the next (refused while the last one's pairs still meet)."""
     last = latest_round(ctx.session, flow.id)
     if ctx.args:
-        if len(ctx.args) != 1 or not ctx.args[0].isdigit() or int(ctx.args[0]) < 1:
+        number = parse_number(ctx.args[0], low=1) if len(ctx.args) == 1 else None
+        if number is None:
             raise UsageError("Give the round number to run, or nothing for the next round.")
-        number = int(ctx.args[0])
         if last is not None and number > last.number + 1:
             raise UsageError(f"The next round is {last.number + 1}; rounds can't be skipped.")
+        if (
+            last is not None
+            and number <= last.number
+            and ctx.session.exec(select(PairingRound.id).where(PairingRound.flow_id == flow.id, PairingRound.number == number)).first()
+        ):
+            raise UserError(f"Round {number} has already run; nothing was sent again. `/beacon pairing history` shows it.")
     else:
         number = last.number + 1 if last else 1
         if last is not None and ctx.now - last.ran_at < followup_due(flow, ctx.network, last.ran_at) - last.ran_at:
@@ -255,13 +279,25 @@ def run_now_command(ctx: Context) -> None:
                 f"Round {last.number} ran on {_when(ctx, last.ran_at)} and its members are still meeting. "
                 f"To start round {number} anyway: `/beacon pairing run-now {number}`."
             )
+    return number
+
+
+def _run_now_pressed(ctx: Context) -> None:
+    press = confirmed(ctx, again="/beacon pairing run-now")
+    if press is None:
+        return
+    flow = ensure_flow(ctx)
+    number = parse_number(press.subject, low=1)
+    last = latest_round(ctx.session, flow.id)
+    if number is None or (last is not None and number > last.number + 1):
+        raise UserError("That button no longer does anything. Type `/beacon pairing run-now` to start again.")
     rnd = run_round(ctx, flow, number=number)
     if rnd is None:
         raise UserError(f"Round {number} has already run; nothing was sent again. `/beacon pairing history` shows it.")
     groups = ctx.session.exec(select(func.count()).select_from(PairGroup).where(PairGroup.round_id == rnd.id)).one()
     ctx.audit("pairing.run", f"flow:{flow.id}", before=None, after={"round": rnd.number, "groups": groups})
-    ctx.reply(f"Round {rnd.number} is done: {groups} groups introduced from {rnd.candidates} members. "
-              f"I'll ask whether they met on {_when(ctx, rnd.followup_at)}.")  # fmt: skip
+    ctx.edit_choice_message(f"✓ Round {rnd.number} is done: {markup.count(groups, 'group')} introduced from "
+                            f"{markup.count(rnd.candidates, 'member')}. I'll ask whether they met on {_when(ctx, rnd.followup_at)}.")  # fmt: skip
 
 
 def undo_run(ctx: Context, entry: AuditEntry) -> str:
@@ -285,7 +321,7 @@ def history_command(ctx: Context) -> None:
         said = {s: sum(1 for r in rows if r.met == s.value) for s in MetStatus}
         learned = sum(1 for r in rows if r.learned)
         lines.append(
-            f"• Round {rnd.number}, {_when(ctx, rnd.ran_at)}: {groups} groups, {rnd.candidates} members ({rnd.mode.replace('_', ' ')}); "
+            f"• Round {rnd.number}, {_when(ctx, rnd.ran_at)}: {markup.count(groups, 'group')}, {markup.count(rnd.candidates, 'member')} ({rnd.mode.replace('_', ' ')}); "
             f"met {said[MetStatus.MET]}, not yet {said[MetStatus.NOT_YET]}, won't {said[MetStatus.WONT]}, "
             f"re-matched {said[MetStatus.REMATCHED]}; {learned} learning notes"
         )
@@ -337,11 +373,12 @@ def register(router: Router) -> None:
     router.command(
         "pairing run-now",
         run_now_command,
-        help="Run the next pairing round now",
+        help="Run the next pairing round now, once you confirm",
         usage="[round number]",
         example="/beacon pairing run-now",
         **facilitator,
     )
+    router.action(RUN_NOW, _run_now_pressed)
     router.command(
         "pairing history", history_command, help="Past rounds: groups, who met, learning notes", example="/beacon pairing history", **facilitator
     )

@@ -18,6 +18,7 @@ from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
 from bot.core.messages import Address, Choice, Outgoing
+from bot.core.numbers import parse_id
 from bot.core.router import Router
 from bot.flows.pairing.matching import Group, pair_score
 from bot.flows.pairing.rounds import (
@@ -106,7 +107,7 @@ def group_status(rows: list[PairMember]) -> str:
 
 
 def _own_row(ctx: Context, row_id: str) -> PairMember:
-    row = ctx.session.get(PairMember, int(row_id)) if row_id.isdigit() else None
+    row = ctx.session.get(PairMember, n) if (n := parse_id(row_id)) else None
     if row is None or row.member_id != ctx.member.id:
         raise UserError("That question was about a pairing round you're not in any more.")
     return row
@@ -264,7 +265,7 @@ def _rematch_command(ctx: Context) -> None:
 
 def _rematch_pressed(ctx: Context) -> None:
     value = ctx.incoming.value
-    rematch(ctx, int(value) if value.isdigit() else None)
+    rematch(ctx, parse_id(value))
 
 
 def register(router: Router) -> None:

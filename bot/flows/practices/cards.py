@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.core.markup import literal, truncate
+from bot.core.markup import count, literal, truncate
 from bot.store.practices import Practice, StealMode, StealOutcome
 from bot.store.search import normalise_tag
 
@@ -93,7 +93,7 @@ def mix_summary(mix: Counter, *, reference: bool = False) -> str:
     if not total:
         return "no steals yet"
     parts = [f"{mix[m]} {MODE_LABELS[m]}" for m in MODE_LABELS if mix.get(m)]
-    text = f"{total} steal{'s' if total != 1 else ''}: {', '.join(parts)}"
+    text = f"{count(total, 'steal')}: {', '.join(parts)}"
     if reference:
         text += " (Beacon survey: 63% adapted, 29% accelerated, 8% closely based)"
     return text

@@ -19,6 +19,7 @@ from bot.core.errors import FormErrors, UsageError, UserError
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
+from bot.core.numbers import MAX_ID, parse_number
 from bot.flows.practices import cards
 from bot.store.models import AuditEntry, Member, Role
 from bot.store.practices import (
@@ -102,17 +103,18 @@ def practice_channel(ctx: Context) -> str | None:
     return ctx.network.practice_channel or (ctx.network.settings or {}).get("practice_channel")
 
 
-def parse_number(text: str) -> int:
+def practice_number(text: str) -> int:
     raw = text.strip().lstrip("#")
-    if not raw.isdigit():
-        raise UsageError(f"`{text}` isn't a practice number. Numbers are shown as #12 on each post.")
-    return int(raw)
+    number = parse_number(raw, high=10**30)
+    if number is None:
+        raise UsageError(f"`{markup.literal(text[:40])}` isn't a practice number. Numbers are shown as #12 on each post.")
+    return number
 
 
 def load_practice(ctx: Context, number: int | str, *, active: bool = False) -> Practice:
     """The practice in this network that the member may see, else a clear refusal."""
-    pid = number if isinstance(number, int) else parse_number(number)
-    p = ctx.session.get(Practice, pid)
+    pid = number if isinstance(number, int) else practice_number(number)
+    p = ctx.session.get(Practice, pid) if 0 < pid <= MAX_ID else None
     missing = UserError(f"There is no practice #{pid} here. `/beacon practices` lists them.")
     if p is None or p.network_id != ctx.network.id:
         raise missing
@@ -164,7 +166,7 @@ def _values(ctx: Context, form: Form) -> dict[str, str]:
 
 def on_share(ctx: Context) -> None:
     context = ctx.incoming.form_context
-    p = load_practice(ctx, int(context)) if context else None
+    p = load_practice(ctx, context) if context else None
     if p is not None:
         require_author(ctx, p, "edit")
     values = _values(ctx, share_form(p))

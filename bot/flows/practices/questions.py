@@ -12,6 +12,7 @@ from bot.core.errors import FormErrors, UserError
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Choice, Field, Form
+from bot.core.numbers import parse_id
 from bot.core.router import Router
 from bot.flows.practices.posts import author_name, load_practice
 from bot.store.models import Member
@@ -80,7 +81,7 @@ def _on_ask_button(ctx: Context) -> None:
 
 
 def _on_ask(ctx: Context) -> None:
-    p = load_practice(ctx, int(ctx.incoming.form_context or 0), active=True)
+    p = load_practice(ctx, ctx.incoming.form_context or "0", active=True)
     if p.author_id == ctx.member.id or not p.author_id:
         raise UserError("I can't pass this question on to the author.")
     question = _values(ctx, _ask_form(p))["question"]
@@ -97,7 +98,7 @@ def _on_ask(ctx: Context) -> None:
 
 
 def _question_for_author(ctx: Context, raw: str) -> tuple[PracticeQuestion, Practice]:
-    q = ctx.session.get(PracticeQuestion, int(raw)) if raw.isdigit() else None
+    q = ctx.session.get(PracticeQuestion, n) if (n := parse_id(raw)) else None
     p = ctx.session.get(Practice, q.practice_id) if q else None
     if q is None or p is None or p.network_id != ctx.network.id or p.author_id != ctx.member.id:
         raise UserError("Only the practice's author can answer that question.")

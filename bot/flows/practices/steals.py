@@ -19,6 +19,7 @@ from bot.core.followups import FOLLOW_UP_CREATED, planned
 from bot.core.forms import validate
 from bot.core.markup import literal
 from bot.core.messages import Address, Choice, Field, Form, Outgoing
+from bot.core.numbers import parse_id
 from bot.core.router import Router
 from bot.flows.practices import cards
 from bot.flows.practices.posts import author_name, load_practice
@@ -94,7 +95,7 @@ def _on_steal_button(ctx: Context) -> None:
 
 
 def _on_steal(ctx: Context) -> None:
-    p = load_practice(ctx, int(ctx.incoming.form_context or 0), active=True)
+    p = load_practice(ctx, ctx.incoming.form_context or "0", active=True)
     if p.author_id == ctx.member.id:
         raise UserError("That's your own practice, so there's nothing to steal. Thank you for sharing it!")
     form = steal_form(p.id, p.title)
@@ -204,7 +205,7 @@ def run_followups(ctx: Context) -> None:
 
 
 def _outcome_steal(ctx: Context, steal_id: str) -> Steal:
-    steal = ctx.session.get(Steal, int(steal_id)) if steal_id.isdigit() else None
+    steal = ctx.session.get(Steal, n) if (n := parse_id(steal_id)) else None
     if steal is None or steal.member_id != ctx.member.id:
         raise UserError("That follow-up isn't yours to answer.")
     return steal

@@ -12,18 +12,18 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
+from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_duration
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
-from bot.core.messages import Choice
 from bot.core.router import Router
 from bot.flows.reflection.prompts import (
     DEFAULTS,
@@ -53,7 +53,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULE = "every friday 16:00"
 RUN_NOW = "reflection.run_now"  # the confirm button of run-now; value "<flow id>|<minute asked>" or "cancel"
-CONFIRM_FOR = timedelta(hours=1)  # an older confirmation is refused: the audience may have changed
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SETS = ", ".join(QUESTION_SETS)
 
@@ -212,7 +211,7 @@ def _audience(ctx: Context) -> None:
     before = _snapshot(flow)
     _set(flow, audience=audience)
     _change(ctx, flow, "audience", before)
-    ctx.reply(f"`{flow.name}` now goes to {_audience_text(audience)}: {len(_audience_members(ctx, flow))} members.")
+    ctx.reply(f"`{flow.name}` now goes to {_audience_text(audience)}: {markup.count(len(_audience_members(ctx, flow)), 'member')}.")
 
 
 def _existing_cohort(ctx: Context, name: str) -> str:
@@ -295,38 +294,28 @@ def _run_now(ctx: Context) -> None:
         ctx.reply(f"Nobody would get `{flow.name}` now: no one in its audience ({who}) receives prompts (paused and opted-out members are skipped).")
         return
     questions = flow_questions(flow)
-    n, asked = len(audience), ctx.now.isoformat(timespec="minutes")
-    members = f"{n} member{'s' if n != 1 else ''}"
+    members = markup.count(len(audience), "member")
     ctx.reply(
         f"`{flow.name}` would go now to {members} ({who}), each as a direct message with "
-        f"{len(questions)} question{'s' if len(questions) != 1 else ''}, starting with:\n> {markup.literal(questions[0])}\nSend it?",
-        choices=(Choice(f"Send to {members}", RUN_NOW, f"{flow.id}|{asked}", style="primary"), Choice("Cancel", RUN_NOW, "cancel")),
+        f"{markup.count(len(questions), 'question')}, starting with:\n> {markup.literal(questions[0])}\nSend it?",
+        choices=confirm_choices(ctx, RUN_NOW, str(flow.id), f"Send to {members}"),
     )
 
 
 def _run_now_pressed(ctx: Context) -> None:
-    value = ctx.incoming.value
-    if value == "cancel":
-        ctx.edit_choice_message("✓ Cancelled. Nothing was sent.")
+    press = confirmed(ctx, again="/beacon reflection run-now <name>")
+    if press is None:
         return
-    if not ctx.role.allows(Role.FACILITATOR):
-        raise UserError("Only facilitators can send a reflection to its audience.")
-    flow_id, _, asked = value.partition("|")
-    flow = next((f for f in reflection_flows(ctx) if str(f.id) == flow_id), None)
-    try:
-        when = datetime.fromisoformat(asked)
-    except ValueError:
-        when = None
-    if flow is None or when is None:
+    flow = next((f for f in reflection_flows(ctx) if str(f.id) == press.subject), None)
+    if flow is None:
         raise UserError("That button no longer does anything. Type `/beacon reflection run-now <name>` to start again.")
-    if ctx.now - when > CONFIRM_FOR:
-        raise UserError(f"That was asked over an hour ago and the audience may have changed: type `/beacon reflection run-now {flow.name}` again.")
+    asked = press.asked
     audience = _audience_members(ctx, flow)
     sent = sum(send_prompt(ctx, flow, m, f"run:{asked}") is not None for m in audience)  # the asking minute: a second press sends nothing
     if audience and not sent:
         ctx.edit_choice_message(f"Everyone in the audience of `{flow.name}` already has it from a moment ago; nothing was sent twice.")
         return
-    ctx.edit_choice_message(f"✓ Sent `{flow.name}` to {sent} member{'s' if sent != 1 else ''} now.")
+    ctx.edit_choice_message(f"✓ Sent `{flow.name}` to {markup.count(sent, 'member')} now.")
 
 
 def _list(ctx: Context) -> None:
@@ -391,7 +380,7 @@ def _when_text(ctx: Context, flow: Flow) -> str:
             lines.append(f"• {name}: never again")
             continue
         local = nxt.astimezone(tz)
-        who = f" ({count} member{'s' if count != 1 else ''})" if count else ""
+        who = f" ({markup.count(count, 'member')})" if count else ""
         lines.append(f"• {name}{who}: {local:%a} {local.day} {local:%b %H:%M} ({nxt:%a %H:%M} UTC)")
     return "\n".join(lines)
 
@@ -405,7 +394,7 @@ def _preview_text(ctx: Context, flow: Flow) -> str:
     share = f"members may share an excerpt in #{where}" if s["allow_share"] and where else "answers stay private"
     members = len(_audience_members(ctx, flow))
     return "\n".join([
-        f"*Preview of `{flow.name}`* ({'running' if flow.enabled else 'paused'}) for {_audience_text(s['audience'])}: {members} members",
+        f"*Preview of `{flow.name}`* ({'running' if flow.enabled else 'paused'}) for {_audience_text(s['audience'])}: {markup.count(members, 'member')}",
         _when_text(ctx, flow),
         "*Members receive this direct message:*",
         "\n".join(f"> {line}" for line in message.split("\n")),

@@ -15,6 +15,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.messages import Choice
+from bot.core.numbers import parse_id
 from bot.core.router import Router
 from bot.flows.reflection.finish import complete, on_commitment_reply
 from bot.flows.reflection.prompts import (
@@ -39,10 +40,7 @@ STOP_WORDS = {"stop", "cancel", "/cancel", "/stop"}
 
 
 def _own_prompt(ctx: Context) -> Prompt:
-    try:
-        prompt = ctx.session.get(Prompt, int(ctx.incoming.value))
-    except (TypeError, ValueError):
-        prompt = None
+    prompt = ctx.session.get(Prompt, n) if (n := parse_id(ctx.incoming.value)) else None
     if prompt is None or prompt.member_id != ctx.member.id:
         raise UserError("That reflection is no longer open. `/beacon reflect` starts a new one.")
     return prompt

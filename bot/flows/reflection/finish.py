@@ -17,6 +17,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.messages import Choice
+from bot.core.numbers import parse_id
 from bot.core.router import Router
 from bot.flows.commitments.commitment import describe_due, own_commitment, parse_commitment
 from bot.flows.reflection.questions import commitment_index
@@ -177,7 +178,7 @@ def share_excerpt(answers: list[ReflectionAnswer]) -> str | None:
 
 def _share(ctx: Context) -> None:
     raw_id, _, mode = (ctx.incoming.value or "").partition(":")
-    reflection = ctx.session.get(Reflection, int(raw_id)) if raw_id.isdigit() else None
+    reflection = ctx.session.get(Reflection, n) if (n := parse_id(raw_id)) else None
     if reflection is None or reflection.member_id != ctx.member.id:
         raise UserError("I can't find that reflection any more.")
     if mode == "private":

@@ -109,7 +109,7 @@ def question_text(questions: list[str], index: int, *, so_far: str | None = None
 def prompt_text(flow: Flow | None, questions: list[str], window_hours: int, *, waiting: bool = False) -> str:
     """The first DM of an occurrence, exactly as members see it (also used by preview)."""
     n = len(questions)
-    head = f"*{_title(flow)}* ({n} question{'s' if n != 1 else ''}, reply within {window_hours} hours; private to you)"
+    head = f"*{_title(flow)}* ({markup.count(n, 'question')}, reply within {window_hours} hours; private to you)"
     if waiting:
         return f"{head}\nPress *Answer now* when you're ready."
     how = "Reply here, one message per question. Say *skip* to pass one, *back* to redo the last."

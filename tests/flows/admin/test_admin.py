@@ -201,3 +201,68 @@ async def test_help_shows_admin_commands_only_to_facilitators(harness):
     assert "/beacon my-data" in bob and "/beacon forget-me" in bob
     with h.store.session() as s:
         assert s.exec(select(Member).where(Member.platform_user_id == "bob")).one().role == Role.MEMBER
+
+
+async def test_setup_checks_each_answer_as_given_and_keeps_the_others(harness):
+    """A bad time zone used to be found only after the last question, and the wizard then refused every answer."""
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    await h.command("fac", "setup")
+    await h.say("fac", "North Housing Network")
+    out = await h.say("fac", "Mars/Olympus")
+    assert "Mars/Olympus" in out[-1].text and "time zone" in out[-1].text  # asked again, at once
+    await h.say("fac", "Europe/Berlin")
+    assert "Practice channel" in h.last("fac").text
+    await h.say("fac", "skip")
+    out = await h.say("fac", "sometimes")
+    assert "Reflection" in h.last("fac").text and "sometimes" in out[-1].text.lower()  # asked again
+    await h.say("fac", "keep")
+    await h.say("fac", "off")
+    out = await h.say("fac", "every 5 minutes")
+    assert "digest" in h.last("fac").text.lower() and "is set up" not in h.last("fac").text
+    out = await h.say("fac", "every monday 09:00")
+    assert "is set up" in h.last("fac").text
+    net = _network(h)
+    assert (net.name, net.timezone) == ("North Housing Network", "Europe/Berlin")
+    assert set(_flows(h)) == {"reflection", "digest"}
+
+
+async def test_setup_can_be_left_at_any_step(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    for steps in range(6):
+        await h.command("fac", "setup")
+        for _ in range(steps):
+            await h.say("fac", "keep")
+        out = await h.say("fac", "stop" if steps % 2 else "cancel")
+        assert "Cancelled" in out[-1].text, steps
+        out = await h.say("fac", "hello")
+        assert "don't have a question open" in out[-1].text
+    assert _audit(h) == []
+
+
+async def test_a_command_typed_while_a_form_is_open_runs_and_the_form_waits(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    await h.command("fac", "setup")
+    await h.say("fac", "North")
+    # typed as text (an alias the platform does not know, or the console): a command, not the time zone
+    out = await h.say("fac", "/beacon help")
+    assert "Commands:" in out[0].text or "/beacon" in out[0].text
+    assert "still open" in out[-1].text and "Set up Beacon" in out[-1].text
+    out = await h.say("fac", "/settings")
+    assert "still open" in out[-1].text
+    out = await h.command("fac", "members")
+    assert "still open" in out[-1].text
+    out = await h.say("fac", "Europe/Berlin")  # the form took up where it was
+    assert "Practice channel" in out[-1].text
+    assert _network(h).timezone == "Europe/London"  # nothing taken as an answer
+
+
+async def test_an_answer_that_only_looks_like_a_command_is_still_the_answer(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    await h.command("fac", "setup")
+    out = await h.say("fac", '/ "North Network')  # not a command: an odd name, with an open quote
+    assert "Time zone" in out[-1].text
+    assert "still open" not in out[-1].text

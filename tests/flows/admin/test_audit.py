@@ -76,11 +76,14 @@ async def test_audit_lists_changes_in_plain_language(harness):
     out = await h.command("fac", "audit")
     text = out[-1].text
     lines = text.splitlines()
-    assert "schedule: every friday at 16:00 → every monday at 09:00" in lines[1]
-    assert "Fac: `role.grant` Bob Baker (role: member → coordinator)" in lines[2]
-    assert "`network.setup`" in lines[3]
+    # plain sentences, not "enabled True, settings nothing"
+    assert "Fac: changed the schedule of weekly reflections to every Monday at 09:00" in lines[1]
+    assert "Fac: made Bob Baker a coordinator" in lines[2]
+    assert "set the time zone of the network" not in lines[3]  # unchanged fields are not listed
+    assert "added weekly reflections (every Friday at 16:00)" in lines[3]
+    assert "`" not in text.replace("`/beacon undo`", "") and "True" not in text and "nothing" not in text
     out = await h.command("fac", "audit 1")
-    assert "The last 1 changes" in out[-1].text and "role.grant" not in out[-1].text
+    assert "The last 1 change in" in out[-1].text and "Bob" not in out[-1].text
     out = await h.command("fac", "audit lots")
     assert "number from 1 to 100" in out[-1].text
 
@@ -101,7 +104,7 @@ async def test_an_action_without_undo_says_so(harness):
             )
         )
     out = await h.command("fac", "undo")
-    assert "can't be undone automatically" in out[-1].text and "digest.recipients" in out[-1].text
+    assert "can't be undone automatically" in out[-1].text and "changed digest: to from a to b" in out[-1].text
     with h.store.session() as s:
         assert s.exec(select(AuditEntry)).one().undone_at is None
 
@@ -117,3 +120,17 @@ async def test_undo_only_takes_back_the_callers_own_change(harness):
     out = await h.command("fac2", "undo")
     assert "no changes left" in out[-1].text
     assert _flow(h).enabled  # fac's setup is untouched
+
+
+def test_changes_read_as_sentences():
+    from bot.core.markup import count
+    from bot.flows.admin.audit import sentences
+
+    flow = {"id": 3, "name": "weekly", "schedule": "every friday at 16:00", "enabled": False, "settings": {}}
+    assert sentences("weekly reflections", flow, {**flow, "enabled": True}) == ["turned on weekly reflections"]
+    pairing = {"id": 4, "name": "fortnightly", "schedule": "every 2 weeks on monday at 10:00", "enabled": True, "settings": {"group_size": 2}}
+    said = sentences(
+        "fortnightly pairing rounds", pairing, {**pairing, "schedule": "every 2 weeks on monday at 11:00", "settings": {"group_size": 3}}
+    )
+    assert said == ["changed the schedule of fortnightly pairing rounds to every 2 weeks on Monday at 11:00", "set group size to 3"]
+    assert [count(1, "member"), count(2, "member"), count(0, "reply", "replies")] == ["1 member", "2 members", "0 replies"]

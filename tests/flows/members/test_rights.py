@@ -229,7 +229,8 @@ async def _zelda_everywhere(h):
     await h.say("kim", "Does it work in winter?")
     await h.press(ZELDA["user"], "Answer", message=h.last_with_choice(ZELDA["user"], "Answer"), **ZN)
     await h.say(ZELDA["user"], "Zelda says: with coats, yes", **ZN)
-    await h.command("fac", "pairing run-now")
+    asked = await h.command("fac", "pairing run-now")
+    await h.press("fac", asked[-1].labels[0], message=asked[-1])  # the confirm button
     await h.tick(timedelta(days=4, hours=2), step=timedelta(hours=1))  # Friday: her commitment is nudged
     with h.store.session() as s:
         for model, column in ((Steal, Steal.member_id), (SavedPractice, SavedPractice.member_id),

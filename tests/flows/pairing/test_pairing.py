@@ -39,6 +39,15 @@ def _groups(h, number=None):
     return result if number is None else result.get(number, [])
 
 
+async def _run_now(h, arg: str = "", user: str = "fac"):
+    """``pairing run-now [N]`` and its confirm button: what the press delivered (or the refusal)."""
+    asked = await h.command(user, f"pairing run-now {arg}".strip())
+    button = next((c for d in asked for c in d.outgoing.choices if c.label.startswith("Run round")), None)
+    if button is None:
+        return asked
+    return await h.press(user, button.label, message=next(d for d in asked if button in d.outgoing.choices))
+
+
 def _t(delivered) -> str:
     return to_plain(delivered.text)
 
@@ -58,8 +67,8 @@ async def _four(h):
 async def test_a_round_introduces_the_reciprocal_pair_with_reasons_and_a_first_question(harness):
     h = harness
     await _four(h)
-    out = await h.command("fac", "pairing run-now")
-    assert "Round 1 is done: 2 groups introduced from 4 members" in out[-1].text
+    out = await _run_now(h)
+    assert any("Round 1 is done: 2 groups introduced from 4 members" in d.text for d in out)
     assert _groups(h, 1) == [frozenset({"ann", "bob"}), frozenset({"cara", "dan"})]
     (intro,) = _intros(h, "ann")
     assert "Ann (@ann_r, Riverside Council) and Bob (Hill Agency), you're matched" in _t(intro)
@@ -70,7 +79,7 @@ async def test_a_round_introduces_the_reciprocal_pair_with_reasons_and_a_first_q
     assert intro.outgoing.to.members == (h.member("ann").id, h.member("bob").id)  # one group message
     assert [d.to for d in h.adapter.delivered if d.outgoing is intro.outgoing] == ["ann", "bob"]
     assert "Someone is unreachable" in intro.labels
-    assert not h.inbox("fac")[:-1] and not _intros(h, "fac")  # opted out of pairing
+    assert not _intros(h, "fac")  # opted out of pairing
     (group,) = _rows(h, PairGroup, PairGroup.host_id == None)[:1]  # noqa: E711
     assert group.score == 4.5 and group.reasons[0] == ["reciprocal", h.member("ann").id, h.member("bob").id]
 
@@ -87,14 +96,14 @@ async def test_paused_unreachable_alternate_and_telegram_less_members_sit_out(ha
     _member(h, "opt", "x", opted_out=["pairing"])
     out = await h.command("fac", "pairing preview")
     assert "Sitting out:" in out[-1].text and "1 paused" in out[-1].text and "1 unreachable" in out[-1].text
-    await h.command("fac", "pairing run-now")
+    await _run_now(h)
     placed = {u for g in _groups(h, 1) for u in g}
     assert placed == {"ann", "bob", "cara", "dan", "alt"}
     assert not _intros(h, "pau") and not _intros(h, "brk") and not _intros(h, "unr") and not _intros(h, "opt")
     assert [len(g) for g in _groups(h, 1)] == [2, 3] or [len(g) for g in _groups(h, 1)] == [3, 2]  # odd: one trio
-    await h.command("fac", "pairing run-now 2")
+    await _run_now(h, "2")
     assert "alt" not in {u for g in _groups(h, 2) for u in g}  # every other round
-    await h.command("fac", "pairing run-now 3")
+    await _run_now(h, "3")
     assert "alt" in {u for g in _groups(h, 3) for u in g}
 
 
@@ -153,7 +162,7 @@ async def test_follow_up_before_the_next_round_yes_stores_the_learned_line(harne
 async def test_rematch_pairs_with_a_free_member_or_joins_a_group(harness):
     h = harness
     await _four(h)
-    await h.command("fac", "pairing run-now")
+    await _run_now(h)
     _member(h, "eve", "Other Org", wants=["youth engagement"])  # joined after the round
     out = await h.command("ann", "pairing rematch")
     assert "you're now matched with Eve" in out[-1].text
@@ -177,7 +186,7 @@ async def test_visit_trios_rotate_the_host_and_ask_the_host_to_set_the_focus(har
     assert "one host and two visitors" in out[-1].text
     hosts = []
     for n in (1, 2, 3):
-        await h.command("fac", f"pairing run-now {n}")
+        await _run_now(h, f"{n}")
         rnd = next(r for r in _rows(h, PairingRound) if r.number == n)
         hosts += [g.host_id for g in _rows(h, PairGroup, PairGroup.round_id == rnd.id)]
     assert len(hosts) == 6 and len(set(hosts)) == 6  # everyone hosts once in three rounds
@@ -194,10 +203,10 @@ async def test_preview_stores_and_sends_nothing_and_run_now_does_not_double(harn
     assert "Preview of round 1" in text and "Ann and Bob, score 4.5" in text and "Nothing is sent or stored" in text
     assert not _rows(h, PairingRound) and not _rows(h, PairGroup)
     assert not [r for r in _rows(h, OutboxMessage) if r.member_id != h.member("fac").id]
-    await h.command("fac", "pairing run-now")
-    out = await h.command("fac", "pairing run-now")
+    await _run_now(h)
+    out = await _run_now(h)
     assert "still meeting" in out[-1].text and "run-now 2" in out[-1].text
-    out = await h.command("fac", "pairing run-now 1")
+    out = await _run_now(h, "1")
     assert "Round 1 has already run" in out[-1].text
     assert len(_rows(h, PairingRound)) == 1 and len(_intros(h, "ann")) == 1
 
@@ -236,7 +245,7 @@ async def test_settings_are_audited_and_exclude_keeps_a_pair_apart(harness):
 async def test_forget_removes_the_member_and_keeps_others_records(harness):
     h = harness
     await _four(h)
-    await h.command("fac", "pairing run-now")
+    await _run_now(h)
     bob_id = h.member("bob").id
     with h.store.session() as s:
         for row in s.exec(select(PairMember)).all():
@@ -253,3 +262,23 @@ async def test_forget_removes_the_member_and_keeps_others_records(harness):
     assert bob_row.learned == "a former member showed me the youth panel"
     group = next(g for g in _rows(h, PairGroup) if g.id == bob_row.group_id)
     assert all(ann_id not in (r[1:] if r[0] != "shared_interest" else r[2]) for r in group.reasons)
+
+
+async def test_run_now_says_how_many_will_be_paired_and_waits_for_the_button(harness):
+    """run-now used to send every introduction at once, with no count and no way back."""
+    h = harness
+    await _four(h)
+    out = await h.command("fac", "pairing run-now")
+    assert "Round 1 would pair 4 members into 2 groups" in out[-1].text
+    assert out[-1].labels == ["Run round 1: pair 4 members", "Cancel"]
+    assert not _rows(h, PairingRound) and not _intros(h, "ann")  # nothing until the press
+    await h.press("fac", "Cancel", message=out[-1])
+    assert "Cancelled" in h.last("fac").text and not _rows(h, PairingRound)
+    out = await h.command("fac", "pairing run-now")
+    await h.press("ann", "Run round 1: pair 4 members", message=out[-1])  # a member's forged press
+    assert not _rows(h, PairingRound)
+    h.clock.advance(hours=2)
+    stale = await h.press("fac", "Run round 1: pair 4 members", message=out[-1])
+    assert "over an hour ago" in stale[-1].text and not _rows(h, PairingRound)
+    await _run_now(h)
+    assert len(_rows(h, PairingRound)) == 1 and len(_intros(h, "ann")) == 1

@@ -340,7 +340,7 @@ async def test_audience_cohort_and_custom_questions(harness):
     await _setup(h, ("ana", "Europe/London"))
     h.add_member("nor", timezone="Europe/London", cohort="North")
     out = await h.command("fac", "reflection audience weekly cohort north")
-    assert "the cohort north: 1 members" in out[-1].text
+    assert "the cohort north: 1 member." in out[-1].text
     out = await h.command("fac", 'reflection questions weekly "What surprised you?" "What will you try next, and by when?"')
     assert "1. What surprised you?" in out[-1].text
     await _run_now(h)
