@@ -245,7 +245,7 @@ def run_round(ctx: Context, flow: Flow, *, number: int | None = None, ran_at: da
             [{"group_id": gid, "round_id": rnd.id, "member_id": m, "met": MetStatus.PENDING.value, "learned": ""}
              for gid, g in zip(group_ids, plan.groups) for m in g.members],
         )  # fmt: skip
-    ctx.send_many([
+    ctx.send_unprompted([  # each introduction waits until its whole group's quiet time is over
         (f"pairing:intro:{rnd.id}:{gid}", intro_outgoing(g, plan.members, number=plan.number, group_id=gid))
         for gid, g in zip(group_ids, plan.groups)
     ])  # fmt: skip

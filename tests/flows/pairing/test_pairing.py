@@ -253,3 +253,19 @@ async def test_forget_removes_the_member_and_keeps_others_records(harness):
     assert bob_row.learned == "a former member showed me the youth panel"
     group = next(g for g in _rows(h, PairGroup) if g.id == bob_row.group_id)
     assert all(ann_id not in (r[1:] if r[0] != "shared_interest" else r[2]) for r in group.reasons)
+
+
+async def test_an_introduction_waits_until_the_whole_pair_may_be_messaged(harness):
+    h = harness
+    _fac(h)
+    _member(h, "ann", "Riverside Council", wants=["data sharing"], offers=["youth engagement"])
+    _member(h, "bob", "Hill Agency", wants=["youth engagement"], offers=["data sharing"])
+    _member(h, "cara", "Valley School", wants=["data sharing"], timezone="America/Los_Angeles")  # 01:00 there
+    _member(h, "dan", "Coast Charity", offers=["youth engagement"], timezone="America/Los_Angeles")
+    await h.command("fac", "pairing run-now")
+    assert _groups(h, 1) == [frozenset({"ann", "bob"}), frozenset({"cara", "dan"})]
+    assert len(_intros(h, "ann")) == 1 and not _intros(h, "cara")
+    await h.tick(hours=6, minutes=30)  # 07:30 in Los Angeles
+    assert not _intros(h, "cara") and not _intros(h, "dan")
+    await h.tick(minutes=30)  # 08:00 there: their quiet hours are over
+    assert len(_intros(h, "cara")) == 1 and len(_intros(h, "dan")) == 1
