@@ -16,9 +16,30 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.core.dates.zone import zone
+from bot.core.messages import Choice
 from bot.store.models import Member, Network
 
-__all__ = ["Person", "answer_window_end", "blocked", "is_quiet", "next_allowed", "opted_out"]
+__all__ = [
+    "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "is_quiet", "next_allowed", "opted_out",
+    "pause_choice", "stop_choice",
+]  # fmt: skip
+
+# One tap to stop, on any unprompted message: the members flow answers these
+# buttons, so every flow offers the same pause and opt-outs without knowing it.
+PAUSE_MENU = "member.pause_menu"
+PAUSE_FOR = "member.pause"
+STOP = "member.stop"
+START = "member.start"
+
+
+def pause_choice() -> Choice:
+    """ "Pause until…": offers a dated pause of everything (a week, two weeks, a month)."""
+    return Choice("Pause until…", PAUSE_MENU, "")
+
+
+def stop_choice(key: str, label: str) -> Choice:
+    """Opt out of one flow (``key`` as the flows check it: "pairing", "practices", "reflection")."""
+    return Choice(label, STOP, key)
 
 
 @dataclass(frozen=True)

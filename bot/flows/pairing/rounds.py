@@ -19,6 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.core.availability import pause_choice, stop_choice
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
@@ -44,10 +45,13 @@ __all__ = [
     "FOLLOWUP_KIND",
     "KIND",
     "Plan",
+    "REMATCH",
+    "SNOOZE",
     "candidate_of",
     "ensure_flow",
     "exclusion_reason",
     "flow_settings",
+    "next_round",
     "pairing_flow",
     "plan_round",
     "recent_and_excluded",
@@ -69,6 +73,7 @@ DEFAULTS: dict[str, Any] = {
 }
 NO_SCHEDULE_GAP = timedelta(days=14)  # follow-up timing when a round was run by hand, with no schedule
 REMATCH = "pairing.rematch"
+SNOOZE = "pairing.snooze"
 
 
 def flow_settings(flow: Flow | None) -> dict[str, Any]:
@@ -195,6 +200,17 @@ def plan_round(session: Session, network: Network, flow: Flow, *, now: datetime,
     return Plan(number=number, seed=seed, mode=mode, members=members, groups=groups, excluded=excluded)
 
 
+def next_round(flow: Flow, network: Network, after: datetime) -> datetime:
+    """When the flow's next round runs (by its schedule; two weeks on when it has none)."""
+    nxt = None
+    if flow.schedule:
+        try:
+            nxt = parse_schedule(flow.schedule).next_after(after, network.timezone)
+        except ScheduleError:
+            nxt = None
+    return nxt or after + NO_SCHEDULE_GAP
+
+
 def followup_due(flow: Flow, network: Network, ran_at: datetime) -> datetime:
     """A few days before the next round (or halfway there when rounds are close)."""
     days = timedelta(days=float(flow_settings(flow)["followup_days_before_next"]))
@@ -214,7 +230,13 @@ def intro_outgoing(group: Group, members: dict[int, Member], *, number: int, gro
     return Outgoing(
         text=intro_text(group, members, number=number, joined=joined),
         to=Address.group(reachable),
-        choices=(Choice("Someone is unreachable", REMATCH, str(group_id)),),
+        # one tap to stop: sit the next round out, stop pairing, or pause everything
+        choices=(
+            Choice("Someone is unreachable", REMATCH, str(group_id)),
+            Choice("Skip next round", SNOOZE, str(group_id)),
+            stop_choice(KIND, "Stop pairing me"),
+            pause_choice(),
+        ),
         header="Your learning pair" if group.host is None else "Your visit",
     )
 

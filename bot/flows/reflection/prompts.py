@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 
 from bot.core import markup
-from bot.core.availability import Person, answer_window_end, next_allowed
+from bot.core.availability import Person, answer_window_end, next_allowed, pause_choice
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
@@ -126,6 +126,7 @@ def prompt_choices(prompt_id: int | str) -> list[Choice]:
         Choice("Later today", "reflection.later", v),
         Choice("Skip this week", "reflection.skip", v),
         Choice("Pause reflections", "reflection.pause", v, style="danger"),
+        pause_choice(),
     ]
 
 

@@ -269,3 +269,19 @@ async def test_an_introduction_waits_until_the_whole_pair_may_be_messaged(harnes
     assert not _intros(h, "cara") and not _intros(h, "dan")
     await h.tick(minutes=30)  # 08:00 there: their quiet hours are over
     assert len(_intros(h, "cara")) == 1 and len(_intros(h, "dan")) == 1
+
+
+async def test_the_introduction_offers_one_tap_to_skip_a_round_or_stop_pairing(harness):
+    h = harness
+    await _four(h)
+    await h.command("fac", f"pairing schedule {FORTNIGHTLY}")
+    await h.command("fac", "pairing run-now")
+    (intro,) = _intros(h, "ann")
+    assert intro.labels == ["Someone is unreachable", "Skip next round", "Stop pairing me", "Pause until…"]
+    out = await h.press("ann", "Skip next round", message=intro)
+    assert "sit out the next round (Mon 9 Nov)" in out[-1].text
+    assert h.member("ann").availability == "paused:2026-11-10"
+    out = await h.press("bob", "Stop pairing me", message=intro)
+    assert "Learning pairs are off" in out[-1].text and h.member("bob").opted_out == ["pairing"]
+    await h.press("bob", "Undo")
+    assert h.member("bob").opted_out == []
