@@ -106,3 +106,15 @@ async def test_telegram_member_gets_a_late_evening_prompt_next_morning(sqlite_st
         await th.beacon.tick(catch_up=None)
         await th.beacon.delivery.drain()
         assert "What did you try since we last met?" in th.last_text(1002)
+
+
+async def test_a_schedule_in_quiet_hours_is_accepted_with_a_warning_saying_who_gets_it_later_and_when(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR, timezone="Europe/London")
+    h.add_member("ana", timezone="Europe/London")
+    h.add_member("ben", timezone="Europe/London", quiet_hours="", quiet_weekends=False)
+    out = await h.command("fac", "reflection add weekly weekly every day 23:00")
+    assert "Added the reflection `weekly`" in out[0].text
+    assert "2 of 3 members are in their quiet hours or weekend then and will get it later (most on Tue 08:00" in out[0].text
+    out = await h.command("fac", 'reflection schedule weekly "every friday 16:00"')
+    assert "quiet hours" not in out[-1].text
