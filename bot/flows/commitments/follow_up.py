@@ -3,14 +3,16 @@
 A commitment due before the next meeting is asked about three days before
 that meeting, with whatever else that meeting times, in one message; with no
 meeting on the calendar it is asked about on its due date; one due after the
-next meeting waits for its turn before a later one. The answer marks it done,
+next meeting waits for its turn before a later one. One made with no date is
+asked about two weeks after it was made (or before the next meeting, if that
+comes first after then), so "no date" never means "never". The answer marks it done,
 still going or dropped, as ``/beacon commitments`` does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -26,7 +28,10 @@ from bot.store.commitments import Commitment, CommitmentStatus
 __all__ = ["SOURCE", "CommitmentInfo", "due", "load"]
 
 RULE = "commitment"
-DUE_DAY_TIME = time(9, 0)  # without a meeting, a commitment is asked about on its due date
+DUE_DAY_TIME = time(9, 0)
+UNDATED_AFTER = timedelta(
+    days=14
+)  # a commitment with no date is asked about this long after it was made  # without a meeting, a commitment is asked about on its due date
 ANSWERS = (("Done", "done"), ("Still going", "going"), ("Drop it", "drop"))
 STATUSES = {"done": CommitmentStatus.DONE, "going": CommitmentStatus.STILL_GOING, "drop": CommitmentStatus.DROPPED}
 NOTES = {"done": "Done. Well done!", "going": "Still going: it stays on your list.", "drop": "Dropped. That's fine."}
@@ -40,6 +45,7 @@ class CommitmentInfo:
     member_id: int
     text: str
     due_date: date | None
+    created_at: datetime | None = None
 
 
 def load(session: Session, world: World) -> list[CommitmentInfo]:
@@ -48,7 +54,7 @@ def load(session: Session, world: World) -> list[CommitmentInfo]:
         select(Commitment).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
         .order_by(col(Commitment.due_date), col(Commitment.id))
     ).all()  # fmt: skip
-    return [CommitmentInfo(c.id, c.member_id, c.text, c.due_date) for c in rows]
+    return [CommitmentInfo(c.id, c.member_id, c.text, c.due_date, c.created_at) for c in rows]
 
 
 def due(commitments: list[CommitmentInfo], person: Person, world: World, now: datetime) -> list[FollowUp]:
@@ -56,7 +62,17 @@ def due(commitments: list[CommitmentInfo], person: Person, world: World, now: da
     tz = zone(person.tz)
     items = []
     for c in commitments:
-        if c.member_id != person.id or c.due_date is None:
+        if c.member_id != person.id:
+            continue
+        if c.due_date is None:
+            if c.created_at is None:
+                continue
+            made = c.created_at.astimezone(tz).date()
+            when = f"{made:%a} {made.day} {made:%b}"
+            items.append(FollowUp(
+                RULE, f"commitment:{c.id}", person.id, resolve_local(datetime.combine(made + UNDATED_AFTER, DUE_DAY_TIME), tz), None,
+                f"On {when} you planned to: _{markup.literal(c.text)}_. How is it going?", ANSWERS,
+            ))  # fmt: skip
             continue
         if meeting is not None and c.due_date <= meeting.starts_at.astimezone(tz).date():
             due_at, expires = meeting.starts_at - LEAD, meeting.starts_at

@@ -118,3 +118,17 @@ async def test_a_schedule_in_quiet_hours_is_accepted_with_a_warning_saying_who_g
     assert "2 of 3 members are in their quiet hours or weekend then and will get it later (most on Tue 08:00" in out[0].text
     out = await h.command("fac", 'reflection schedule weekly "every friday 16:00"')
     assert "quiet hours" not in out[-1].text
+
+
+async def test_a_commitment_with_no_date_is_followed_up_two_weeks_later(harness):
+    h = harness
+    await _setup(h, "every monday 10:00", ("ana", "Europe/London"))
+    await h.tick(hours=1)  # Monday 2 November 10:00: the prompt
+    for answer in ("A new intake checklist", "Fewer missed referrals", "Short checklists get used", "Share the checklist with the youth team"):
+        await h.say("ana", answer)
+    await h.press("ana", "Looks right")
+    asked = lambda: [d for d in h.inbox("ana") if "Share the checklist with the youth team" in d.text and "Done" in d.labels]  # noqa: E731
+    await h.tick(days=13, step=timedelta(hours=2))
+    assert not asked()
+    await h.tick(days=1, hours=1, step=timedelta(hours=1))  # Monday 16 November 09:00 has passed
+    assert len(asked()) == 1 and asked()[0].text.startswith("*A gentle nudge*")
