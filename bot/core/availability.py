@@ -3,19 +3,43 @@
 Quiet hours, weekends, a pause, opt-outs and reachability are the member's
 limits, not a flow's: prompts, reminders, follow-ups, nudges and digests all
 ask :func:`blocked` (or :func:`is_quiet` for a moment in the future), so a
-limit set once holds for every message.
+limit set once holds for every message. A message that may not go now is
+not dropped but waits: :func:`next_allowed` says when it may go, in the
+member's own zone, and :func:`answer_window_end` how long a prompt sent then
+stays open.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from bot.core.dates.zone import zone
+from bot.core.messages import Choice
 from bot.store.models import Member, Network
 
-__all__ = ["Person", "blocked", "is_quiet", "opted_out"]
+__all__ = [
+    "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "is_quiet", "next_allowed", "opted_out",
+    "pause_choice", "stop_choice",
+]  # fmt: skip
+
+# One tap to stop, on any unprompted message: the members flow answers these
+# buttons, so every flow offers the same pause and opt-outs without knowing it.
+PAUSE_MENU = "member.pause_menu"
+PAUSE_FOR = "member.pause"
+STOP = "member.stop"
+START = "member.start"
+
+
+def pause_choice() -> Choice:
+    """ "Pause until…": offers a dated pause of everything (a week, two weeks, a month)."""
+    return Choice("Pause until…", PAUSE_MENU, "")
+
+
+def stop_choice(key: str, label: str) -> Choice:
+    """Opt out of one flow (``key`` as the flows check it: "pairing", "practices", "reflection")."""
+    return Choice(label, STOP, key)
 
 
 @dataclass(frozen=True)
@@ -90,3 +114,56 @@ def blocked(person: Person, now: datetime, *keys: str) -> str | None:
     if is_quiet(now.astimezone(zone(person.tz)), person.quiet_hours, person.quiet_weekends):
         return "quiet hours"
     return None
+
+
+def _quiet_end(local: datetime, quiet_hours: str | None, quiet_weekends: bool) -> datetime:
+    """The next wall-clock moment after ``local`` (quiet) where this stretch of quiet may end."""
+    if quiet_weekends and local.weekday() >= 5:
+        return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = _hhmm((quiet_hours or "").partition("-")[2])
+    if end is None:
+        return local + timedelta(hours=1)
+    at = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    return at if at > local else at + timedelta(days=1)
+
+
+def next_allowed(person: Person, after: datetime) -> datetime:
+    """The first moment at or after ``after`` outside the member's quiet hours and weekends.
+
+    Quiet time defers a message rather than dropping it: a prompt due at
+    23:00 goes at 08:00, one due on Saturday goes on Monday morning, each in
+    the member's own zone. Pause and opt-outs are not waited out here (they
+    mean "not this one"; see :func:`blocked`).
+    """
+    tz = zone(person.tz)
+    local = after.astimezone(tz)
+    for _ in range(30):  # a week of nights and a weekend, with room to spare
+        if not is_quiet(local, person.quiet_hours, person.quiet_weekends):
+            return local.astimezone(after.tzinfo) if local != after else after
+        local = _quiet_end(local.replace(tzinfo=None), person.quiet_hours, person.quiet_weekends).replace(tzinfo=tz)
+    return after  # quiet all the time ("00:00-23:59" and weekends): never wait forever
+
+
+def answer_window_end(person: Person, sent_at: datetime, hours: int) -> datetime:
+    """When a prompt sent at ``sent_at`` with a ``hours``-hour answer window closes.
+
+    The hours count on days the member may be messaged: a quiet weekend does
+    not eat the window. So the default (every Friday 16:00, 48 hours) stays
+    open until Tuesday 16:00 for a member with quiet weekends, and its one
+    reminder can come on Monday, not at 20:00 on Friday (quiet) or never.
+    Nights still count: the reminder waits for the morning instead.
+    """
+    if not person.quiet_weekends:
+        return sent_at + timedelta(hours=hours)
+    tz = zone(person.tz)
+    local = sent_at.astimezone(tz).replace(tzinfo=None)
+    left = timedelta(hours=hours)
+    while True:
+        if local.weekday() >= 5:
+            local = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            continue
+        midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        if local + left <= midnight:
+            return (local + left).replace(tzinfo=tz).astimezone(sent_at.tzinfo)
+        left -= midnight - local
+        local = midnight

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.core import markup
+from bot.core.availability import Person, next_allowed
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
 from bot.core.forms import start_guided
@@ -132,6 +133,27 @@ class Context:
         self.enqueued += n
         return n
 
+    def when_allowed(self, member_ids) -> datetime:
+        """The first moment every one of ``member_ids`` may get a message they did not ask for.
+
+        The members' quiet hours and weekends, in their own zones, decided by
+        :func:`bot.core.availability.next_allowed`; now when none is quiet.
+        """
+        at = self.now
+        for member_id in member_ids:
+            m = self.session.get(Member, member_id)
+            if m is not None:
+                at = max(at, next_allowed(Person.of(m, self.network), self.now))
+        return at
+
+    def send_unprompted(self, items: list[tuple[str, Outgoing]]) -> int:
+        """:meth:`send_many` for messages nobody asked for just now (introductions,
+        follow-ups, digests): each waits until its recipients' quiet time is over."""
+        groups: dict[datetime, list[tuple[str, Outgoing]]] = {}
+        for key, out in items:
+            groups.setdefault(self.when_allowed(out.to.members), []).append((key, out))
+        return sum(self.send_many(g, not_before=at if at > self.now else None) for at, g in sorted(groups.items()))
+
     def reply_address(self) -> Address:
         inc = self.incoming
         if inc is None or self.member is None:
@@ -176,11 +198,18 @@ class Context:
         key: str | None = None,
         header: str | None = None,
         not_before: datetime | None = None,
+        unprompted: bool = False,
     ) -> bool:
-        """A direct message to one member (skipped for unreachable members)."""
+        """A direct message to one member (skipped for unreachable members).
+
+        ``unprompted`` (they did not ask for it now) holds it until their quiet time is over.
+        """
         target = member if isinstance(member, Member) else self.session.get(Member, member)
         if target is None or target.unreachable:
             return False
+        if unprompted and not_before is None:
+            at = self.when_allowed([target.id])
+            not_before = at if at > self.now else None
         return self.send(
             Outgoing(text=text, to=Address.member(target.id), choices=tuple(choices), header=header),
             key=key,

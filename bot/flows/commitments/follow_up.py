@@ -3,7 +3,9 @@
 A commitment due before the next meeting is asked about three days before
 that meeting, with whatever else that meeting times, in one message; with no
 meeting on the calendar it is asked about on its due date; one due after the
-next meeting waits for its turn before a later one. The answer marks it done,
+next meeting waits for its turn before a later one. One made with no date is
+asked about two weeks after it was made (or before the next meeting, if that
+comes first after then), so "no date" never means "never". The answer marks it done,
 still going or dropped, as ``/beacon commitments`` does.
 """
 
@@ -26,7 +28,10 @@ from bot.store.commitments import Commitment, CommitmentStatus
 __all__ = ["SOURCE", "CommitmentInfo", "due", "load"]
 
 RULE = "commitment"
-DUE_DAY_TIME = time(9, 0)  # without a meeting, a commitment is asked about on its due date
+DUE_DAY_TIME = time(9, 0)
+UNDATED_AFTER = timedelta(
+    days=14
+)  # a commitment with no date is asked about this long after it was made  # without a meeting, a commitment is asked about on its due date
 ANSWERS = (("Done", "done"), ("Still going", "going"), ("Drop it", "drop"))
 STATUSES = {"done": CommitmentStatus.DONE, "going": CommitmentStatus.STILL_GOING, "drop": CommitmentStatus.DROPPED}
 NOTES = {"done": "Done. Well done!", "going": "Still going: it stays on your list.", "drop": "Dropped. That's fine."}
@@ -40,20 +45,27 @@ class CommitmentInfo:
     member_id: int
     text: str
     due_date: date | None
+    created_at: datetime | None = None
 
 
 def load(session: Session, world: World) -> dict[int, list[CommitmentInfo]]:
-    """Each member's open commitments that may be asked about by now (plus the horizon), soonest due first."""
+    """Each member's open commitments that may be asked about by now (plus the horizon), soonest due first:
+    dated ones by :func:`_latest_due_date`, undated ones made at least :data:`UNDATED_AFTER` ago (a day's margin)."""
+    base = select(Commitment).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
     latest = _latest_due_date(world)
-    if latest is None:
-        return {}
-    stmt = select(Commitment).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES),
-                                    col(Commitment.due_date).is_not(None))  # fmt: skip
-    if latest is not date.max:
-        stmt = stmt.where(col(Commitment.due_date) <= latest)
+    found: list[Commitment] = []
+    if latest is not None:
+        dated = base.where(col(Commitment.due_date).is_not(None))
+        if latest is not date.max:
+            dated = dated.where(col(Commitment.due_date) <= latest)
+        found += session.exec(dated).all()
+    undated = base.where(col(Commitment.due_date).is_(None))
+    if not world.horizon:
+        undated = undated.where(col(Commitment.created_at) <= world.now - UNDATED_AFTER + timedelta(days=1))
+    found += session.exec(undated).all()
     mine: dict[int, list[CommitmentInfo]] = {}
-    for c in session.exec(stmt.order_by(col(Commitment.due_date), col(Commitment.id))):
-        mine.setdefault(c.member_id, []).append(CommitmentInfo(c.id, c.member_id, c.text, c.due_date))
+    for c in sorted(found, key=lambda c: (c.due_date is None, c.due_date or date.max, c.id)):
+        mine.setdefault(c.member_id, []).append(CommitmentInfo(c.id, c.member_id, c.text, c.due_date, c.created_at))
     return mine
 
 
@@ -80,6 +92,14 @@ def due(commitments: dict[int, list[CommitmentInfo]], person: Person, world: Wor
     items = []
     for c in commitments.get(person.id, ()):
         if c.due_date is None:
+            if c.created_at is None:
+                continue
+            made = c.created_at.astimezone(tz).date()
+            when = f"{made:%a} {made.day} {made:%b}"
+            items.append(FollowUp(
+                RULE, f"commitment:{c.id}", person.id, resolve_local(datetime.combine(made + UNDATED_AFTER, DUE_DAY_TIME), tz), None,
+                f"On {when} you planned to: _{markup.literal(c.text)}_. How is it going?", ANSWERS,
+            ))  # fmt: skip
             continue
         if meeting is not None and c.due_date <= meeting.starts_at.astimezone(tz).date():
             due_at, expires = meeting.starts_at - LEAD, meeting.starts_at

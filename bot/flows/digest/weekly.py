@@ -112,9 +112,12 @@ def fan_out(ctx: Context, settings: dict[str, Any], period: Period, key_base: st
     digest, png = compose(ctx.session, ctx.network, period, quiet_weeks=weeks)
     named = build_doc(digest, names=True, quiet_weeks=weeks)
     counts = build_doc(digest, names=False, quiet_weeks=weeks)
+    # a coordinator's digest keeps their quiet hours (not the one who asked for it now); a channel has none
     items = [(f"{key_base}:m{m.id}", to_outgoing(named, Address.member(m.id), image=png)) for m in people]
-    items += [(f"{key_base}:#{c}", to_outgoing(counts, Address.to_channel(c), image=png)) for c in channels]
-    ctx.send_many(items)
+    asked = [item for item, m in zip(items, people) if ctx.member is not None and m.id == ctx.member.id]
+    ctx.send_many(asked)
+    ctx.send_unprompted([item for item in items if item not in asked])
+    ctx.send_many([(f"{key_base}:#{c}", to_outgoing(counts, Address.to_channel(c), image=png)) for c in channels])
     return len(people), list(channels)
 
 

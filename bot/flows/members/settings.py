@@ -11,11 +11,13 @@ import logging
 import re
 
 from bot.core import markup
+from bot.core.availability import PAUSE_FOR, PAUSE_MENU, START, STOP
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
 from bot.core.dates.zone import parse_zone
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import in_order
+from bot.core.messages import Choice
 from bot.core.router import Router
 
 __all__ = ["register"]
@@ -49,6 +51,71 @@ def _resume(ctx: Context) -> None:
     ctx.reply("Welcome back: prompts, pairings and nudges are on again.")
 
 
+# the flows a member can switch off for themselves (the opt-out keys the flows check)
+FLOWS = {"reflection": "reflection prompts", "pairing": "learning pairs", "practices": "steal-with-pride follow-ups"}
+PAUSE_CHOICES = (("1 week", "1w"), ("2 weeks", "2w"), ("A month", "4w"))
+
+
+def _paused_text(ctx: Context) -> str:
+    local = ctx.member.paused_until.astimezone(ctx.tz_of())
+    return f"Paused until {local:%a} {local.day} {local:%b %Y} {local:%H:%M}: no reflection prompts, pairings or nudges until then."
+
+
+def _pause_menu(ctx: Context) -> None:
+    """The "Pause until…" button on any unprompted message: pick how long."""
+    ctx.keep_choices()
+    ctx.reply("Pause everything until when?", choices=[Choice(label, PAUSE_FOR, value) for label, value in PAUSE_CHOICES])
+
+
+def _pause_for(ctx: Context) -> None:
+    if ctx.incoming.value not in {v for _, v in PAUSE_CHOICES}:
+        raise UserError("Please press one of the buttons, or say `/beacon pause until 2026-12-24`.")
+    ctx.member.paused_until = parse_pause(ctx.incoming.value, now=ctx.now, tz=ctx.tz_of())
+    ctx.session.add(ctx.member)
+    ctx.edit_choice_message(f"✓ {_paused_text(ctx)}")
+    ctx.reply("`/beacon resume` brings you back sooner.", choices=[Choice("Resume now", START, "pause")])
+
+
+def _switch(ctx: Context, key: str, on: bool) -> str:
+    m = ctx.member
+    others = [x for x in (m.opted_out or []) if x != key]
+    m.opted_out = others if on else [*others, key]
+    ctx.session.add(m)
+    return f"{FLOWS[key].capitalize()} are {'on' if on else 'off'} for you."
+
+
+def _stop(ctx: Context) -> None:
+    """A "stop" button on a flow's message: opt out of that flow, with a button to take it back."""
+    key = ctx.incoming.value
+    if key not in FLOWS:
+        raise UserError("That button is out of date; `/beacon settings` shows what you can switch off.")
+    text = _switch(ctx, key, False)
+    ctx.keep_choices()  # the message may be a pair's: its buttons stay for the others
+    ctx.reply(f"{text} `/beacon settings {key} on` brings them back.", choices=[Choice("Undo", START, key)])
+
+
+def _start(ctx: Context) -> None:
+    key = ctx.incoming.value
+    if key == "pause":
+        ctx.member.paused_until = None
+        ctx.session.add(ctx.member)
+        ctx.edit_choice_message("✓ Welcome back: prompts, pairings and nudges are on again.")
+        return
+    if key not in FLOWS:
+        raise UserError("That button is out of date; `/beacon settings` shows what you can switch on.")
+    ctx.edit_choice_message(f"✓ {_switch(ctx, key, True)}")
+
+
+def _flow_command(key: str):
+    def handler(ctx: Context) -> None:
+        word = ctx.arg_text.strip().lower()
+        if word not in ("on", "off"):
+            raise UsageError(f"Say `/beacon settings {key} on` or `off`.")
+        ctx.reply(_switch(ctx, key, word == "on"))
+
+    return handler
+
+
 def _rules(ctx: Context) -> list[str]:
     """The nudge rules, as the flows registered them (``router.follow_ups``)."""
     return [s.rule for s in in_order(ctx.router.follow_ups)]
@@ -65,13 +132,15 @@ def _show(ctx: Context) -> None:
     if m.is_paused(ctx.now):
         local = m.paused_until.astimezone(ctx.tz_of())
         paused = f"\n• Paused until {local:%a} {local.day} {local:%b %Y} (`/beacon resume`)"
+    flows = "".join(f"• {label.capitalize()}: {'off' if m.has_opted_out(key) else 'on'}\n" for key, label in FLOWS.items())
     ctx.reply(
         "*Your settings*\n"
         f"• Time zone: {ctx.tz_of()} {'(the network’s)' if not m.timezone else ''}\n"
         f"• Quiet hours: {markup.literal(m.quiet_hours or 'none')}; weekends {'quiet' if m.quiet_weekends else 'not quiet'}\n"
-        f"• Nudges: {nudges}{paused}\n"
+        f"• Nudges: {nudges}{paused}\n{flows}"
         "Change with `/beacon settings timezone Europe/Paris`, `settings quiet 21:00-07:30` (or off), "
-        "`settings weekends quiet|ok`, `settings nudges off pair` (rules: " + ", ".join(_rules(ctx)) + ", or all)."
+        "`settings weekends quiet|ok`, `settings nudges off pair` (rules: " + ", ".join(_rules(ctx)) + ", or all), "
+        "`settings pairing|practices|reflection off|on`."
     )
 
 
@@ -163,3 +232,10 @@ def register(router: Router) -> None:
         help="Switch one kind of nudge (or all) on or off",
         example="/beacon settings nudges off pair",
     )
+    for key, label in FLOWS.items():
+        router.command(f"settings {key}", _flow_command(key), usage="on|off", help=f"Switch your {label} on or off",
+                       example=f"/beacon settings {key} off")  # fmt: skip
+    router.action(PAUSE_MENU, _pause_menu)
+    router.action(PAUSE_FOR, _pause_for)
+    router.action(STOP, _stop)
+    router.action(START, _start)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.core.availability import pause_choice
 from bot.core.context import Context
 from bot.core.followups import FollowUp
 from bot.core.messages import Choice
@@ -35,7 +36,7 @@ def choices(logs: list[NudgeLog], items_answers: dict[int, tuple[tuple[str, str]
         if log.outcome is None:
             out += [Choice(_label(n, len(logs), label), ANSWER, f"{log.id}:{code}") for label, code in items_answers.get(log.id, ())]
     if open_logs:
-        out += [Choice("Not now", SNOOZE, batch), Choice("Stop these", STOP, batch, style="danger")]
+        out += [Choice("Not now", SNOOZE, batch), Choice("Stop these", STOP, batch, style="danger"), pause_choice()]
     return out
 
 

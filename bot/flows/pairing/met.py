@@ -10,6 +10,7 @@ matched this round or added to a group.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlmodel import col, select
 
@@ -25,16 +26,18 @@ from bot.flows.pairing.rounds import (
     FOLLOWUP_KIND,
     KIND,
     REMATCH,
+    SNOOZE,
     candidate_of,
     exclusion_reason,
     flow_settings,
     intro_outgoing,
+    next_round,
     pairing_flow,
     recent_and_excluded,
     weights_of,
 )
 from bot.flows.pairing.text import as_group, followup_text, join_names
-from bot.store.models import Member
+from bot.store.models import Flow, Member
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, latest_round
 
 __all__ = ["register", "rematch"]
@@ -91,7 +94,7 @@ def run_followups(ctx: Context) -> None:
                 f"pairing:followup:{rnd.id}:{m.id}",
                 Outgoing(text=followup_text(rnd.number, others), to=Address.member(m.id), choices=_choices(r.id, r.group_id)),
             ))  # fmt: skip
-        ctx.send_many(items)
+        ctx.send_unprompted(items)  # "did you meet?" keeps each member's quiet hours
         rnd.followup_sent = True
         ctx.session.add(rnd)
         logger.info("pairing round %s: follow-up to %s members", rnd.id, len(items))
@@ -268,8 +271,24 @@ def _rematch_pressed(ctx: Context) -> None:
     rematch(ctx, parse_id(value))
 
 
+def _snooze(ctx: Context) -> None:
+    """ "Skip next round" on an introduction: a pairing-only pause until the day after the next round."""
+    group = ctx.session.get(PairGroup, int(ctx.incoming.value)) if ctx.incoming.value.isdigit() else None
+    rnd = ctx.session.get(PairingRound, group.round_id) if group is not None else None
+    flow = ctx.session.get(Flow, rnd.flow_id) if rnd is not None else pairing_flow(ctx.session, ctx.network.id)
+    if flow is None:
+        raise UserError("There is no pairing in this network any more.")
+    nxt = next_round(flow, ctx.network, ctx.now).astimezone(ctx.tz_of())
+    ctx.member.availability = f"paused:{(nxt.date() + timedelta(days=1)).isoformat()}"
+    ctx.session.add(ctx.member)
+    ctx.keep_choices()
+    ctx.reply(f"You'll sit out the next round ({nxt:%a} {nxt.day} {nxt:%b}) and be paired again after it. "
+              "`/beacon profile set availability every` takes it back.")  # fmt: skip
+
+
 def register(router: Router) -> None:
     router.schedule(FOLLOWUP_KIND, run_followups)
+    router.action(SNOOZE, _snooze)
     router.action(ANSWER, _answer)
     router.action(SKIP_LEARNED, _skip_learned)
     router.action(REMATCH, _rematch_pressed)

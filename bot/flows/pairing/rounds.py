@@ -19,6 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.core.availability import pause_choice, stop_choice
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
@@ -44,10 +45,13 @@ __all__ = [
     "FOLLOWUP_KIND",
     "KIND",
     "Plan",
+    "REMATCH",
+    "SNOOZE",
     "candidate_of",
     "ensure_flow",
     "exclusion_reason",
     "flow_settings",
+    "next_round",
     "pairing_flow",
     "plan_round",
     "recent_and_excluded",
@@ -71,6 +75,7 @@ NO_SCHEDULE_GAP = timedelta(days=14)  # follow-up timing when a round was run by
 REMATCH = "pairing.rematch"
 RELAY = "pairing.relay"
 """Write to the rest of one's group through the bot; the value is the group's id."""
+SNOOZE = "pairing.snooze"
 
 
 def flow_settings(flow: Flow | None) -> dict[str, Any]:
@@ -197,6 +202,17 @@ def plan_round(session: Session, network: Network, flow: Flow, *, now: datetime,
     return Plan(number=number, seed=seed, mode=mode, members=members, groups=groups, excluded=excluded)
 
 
+def next_round(flow: Flow, network: Network, after: datetime) -> datetime:
+    """When the flow's next round runs (by its schedule; two weeks on when it has none)."""
+    nxt = None
+    if flow.schedule:
+        try:
+            nxt = parse_schedule(flow.schedule).next_after(after, network.timezone)
+        except ScheduleError:
+            nxt = None
+    return nxt or after + NO_SCHEDULE_GAP
+
+
 def followup_due(flow: Flow, network: Network, ran_at: datetime) -> datetime:
     """A few days before the next round (or halfway there when rounds are close)."""
     days = timedelta(days=float(flow_settings(flow)["followup_days_before_next"]))
@@ -219,7 +235,14 @@ def intro_outgoing(group: Group, members: dict[int, Member], *, number: int, gro
     return Outgoing(
         text=intro_text(group, members, number=number, joined=joined),
         to=Address.group(reachable),
-        choices=(*relay, Choice("Someone is unreachable", REMATCH, str(group_id))),
+        # one tap to stop: sit the next round out, stop pairing, or pause everything
+        choices=(
+            *relay,
+            Choice("Someone is unreachable", REMATCH, str(group_id)),
+            Choice("Skip next round", SNOOZE, str(group_id)),
+            stop_choice(KIND, "Stop pairing me"),
+            pause_choice(),
+        ),
         header="Your learning pair" if group.host is None else "Your visit",
     )
 
@@ -250,7 +273,7 @@ def run_round(ctx: Context, flow: Flow, *, number: int | None = None, ran_at: da
             [{"group_id": gid, "round_id": rnd.id, "member_id": m, "met": MetStatus.PENDING.value, "learned": ""}
              for gid, g in zip(group_ids, plan.groups) for m in g.members],
         )  # fmt: skip
-    ctx.send_many([
+    ctx.send_unprompted([  # each introduction waits until its whole group's quiet time is over
         (f"pairing:intro:{rnd.id}:{gid}", intro_outgoing(g, plan.members, number=plan.number, group_id=gid))
         for gid, g in zip(group_ids, plan.groups)
     ])  # fmt: skip

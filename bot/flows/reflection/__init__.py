@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.core.router import Router
 from bot.flows.reflection import admin, chat, finish, follow_up
-from bot.flows.reflection.prompts import KIND, REMINDER_KIND, run, run_reminders
+from bot.flows.reflection.prompts import KIND, REMINDER_KIND, open_on_delivery, run, run_reminders
 from bot.flows.reflection.retention import delete_old_answers
 from bot.store.reflection import export_member, forget_member, words_of
 
@@ -21,6 +21,7 @@ __all__ = ["register"]
 def register(router: Router) -> None:
     router.schedule(KIND, run, per_member_timezone=True)
     router.schedule(REMINDER_KIND, run_reminders)
+    router.on_delivered("reflection:", open_on_delivery)
     router.personal_data(KIND, export=export_member, forget=forget_member, words=words_of)
     router.retention(KIND, delete_old_answers)
     chat.register(router)

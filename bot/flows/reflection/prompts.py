@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 
 from bot.core import markup
+from bot.core.availability import Person, answer_window_end, next_allowed, pause_choice
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
@@ -30,7 +31,7 @@ from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
-    "question_text", "receives", "reflection_flows", "run", "run_reminders", "send_prompt", "send_prompts",
+    "open_on_delivery", "question_text", "receives", "reflection_flows", "run", "run_reminders", "send_prompt", "send_prompts",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -125,11 +126,16 @@ def prompt_choices(prompt_id: int | str) -> list[Choice]:
         Choice("Later today", "reflection.later", v),
         Choice("Skip this week", "reflection.skip", v),
         Choice("Pause reflections", "reflection.pause", v, style="danger"),
+        pause_choice(),
     ]
 
 
-def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str) -> Prompt | None:
-    """Create the member's prompt for ``occurrence`` and DM its first question, once."""
+def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str, *, unprompted: bool = False) -> Prompt | None:
+    """Create the member's prompt for ``occurrence`` and DM its first question, once.
+
+    ``unprompted`` (the member did not ask for it now) keeps their quiet hours:
+    the prompt then goes at the next allowed time, see :func:`send_prompts`.
+    """
     existing = ctx.session.exec(
         select(Prompt.id).where(Prompt.flow_id == (flow.id if flow else None), Prompt.member_id == member.id,
                                 Prompt.occurrence == occurrence)
@@ -137,12 +143,18 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
     if existing is not None:
         return None
     s, questions = flow_settings(flow), flow_questions(flow)
+    person = Person.of(member, ctx.network)
+    at = next_allowed(person, ctx.now) if unprompted else ctx.now
     prompt = Prompt(
         network_id=ctx.network.id, flow_id=flow.id if flow else None, member_id=member.id, occurrence=occurrence,
-        questions=questions, sent_at=ctx.now, window_closes_at=ctx.now + timedelta(hours=int(s["window_hours"])),
+        questions=questions, sent_at=at, window_closes_at=answer_window_end(person, at, int(s["window_hours"])),
     )  # fmt: skip
     ctx.session.add(prompt)
     ctx.session.flush()
+    key = f"reflection:{prompt.flow_id}:{occurrence}:{member.id}"
+    if at > ctx.now:  # the conversation opens when the prompt arrives (open_on_delivery)
+        ctx.dm(member, prompt_text(flow, questions, int(s["window_hours"])), choices=prompt_choices(prompt.id), key=key, not_before=at)
+        return prompt
     conv = ctx.conversation(member)
     free = conv is None or conv.owner == OWNER
     if free:
@@ -150,7 +162,7 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
             _supersede(ctx, conv)
         ctx.start_conversation(OWNER, {"prompt_id": prompt.id, "index": 0, "stage": "answer"}, member=member)
     text = prompt_text(flow, questions, int(s["window_hours"]), waiting=not free)
-    ctx.dm(member, text, choices=prompt_choices(prompt.id), key=f"reflection:{prompt.flow_id}:{occurrence}:{member.id}")
+    ctx.dm(member, text, choices=prompt_choices(prompt.id), key=key)
     return prompt
 
 
@@ -162,14 +174,21 @@ def _supersede(ctx: Context, conv: Conversation) -> None:
         ctx.session.add(old)
 
 
-def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: str) -> int:
+def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: str, *, at=None, people: dict[int, Person] | None = None) -> int:
     """:func:`send_prompt` for a whole audience, in a handful of statements.
 
     A scheduled occurrence may reach thousands of members: prompts, their
     conversations and the DMs are written with one executemany each rather
     than several round trips per member. Returns how many prompts were new.
+
+    ``at`` (later than now) sends them when these members' quiet time ends:
+    the prompt counts as sent then, so its answer window starts then, and its
+    conversation opens only when the DM has gone (:func:`open_on_delivery`),
+    so nothing said in the night is taken as an answer to an unseen question.
+    ``people`` gives each member's limits, for the answer window.
     """
     session, now = ctx.session, ctx.now
+    sent_at = at if at is not None and at > now else now
     already: set[int] = set()
     convs: dict[int, Conversation] = {}
     ids = [m.id for m in members]
@@ -186,12 +205,22 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
     window = int(s["window_hours"])
     rows = [
         dict(network_id=ctx.network.id, flow_id=flow.id, member_id=m.id, occurrence=occurrence, questions=questions,
-             sent_at=now, window_closes_at=now + timedelta(hours=window), status=PromptStatus.SENT)
+             sent_at=sent_at, status=PromptStatus.SENT,
+             window_closes_at=answer_window_end(people[m.id], sent_at, window) if people else sent_at + timedelta(hours=window))
         for m in todo
     ]  # fmt: skip
     table = Prompt.__table__  # Core, not ORM bulk insert: a third of the time for 10,000 rows
     prompt_of = {r.member_id: r.id for r in session.connection().execute(insert(table).returning(table.c.id, table.c.member_id), rows)}
     free = {m.id for m in todo if m.id not in convs or convs[m.id].owner == OWNER}
+    if sent_at > now:
+        ready = prompt_text(flow, questions, window)
+        ctx.send_many([
+            (f"reflection:{flow.id}:{occurrence}:{m.id}",
+             Outgoing(text=ready, to=Address.member(m.id), choices=tuple(prompt_choices(prompt_of[m.id]))))
+            for m in todo
+        ], not_before=sent_at)  # fmt: skip
+        session.expire_all()
+        return len(todo)
     superseded = [convs[i].state.get("prompt_id") for i in free if i in convs]
     if superseded:
         for chunk in _chunks(superseded):
@@ -228,8 +257,44 @@ def _chunks(values: list, size: int = 500):
         yield values[i : i + size]
 
 
+def open_on_delivery(session, key: str, sent: bool) -> None:
+    """A prompt held back for quiet hours has reached the member: open its conversation now.
+
+    Runs for every prompt DM (``reflection:<flow>:<occurrence>:<member>``); one
+    sent at once already has its conversation, and a member busy in another
+    conversation keeps it (the prompt's *Answer now* opens this one).
+    """
+    parts = key.split(":")
+    if not sent or len(parts) < 4:
+        return
+    try:
+        flow_id, member_id = int(parts[1]), int(parts[-1])
+    except ValueError:
+        return
+    prompt = session.exec(
+        select(Prompt).where(Prompt.flow_id == flow_id, Prompt.member_id == member_id, Prompt.occurrence == ":".join(parts[2:-1]))
+    ).first()
+    if prompt is None or prompt.status != PromptStatus.SENT:
+        return
+    conv = session.exec(select(Conversation).where(Conversation.member_id == member_id)).first()
+    state = {"prompt_id": prompt.id, "index": 0, "stage": "answer"}
+    if conv is None:
+        session.add(Conversation(member_id=member_id, owner=OWNER, state=state, started_at=prompt.sent_at, updated_at=prompt.sent_at))
+    elif conv.owner == OWNER and conv.state.get("prompt_id") != prompt.id:
+        old = session.get(Prompt, conv.state.get("prompt_id"))
+        if old is not None and old.status in (PromptStatus.SENT, PromptStatus.LATER):
+            old.status = PromptStatus.EXPIRED
+            session.add(old)
+        conv.state, conv.started_at, conv.updated_at = state, prompt.sent_at, prompt.sent_at
+        session.add(conv)
+
+
 def run(ctx: Context) -> None:
-    """One due occurrence in one time zone: the audience members who live there."""
+    """One due occurrence in one time zone: the audience members who live there.
+
+    Each member gets it at the first moment their quiet hours and weekends
+    allow (:func:`bot.core.availability.next_allowed`), at once for most.
+    """
     ensure_reminders(ctx)
     flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
     occurrence = ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
@@ -237,14 +302,29 @@ def run(ctx: Context) -> None:
     # rows of just what the audience and pause rules read, not ORM objects:
     # a fan-out reads thousands of members
     members = ctx.session.execute(
-        select(Member.id, Member.cohort, Member.role, Member.unreachable, Member.paused_until, Member.opted_out).where(
+        select(
+            Member.id,
+            Member.display_name,
+            Member.timezone,
+            Member.cohort,
+            Member.role,
+            Member.unreachable,
+            Member.paused_until,
+            Member.opted_out,
+            Member.quiet_hours,
+            Member.quiet_weekends,
+        ).where(
             Member.network_id == ctx.network.id,
             Member.unreachable == False,  # noqa: E712
             func.coalesce(Member.timezone, ctx.network.timezone) == tz,
         )
     ).all()
     chosen = [m for m in members if in_audience(m, audience) and receives(m, ctx.now)]
-    sent = send_prompts(ctx, flow, chosen, occurrence)
+    people = {m.id: Person.of(m, ctx.network) for m in chosen}
+    by_time: dict = {}
+    for m in chosen:
+        by_time.setdefault(next_allowed(people[m.id], ctx.now), []).append(m)
+    sent = sum(send_prompts(ctx, flow, group, occurrence, at=at, people=people) for at, group in sorted(by_time.items()))
     logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz, sent)
 
 

@@ -174,3 +174,15 @@ async def test_settings_do_not_schedule_and_schedule_off_is_undone(harness):
         assert s.exec(select(Flow).where(Flow.kind == "digest")).one().schedule == "every monday at 09:00"
     await h.tick(days=8)
     assert [d for d in h.inbox("cora") if d.outgoing.attachment]
+
+
+async def test_a_scheduled_digest_keeps_a_coordinators_quiet_hours(harness):
+    h = harness
+    await _setup(h)
+    h.add_member("nia", role=Role.COORDINATOR, timezone="America/New_York")
+    await h.command("fran", 'digest schedule "every monday 09:00"')
+    await h.tick(days=7)  # Monday 9 November 09:00 London is 04:00 in New York
+    assert len([d for d in h.inbox("cora") if d.outgoing.attachment]) == 1
+    assert not [d for d in h.inbox("nia") if d.outgoing.attachment]
+    await h.tick(hours=4)  # 13:00 UTC, 08:00 in New York
+    assert len([d for d in h.inbox("nia") if d.outgoing.attachment]) == 1

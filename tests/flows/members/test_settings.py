@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.store.models import Role
+
 UTC = UTC
 
 
@@ -72,3 +74,33 @@ async def test_settings_typos_get_suggestions(harness):
     out = await h.command("ana", "settings quite 21:00-07:00")
     assert "Did you mean `/beacon settings quiet`?" in out[-1].text and h.member("ana").quiet_hours != "21:00-07:00"
     assert "Your settings" in (await h.command("ana", "settings"))[-1].text
+
+
+async def test_pairing_practices_and_reflection_can_be_switched_off_and_on(harness):
+    h = harness
+    h.add_member("ana")
+    out = await h.command("ana", "settings pairing off")
+    assert "Learning pairs are off for you" in out[-1].text and h.member("ana").opted_out == ["pairing"]
+    await h.command("ana", "settings practices off")
+    out = await h.command("ana", "settings")
+    assert "Learning pairs: off" in out[-1].text and "Steal-with-pride follow-ups: off" in out[-1].text
+    assert "Reflection prompts: on" in out[-1].text
+    await h.command("ana", "settings pairing on")
+    assert h.member("ana").opted_out == ["practices"]
+    out = await h.command("ana", "settings pairing maybe")
+    assert "settings pairing on" in out[-1].text and h.member("ana").opted_out == ["practices"]
+
+
+async def test_a_dated_pause_from_a_reflection_prompt(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    h.add_member("ana")
+    await h.command("fac", "reflection add weekly weekly every monday 10:00")
+    await h.tick(hours=1)
+    out = await h.press("ana", "Pause until…")
+    assert [c.label for c in out[-1].outgoing.choices] == ["1 week", "2 weeks", "A month"]
+    out = await h.press("ana", "2 weeks")
+    assert h.member("ana").paused_until == datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+    assert any("Paused until Mon 16 Nov 2026" in d.text for d in out)
+    await h.press("ana", "Resume now")
+    assert h.member("ana").paused_until is None

@@ -85,12 +85,12 @@ async def test_commitment_and_before_meeting_come_once_as_one_message_and_answer
     assert [t for t, _ in ana] == [at(16, 14)]
     msg = ana[0][1]
     assert "2 things" in msg.text and "Call the youth team" in msg.text and "Bring one thing you tried" in msg.text
-    assert msg.labels == ["1: Done", "1: Still going", "1: Drop it", "Not now", "Stop these"]
+    assert msg.labels == ["1: Done", "1: Still going", "1: Drop it", "Not now", "Stop these", "Pause until…"]
     bo = [d for t, d in got if d.to == "bo"]
-    assert len(bo) == 1 and "Write up the pilot" in bo[0].text and bo[0].labels == ["Not now", "Stop these"]
+    assert len(bo) == 1 and "Write up the pilot" in bo[0].text and bo[0].labels == ["Not now", "Stop these", "Pause until…"]
 
     out = await h.press("ana", "1: Done", message=msg)
-    assert out[-1].labels == ["Not now", "Stop these"] and "✓ Done" in out[-1].text
+    assert out[-1].labels == ["Not now", "Stop these", "Pause until…"] and "✓ Done" in out[-1].text
     with h.store.session() as s:
         assert s.get(Commitment, cid).status == CommitmentStatus.DONE
         assert s.get(Commitment, cid).last_nudged_at == at(16, 14)
@@ -299,7 +299,7 @@ async def test_a_source_another_flow_registers_is_listed_planned_capped_and_answ
     got = await hours(h, 4 * 24)
     ana = [(t, d) for t, d in got if d.to == "ana"]
     assert [t for t, _ in ana] == [at(3, 10), at(4, 10)]  # the third waits: two a week
-    assert ana[0][1].text == "*A gentle nudge*\nDid you try thing 0?" and ana[0][1].labels == ["Yes", "No", "Not now", "Stop these"]
+    assert ana[0][1].text == "*A gentle nudge*\nDid you try thing 0?" and ana[0][1].labels == ["Yes", "No", "Not now", "Stop these", "Pause until…"]
     assert [d.to for _, d in got] == ["ana", "ana"]
     out = await h.press("ana", "Yes", message=ana[0][1])
     assert answered == [("Ana", "tried:0", "yes")] and "✓ Noted." in out[-1].text and out[-1].labels == []

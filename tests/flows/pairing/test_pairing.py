@@ -282,3 +282,35 @@ async def test_run_now_says_how_many_will_be_paired_and_waits_for_the_button(har
     assert "over an hour ago" in stale[-1].text and not _rows(h, PairingRound)
     await _run_now(h)
     assert len(_rows(h, PairingRound)) == 1 and len(_intros(h, "ann")) == 1
+
+
+async def test_an_introduction_waits_until_the_whole_pair_may_be_messaged(harness):
+    h = harness
+    _fac(h)
+    _member(h, "ann", "Riverside Council", wants=["data sharing"], offers=["youth engagement"])
+    _member(h, "bob", "Hill Agency", wants=["youth engagement"], offers=["data sharing"])
+    _member(h, "cara", "Valley School", wants=["data sharing"], timezone="America/Los_Angeles")  # 01:00 there
+    _member(h, "dan", "Coast Charity", offers=["youth engagement"], timezone="America/Los_Angeles")
+    await _run_now(h)
+    assert _groups(h, 1) == [frozenset({"ann", "bob"}), frozenset({"cara", "dan"})]
+    assert len(_intros(h, "ann")) == 1 and not _intros(h, "cara")
+    await h.tick(hours=6, minutes=30)  # 07:30 in Los Angeles
+    assert not _intros(h, "cara") and not _intros(h, "dan")
+    await h.tick(minutes=30)  # 08:00 there: their quiet hours are over
+    assert len(_intros(h, "cara")) == 1 and len(_intros(h, "dan")) == 1
+
+
+async def test_the_introduction_offers_one_tap_to_skip_a_round_or_stop_pairing(harness):
+    h = harness
+    await _four(h)
+    await h.command("fac", f"pairing schedule {FORTNIGHTLY}")
+    await _run_now(h)
+    (intro,) = _intros(h, "ann")
+    assert intro.labels == ["Someone is unreachable", "Skip next round", "Stop pairing me", "Pause until…"]
+    out = await h.press("ann", "Skip next round", message=intro)
+    assert "sit out the next round (Mon 9 Nov)" in out[-1].text
+    assert h.member("ann").availability == "paused:2026-11-10"
+    out = await h.press("bob", "Stop pairing me", message=intro)
+    assert "Learning pairs are off" in out[-1].text and h.member("bob").opted_out == ["pairing"]
+    await h.press("bob", "Undo")
+    assert h.member("bob").opted_out == []

@@ -165,7 +165,7 @@ async def test_follow_up_arrives_after_four_weeks_and_stores_the_answer(harness)
     asked = [d for d in out if "How did it go" in d.text]
     assert [d.to for d in asked] == ["kim"]
     # asked by the nudges (started by the steal): within kim's weekly cap, and easy to snooze or stop
-    assert asked[0].labels == ["Worked", "Partly worked", "Didn't work", "Too early to say", "Not now", "Stop these"]
+    assert asked[0].labels == ["Worked", "Partly worked", "Didn't work", "Too early to say", "Not now", "Stop these", "Pause until…"]
     await harness.press("kim", "Partly worked", message=asked[0])
     await harness.say("kim", "Worked for older readers")
     with harness.store.session() as s:

@@ -46,7 +46,7 @@ async def test_weekly_reaches_three_zones_at_their_own_local_1600(harness):
     assert len(_prompts(h, "chi")) == 1 and not _prompts(h, "ana") and not _prompts(h, "ben")
     first = _prompts(h, "chi")[0]
     assert WEEKLY[0] in first.text
-    assert first.labels == ["Answer now", "Later today", "Skip this week", "Pause reflections"]
+    assert first.labels == ["Answer now", "Later today", "Skip this week", "Pause reflections", "Pause until…"]
     # London 16:00 is 16:00 UTC
     await h.tick(timedelta(hours=8, minutes=30))
     assert not _prompts(h, "ana")

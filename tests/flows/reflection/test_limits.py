@@ -1,0 +1,134 @@
+"""A member's quiet hours and weekends hold for scheduled prompts and their reminders.
+
+The clock starts on Monday 2 November 2026, 09:00 UTC (London is on UTC then).
+Members keep the default limits: quiet 20:00-08:00 and at weekends.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from bot.store.models import Role
+from bot.store.reflection import Prompt, ReflectionAnswer
+from tests.support.harness import Harness
+from tests.support.telegram import GROUP_ID, TelegramHarness
+
+
+async def _setup(h: Harness, schedule: str, *members: tuple[str, str]) -> None:
+    h.add_member("fac", role=Role.FACILITATOR, timezone="Europe/London", quiet_hours="", quiet_weekends=False)
+    for user, tz in members:
+        h.add_member(user, timezone=tz)
+    out = await h.command("fac", f"reflection add weekly weekly {schedule}")
+    assert "Added the reflection `weekly`" in out[0].text
+
+
+def _prompts(h: Harness, user: str) -> list:
+    return [d for d in h.inbox(user) if "Weekly reflection" in d.text and "Answer now" in d.labels]
+
+
+def _reminders(h: Harness, user: str) -> list:
+    return [d for d in h.inbox(user) if "gentle reminder" in d.text]
+
+
+def _prompt_row(h: Harness, user: str) -> Prompt:
+    with h.store.session() as s:
+        return s.exec(select(Prompt).where(Prompt.member_id == h.member(user).id).order_by(Prompt.id)).all()[-1]
+
+
+async def test_a_prompt_due_in_quiet_hours_waits_for_the_morning_and_its_window_counts_from_then(harness):
+    h = harness
+    await _setup(h, "every day 23:00", ("ana", "Europe/London"))
+    await h.tick(hours=14, step=timedelta(hours=1))  # Monday 23:00
+    assert _prompts(h, "fac") and not _prompts(h, "ana")  # the facilitator keeps no quiet hours
+    await h.tick(hours=8, minutes=30, step=timedelta(minutes=30))  # Tuesday 07:30
+    assert not _prompts(h, "ana")
+    await h.tick(minutes=30)  # Tuesday 08:00
+    assert len(_prompts(h, "ana")) == 1
+    p = _prompt_row(h, "ana")
+    assert p.sent_at == datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
+    assert p.window_closes_at == datetime(2026, 11, 5, 8, 0, tzinfo=UTC)
+    out = await h.say("ana", "Tried a new agenda")  # the conversation is open once the prompt arrived
+    assert out and out[-1].text.startswith("*2/4*")
+
+
+async def test_a_message_during_the_night_is_not_taken_as_an_answer_to_a_prompt_not_yet_sent(harness):
+    h = harness
+    await _setup(h, "every day 23:00", ("ana", "Europe/London"))
+    await h.tick(hours=14, minutes=30, step=timedelta(hours=1))  # Monday 23:30: ana's prompt waits for 08:00
+    await h.say("ana", "hello")
+    with h.store.session() as s:
+        assert not s.exec(select(ReflectionAnswer)).all()
+    await h.tick(hours=9)
+    assert len(_prompts(h, "ana")) == 1 and "1/4" in _prompts(h, "ana")[0].text
+
+
+async def test_a_saturday_schedule_reaches_a_member_with_quiet_weekends_on_monday_morning(harness):
+    h = harness
+    await _setup(h, "every saturday 10:00", ("ana", "Europe/London"), ("ben", "Europe/London"))
+    await h.command("ben", "settings weekends ok")  # ben is happy to hear at weekends
+    await h.tick(days=5, hours=1, step=timedelta(hours=1))  # Saturday 10:00
+    assert not _prompts(h, "ana") and len(_prompts(h, "ben")) == 1
+    await h.tick(days=1, hours=21, step=timedelta(hours=1))  # Monday 07:00
+    assert not _prompts(h, "ana")
+    await h.tick(hours=1)
+    assert len(_prompts(h, "ana")) == 1 and _prompt_row(h, "ana").sent_at == datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
+
+
+async def test_the_default_friday_prompt_gets_exactly_one_reminder_at_an_allowed_hour(harness):
+    h = harness
+    await _setup(h, "every friday 16:00", ("ana", "Europe/London"))
+    await h.tick(days=4, hours=7, step=timedelta(hours=1))  # Friday 16:00
+    assert len(_prompts(h, "ana")) == 1
+    await h.tick(days=6, step=timedelta(hours=1))  # to Thursday: the window and then some
+    reminders = _reminders(h, "ana")
+    assert len(reminders) == 1
+    (reminder_at,) = reminders
+    p = _prompt_row(h, "ana")
+    assert p.reminded_at == datetime(2026, 11, 9, 8, 0, tzinfo=UTC)  # Monday morning, not Friday night or the weekend
+    assert p.window_closes_at == datetime(2026, 11, 10, 16, 0, tzinfo=UTC)  # the weekend does not count
+    assert reminder_at.text.startswith("A gentle reminder")
+
+
+async def test_telegram_member_gets_a_late_evening_prompt_next_morning(sqlite_store, clock):
+    async with TelegramHarness(store=sqlite_store, clock=clock) as th:
+        await th.group_command("join", user_id=1001)  # the first to join facilitates
+        await th.command("start", str(GROUP_ID), user_id=1001)
+        await th.command("beacon", "reflection add weekly weekly every day 23:00", user_id=1001)
+        await th.group_command("join", user_id=1002)
+        await th.command("start", str(GROUP_ID), user_id=1002)
+        clock.set(clock.now().replace(hour=23, minute=1))  # network time zone is UTC
+        await th.beacon.tick(catch_up=None)
+        await th.beacon.delivery.drain()
+        assert not any("What did you try" in t for t in th.texts(1002))
+        clock.set(clock.now().replace(day=3, hour=8, minute=1))
+        await th.beacon.tick(catch_up=None)
+        await th.beacon.delivery.drain()
+        assert "What did you try since we last met?" in th.last_text(1002)
+
+
+async def test_a_schedule_in_quiet_hours_is_accepted_with_a_warning_saying_who_gets_it_later_and_when(harness):
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR, timezone="Europe/London")
+    h.add_member("ana", timezone="Europe/London")
+    h.add_member("ben", timezone="Europe/London", quiet_hours="", quiet_weekends=False)
+    out = await h.command("fac", "reflection add weekly weekly every day 23:00")
+    assert "Added the reflection `weekly`" in out[0].text
+    assert "2 of 3 members are in their quiet hours or weekend then and will get it later (most on Tue 08:00" in out[0].text
+    out = await h.command("fac", 'reflection schedule weekly "every friday 16:00"')
+    assert "quiet hours" not in out[-1].text
+
+
+async def test_a_commitment_with_no_date_is_followed_up_two_weeks_later(harness):
+    h = harness
+    await _setup(h, "every monday 10:00", ("ana", "Europe/London"))
+    await h.tick(hours=1)  # Monday 2 November 10:00: the prompt
+    for answer in ("A new intake checklist", "Fewer missed referrals", "Short checklists get used", "Share the checklist with the youth team"):
+        await h.say("ana", answer)
+    await h.press("ana", "Looks right")
+    asked = lambda: [d for d in h.inbox("ana") if "Share the checklist with the youth team" in d.text and "Done" in d.labels]  # noqa: E731
+    await h.tick(days=13, step=timedelta(hours=2))
+    assert not asked()
+    await h.tick(days=1, hours=1, step=timedelta(hours=1))  # Monday 16 November 09:00 has passed
+    assert len(asked()) == 1 and asked()[0].text.startswith("*A gentle nudge*")
