@@ -306,7 +306,7 @@ async def test_the_introduction_offers_one_tap_to_skip_a_round_or_stop_pairing(h
     await h.command("fac", f"pairing schedule {FORTNIGHTLY}")
     await _run_now(h)
     (intro,) = _intros(h, "ann")
-    assert intro.labels == ["Someone is unreachable", "Skip next round", "Stop pairing me", "Pause until…"]
+    assert intro.labels == ["Write to them through me", "Someone is unreachable", "Skip next round", "Stop pairing me", "Pause until…"]
     out = await h.press("ann", "Skip next round", message=intro)
     assert "sit out the next round (Mon 9 Nov)" in out[-1].text
     assert h.member("ann").availability == "paused:2026-11-10"
