@@ -113,7 +113,7 @@ class Beacon:
             member = session.exec(select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)).first()
             if member is None:
                 member = Member(network_id=network.id, platform_user_id=user, display_name=user, created_at=self.clock.now())
-            member.role = role
+            member.is_facilitator, member.is_coordinator = role == Role.FACILITATOR, role == Role.COORDINATOR
             session.add(member)
 
     # -- life cycle ---------------------------------------------------------------

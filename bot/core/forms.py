@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.core.errors import FormErrors
+from bot.core.errors import FormErrors, UserError
 from bot.core.messages import Choice, Form
 from bot.core.router import Router
+from bot.store.models import Role
 
 if TYPE_CHECKING:
     from bot.core.context import Context  # the context opens forms: it imports this module
 
-__all__ = ["FORM_OWNER", "start_guided", "register", "validate"]
+__all__ = ["FORM_OWNER", "start_guided", "register", "submit", "validate"]
 
 FORM_OWNER = "form"
 CANCEL_WORDS = {"cancel", "/cancel", "stop", "quit"}
@@ -120,11 +121,22 @@ def _submit(ctx: Context, form: Form, values: dict[str, str]) -> None:
     errors = validate(form, values)
     if errors:
         raise FormErrors(errors)
-    handler = ctx.router.forms.get(form.id)
-    if handler is None:
-        ctx.reply("That form has expired. Please start again.")
-        return
     ctx.incoming = replace(ctx.incoming, kind="form", form_id=form.id, form_values=values, form_context=form.context)
+    submit(ctx, form.title)
+
+
+def submit(ctx: Context, title: str = "") -> None:
+    """The last step of every form, a Slack modal's or a guided chat's: the
+    sender's role is checked again here, as it stands now."""
+    form_id = ctx.incoming.form_id or ""
+    handler = ctx.router.forms.get(form_id)
+    if handler is None:
+        raise UserError("That form has expired. Please start again.")
+    needed = ctx.router.form_roles.get(form_id, frozenset())
+    if needed and not ctx.may(needed):
+        what = f"*{title}*" if title else "this form"
+        who = " or ".join(f"{r.value}s" for r in Role if r in needed)
+        raise UserError(f"Only {who} can save {what}, and you no longer are one. Nothing was saved.")
     handler(ctx)
 
 

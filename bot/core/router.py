@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.errors import UsageError
 from bot.core.followups import FollowUpSource
-from bot.store.models import Role
+from bot.store.models import Role, permits
 
 __all__ = [
     "Command",
@@ -32,7 +32,7 @@ class Command:
     path: tuple[str, ...]
     handler: Handler
     help: str
-    role: Role = Role.MEMBER
+    role: Role | tuple[Role, ...] = Role.MEMBER  # one role, or any one of several
     usage: str = ""
     example: str = ""
     details: str = ""
@@ -46,6 +46,18 @@ class Command:
     @property
     def group(self) -> str:
         return self.path[0]
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset((self.role,) if isinstance(self.role, Role) else self.role)
+
+    @property
+    def for_members(self) -> bool:
+        return Role.MEMBER in self.roles
+
+    def for_whom(self) -> str:
+        """``facilitators`` or ``facilitators or coordinators``, for help and refusals."""
+        return " or ".join(f"{r.value}s" for r in Role if r in self.roles)
 
     def synopsis(self) -> str:
         return f"/beacon {self.name}" + (f" {self.usage}" if self.usage else "")
@@ -82,6 +94,7 @@ class Router:
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
     forms: dict[str, Handler] = field(default_factory=dict)
+    form_roles: dict[str, frozenset[Role]] = field(default_factory=dict)
     conversations: dict[str, Handler] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
@@ -101,7 +114,7 @@ class Router:
         handler: Handler,
         *,
         help: str,
-        role: Role = Role.MEMBER,
+        role: Role | tuple[Role, ...] = Role.MEMBER,
         usage: str = "",
         example: str = "",
         details: str = "",
@@ -144,10 +157,13 @@ class Router:
             raise ValueError(f"action {action_id!r} registered twice")
         self.actions[action_id] = handler
 
-    def form(self, form_id: str, handler: Handler) -> None:
+    def form(self, form_id: str, handler: Handler, *, role: Role | tuple[Role, ...] = Role.MEMBER) -> None:
+        """``role``: who may submit it, checked again when it is submitted (a
+        form takes minutes to fill, and a role can be revoked meanwhile)."""
         if form_id in self.forms:
             raise ValueError(f"form {form_id!r} registered twice")
         self.forms[form_id] = handler
+        self.form_roles[form_id] = frozenset((role,) if isinstance(role, Role) else role)
 
     def conversation(self, owner: str, handler: Handler) -> None:
         """Plain messages from a member whose open conversation ``owner`` holds."""
@@ -228,9 +244,9 @@ class Router:
             key=lambda c: c.path,
         )
 
-    def visible_to(self, role: Role, platform: str | None = None) -> list[Command]:
+    def visible_to(self, roles: Iterable[Role], platform: str | None = None) -> list[Command]:
         return sorted(
-            (c for c in self.commands.values() if not c.hidden and role.allows(c.role) and (c.platforms is None or platform in c.platforms)),
+            (c for c in self.commands.values() if not c.hidden and permits(roles, c.roles) and (c.platforms is None or platform in c.platforms)),
             key=lambda c: c.path,
         )
 

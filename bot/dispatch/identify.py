@@ -20,7 +20,7 @@ from bot.core.context import Context
 from bot.core.messages import Incoming
 from bot.core.router import Router
 from bot.dispatch.results import HandleResult
-from bot.store.models import Member, Network, Role
+from bot.store.models import Member, Network
 
 __all__ = ["ACTIVE_GRAIN", "NOT_IN_NETWORK", "Known", "member_of", "network_of", "open_context"]
 
@@ -110,7 +110,7 @@ def member_of(session: Session, network: Network, incoming: Incoming, now: datet
             display_name=(incoming.user_name or incoming.username or incoming.user_id)[:200],
             username=incoming.username,
             timezone=incoming.user_timezone,
-            role=Role.FACILITATOR if (first or incoming.is_admin) else Role.MEMBER,
+            is_facilitator=bool(first or incoming.is_admin),
             created_at=now,
         )
         session.add(member)

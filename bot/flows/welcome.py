@@ -17,6 +17,7 @@ import logging
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.router import Router
+from bot.store.models import Role
 
 __all__ = ["register", "start_link", "mention"]
 
@@ -110,7 +111,7 @@ def _added(ctx: Context) -> None:
         raise UserError("That only happens when I'm added to a group.")
     link = start_link(ctx)
     lines = [f"Hello *{ctx.network.name}*! I'm Beacon: I help this network learn between meetings."]
-    if ctx.role.value != "member":
+    if ctx.may(Role.FACILITATOR):
         lines.append(
             f"{mention(ctx.member)}, you added me, so you're this network's facilitator. "
             "Set up reflection prompts and pairing with `/beacon help` in a private chat with me" + (f": <{link}|open it here>." if link else ".")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.store import tables  # noqa: F401 - every table's foreign keys, for the emptiness check
-from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus
 
 __all__ = ["move_network"]
 
@@ -98,7 +98,7 @@ def _fold(session: Session, young: Network, *, into: Network) -> None:
             same[member.id] = have[member.platform_user_id]
             session.delete(member)
         else:
-            member.network_id, member.role = into.id, Role.MEMBER
+            member.network_id, member.is_facilitator, member.is_coordinator = into.id, False, False
             session.add(member)
     session.flush()
     for row in session.exec(select(OutboxMessage).where(OutboxMessage.network_id == young.id)).all():

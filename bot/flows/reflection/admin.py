@@ -309,7 +309,7 @@ def _run_now_pressed(ctx: Context) -> None:
     if value == "cancel":
         ctx.edit_choice_message("✓ Cancelled. Nothing was sent.")
         return
-    if not ctx.role.allows(Role.FACILITATOR):
+    if not ctx.may(Role.FACILITATOR):
         raise UserError("Only facilitators can send a reflection to its audience.")
     flow_id, _, asked = value.partition("|")
     flow = next((f for f in reflection_flows(ctx) if str(f.id) == flow_id), None)
