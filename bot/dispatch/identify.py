@@ -17,9 +17,11 @@ from sqlmodel import Session, col, select
 
 from bot.core.clock import Clock
 from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.messages import Incoming
 from bot.core.router import Router
 from bot.dispatch.results import HandleResult
+from bot.store.activity import record_activity
 from bot.store.models import Member, Network
 
 __all__ = ["ACTIVE_GRAIN", "NOT_IN_NETWORK", "Known", "member_of", "network_of", "open_context"]
@@ -54,10 +56,14 @@ def open_context(session: Session, incoming: Incoming, event_id: str, result: Ha
     member, is_new = member_of(session, network, incoming, now, member)
     if known:
         known.remember(member)
-    if member.last_active_at is None or now - member.last_active_at >= ACTIVE_GRAIN:
+    last = member.last_active_at
+    if last is None or now - last >= ACTIVE_GRAIN:
         member.last_active_at = now  # to the minute: a burst of messages writes it once
     session.add(member)
     session.flush()
+    tz = zone(network.timezone)
+    if last is None or last.astimezone(tz).date() != now.astimezone(tz).date():  # the first sign of life today
+        record_activity(session, network_id=network.id, member_id=member.id, at=now, zone=tz.key)
     ctx = Context(
         session=session,
         clock=clock,

@@ -22,7 +22,7 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{round(x * 100)}%"
 
 
-def look_at(d: Digest, *, quiet_weeks: int = 3) -> list[str]:
+def look_at(d: Digest, *, quiet_weeks: int = 3, titles: bool = True) -> list[str]:
     """Up to ``MAX_FLAGS`` sentences, most important first."""
     flags: list[str] = []
     p = d.participation
@@ -37,7 +37,7 @@ def look_at(d: Digest, *, quiet_weeks: int = 3) -> list[str]:
         flags.append(f"{p.quiet.count} of {p.members} members have been quiet for {quiet_weeks}+ weeks.")
     for title, n in d.practices.most_stolen[:1]:
         if n >= 3:
-            flags.append(f"{n} steals of the same practice this week: “{title}”.")
+            flags.append(f"{n} steals of the same practice this week: “{title}”." if titles else f"{n} steals of the same practice this week.")
     mix = d.practices.mix
     if sum(mix.values()) >= 5:
         close = mix.get("closely_based", 0) / sum(mix.values())

@@ -24,6 +24,7 @@ __all__ = ["Doc", "Section", "build_doc", "to_html", "to_markdown", "to_outgoing
 MODE_LABELS = {"adapted": "adapted", "accelerated": "accelerated", "closely_based": "closely based"}
 OUTCOME_LABELS = {"worked": "worked", "partly": "partly worked", "didnt": "didn't work", "too_early": "too early to say"}
 PRIVACY = "Private reflections are never included; excerpts are what members chose to share."
+CHANNEL_PRIVACY = "Posted in a channel: counts only, no names and no quotes."
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,13 @@ def _participation(d: Digest, names: bool) -> Section | None:
     return Section("Participation", tuple(lines)) if lines else None
 
 
-def _reflections(d: Digest) -> Section | None:
+def _reflections(d: Digest, quotes: bool) -> Section | None:
     r = d.reflections
     if not (r.completed or r.shared or r.baseline_completed):
         return None
     lines = [f"Reflections completed: *{r.completed}* (a week before, on average: {r.baseline_completed / 4:.0f}); shared: {r.shared}"]
+    if not quotes:
+        return Section("Reflections", tuple(lines))
     if r.themes:
         lines.append("Themes in shared answers: " + ", ".join(f"_{_lit(t)}_ ({n})" for t, n in r.themes))
     lines.extend(f"> “{_lit(e.text)}” — {_lit(e.who)}" for e in r.excerpts)
@@ -96,7 +99,7 @@ def _commitments(d: Digest) -> Section | None:
     return Section("Commitments", (f"Made: *{c.made}* · done: *{c.done}* · overdue now: *{c.overdue}*",))
 
 
-def _pairs(d: Digest) -> Section | None:
+def _pairs(d: Digest, quotes: bool) -> Section | None:
     p = d.pairs
     if not (p.formed or p.answered):
         return None
@@ -105,13 +108,13 @@ def _pairs(d: Digest) -> Section | None:
         lines.append(f"Pairs and trios formed: *{p.formed}*")
     if p.answered:
         lines.append(f"Met: *{p.met}* of {p.answered} that answered the follow-up ({pct(p.met_rate)})")
-    if p.learned:
-        lines.append("What members said they learned:")
+    if p.learned and quotes:
+        lines.append("What members said they learned (shared by them with the coordinators):")
         lines.extend(f"> “{_lit(t)}”" for t in p.learned)
     return Section("Learning pairs", tuple(lines))
 
 
-def _practices(d: Digest) -> Section | None:
+def _practices(d: Digest, quotes: bool) -> Section | None:
     p = d.practices
     if not (p.new_posts or p.steals or p.outcomes):
         return None
@@ -120,8 +123,9 @@ def _practices(d: Digest) -> Section | None:
         lines.append(f"New practices shared: *{p.new_posts}*")
     if p.steals:
         lines.append(f"Steals: *{p.steals}*")
-        top = ", ".join(f"“{_lit(t)}” ({n})" for t, n in p.most_stolen)
-        lines.append(f"Most stolen: {top}")
+        if quotes:
+            top = ", ".join(f"“{_lit(t)}” ({n})" for t, n in p.most_stolen)
+            lines.append(f"Most stolen: {top}")
         lines.append(f"Steal mix this period: {_mix(p.mix)}")
     if sum(p.mix_all.values()):
         lines.append(f"Steal mix all time ({sum(p.mix_all.values())}): {_mix(p.mix_all)}")
@@ -133,16 +137,18 @@ def _practices(d: Digest) -> Section | None:
     return Section("Steal with pride", tuple(lines))
 
 
-def build_doc(d: Digest, *, names: bool, quiet_weeks: int = 3) -> Doc:
-    """What the digest says; ``names``: the reader is a coordinator (quiet members named)."""
-    parts = [_participation(d, names), _reflections(d), _commitments(d), _pairs(d), _practices(d)]
-    flags = look_at(d, quiet_weeks=quiet_weeks)
+def build_doc(d: Digest, *, names: bool, quotes: bool = True, quiet_weeks: int = 3) -> Doc:
+    """What the digest says. ``names``: the reader is a coordinator (quiet members named);
+    ``quotes``: a direct message, which may quote what members chose to share. A channel
+    gets neither: counts only, as the bot promises when a channel is added."""
+    parts = [_participation(d, names), _reflections(d, quotes), _commitments(d), _pairs(d, quotes), _practices(d, quotes)]
+    flags = look_at(d, quiet_weeks=quiet_weeks, titles=quotes)
     if flags:
         parts.append(Section("What to look at", tuple(flags)))
     sections = tuple(s for s in parts if s is not None)
     if not sections:
         sections = (Section("A quiet week", ("Nothing happened in the network this period.",)),)
-    context = (f"{d.period.label()} ({d.period.zone}), compared with the 4 periods before.", PRIVACY)
+    context = (f"{d.period.label()} ({d.period.zone}), compared with the 4 periods before.", PRIVACY if quotes else CHANNEL_PRIVACY)
     return Doc(header=f"Digest: {d.network}", sections=sections, context=context)
 
 

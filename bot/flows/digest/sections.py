@@ -140,7 +140,10 @@ def pairs(session: Session, network_id: int, period: Period) -> Pairs:
     ).one()
     learned = (
         session.execute(
-            answered_rows.with_only_columns(PairMember.learned).where(PairMember.learned != "").order_by(PairMember.answered_at).limit(EXCERPTS)
+            answered_rows.with_only_columns(PairMember.learned)
+            .where(PairMember.learned != "", PairMember.learned_shared == True)  # noqa: E712 - only what the member chose to share
+            .order_by(PairMember.answered_at)
+            .limit(EXCERPTS)
         )
         .scalars()
         .all()

@@ -110,7 +110,7 @@ def fan_out(ctx: Context, settings: dict[str, Any], period: Period, key_base: st
     weeks = int(settings["quiet_weeks"])
     digest, png = compose(ctx.session, ctx.network, period, quiet_weeks=weeks)
     named = build_doc(digest, names=True, quiet_weeks=weeks)
-    counts = build_doc(digest, names=False, quiet_weeks=weeks)
+    counts = build_doc(digest, names=False, quotes=False, quiet_weeks=weeks)
     items = [(f"{key_base}:m{m.id}", to_outgoing(named, Address.member(m.id), image=png)) for m in people]
     items += [(f"{key_base}:#{c}", to_outgoing(counts, Address.to_channel(c), image=png)) for c in channels]
     ctx.send_many(items)
