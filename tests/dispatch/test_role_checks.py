@@ -15,7 +15,11 @@ from bot.store.models import Role
 GATED = sorted((c for c in build_router().commands.values() if not c.for_members), key=lambda c: c.path)
 # every set of roles a person can hold: roles are not a ladder, so each set is tried
 HOLDINGS = (frozenset(), frozenset({Role.FACILITATOR}), frozenset({Role.COORDINATOR}), frozenset({Role.FACILITATOR, Role.COORDINATOR}))
-CHANGING = {"inbound_event", "outbox_message", "member_activity"}  # every event adds these, refused or not (a refused command is still a sign of life)
+CHANGING = {
+    "inbound_event",
+    "outbox_message",
+    "member_activity",
+}  # every event adds these, refused or not (a refused command is still a sign of life)
 
 
 def _counts(store) -> dict[str, int]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.core import markup
 from bot.core.messages import Address, Outgoing
 from bot.flows.digest.data import Digest
-from bot.flows.digest.flags import REFERENCE, look_at, pct
+from bot.flows.digest.flags import REFERENCE_LINE, before, look_at, pct, trend
 
 __all__ = ["Doc", "Section", "build_doc", "to_html", "to_markdown", "to_outgoing", "to_text"]
 
@@ -42,14 +42,6 @@ class Doc:
     context: tuple[str, ...]
 
 
-def _trend(now: float | None, before: float | None) -> str:
-    if now is None or before is None:
-        return ""
-    if abs(now - before) < 0.05:
-        return " →"
-    return " ↑" if now > before else " ↓"
-
-
 def _lit(text: str) -> str:
     return markup.literal(text)
 
@@ -63,10 +55,12 @@ def _participation(d: Digest, names: bool) -> Section | None:
     p = d.participation
     lines = []
     if p.sent or p.baseline_sent:
-        before = f"; the 4 weeks before: {pct(p.baseline_rate)}" if p.baseline_sent else ""
-        lines.append(f"Prompts: {p.sent} sent, {p.answered} answered (*{pct(p.rate)}*{before}){_trend(p.rate, p.baseline_rate)}")
+        then = f"; {before(p.baseline_periods, d.period.days)}: {pct(p.baseline_rate)}" if p.baseline_sent and p.baseline_periods else ""
+        arrow = trend(p.rate, p.baseline_rate, p.sent, p.baseline_sent)
+        lines.append(f"Prompts: {p.sent} sent, {p.answered} answered (*{pct(p.rate)}*{then}){arrow}")
     if p.active or p.baseline_active:
-        lines.append(f"Active members: *{p.active}* of {p.members} (a week before, on average: {p.baseline_active:.0f})")
+        avg = f" ({before(p.baseline_periods, d.period.days)}, on average: {p.baseline_active:.0f})" if p.baseline_periods else ""
+        lines.append(f"Active members: *{p.active}* of {p.members}{avg}")
     if p.new_members:
         lines.append(f"New members: {p.new_members}")
     q = p.quiet
@@ -83,7 +77,9 @@ def _reflections(d: Digest, quotes: bool) -> Section | None:
     r = d.reflections
     if not (r.completed or r.shared or r.baseline_completed):
         return None
-    lines = [f"Reflections completed: *{r.completed}* (a week before, on average: {r.baseline_completed / 4:.0f}); shared: {r.shared}"]
+    n = d.participation.baseline_periods
+    avg = f" ({before(n, d.period.days)}, on average: {r.baseline_completed / n:.0f})" if n else ""
+    lines = [f"Reflections completed: *{r.completed}*{avg}; shared: {r.shared}"]
     if not quotes:
         return Section("Reflections", tuple(lines))
     if r.themes:
@@ -96,7 +92,7 @@ def _commitments(d: Digest) -> Section | None:
     c = d.commitments
     if not (c.made or c.done or c.overdue):
         return None
-    return Section("Commitments", (f"Made: *{c.made}* · done: *{c.done}* · overdue now: *{c.overdue}*",))
+    return Section("Commitments", (f"Made: *{c.made}* · done: *{c.done}* · overdue at the period's end: *{c.overdue}*",))
 
 
 def _pairs(d: Digest, quotes: bool) -> Section | None:
@@ -129,7 +125,7 @@ def _practices(d: Digest, quotes: bool) -> Section | None:
         lines.append(f"Steal mix this period: {_mix(p.mix)}")
     if sum(p.mix_all.values()):
         lines.append(f"Steal mix all time ({sum(p.mix_all.values())}): {_mix(p.mix_all)}")
-        lines.append("Beacon survey: adapted {adapted}% · accelerated {accelerated}% · closely based {closely_based}%".format(**REFERENCE))
+        lines.append(REFERENCE_LINE)
     if p.outcomes:
         lines.append(
             "Outcomes reported: " + ", ".join(f"{OUTCOME_LABELS.get(k, k)} {n}" for k, n in sorted(p.outcomes.items(), key=lambda kv: -kv[1]))
@@ -148,7 +144,9 @@ def build_doc(d: Digest, *, names: bool, quotes: bool = True, quiet_weeks: int =
     sections = tuple(s for s in parts if s is not None)
     if not sections:
         sections = (Section("A quiet week", ("Nothing happened in the network this period.",)),)
-    context = (f"{d.period.label()} ({d.period.zone}), compared with the 4 periods before.", PRIVACY if quotes else CHANNEL_PRIVACY)
+    n = d.participation.baseline_periods
+    compared = f", compared with {before(n, d.period.days)}" if n else ""
+    context = (f"{d.period.label()} ({d.period.zone}){compared}.", PRIVACY if quotes else CHANNEL_PRIVACY)
     return Doc(header=f"Digest: {d.network}", sections=sections, context=context)
 
 

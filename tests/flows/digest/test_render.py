@@ -66,7 +66,7 @@ def test_sections_only_when_they_have_something_to_say(sqlite_store):
     assert "Learning pairs" not in [s.title for s in build_doc(empty, names=True).sections]
     text = to_text(build_doc(d, names=True))
     assert "Steal mix this period: adapted 50% · accelerated 25% · closely based 25%" in text
-    assert "Beacon survey: adapted 63% · accelerated 29% · closely based 8%" in text
+    assert "How Beacon Scheme members who changed practice after a visit did it: 63% adapted an idea" in text
 
 
 def test_slack_limits(sqlite_store):
