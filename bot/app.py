@@ -31,6 +31,14 @@ __all__ = ["Beacon", "build_app", "build_router"]
 logger = logging.getLogger(__name__)
 
 
+def _quietly(prepare) -> None:
+    """A warm-up that fails only costs the first user some time: log it, never stop the bot."""
+    try:
+        prepare()
+    except Exception:
+        logger.exception("warm-up %s failed", getattr(prepare, "__qualname__", prepare))
+
+
 def build_router() -> Router:
     return register_all(Router())
 
@@ -122,6 +130,8 @@ class Beacon:
         for adapter in self.adapters.values():
             await adapter.start()
         self._tasks.append(asyncio.create_task(self.delivery.run_forever(), name="beacon-delivery"))
+        for prepare in self.router.warm_ups:
+            self._tasks.append(asyncio.create_task(asyncio.to_thread(_quietly, prepare), name=f"beacon-warm-up-{prepare.__module__}"))
         if tick:
             self.ticker = Ticker(tick=self.tick, seconds=self.settings.tick_seconds)
             self.ticker.start()

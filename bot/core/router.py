@@ -107,6 +107,7 @@ class Router:
     listeners: dict[str, list[Handler]] = field(default_factory=dict)
     follow_ups: dict[str, FollowUpSource] = field(default_factory=dict)
     follow_up_planner: Handler | None = None
+    warm_ups: list[Handler] = field(default_factory=list)
 
     def command(
         self,
@@ -137,6 +138,11 @@ class Router:
         )
         self.commands[path] = cmd
         return cmd
+
+    def warm_up(self, handler: Handler) -> None:
+        """Slow one-time preparation (no arguments) the bot runs in a background
+        thread when it starts, so the first user who needs it does not wait."""
+        self.warm_ups.append(handler)
 
     def group(self, name: str, description: str) -> None:
         """Describe a group of sub-commands (``reflection``, ``pairing``…) for help."""
