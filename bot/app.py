@@ -32,6 +32,14 @@ __all__ = ["Beacon", "build_app", "build_router"]
 logger = logging.getLogger(__name__)
 
 
+def _quietly(prepare) -> None:
+    """A warm-up that fails only costs the first user some time: log it, never stop the bot."""
+    try:
+        prepare()
+    except Exception:
+        logger.exception("warm-up %s failed", getattr(prepare, "__qualname__", prepare))
+
+
 def build_router() -> Router:
     return register_all(Router())
 
@@ -133,7 +141,7 @@ class Beacon:
             member = session.exec(select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)).first()
             if member is None:
                 member = Member(network_id=network.id, platform_user_id=user, display_name=user, created_at=self.clock.now())
-            member.role = role
+            member.is_facilitator, member.is_coordinator = role == Role.FACILITATOR, role == Role.COORDINATOR
             session.add(member)
 
     # -- life cycle ---------------------------------------------------------------
@@ -145,6 +153,8 @@ class Beacon:
             await adapter.start()
         if deliver:
             self._tasks.append(asyncio.create_task(self.delivery.run_forever(), name="beacon-delivery"))
+        for prepare in self.router.warm_ups:
+            self._tasks.append(asyncio.create_task(asyncio.to_thread(_quietly, prepare), name=f"beacon-warm-up-{prepare.__module__}"))
         if tick:
             self.ticker = Ticker(tick=self.tick, seconds=self.settings.tick_seconds)
             self.ticker.start()

@@ -123,21 +123,25 @@ def seed(store: Store, config: BeaconConfig, clock: Clock) -> int:
                 session.add(network)
                 session.flush()
                 created += 1
+            wanted: dict[str, set[Role]] = {}
             for role, users in ((Role.FACILITATOR, net.facilitators), (Role.COORDINATOR, net.coordinators)):
                 for user in users:
-                    member = session.exec(select(Member).where(Member.network_id == network.id, Member.platform_user_id == user)).first()
-                    if member is None:
-                        session.add(
-                            Member(
-                                network_id=network.id,
-                                platform_user_id=user,
-                                display_name=user,
-                                role=role,
-                                has_private_chat=net.platform == "console",
-                                created_at=now,
-                            )
+                    wanted.setdefault(user, set()).add(role)
+            for user, roles in wanted.items():  # a person named in both lists holds both roles
+                exists = session.exec(select(Member.id).where(Member.network_id == network.id, Member.platform_user_id == user)).first()
+                if exists is None:
+                    session.add(
+                        Member(
+                            network_id=network.id,
+                            platform_user_id=user,
+                            display_name=user,
+                            is_facilitator=Role.FACILITATOR in roles,
+                            is_coordinator=Role.COORDINATOR in roles,
+                            has_private_chat=net.platform == "console",
+                            created_at=now,
                         )
-                        created += 1
+                    )
+                    created += 1
             for fc in net.flows:
                 exists = session.exec(select(Flow.id).where(Flow.network_id == network.id, Flow.kind == fc.kind, Flow.name == fc.name)).first()
                 if exists is None:

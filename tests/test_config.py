@@ -64,8 +64,8 @@ networks:
     assert seed(sqlite_store, config, clock) == 0
     with sqlite_store.session() as s:
         assert s.exec(select(Flow)).one().schedule == "every monday 09:00"
-        roles = {m.platform_user_id: m.role for m in s.exec(select(Member))}
-        assert roles == {"fay": Role.FACILITATOR, "cora": Role.COORDINATOR}
+        roles = {m.platform_user_id: m.roles for m in s.exec(select(Member))}
+        assert roles == {"fay": {Role.FACILITATOR}, "cora": {Role.COORDINATOR}}
         assert s.exec(select(Network)).one().name == "Neighbourhoods"
 
 

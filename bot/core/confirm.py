@@ -48,7 +48,7 @@ def confirmed(ctx: Context, *, again: str, role: Role = Role.FACILITATOR) -> Con
     if value == CANCEL:
         ctx.edit_choice_message("✓ Cancelled. Nothing was sent.")
         return None
-    if not ctx.role.allows(role):
+    if not ctx.may(role):
         raise UserError(f"Only {role.value}s can confirm this.")
     subject, _, asked = value.partition("|")
     try:

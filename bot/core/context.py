@@ -6,6 +6,7 @@ so a message exists exactly when the change that caused it does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from bot.core.errors import UserError
 from bot.core.forms import start_guided
 from bot.core.messages import Address, Attachment, Choice, Form, Incoming, Outgoing
 from bot.store import outbox
-from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role
+from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role, permits
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -77,8 +78,12 @@ class Context:
         return self.network.platform
 
     @property
-    def role(self) -> Role:
-        return self.member.role if self.member else Role.MEMBER
+    def roles(self) -> frozenset[Role]:
+        """The roles the sender holds, read fresh from their row (so a form's last step sees a revocation)."""
+        return self.member.roles if self.member else frozenset()
+
+    def may(self, needed: Role | Iterable[Role]) -> bool:
+        return permits(self.roles, needed)
 
     @property
     def arg_text(self) -> str:

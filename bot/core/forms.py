@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 from bot.core.errors import FormErrors, UserError
 from bot.core.messages import Choice, Form
 from bot.core.router import Router
+from bot.store.models import Role
 
 if TYPE_CHECKING:
     from bot.core.context import Context  # the context opens forms: it imports this module
 
-__all__ = ["CONVERSATION_WORDS", "FORM_OWNER", "start_guided", "register", "validate", "waiting_note"]
+__all__ = ["CONVERSATION_WORDS", "FORM_OWNER", "start_guided", "register", "submit", "validate", "waiting_note"]
 
 FORM_OWNER = "form"
 CANCEL_WORDS = {"cancel", "/cancel", "stop", "quit"}
@@ -139,7 +140,7 @@ def _submit(ctx: Context, conv, form: Form, values: dict[str, str]) -> None:
         try:
             with ctx.session.begin_nested():
                 ctx.end_conversation()
-                handler(ctx)
+                submit(ctx, form.title)
             return
         except FormErrors as exc:
             errors = exc.errors
@@ -168,6 +169,21 @@ def waiting_note(conv) -> str | None:
     index = int(conv.state.get("index", 0))
     label = form.fields[min(index, len(form.fields) - 1)].label
     return f"Your *{form.title}* is still open at *{label}* ({index + 1} of {len(form.fields)}): answer it when you're ready, or say *cancel*."
+
+
+def submit(ctx: Context, title: str = "") -> None:
+    """The last step of every form, a Slack modal's or a guided chat's: the
+    sender's role is checked again here, as it stands now."""
+    form_id = ctx.incoming.form_id or ""
+    handler = ctx.router.forms.get(form_id)
+    if handler is None:
+        raise UserError("That form has expired. Please start again.")
+    needed = ctx.router.form_roles.get(form_id, frozenset())
+    if needed and not ctx.may(needed):
+        what = f"*{title}*" if title else "this form"
+        who = " or ".join(f"{r.value}s" for r in Role if r in needed)
+        raise UserError(f"Only {who} can save {what}, and you no longer are one. Nothing was saved.")
+    handler(ctx)
 
 
 def _on_message(ctx: Context) -> None:

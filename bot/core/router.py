@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.errors import UsageError
 from bot.core.followups import FollowUpSource
-from bot.store.models import Role
+from bot.store.models import Role, permits
 
 __all__ = [
     "Command",
@@ -33,7 +33,7 @@ class Command:
     path: tuple[str, ...]
     handler: Handler
     help: str
-    role: Role = Role.MEMBER
+    role: Role | tuple[Role, ...] = Role.MEMBER  # one role, or any one of several
     usage: str = ""
     example: str = ""
     details: str = ""
@@ -47,6 +47,18 @@ class Command:
     @property
     def group(self) -> str:
         return self.path[0]
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset((self.role,) if isinstance(self.role, Role) else self.role)
+
+    @property
+    def for_members(self) -> bool:
+        return Role.MEMBER in self.roles
+
+    def for_whom(self) -> str:
+        """``facilitators`` or ``facilitators or coordinators``, for help and refusals."""
+        return " or ".join(f"{r.value}s" for r in Role if r in self.roles)
 
     def synopsis(self) -> str:
         return f"/beacon {self.name}" + (f" {self.usage}" if self.usage else "")
@@ -96,6 +108,7 @@ class Router:
     actions: dict[str, Handler] = field(default_factory=dict)
     forms: dict[str, Handler] = field(default_factory=dict)
     form_checks: dict[str, Handler] = field(default_factory=dict)
+    form_roles: dict[str, frozenset[Role]] = field(default_factory=dict)
     conversations: dict[str, Handler] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
@@ -110,6 +123,7 @@ class Router:
     follow_up_planner: Handler | None = None
     pages: dict[str, Handler] = field(default_factory=dict)
     public_url: str | None = None  # where the pages are reached from outside (BEACON_PUBLIC_URL), set by the app
+    warm_ups: list[Handler] = field(default_factory=list)
 
     def command(
         self,
@@ -117,7 +131,7 @@ class Router:
         handler: Handler,
         *,
         help: str,
-        role: Role = Role.MEMBER,
+        role: Role | tuple[Role, ...] = Role.MEMBER,
         usage: str = "",
         example: str = "",
         details: str = "",
@@ -141,6 +155,11 @@ class Router:
         self.commands[path] = cmd
         return cmd
 
+    def warm_up(self, handler: Handler) -> None:
+        """Slow one-time preparation (no arguments) the bot runs in a background
+        thread when it starts, so the first user who needs it does not wait."""
+        self.warm_ups.append(handler)
+
     def group(self, name: str, description: str) -> None:
         """Describe a group of sub-commands (``reflection``, ``pairing``…) for help."""
         self.groups[name] = description
@@ -160,15 +179,17 @@ class Router:
             raise ValueError(f"action {action_id!r} registered twice")
         self.actions[action_id] = handler
 
-    def form(self, form_id: str, handler: Handler, *, check: Handler | None = None) -> None:
+    def form(self, form_id: str, handler: Handler, *, check: Handler | None = None, role: Role | tuple[Role, ...] = Role.MEMBER) -> None:
         """``handler(ctx)`` takes the answers; ``check(ctx, name, value) -> str | None`` says what is
         wrong with one answer, so a guided chat asks that question again at once instead of
-        failing the whole form after the last one."""
+        failing the whole form after the last one; ``role``: who may submit it, checked again
+        when it is submitted (a form takes minutes to fill, and a role can be revoked meanwhile)."""
         if form_id in self.forms:
             raise ValueError(f"form {form_id!r} registered twice")
         self.forms[form_id] = handler
         if check is not None:
             self.form_checks[form_id] = check
+        self.form_roles[form_id] = frozenset((role,) if isinstance(role, Role) else role)
 
     def conversation(self, owner: str, handler: Handler) -> None:
         """Plain messages from a member whose open conversation ``owner`` holds."""
@@ -258,9 +279,9 @@ class Router:
             key=lambda c: c.path,
         )
 
-    def visible_to(self, role: Role, platform: str | None = None) -> list[Command]:
+    def visible_to(self, roles: Iterable[Role], platform: str | None = None) -> list[Command]:
         return sorted(
-            (c for c in self.commands.values() if not c.hidden and role.allows(c.role) and (c.platforms is None or platform in c.platforms)),
+            (c for c in self.commands.values() if not c.hidden and permits(roles, c.roles) and (c.platforms is None or platform in c.platforms)),
             key=lambda c: c.path,
         )
 

@@ -18,11 +18,13 @@ from sqlmodel import Session, col, select
 
 from bot.core.clock import Clock
 from bot.core.context import Context
+from bot.core.dates.zone import zone
 from bot.core.messages import Incoming
 from bot.core.networks import memberships, open_conversations
 from bot.core.router import Router
 from bot.dispatch.results import HandleResult
-from bot.store.models import LEFT_GROUP, Member, Network, Role
+from bot.store.activity import record_activity
+from bot.store.models import LEFT_GROUP, Member, Network
 
 __all__ = ["ACTIVE_GRAIN", "NO_NETWORK_YET", "NOT_IN_NETWORK", "NOT_MEMBER_THERE", "Known", "member_of", "network_of", "open_context"]
 
@@ -63,10 +65,14 @@ def open_context(session: Session, incoming: Incoming, event_id: str, result: Ha
     member, is_new = member_of(session, network, incoming, now, member)
     if known:
         known.remember(member)
-    if member.last_active_at is None or now - member.last_active_at >= ACTIVE_GRAIN:
+    last = member.last_active_at
+    if last is None or now - last >= ACTIVE_GRAIN:
         member.last_active_at = now  # to the minute: a burst of messages writes it once
     session.add(member)
     session.flush()
+    tz = zone(network.timezone)
+    if last is None or last.astimezone(tz).date() != now.astimezone(tz).date():  # the first sign of life today
+        record_activity(session, network_id=network.id, member_id=member.id, at=now, zone=tz.key)
     ctx = Context(
         session=session,
         clock=clock,
@@ -133,7 +139,7 @@ def member_of(session: Session, network: Network, incoming: Incoming, now: datet
             display_name=(incoming.user_name or incoming.username or incoming.user_id)[:200],
             username=incoming.username,
             timezone=incoming.user_timezone,
-            role=Role.FACILITATOR if ((first and not incoming.joins_by_link) or incoming.is_admin) else Role.MEMBER,
+            is_facilitator=bool((first and not incoming.joins_by_link) or incoming.is_admin),
             created_at=now,
         )
         session.add(member)

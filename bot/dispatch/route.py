@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlmodel import col, select
+from sqlalchemy import or_
+from sqlmodel import select
 
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import FormErrors, UsageError, UserError
-from bot.core.forms import CONVERSATION_WORDS, waiting_note
+from bot.core.forms import CONVERSATION_WORDS, submit, waiting_note
 from bot.core.networks import ask_which, memberships, open_conversations
 from bot.core.router import Command, Router, split_args
 from bot.dispatch.results import HandleResult
-from bot.store.models import Member, Role
+from bot.store.models import Member, Role, held_by
 
 __all__ = ["MAX_TEXT", "NO_QUESTION", "answer", "call_handler"]
 
@@ -69,10 +70,7 @@ def call_handler(ctx: Context) -> None:
     elif inc.kind == "action":
         _action(ctx)
     elif inc.kind == "form":
-        handler = ctx.router.forms.get(inc.form_id or "")
-        if handler is None:
-            raise UserError("That form has expired. Please start again.")
-        handler(ctx)
+        submit(ctx)
     else:
         _message(ctx)
 
@@ -111,7 +109,7 @@ def _command(ctx: Context) -> None:
         suggestions = router.suggest(words)
         hint = f" Did you mean {', '.join(f'`/beacon {s}`' for s in suggestions)}?" if suggestions else ""
         raise UserError(f"I don't know the command `/beacon {' '.join(words[:2])}`.{hint} Type `/beacon help` for the list.")
-    if not ctx.role.allows(cmd.role):
+    if not ctx.may(cmd.roles):
         raise UserError(_refusal(ctx, cmd))
     if rest and not cmd.usage and _has_subcommands(router, cmd):
         # `settings timezon Europe/Paris`: a typo'd sub-command, not arguments to a command that takes none
@@ -143,13 +141,14 @@ def _typed_command(ctx: Context) -> str | None:
 
 
 def _refusal(ctx: Context, cmd: Command) -> str:
-    allowed = [r for r in Role if r.allows(cmd.role)]
-    who = ctx.session.exec(
-        select(Member.display_name).where(Member.network_id == ctx.network.id, col(Member.role).in_(allowed)).order_by(Member.id).limit(3)
-    ).all()
-    roles = " or ".join(f"{r.value}s" for r in allowed)
+    holds = [held_by(r) for r in cmd.roles if r != Role.MEMBER]
+    who = (
+        ctx.session.exec(select(Member.display_name).where(Member.network_id == ctx.network.id, or_(*holds)).order_by(Member.id).limit(3)).all()
+        if holds
+        else []
+    )
     ask = f" Ask {', '.join(who)}." if who else ""
-    return f"Only {roles} can use `/beacon {cmd.name}`.{ask}"
+    return f"Only {cmd.for_whom()} can use `/beacon {cmd.name}`.{ask}"
 
 
 def _usage_text(ctx: Context, message: str) -> str:
@@ -170,12 +169,12 @@ def _has_subcommands(router: Router, cmd: Command) -> bool:
 def _group_help(ctx: Context, group: str, unknown: str | None) -> str:
     lines = []
     if unknown:
-        close = [s for s in ctx.router.suggest_in(group, unknown) if ctx.role.allows(ctx.router.commands[tuple(s.split())].role)]
+        close = [s for s in ctx.router.suggest_in(group, unknown) if ctx.may(ctx.router.commands[tuple(s.split())].roles)]
         hint = f" Did you mean {', '.join(f'`/beacon {s}`' for s in close)}?" if close else ""
         lines.append(f"`/beacon {group}` has no sub-command `{markup.literal(unknown[:64])}`.{hint}")
     lines.append(f"*{group}*: {ctx.router.groups.get(group, '')}")
     for c in ctx.router.in_group(group):
-        if ctx.role.allows(c.role):
+        if ctx.may(c.roles):
             lines.append(f"• `{c.synopsis()}`: {c.help}")
     return "\n".join(lines)
 

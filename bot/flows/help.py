@@ -15,7 +15,7 @@ from bot.core.context import Context
 from bot.core.errors import UsageError
 from bot.core.markup import literal
 from bot.core.router import Command, Router
-from bot.store.models import Role
+from bot.store.models import Role, roles_text
 
 __all__ = ["register", "sections", "overview", "section_text"]
 
@@ -43,7 +43,7 @@ def _section_of(router: Router, cmd: Command, module_groups: dict[str, str]) -> 
     for group in router.groups:
         if base.startswith(group):
             return group
-    return YOU if cmd.role == Role.MEMBER else NETWORK
+    return YOU if cmd.for_members else NETWORK
 
 
 def sections(router: Router, commands: list[Command]) -> dict[str, list[Command]]:
@@ -67,17 +67,17 @@ def _short_example(c: Command) -> str:
     return c.example if c.example and len(c.example) <= LONG_EXAMPLE else f"/beacon {c.name}"
 
 
-def overview(router: Router, role: Role, platform: str | None, network_name: str) -> str:
+def overview(router: Router, roles: frozenset[Role], platform: str | None, network_name: str) -> str:
     """The compact top level: one line per group, its description and a few examples."""
-    groups = sections(router, router.visible_to(role, platform))
+    groups = sections(router, router.visible_to(roles, platform))
     ordered = sorted(groups, key=lambda g: (g == NETWORK, g != YOU, g))
-    lines = [f"*Beacon* for {literal(network_name)}. You are a {role.value}. Commands:"]
+    lines = [f"*Beacon* for {literal(network_name)}. You are {roles_text(roles)}. Commands:"]
     for name in ordered:
         cmds = [c for c in groups[name] if c.path != ("help",)]
         if not cmds:
             continue
         # a flow's line shows its few main commands; the loose ones (setup, my-data…) are few and each its own thing
-        top = cmds if name in EXTRA else sorted(cmds, key=lambda c: (len(c.path) > 1, c.role != Role.MEMBER))[:PER_LINE]
+        top = cmds if name in EXTRA else sorted(cmds, key=lambda c: (len(c.path) > 1, not c.for_members))[:PER_LINE]
         more = f" (+{len(cmds) - len(top)})" if len(cmds) > len(top) else ""
         examples = " · ".join(f"`{_short_example(c)}`" for c in top)
         lines.append(f"• *{name}*: {_description(router, name)}. {examples}{more}")
@@ -90,7 +90,7 @@ def section_text(router: Router, name: str, cmds: list[Command]) -> str:
     """One group's commands, each with what it does and an example."""
     lines = [f"*{name}*: {_description(router, name)}"]
     for c in cmds:
-        lines.append(f"• `{c.synopsis()}`: {c.help}" + (f" _(for {c.role.value}s)_" if c.role != Role.MEMBER else ""))
+        lines.append(f"• `{c.synopsis()}`: {c.help}" + (f" _(for {c.for_whom()})_" if not c.for_members else ""))
         if c.name == name and c.details:
             lines.append(f"  {c.details}")
         if c.example and c.example != c.synopsis():
@@ -105,28 +105,28 @@ def _command_text(cmd: Command) -> str:
         lines.append(cmd.details)
     if cmd.example:
         lines.append(f"Example: `{cmd.example}`")
-    if cmd.role.value != "member":
-        lines.append(f"_For {cmd.role.value}s._")
+    if not cmd.for_members:
+        lines.append(f"_For {cmd.for_whom()}._")
     return "\n".join(lines)
 
 
 def _help(ctx: Context) -> None:
     router = ctx.router
     if not ctx.args:
-        ctx.reply(overview(router, ctx.role, ctx.platform, ctx.network.name))
+        ctx.reply(overview(router, ctx.roles, ctx.platform, ctx.network.name))
         return
     words = [w.lower().lstrip("/") for w in ctx.args]
     if words and words[0] == "beacon":
         words = words[1:] or ["help"]
     if len(words) == 1:
-        groups = sections(router, router.visible_to(ctx.role, ctx.platform))
+        groups = sections(router, router.visible_to(ctx.roles, ctx.platform))
         if words[0] in groups:
             ctx.reply(section_text(router, words[0], groups[words[0]]))
             return
     cmd, rest = router.resolve(words)
     if cmd is not None and not rest and not cmd.hidden:
-        if not ctx.role.allows(cmd.role):
-            ctx.reply(f"`/beacon {cmd.name}` is for {cmd.role.value}s.")
+        if not ctx.may(cmd.roles):
+            ctx.reply(f"`/beacon {cmd.name}` is for {cmd.for_whom()}.")
             return
         ctx.reply(_command_text(cmd))
         return

@@ -22,6 +22,7 @@ from bot.core.markup import literal
 from bot.core.members import mention
 from bot.core.router import Router
 from bot.core.startlink import start_payload
+from bot.store.models import Role
 
 __all__ = ["register", "start_link"]
 
@@ -127,7 +128,7 @@ def _added(ctx: Context) -> None:
         raise UserError("That only happens when I'm added to a group.")
     link = start_link(ctx)
     lines = [f"Hello *{literal(ctx.network.name)}*! I'm Beacon: I help this network learn between meetings."]
-    if ctx.role.value != "member":
+    if ctx.may(Role.FACILITATOR):
         lines.append(
             f"{mention(ctx.member)}, you added me, so you're this network's facilitator. "
             "Set up reflection prompts and pairing with `/beacon help` in a private chat with me" + (f": <{link}|open it here>." if link else ".")

@@ -34,7 +34,7 @@ from bot.simulation.adapter import Delivered, SimAdapter
 from bot.simulation.behaviour import PRACTICE_CHANNEL, Event, MemberBehaviour
 from bot.simulation.report import Reporting, Totals
 from bot.store.db import Store
-from bot.store.models import Member, Network, Role
+from bot.store.models import Member, Network
 
 __all__ = ["START", "Simulation", "simulate"]
 
@@ -96,9 +96,9 @@ class Simulation(MemberBehaviour, Reporting):
             s.add(net)
             s.flush()
             self.network_id = net.id
-            s.add(Member(network_id=net.id, platform_user_id=FAC, display_name="Fran Facilitator", role=Role.FACILITATOR,
+            s.add(Member(network_id=net.id, platform_user_id=FAC, display_name="Fran Facilitator", is_facilitator=True,
                          timezone="Europe/London", opted_out=["pairing"], created_at=joined))  # fmt: skip
-            s.add(Member(network_id=net.id, platform_user_id=COORD, display_name="Cole Coordinator", role=Role.COORDINATOR,
+            s.add(Member(network_id=net.id, platform_user_id=COORD, display_name="Cole Coordinator", is_coordinator=True,
                          timezone="Europe/London", opted_out=["pairing", "reflection"], created_at=joined))  # fmt: skip
             for p in self.people.values():
                 s.add(Member(network_id=net.id, platform_user_id=p.user, display_name=p.name, organisation=p.organisation,

@@ -14,7 +14,8 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.store import tables  # noqa: F401 - every table's foreign keys, for the emptiness check
-from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.store.activity import MemberActivity, record_activity
+from bot.store.models import Flow, Member, Network, OutboxMessage, OutboxStatus
 
 __all__ = ["move_network"]
 
@@ -83,22 +84,28 @@ def _references(session: Session, target: str, ids: list[int], *, skip: tuple[st
 
 def _young(session: Session, network: Network) -> bool:
     """Nothing but members (with nothing of their own) and queued messages."""
-    if _references(session, "network.id", [network.id], skip=("member", "outbox_message")):
+    if _references(session, "network.id", [network.id], skip=("member", "outbox_message", MemberActivity.__tablename__)):
         return False
     member_ids = list(session.exec(select(Member.id).where(Member.network_id == network.id)))
-    return not _references(session, "member.id", member_ids)
+    return not _references(session, "member.id", member_ids, skip=(MemberActivity.__tablename__,))
 
 
 def _fold(session: Session, young: Network, *, into: Network) -> None:
     """Move a young network's members and queued messages into ``into``, then delete it."""
     have = dict(session.exec(select(Member.platform_user_id, Member.id).where(Member.network_id == into.id)).all())
     same: dict[int, int] = {}
-    for member in session.exec(select(Member).where(Member.network_id == young.id)).all():
+    members = session.exec(select(Member).where(Member.network_id == young.id)).all()
+    twins = {m.id: have[m.platform_user_id] for m in members if m.platform_user_id in have}
+    for act in session.exec(select(MemberActivity).where(MemberActivity.network_id == young.id)).all():  # days active stay counted
+        record_activity(session, network_id=into.id, member_id=twins.get(act.member_id, act.member_id), at=act.at, zone=into.timezone)
+        session.delete(act)
+    session.flush()
+    for member in members:
         if member.platform_user_id in have:
             same[member.id] = have[member.platform_user_id]
             session.delete(member)
         else:
-            member.network_id, member.role = into.id, Role.MEMBER
+            member.network_id, member.is_facilitator, member.is_coordinator = into.id, False, False
             session.add(member)
     session.flush()
     for row in session.exec(select(OutboxMessage).where(OutboxMessage.network_id == young.id)).all():

@@ -7,6 +7,7 @@ their own; all share :data:`SQLModel.metadata` so Alembic sees them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -19,6 +20,10 @@ from bot.store.types import empty_dict, empty_list, utc_field
 __all__ = [
     "LEFT_GROUP",
     "Role",
+    "permits",
+    "roles_text",
+    "roles_of",
+    "held_by",
     "Network",
     "Member",
     "Flow",
@@ -32,18 +37,32 @@ __all__ = [
 
 
 class Role(str, Enum):
-    """What a member may do. Ordered: each role can do what the ones before it can."""
+    """What a member may do. Not a ladder: a member holds a set of roles, and a
+    coordinator (reads digests, exports evaluation data) may not configure the
+    network the way a facilitator does, nor the other way round.
+    """
 
     MEMBER = "member"
     FACILITATOR = "facilitator"
     COORDINATOR = "coordinator"
 
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
 
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
+def roles_of(row) -> frozenset[Role]:
+    """The roles a member row holds (a :class:`Member` or a selected row with its two flags)."""
+    return frozenset(r for r, held in ((Role.FACILITATOR, row.is_facilitator), (Role.COORDINATOR, row.is_coordinator)) if held)
+
+
+def roles_text(roles: Iterable[Role]) -> str:
+    """``a facilitator and a coordinator``, or ``a member``: for replies and help."""
+    held = set(roles)
+    return " and ".join(f"a {r.value}" for r in Role if r in held and r != Role.MEMBER) or "a member"
+
+
+def permits(held: Iterable[Role], needed: Role | Iterable[Role]) -> bool:
+    """Whether roles ``held`` satisfy ``needed`` (a role, or any one of several);
+    everyone is a member."""
+    wanted = {needed} if isinstance(needed, Role) else set(needed)
+    return Role.MEMBER in wanted or bool(wanted & set(held))
 
 
 class Network(SQLModel, table=True):
@@ -78,7 +97,8 @@ class Member(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=100)
     organisation: str | None = Field(default=None, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
-    role: Role = Field(default=Role.MEMBER, max_length=20)
+    is_facilitator: bool = False
+    is_coordinator: bool = False
     cohort: str | None = Field(default=None, max_length=100)
     wants: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     offers: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -99,11 +119,32 @@ class Member(SQLModel, table=True):
     """When the person chose this network (``/beacon network``) for the private
     chat they share across networks; the latest choice wins over activity."""
 
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles held beyond being a member (empty for most members)."""
+        return roles_of(self)
+
+    def may(self, needed: Role | Iterable[Role]) -> bool:
+        return permits(self.roles, needed)
+
+    def set_role(self, role: Role, held: bool) -> None:
+        """Grant (``held``) or revoke one role, leaving the others as they are."""
+        if role == Role.FACILITATOR:
+            self.is_facilitator = held
+        elif role == Role.COORDINATOR:
+            self.is_coordinator = held
+
     def is_paused(self, now: datetime) -> bool:
         return self.paused_until is not None and self.paused_until > now
 
     def has_opted_out(self, what: str) -> bool:
         return what in (self.opted_out or [])
+
+
+def held_by(role: Role):
+    """SQL: the members who hold ``role`` (a role is a flag on the member row)."""
+    column = {Role.FACILITATOR: Member.is_facilitator, Role.COORDINATOR: Member.is_coordinator}[role]
+    return column == True  # noqa: E712
 
 
 class Flow(SQLModel, table=True):

@@ -85,6 +85,7 @@ class PairMember(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     met: str = Field(default=MetStatus.PENDING.value, max_length=20)
     learned: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    learned_shared: bool = False  # the member chose to let coordinators and facilitators read ``learned``
     answered_at: datetime | None = utc_field(default=None)
 
 

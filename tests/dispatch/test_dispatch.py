@@ -36,9 +36,13 @@ async def test_member_is_refused_a_facilitator_command_and_told_who_can(harness)
     harness.beacon.router.command("reset", lambda ctx: ctx.reply("done"), help="x", role=Role.FACILITATOR)
     harness.add_member("fay", role=Role.FACILITATOR, display_name="Fay")
     harness.add_member("max")
+    harness.add_member("cora", role=Role.COORDINATOR, display_name="Cora")
     out = await harness.command("max", "reset")
-    assert "Only facilitators or coordinators can use `/beacon reset`" in out[0].text
-    assert "Ask Fay" in out[0].text
+    assert "Only facilitators can use `/beacon reset`" in out[0].text
+    assert "Ask Fay" in out[0].text and "Cora" not in out[0].text
+    # a coordinator reads digests; configuring the network is not theirs to do
+    out = await harness.command("cora", "reset")
+    assert "Only facilitators can use `/beacon reset`. Ask Fay." in out[0].text
     assert (await harness.command("fay", "reset"))[0].text == "done"
 
 
@@ -67,8 +71,8 @@ async def test_duplicate_event_is_handled_once(harness):
 async def test_first_contact_creates_member_and_first_member_facilitates(harness):
     await harness.command("first", "help")
     await harness.command("second", "help")
-    assert harness.member("first").role == Role.FACILITATOR
-    assert harness.member("second").role == Role.MEMBER
+    assert harness.member("first").roles == {Role.FACILITATOR}
+    assert harness.member("second").roles == frozenset()
 
 
 async def test_over_long_text_is_refused_and_nothing_is_stored(harness):

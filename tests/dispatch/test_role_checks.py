@@ -12,8 +12,14 @@ from sqlmodel import SQLModel
 from bot.app import build_router
 from bot.store.models import Role
 
-GATED = sorted((c for c in build_router().commands.values() if c.role != Role.MEMBER), key=lambda c: c.path)
-CHANGING = {"inbound_event", "outbox_message"}  # every event adds these, refused or not
+GATED = sorted((c for c in build_router().commands.values() if not c.for_members), key=lambda c: c.path)
+# every set of roles a person can hold: roles are not a ladder, so each set is tried
+HOLDINGS = (frozenset(), frozenset({Role.FACILITATOR}), frozenset({Role.COORDINATOR}), frozenset({Role.FACILITATOR, Role.COORDINATOR}))
+CHANGING = {
+    "inbound_event",
+    "outbox_message",
+    "member_activity",
+}  # every event adds these, refused or not (a refused command is still a sign of life)
 
 
 def _counts(store) -> dict[str, int]:
@@ -30,16 +36,24 @@ def test_there_are_gated_commands():
     assert {"setup", "members", "role", "cohort add", "audit", "undo", "retention"} <= names
 
 
+def test_a_coordinator_reads_the_digest_but_does_not_configure_the_network():
+    """A coordinator made "to read the digest" used to outrank a facilitator."""
+    commands = build_router().commands
+    facilitator_only = {c.name for c in GATED if c.roles == {Role.FACILITATOR}}
+    assert {"setup", "role", "undo", "audit", "members", "retention", "digest schedule", "digest recipients"} <= facilitator_only
+    assert Role.COORDINATOR in commands[("digest", "preview")].roles
+
+
 @pytest.mark.parametrize("path", [c.path for c in GATED], ids=[c.name for c in GATED])
 async def test_lower_roles_are_refused_and_the_handler_never_runs(harness, path):
     h = harness
     cmd = h.beacon.router.commands[path]
     if cmd.platforms and "console" not in cmd.platforms:
         pytest.skip(f"/beacon {cmd.name} exists only on {sorted(cmd.platforms)}")
-    h.add_member("boss", role=cmd.role, display_name="Boss Person")
-    below = [r for r in Role if not r.allows(cmd.role)]
-    for i, role in enumerate(below):
-        h.add_member(f"low{i}", role=role)
+    h.add_member("boss", role=min(cmd.roles), display_name="Boss Person")
+    below = [held for held in HOLDINGS if not held & cmd.roles]
+    for i, held in enumerate(below):
+        h.add_member(f"low{i}", role=tuple(held))
     ran: list[str] = []
     before = _counts(h.store)
     # first with the real handler: nothing in the database may change

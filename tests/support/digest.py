@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from bot.store.activity import record_activity
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Flow, Member, Network, Role
 from bot.store.pairing import PairGroup, PairingRound, PairMember
@@ -14,6 +15,7 @@ from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAns
 TZ = "Asia/Tokyo"
 END_DAY = date(2026, 11, 9)  # the Monday the digest runs; the period is Mon 2 – Sun 8 Nov (JST)
 SECRET = "SECRET private musing about my manager"
+PAIR_SECRET = "PAIR SECRET: what my pair told me in confidence"  # learned, never shared
 
 
 def utc(*a) -> datetime:
@@ -31,9 +33,18 @@ def build(session) -> dict[str, Member]:
     people: dict[str, Member] = {}
 
     def member(name, created=JOINED, role=Role.MEMBER, active=None):
-        m = Member(network_id=nid, platform_user_id=name, display_name=name, role=role, created_at=created, last_active_at=active)
+        m = Member(
+            network_id=nid,
+            platform_user_id=name,
+            display_name=name,
+            is_coordinator=role == Role.COORDINATOR,
+            created_at=created,
+            last_active_at=active,
+        )
         session.add(m)
         session.flush()
+        if active:
+            record_activity(session, network_id=nid, member_id=m.id, at=active, zone=TZ)
         people[name] = m
         return m
 
@@ -42,6 +53,8 @@ def build(session) -> dict[str, Member]:
         member(f"m{i}")
     people["m8"].last_active_at = utc(2026, 10, 18, 14)  # 23:00 JST Sun 18 Oct: before the quiet cutoff
     people["m9"].last_active_at = utc(2026, 10, 18, 15)  # 00:00 JST Mon 19 Oct: exactly at the cutoff
+    for who in ("m8", "m9"):
+        record_activity(session, network_id=nid, member_id=people[who].id, at=people[who].last_active_at, zone=TZ)
     member("m11", created=utc(2026, 11, 5), active=utc(2026, 11, 5))  # joined mid-period
     m = people
     flow = Flow(network_id=nid, kind="reflection", name="weekly", created_at=utc(2026, 8, 1), updated_at=utc(2026, 8, 1))
@@ -103,12 +116,12 @@ def build(session) -> dict[str, Member]:
         session.add(g)
         session.flush()
         for who in members:
-            met, learned = dict(answers).get(who, ("pending", ""))
-            session.add(PairMember(group_id=g.id, round_id=rnd.id, member_id=m[who].id, met=met, learned=learned,
+            met, learned, *shared = dict(answers).get(who, ("pending", ""))
+            session.add(PairMember(group_id=g.id, round_id=rnd.id, member_id=m[who].id, met=met, learned=learned, learned_shared=bool(shared),
                                    answered_at=utc(2026, 11, 7) if met != "pending" else None))  # fmt: skip
 
     group(old, ["m9", "m10"])
-    group(new, ["m7", "m2"], [("m7", ("met", "How to run a blameless retro"))])
+    group(new, ["m7", "m2"], [("m7", ("met", "How to run a blameless retro", "shared")), ("m2", ("met", PAIR_SECRET))])
     group(new, ["m1", "m3"], [("m1", ("not_yet", ""))])
     group(new, ["m4", "m5"])
 

@@ -74,13 +74,16 @@ class Harness:
 
     # -- people ------------------------------------------------------------------
 
-    def add_member(self, user: str, *, role: Role = Role.MEMBER, timezone: str | None = None, **fields) -> Member:
+    def add_member(self, user: str, *, role: Role | tuple[Role, ...] = Role.MEMBER, timezone: str | None = None, **fields) -> Member:
+        """``role``: one role or several (a member may be facilitator and coordinator both)."""
+        held = {role} if isinstance(role, Role) else set(role)
         with self.store.session() as session:
             m = Member(
                 network_id=self.network_id,
                 platform_user_id=user,
                 display_name=fields.pop("display_name", user.capitalize()),
-                role=role,
+                is_facilitator=Role.FACILITATOR in held,
+                is_coordinator=Role.COORDINATOR in held,
                 timezone=timezone,
                 created_at=self.clock.now(),
                 **fields,

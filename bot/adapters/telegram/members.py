@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.store.db import Store
 from bot.store.migrate_chat import move_network
-from bot.store.models import LEFT_GROUP, Member, Network, Role
+from bot.store.models import LEFT_GROUP, Member, Network
 
 __all__ = ["leave_group", "mark_member", "move_chat", "set_reachable"]
 
@@ -49,7 +49,8 @@ def leave_group(store: Store, chat_id: int, user_id: int) -> bool:
         ).first()
         if member is None:
             return False
-        member.unreachable, member.unreachable_reason, member.role = True, LEFT_GROUP, Role.MEMBER
+        member.unreachable, member.unreachable_reason = True, LEFT_GROUP
+        member.is_facilitator = member.is_coordinator = False  # their roles went with the group
         session.add(member)
         return True
 

@@ -204,5 +204,5 @@ def register(router: Router) -> None:
         help="Set up this network: name, time zone, practice channel, which flows run, how members join",
         details="Asks six questions with sensible answers filled in (reflection Fridays 16:00, pairing every two weeks, digest Mondays 09:00).",
     )  # fmt: skip
-    router.form(SETUP_FORM, _setup_submitted, check=_check)
+    router.form(SETUP_FORM, _setup_submitted, check=_check, role=Role.FACILITATOR)
     router.undo("network.setup", _undo_setup)

@@ -18,9 +18,9 @@ from bot.core.members import find_member, is_forgotten
 from bot.core.messages import Attachment
 from bot.core.numbers import parse_number
 from bot.core.router import Router
-from bot.store.models import Member, Role
+from bot.store.models import Member, Role, roles_text
 
-__all__ = ["register", "member_status", "members_csv", "members_command", "role_command", "set_role", "undo_role"]
+__all__ = ["register", "member_status", "members_csv", "members_command", "role_command", "set_roles", "undo_role"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _listed(ctx: Context) -> list[Member]:
 def _line(ctx: Context, m: Member) -> str:
     handle = f" (@{markup.literal(m.username)})" if m.username else ""
     extra = [
-        m.role.value if m.role != Role.MEMBER else "",
+        " and ".join(_as_list(m.roles)),
         markup.literal(m.organisation or ""),
         f"cohort {markup.literal(m.cohort)}" if m.cohort else "",
     ]
@@ -64,7 +64,7 @@ def members_csv(ctx: Context, members: list[Member]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["name", "username", "role", "organisation", "cohort", "status", "joined"])
     for m in members:
-        row = [m.display_name, m.username or "", m.role.value, m.organisation or "", m.cohort or "",
+        row = [m.display_name, m.username or "", " and ".join(_as_list(m.roles)) or "member", m.organisation or "", m.cohort or "",
                member_status(m, ctx), m.created_at.date().isoformat()]  # fmt: skip
         writer.writerow([_safe_cell(str(v)) for v in row])
     return out.getvalue().encode("utf-8")
@@ -102,23 +102,28 @@ def members_command(ctx: Context) -> None:
 # -- roles ------------------------------------------------------------------------------
 
 
-def _can_facilitate(ctx: Context, role: Role, exclude: Member) -> int:
-    return sum(1 for m in _listed(ctx) if m.id != exclude.id and m.role.allows(Role.FACILITATOR)) + (1 if role.allows(Role.FACILITATOR) else 0)
+def _facilitators_besides(ctx: Context, member: Member) -> int:
+    return sum(1 for m in _listed(ctx) if m.id != member.id and m.is_facilitator)
 
 
-def set_role(ctx: Context, member: Member, role: Role, *, action: str) -> Role:
-    """Change a role, keeping at least one member who can configure the network."""
-    old = member.role
-    if old == role:
+def _as_list(roles) -> list[str]:
+    return [r.value for r in Role if r in roles]
+
+
+def set_roles(ctx: Context, member: Member, roles: frozenset[Role], *, action: str) -> frozenset[Role]:
+    """Give ``member`` exactly ``roles``, keeping at least one member who can configure the network."""
+    old = member.roles
+    if old == roles:
         return old
-    if old.allows(Role.FACILITATOR) and _can_facilitate(ctx, role, member) == 0:
+    if member.is_facilitator and Role.FACILITATOR not in roles and _facilitators_besides(ctx, member) == 0:
         raise UserError(
-            f"{markup.literal(member.display_name)} is the last facilitator of this network. Grant someone else the facilitator role first."
+            f"{markup.literal(member.display_name)} is the last facilitator of this network, and a network needs one to change its set-up. "
+            "Grant someone else the facilitator role first."
         )
-    member.role = role
+    member.is_facilitator, member.is_coordinator = Role.FACILITATOR in roles, Role.COORDINATOR in roles
     ctx.session.add(member)
-    ctx.audit(action, f"member:{member.id}", before={"role": old.value}, after={"role": role.value})
-    logger.info("member %s role %s -> %s by %s", member.id, old.value, role.value, ctx.member.id)
+    ctx.audit(action, f"member:{member.id}", before={"roles": _as_list(old)}, after={"roles": _as_list(roles)})
+    logger.info("member %s roles %s -> %s by %s", member.id, _as_list(old), _as_list(roles), ctx.member.id)
     return old
 
 
@@ -132,32 +137,45 @@ def role_command(ctx: Context) -> None:
     member = find_member(ctx, " ".join(ctx.args[1:-1]))
     name = markup.literal(member.display_name)
     if verb == "grant":
-        if member.role == role:
+        if member.id == ctx.member.id:
+            raise UserError(f"You can't grant yourself a role. Ask another facilitator to make you a {role.value}.")
+        if role in member.roles:
             ctx.reply(f"{name} is already a {role.value}.")
             return
-        set_role(ctx, member, role, action="role.grant")
+        set_roles(ctx, member, member.roles | {role}, action="role.grant")
         ctx.reply(f"{name} is now a {role.value}. (`/beacon undo` takes it back.)")
         ctx.dm(
             member,
             f"{markup.literal(ctx.member.display_name)} made you a {role.value} of {markup.literal(ctx.network.name)}. `/beacon help` shows what you can now do.",
         )
         return
-    if member.role != role:
-        raise UserError(f"{name} is not a {role.value} (they are a {member.role.value}).")
-    set_role(ctx, member, Role.MEMBER, action="role.revoke")
+    if role not in member.roles:
+        raise UserError(f"{name} is not a {role.value} (they are {roles_text(member.roles)}).")
+    set_roles(ctx, member, member.roles - {role}, action="role.revoke")
     ctx.reply(f"{name} is no longer a {role.value}. (`/beacon undo` takes it back.)")
+
+
+# an audit entry written before roles were a set holds one rank; a coordinator then could do what a facilitator could
+_RANKS = {"member": frozenset(), "facilitator": frozenset({Role.FACILITATOR}), "coordinator": frozenset({Role.FACILITATOR, Role.COORDINATOR})}
+
+
+def _before(entry) -> frozenset[Role]:
+    before = entry.before or {}
+    if "roles" in before:
+        return frozenset(Role(r) for r in before["roles"])
+    return _RANKS.get(before.get("role", "member"), frozenset())
 
 
 def undo_role(ctx: Context, entry) -> str:
     member = ctx.session.get(Member, int(entry.target.split(":", 1)[1]))
     if member is None or member.network_id != ctx.network.id or is_forgotten(member):
         raise UserError("That member has left, so their role can't be put back.")
-    old = Role((entry.before or {}).get("role", "member"))
-    if member.role.allows(Role.FACILITATOR) and not old.allows(Role.FACILITATOR) and _can_facilitate(ctx, old, member) == 0:
+    old = _before(entry)
+    if member.is_facilitator and Role.FACILITATOR not in old and _facilitators_besides(ctx, member) == 0:
         raise UserError("Undoing that would leave the network without a facilitator.")
-    member.role = old
+    member.is_facilitator, member.is_coordinator = Role.FACILITATOR in old, Role.COORDINATOR in old
     ctx.session.add(member)
-    return f"{markup.literal(member.display_name)} is a {old.value} again"
+    return f"{markup.literal(member.display_name)} is {roles_text(old)} again"
 
 
 def register(router: Router) -> None:

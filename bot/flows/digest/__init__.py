@@ -11,10 +11,11 @@ The modules, lowest first: ``period`` (local weeks and their UTC bounds),
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.flows.digest import weekly
+from bot.flows.digest import chart, weekly
 
 __all__ = ["register"]
 
 
 def register(router: Router) -> None:
     weekly.register(router)
+    router.warm_up(chart.warm_up)

@@ -14,7 +14,7 @@ import logging
 from bot.flows.digest.data import Digest
 from bot.flows.digest.flags import REFERENCE
 
-__all__ = ["HEIGHT", "WIDTH", "render_chart"]
+__all__ = ["HEIGHT", "WIDTH", "render_chart", "warm_up"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +32,37 @@ def _share(mix: dict[str, int]) -> list[float]:
     return [100 * mix.get(m, 0) / total if total else 0.0 for m in MODES]
 
 
-def render_chart(d: Digest) -> bytes:
-    """A ``WIDTH`` × ``HEIGHT`` PNG of the digest's trends."""
-    # Imported on first use: matplotlib (with numpy, fonts and PIL) is the
-    # heaviest import in the bot, over a second at start-up on this machine,
-    # and most processes never draw a chart. Python imports it once.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def warm_up() -> None:
+    """Import matplotlib and draw a tiny figure with text, in the background at start:
+    the import, the font cache (built on first use when missing) and the first font
+    load cost the first digest of a process about a second otherwise."""
+    _canvas(_figure()(figsize=(1, 1), dpi=10)).print_png(io.BytesIO())
+    # the figure's own text and tick labels load the font, as a real chart does
+    fig = _figure()(figsize=(2, 1), dpi=20)
+    _canvas(fig)
+    fig.add_subplot().set_title("warm up")
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def _figure():
+    # Imported on first use, off the start-up path: matplotlib (with numpy, fonts
+    # and PIL) is the heaviest import in the bot, over a second on this machine;
+    # ``beacon run`` warms it in a background thread (:func:`warm_up`).
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
+    return Figure
+
+
+def _canvas(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return FigureCanvasAgg(fig)
+
+
+def render_chart(d: Digest) -> bytes:
+    """A ``WIDTH`` × ``HEIGHT`` PNG of the digest's trends."""
+    fig = _figure()(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
+    _canvas(fig)
     fig.suptitle(f"{d.network}: {d.period.label()}", fontsize=14)
     grid = fig.add_gridspec(1, 2, width_ratios=(3, 2), left=0.06, right=0.97, top=0.86, bottom=0.16, wspace=0.28)
 

@@ -79,19 +79,24 @@ def member_weeks(session: Session, network_id: int, first: date, last: date, zon
             counts.setdefault((member_id, bucket), {})["active"] = 1
 
     members = session.execute(
-        select(Member.id, Member.display_name, Member.organisation, Member.role, Member.created_at)
+        select(Member.id, Member.display_name, Member.organisation, Member.is_facilitator, Member.is_coordinator, Member.created_at)
         .where(Member.network_id == nid, col(Member.created_at) < hi)
         .order_by(Member.id)
     ).all()
     rows = []
     for i, day in enumerate(days):
-        for mid, name, org, role, created in members:
+        for mid, name, org, fac, coord, created in members:
             if created >= bounds[i + 1]:
                 continue
             c = counts.get((mid, i), {})
             rows.append({"week_start": day.isoformat(), "member_id": mid, "member": name, "organisation": org or "",
-                         "role": getattr(role, "value", role), **{k: c.get(k, 0) for k in COUNTS}})  # fmt: skip
+                         "role": _role_cell(fac, coord), **{k: c.get(k, 0) for k in COUNTS}})  # fmt: skip
     return rows
+
+
+def _role_cell(facilitator: bool, coordinator: bool) -> str:
+    """One word per role held; ``member`` for the many who hold none."""
+    return " ".join(n for n, held in (("facilitator", facilitator), ("coordinator", coordinator)) if held) or "member"
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:

@@ -88,6 +88,9 @@ def quiet_members(session: Session, network_id: int, period: Period, weeks: int)
             Member.network_id == network_id,
             col(Member.created_at) < cutoff,
             Member.unreachable == False,  # noqa: E712
+            # members only: the facilitators and coordinators reading the digest are not its subject
+            Member.is_facilitator == False,  # noqa: E712
+            Member.is_coordinator == False,  # noqa: E712
             col(Member.id).not_in(select(act.c.member_id).where(act.c.member_id.is_not(None))),
         )
         .order_by(Member.display_name, Member.id)
@@ -108,6 +111,7 @@ class Participation:
     members: int
     new_members: int
     quiet: Quiet
+    baseline_periods: int = 4  # of the BASELINE periods before, those the network existed in
 
     @property
     def rate(self) -> float | None:
@@ -120,12 +124,12 @@ class Participation:
 
 def participation(session: Session, network_id: int, period: Period, weeks: list[Week], quiet_weeks: int) -> Participation:
     cur = weeks[period.current]
-    base = [weeks[i] for i in period.baseline]
+    base = [weeks[i] for i in period.baseline if weeks[i].members]  # a period before anyone joined is no baseline
     new = session.execute(select(func.count()).where(Member.network_id == network_id, within(period, col(Member.created_at)))).scalar_one()
     return Participation(
         sent=cur.sent, answered=cur.answered,
         baseline_sent=sum(w.sent for w in base), baseline_answered=sum(w.answered for w in base),
-        active=cur.active, baseline_active=sum(w.active for w in base) / len(base),
+        active=cur.active, baseline_active=sum(w.active for w in base) / len(base) if base else 0.0, baseline_periods=len(base),
         members=cur.members, new_members=new,
         quiet=quiet_members(session, network_id, period, quiet_weeks),
     )  # fmt: skip

@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, select, union_all
 from sqlmodel import col
 
 from bot.flows.digest.period import Period
+from bot.store.activity import MemberActivity
 from bot.store.models import Member
 from bot.store.pairing import PairingRound, PairMember
 from bot.store.practices import Practice, Steal
@@ -39,8 +40,8 @@ def within(period: Period, column):
 
 def activity(network_id: int, lo: datetime, hi: datetime):
     """Every (member_id, at) sign of life in ``[lo, hi)``: reflections, practices,
-    steals, pairing answers, and the member's last message (a union, one index
-    range scan per table)."""
+    steals, pairing answers, and the durable per-day activity record (a union, one
+    index range scan per table; none of these rows moves once written)."""
     return union_all(
         select(Reflection.member_id.label("member_id"), Reflection.started_at.label("at")).where(
             Reflection.network_id == network_id, between(col(Reflection.started_at), lo, hi)
@@ -54,7 +55,7 @@ def activity(network_id: int, lo: datetime, hi: datetime):
         select(PairMember.member_id, PairMember.answered_at)
         .join(PairingRound, col(PairingRound.id) == col(PairMember.round_id))
         .where(PairingRound.network_id == network_id, between(col(PairMember.answered_at), lo, hi)),
-        select(Member.id, Member.last_active_at).where(Member.network_id == network_id, between(col(Member.last_active_at), lo, hi)),
+        select(MemberActivity.member_id, MemberActivity.at).where(MemberActivity.network_id == network_id, between(col(MemberActivity.at), lo, hi)),
     ).subquery("activity")
 
 

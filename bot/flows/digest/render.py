@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from bot.core import markup
 from bot.core.messages import Address, Attachment, Outgoing
 from bot.flows.digest.data import Digest
-from bot.flows.digest.flags import REFERENCE, look_at, pct
+from bot.flows.digest.flags import REFERENCE_LINE, before, look_at, pct, trend
 
 __all__ = ["Doc", "Section", "build_doc", "to_html", "to_markdown", "to_outgoing", "to_text"]
 
 MODE_LABELS = {"adapted": "adapted", "accelerated": "accelerated", "closely_based": "closely based"}
 OUTCOME_LABELS = {"worked": "worked", "partly": "partly worked", "didnt": "didn't work", "too_early": "too early to say"}
 PRIVACY = "Private reflections are never included; excerpts are what members chose to share."
+CHANNEL_PRIVACY = "Posted in a channel: counts only, no names and no quotes."
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,6 @@ class Doc:
     context: tuple[str, ...]
 
 
-def _trend(now: float | None, before: float | None) -> str:
-    if now is None or before is None:
-        return ""
-    if abs(now - before) < 0.05:
-        return " →"
-    return " ↑" if now > before else " ↓"
-
-
 def _lit(text: str) -> str:
     return markup.literal(text)
 
@@ -62,10 +55,12 @@ def _participation(d: Digest, names: bool) -> Section | None:
     p = d.participation
     lines = []
     if p.sent or p.baseline_sent:
-        before = f"; the 4 weeks before: {pct(p.baseline_rate)}" if p.baseline_sent else ""
-        lines.append(f"Prompts: {p.sent} sent, {p.answered} answered (*{pct(p.rate)}*{before}){_trend(p.rate, p.baseline_rate)}")
+        then = f"; {before(p.baseline_periods, d.period.days)}: {pct(p.baseline_rate)}" if p.baseline_sent and p.baseline_periods else ""
+        arrow = trend(p.rate, p.baseline_rate, p.sent, p.baseline_sent)
+        lines.append(f"Prompts: {p.sent} sent, {p.answered} answered (*{pct(p.rate)}*{then}){arrow}")
     if p.active or p.baseline_active:
-        lines.append(f"Active members: *{p.active}* of {p.members} (a week before, on average: {p.baseline_active:.0f})")
+        avg = f" ({before(p.baseline_periods, d.period.days)}, on average: {p.baseline_active:.0f})" if p.baseline_periods else ""
+        lines.append(f"Active members: *{p.active}* of {p.members}{avg}")
     if p.new_members:
         lines.append(f"New members: {p.new_members}")
     q = p.quiet
@@ -78,11 +73,15 @@ def _participation(d: Digest, names: bool) -> Section | None:
     return Section("Participation", tuple(lines)) if lines else None
 
 
-def _reflections(d: Digest) -> Section | None:
+def _reflections(d: Digest, quotes: bool) -> Section | None:
     r = d.reflections
     if not (r.completed or r.shared or r.baseline_completed):
         return None
-    lines = [f"Reflections completed: *{r.completed}* (a week before, on average: {r.baseline_completed / 4:.0f}); shared: {r.shared}"]
+    n = d.participation.baseline_periods
+    avg = f" ({before(n, d.period.days)}, on average: {r.baseline_completed / n:.0f})" if n else ""
+    lines = [f"Reflections completed: *{r.completed}*{avg}; shared: {r.shared}"]
+    if not quotes:
+        return Section("Reflections", tuple(lines))
     if r.themes:
         lines.append("Themes in shared answers: " + ", ".join(f"_{_lit(t)}_ ({n})" for t, n in r.themes))
     lines.extend(f"> “{_lit(e.text)}” — {_lit(e.who)}" for e in r.excerpts)
@@ -93,10 +92,10 @@ def _commitments(d: Digest) -> Section | None:
     c = d.commitments
     if not (c.made or c.done or c.overdue):
         return None
-    return Section("Commitments", (f"Made: *{c.made}* · done: *{c.done}* · overdue now: *{c.overdue}*",))
+    return Section("Commitments", (f"Made: *{c.made}* · done: *{c.done}* · overdue at the period's end: *{c.overdue}*",))
 
 
-def _pairs(d: Digest) -> Section | None:
+def _pairs(d: Digest, quotes: bool) -> Section | None:
     p = d.pairs
     if not (p.formed or p.answered):
         return None
@@ -105,13 +104,13 @@ def _pairs(d: Digest) -> Section | None:
         lines.append(f"Pairs and trios formed: *{p.formed}*")
     if p.answered:
         lines.append(f"Met: *{p.met}* of {p.answered} that answered the follow-up ({pct(p.met_rate)})")
-    if p.learned:
-        lines.append("What members said they learned:")
+    if p.learned and quotes:
+        lines.append("What members said they learned (shared by them with the coordinators):")
         lines.extend(f"> “{_lit(t)}”" for t in p.learned)
     return Section("Learning pairs", tuple(lines))
 
 
-def _practices(d: Digest) -> Section | None:
+def _practices(d: Digest, quotes: bool) -> Section | None:
     p = d.practices
     if not (p.new_posts or p.steals or p.outcomes):
         return None
@@ -120,12 +119,13 @@ def _practices(d: Digest) -> Section | None:
         lines.append(f"New practices shared: *{p.new_posts}*")
     if p.steals:
         lines.append(f"Steals: *{p.steals}*")
-        top = ", ".join(f"“{_lit(t)}” ({n})" for t, n in p.most_stolen)
-        lines.append(f"Most stolen: {top}")
+        if quotes:
+            top = ", ".join(f"“{_lit(t)}” ({n})" for t, n in p.most_stolen)
+            lines.append(f"Most stolen: {top}")
         lines.append(f"Steal mix this period: {_mix(p.mix)}")
     if sum(p.mix_all.values()):
         lines.append(f"Steal mix all time ({sum(p.mix_all.values())}): {_mix(p.mix_all)}")
-        lines.append("Beacon survey: adapted {adapted}% · accelerated {accelerated}% · closely based {closely_based}%".format(**REFERENCE))
+        lines.append(REFERENCE_LINE)
     if p.outcomes:
         lines.append(
             "Outcomes reported: " + ", ".join(f"{OUTCOME_LABELS.get(k, k)} {n}" for k, n in sorted(p.outcomes.items(), key=lambda kv: -kv[1]))
@@ -133,16 +133,20 @@ def _practices(d: Digest) -> Section | None:
     return Section("Steal with pride", tuple(lines))
 
 
-def build_doc(d: Digest, *, names: bool, quiet_weeks: int = 3) -> Doc:
-    """What the digest says; ``names``: the reader is a coordinator (quiet members named)."""
-    parts = [_participation(d, names), _reflections(d), _commitments(d), _pairs(d), _practices(d)]
-    flags = look_at(d, quiet_weeks=quiet_weeks)
+def build_doc(d: Digest, *, names: bool, quotes: bool = True, quiet_weeks: int = 3) -> Doc:
+    """What the digest says. ``names``: the reader is a coordinator (quiet members named);
+    ``quotes``: a direct message, which may quote what members chose to share. A channel
+    gets neither: counts only, as the bot promises when a channel is added."""
+    parts = [_participation(d, names), _reflections(d, quotes), _commitments(d), _pairs(d, quotes), _practices(d, quotes)]
+    flags = look_at(d, quiet_weeks=quiet_weeks, titles=quotes)
     if flags:
         parts.append(Section("What to look at", tuple(flags)))
     sections = tuple(s for s in parts if s is not None)
     if not sections:
         sections = (Section("A quiet week", ("Nothing happened in the network this period.",)),)
-    context = (f"{d.period.label()} ({d.period.zone}), compared with the 4 periods before.", PRIVACY)
+    n = d.participation.baseline_periods
+    compared = f", compared with {before(n, d.period.days)}" if n else ""
+    context = (f"{d.period.label()} ({d.period.zone}){compared}.", PRIVACY if quotes else CHANNEL_PRIVACY)
     return Doc(header=f"Digest: {d.network}", sections=sections, context=context)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, desc, func, literal_column, select
+from sqlalchemy import case, desc, func, literal_column, or_, select
 from sqlmodel import Session, col
 
 from bot.flows.digest.period import Period
@@ -92,11 +92,15 @@ def commitments(session: Session, network_id: int, period: Period) -> Commitment
             Commitment.network_id == network_id, Commitment.status == CommitmentStatus.DONE, within(period, col(Commitment.updated_at))
         )
     ).scalar_one()
+    # overdue when the period ended, not now: a commitment kept the week after still
+    # counts as overdue in this period's figures, so a past digest never changes
+    still_open = col(Commitment.status).in_((CommitmentStatus.OPEN, CommitmentStatus.STILL_GOING))
     overdue = session.execute(
         select(func.count()).where(
             Commitment.network_id == network_id,
-            col(Commitment.status).in_((CommitmentStatus.OPEN, CommitmentStatus.STILL_GOING)),
+            col(Commitment.created_at) < period.end,
             col(Commitment.due_date) < period.end_day,
+            or_(still_open, col(Commitment.updated_at) >= period.end),
         )
     ).scalar_one()
     return Commitments(made=made, done=done, overdue=overdue)
@@ -140,7 +144,10 @@ def pairs(session: Session, network_id: int, period: Period) -> Pairs:
     ).one()
     learned = (
         session.execute(
-            answered_rows.with_only_columns(PairMember.learned).where(PairMember.learned != "").order_by(PairMember.answered_at).limit(EXCERPTS)
+            answered_rows.with_only_columns(PairMember.learned)
+            .where(PairMember.learned != "", PairMember.learned_shared == True)  # noqa: E712 - only what the member chose to share
+            .order_by(PairMember.answered_at)
+            .limit(EXCERPTS)
         )
         .scalars()
         .all()

@@ -26,6 +26,7 @@ yourselves week weeks time thing things lot bit going went want wanted think tho
 """.split()
 )
 
+_CLAUSE = re.compile(r"[.,;:!?()\n\"“”]+")  # a phrase never spans a sentence or a list
 _WORD = re.compile(r"[a-zà-öø-ÿ][a-zà-öø-ÿ'’-]*[a-zà-öø-ÿ]|[a-zà-öø-ÿ]")
 
 
@@ -45,8 +46,10 @@ def themes(texts: Iterable[str], *, top: int = 5, min_count: int = 2) -> list[tu
         tokens = _words(text or "")
         content = [t for t in tokens if t not in STOP_WORDS and len(t) > 2]
         words.update(set(content))
-        pairs.update({f"{a} {b}" for a, b in zip(tokens, tokens[1:])
-                      if a not in STOP_WORDS and b not in STOP_WORDS and len(a) > 2 and len(b) > 2})  # fmt: skip
+        for clause in _CLAUSE.split(text or ""):
+            ts = _words(clause)
+            pairs.update({f"{a} {b}" for a, b in zip(ts, ts[1:])
+                          if a != b and a not in STOP_WORDS and b not in STOP_WORDS and len(a) > 2 and len(b) > 2})  # fmt: skip
     picked: list[tuple[str, int]] = []
     covered: set[str] = set()
     for phrase, n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -24,11 +24,12 @@ from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest
+from bot.flows.digest.flags import TREND_RULE
 from bot.flows.digest.period import Period, period_ending
 from bot.flows.digest.render import build_doc, to_outgoing, to_text
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
-from bot.store.models import Flow, Member, Network, Role
+from bot.store.models import Flow, Member, Network, Role, held_by
 
 __all__ = ["DEFAULTS", "KIND", "compose", "digest_flow", "register", "run", "settings_of"]
 
@@ -96,7 +97,7 @@ def compose(session, network: Network, period: Period, *, quiet_weeks: int = 3, 
 
 def coordinators(session, network_id: int) -> list[Member]:
     return list(session.exec(
-        select(Member).where(Member.network_id == network_id, Member.role == Role.COORDINATOR,
+        select(Member).where(Member.network_id == network_id, held_by(Role.COORDINATOR),
                              Member.unreachable == False).order_by(Member.id)  # noqa: E712
     ))  # fmt: skip
 
@@ -111,7 +112,7 @@ def fan_out(ctx: Context, settings: dict[str, Any], period: Period, key_base: st
     weeks = int(settings["quiet_weeks"])
     digest, png = compose(ctx.session, ctx.network, period, quiet_weeks=weeks)
     named = build_doc(digest, names=True, quiet_weeks=weeks)
-    counts = build_doc(digest, names=False, quiet_weeks=weeks)
+    counts = build_doc(digest, names=False, quotes=False, quiet_weeks=weeks)
     # a coordinator's digest keeps their quiet hours (not the one who asked for it now); a channel has none
     items = [(f"{key_base}:m{m.id}", to_outgoing(named, Address.member(m.id), image=png)) for m in people]
     asked = [item for item, m in zip(items, people) if ctx.member is not None and m.id == ctx.member.id]
@@ -169,7 +170,7 @@ def _preview(ctx: Context) -> None:
     settings = settings_of(digest_flow(ctx.session, ctx.network.id))
     weeks = int(settings["quiet_weeks"])
     digest, png = compose(ctx.session, ctx.network, current_period(ctx), quiet_weeks=weeks)
-    doc = build_doc(digest, names=ctx.role == Role.COORDINATOR, quiet_weeks=weeks)
+    doc = build_doc(digest, names=ctx.may(Role.COORDINATOR), quiet_weeks=weeks)
     ctx.reply(to_text(doc), header=doc.header, attachment=Attachment.picture(png, "digest.png") if png else None)
 
 
@@ -255,12 +256,13 @@ def register(router: Router) -> None:
     router.group("digest", "The weekly digest for coordinators")
     router.schedule(KIND, run)
     f = Role.FACILITATOR
-    router.command("digest", _status, role=f, help="When the digest goes, and to whom", example="/beacon digest")
+    reader = (Role.FACILITATOR, Role.COORDINATOR)  # coordinators read the digest; facilitators configure it
+    router.command("digest", _status, role=reader, help="When the digest goes, and to whom", example="/beacon digest")
     router.command("digest now", _now, role=f, help="Send the digest of the last 7 days to its recipients now",
                    example="/beacon digest now")  # fmt: skip
-    router.command("digest preview", _preview, role=f, help="Show the digest of the last 7 days to you only",
+    router.command("digest preview", _preview, role=reader, help="Show the digest of the last 7 days to you only",
                    example="/beacon digest preview",
-                   details="Coordinators see quiet members by name; others see counts.")  # fmt: skip
+                   details="Coordinators see quiet members by name; others see counts. " + TREND_RULE)  # fmt: skip
     router.command("digest schedule", _schedule, role=f, help="Change when the digest goes (network time)",
                    usage='"<schedule>" | off', example='/beacon digest schedule "every monday 09:00"')  # fmt: skip
     router.command("digest recipients", _recipients, role=f, help="Choose who gets the digest",

@@ -213,7 +213,7 @@ def forget_member(session: Session, router: Router, member: Member, *, keep_shar
     member.wants = member.offers = ""
     member.wants_tags, member.offers_tags, member.opted_out = [], [], []
     member.paused_until = member.last_active_at = None
-    member.role = Role.MEMBER
+    member.is_facilitator = member.is_coordinator = False
     member.unreachable, member.unreachable_reason, member.has_private_chat = True, "forgotten", False
     session.add(member)
     session.flush()
@@ -247,10 +247,8 @@ def _forget_me(ctx: Context) -> None:
     if ctx.args:
         raise UsageError("`/beacon forget-me` takes no arguments; it asks before deleting anything.")
     last = ""
-    if ctx.member.role.allows(Role.FACILITATOR):
-        others = [
-            m for m in ctx.members(include_unreachable=True) if m.id != ctx.member.id and m.role.allows(Role.FACILITATOR) and not is_forgotten(m)
-        ]
+    if ctx.member.is_facilitator:
+        others = [m for m in ctx.members(include_unreachable=True) if m.id != ctx.member.id and m.is_facilitator and not is_forgotten(m)]
         if not others:
             last = "\n_You are the last facilitator: grant the role to someone first (`/beacon role grant @someone facilitator`), or the network will have none._"
     ctx.reply(

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 OWNER = "pairing"
 ANSWER = "pairing.answer"
 SKIP_LEARNED = "pairing.skip_learned"
+SHARE_LEARNED = "pairing.share_learned"
 LEARNED_MAX = 500
 ANSWERS = {
     MetStatus.MET.value: "Yes",
@@ -156,9 +157,25 @@ def _learned(ctx: Context) -> None:
     if len(text) > LEARNED_MAX:
         ctx.start_conversation(OWNER, {"row": row.id})
         raise UserError(f"Could you keep it to one line (at most {LEARNED_MAX} characters)? Send it again, or say skip.")
-    row.learned = text
+    row.learned, row.learned_shared = text, False
     ctx.session.add(row)
-    ctx.reply(f"Thanks, noted: _{markup.literal(text)}_")
+    ctx.reply(
+        f"Thanks, noted: _{markup.literal(text)}_\nIt stays between you and your pair unless you say so. Share this with the coordinators?",
+        choices=[Choice("Yes, share it", SHARE_LEARNED, f"{row.id}|yes"), Choice("No, keep it private", SHARE_LEARNED, f"{row.id}|no")],
+    )
+
+
+def _share_learned(ctx: Context) -> None:
+    """One tap: may the digest by direct message quote what this member learned?"""
+    row_id, _, answer = (ctx.incoming.value or "").partition("|")
+    row = ctx.session.get(PairMember, int(row_id)) if row_id.isdigit() else None
+    if row is None or row.member_id != ctx.member.id or not row.learned:
+        raise UserError("That answer is no longer there to share.")
+    row.learned_shared = answer == "yes"
+    ctx.session.add(row)
+    done = "✓ Shared with the coordinators" if row.learned_shared else "✓ Kept private"
+    ctx.edit_choice_message(f"{ctx.incoming.message_text or ''}\n{done}".strip())
+    ctx.reply("Thanks: the coordinators' digest may quote it (never a channel's)." if row.learned_shared else "Kept between you and your pair.")
 
 
 def _skip_learned(ctx: Context) -> None:
@@ -291,6 +308,7 @@ def register(router: Router) -> None:
     router.action(SNOOZE, _snooze)
     router.action(ANSWER, _answer)
     router.action(SKIP_LEARNED, _skip_learned)
+    router.action(SHARE_LEARNED, _share_learned)
     router.action(REMATCH, _rematch_pressed)
     router.conversation(OWNER, _learned)
     router.command(

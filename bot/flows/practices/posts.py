@@ -121,7 +121,7 @@ def load_practice(ctx: Context, number: int | str, *, active: bool = False) -> P
     mine = ctx.member is not None and p.author_id == ctx.member.id
     if p.status == PracticeStatus.WITHDRAWN and not mine:
         raise missing
-    if p.status == PracticeStatus.HIDDEN and not (mine or ctx.role.allows(Role.FACILITATOR)):
+    if p.status == PracticeStatus.HIDDEN and not (mine or ctx.may(Role.FACILITATOR)):
         raise missing
     if active and p.status != PracticeStatus.ACTIVE:
         raise UserError(f"Practice #{pid} is {p.status}, so it can't be stolen, asked about or saved.")

@@ -26,7 +26,7 @@ from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
 from bot.flows.reflection.questions import LATER_DELAY, question_set, reminder_due
 from bot.store.flows import ensure_flow
-from bot.store.models import Conversation, Flow, Member, Role
+from bot.store.models import Conversation, Flow, Member, Role, permits, roles_of
 from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = [
@@ -63,13 +63,13 @@ def flow_questions(flow: Flow | None) -> list[str]:
 
 
 def in_audience(member: Member, audience: str) -> bool:
-    """``everyone``, ``cohort:<name>`` or ``role:<role>`` (a role includes those above it)."""
+    """``everyone``, ``cohort:<name>`` or ``role:<role>`` (the members who hold that role; ``role:member`` is everyone)."""
     kind, _, value = (audience or "everyone").partition(":")
     if kind == "cohort":
         return (member.cohort or "").lower() == value.lower()
     if kind == "role":
         try:
-            return member.role.allows(Role(value))
+            return permits(roles_of(member), Role(value))
         except ValueError:
             return False
     return True
@@ -307,7 +307,8 @@ def run(ctx: Context) -> None:
             Member.display_name,
             Member.timezone,
             Member.cohort,
-            Member.role,
+            Member.is_facilitator,
+            Member.is_coordinator,
             Member.unreachable,
             Member.paused_until,
             Member.opted_out,

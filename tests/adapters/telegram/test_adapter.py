@@ -216,7 +216,7 @@ async def test_start_with_a_deep_link_links_the_member_to_the_groups_network(sql
         bea = _member(sqlite_store, 2002)
         with sqlite_store.session() as session:
             network = session.get(Network, bea.network_id)
-        assert network.platform_key == str(GROUP_ID) and bea.has_private_chat and bea.role == Role.MEMBER
+        assert network.platform_key == str(GROUP_ID) and bea.has_private_chat and bea.roles == frozenset()
 
 
 async def test_start_without_a_network_says_how_to_join(sqlite_store, clock):
@@ -241,7 +241,7 @@ async def test_bot_added_to_a_group_offers_the_adder_the_setup(sqlite_store, clo
         await th.push(tg_my_chat_member("member", "left", chat_id=GROUP_ID))
         text = th.last_text(GROUP_ID)
         assert "facilitator" in text and "/beacon join" in text and "?start=-1001234567890" in text
-        assert _member(sqlite_store, 1001).role == Role.FACILITATOR
+        assert _member(sqlite_store, 1001).roles == {Role.FACILITATOR}
 
 
 async def test_long_messages_are_split_and_the_keyboard_goes_last(sqlite_store, clock):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.store.models import Member, Role
+from bot.store.models import Member
 from tests.fakes import tg_command, tg_text
 from tests.fakes.factories import tg_user
 from tests.support.telegram import GROUP_ID, TelegramHarness
@@ -62,4 +62,4 @@ async def test_an_introduction_mentions_members_without_a_username_and_offers_a_
         await th.push(_as(tg_text("Yes!", user_id=1002), 1002, "Ann", None))
         assert "Yes!" in th.last_text(1003)
         with sqlite_store.session() as session:
-            assert session.exec(select(Member).where(Member.role == Role.FACILITATOR)).first() is not None
+            assert session.exec(select(Member).where(col(Member.is_facilitator))).first() is not None

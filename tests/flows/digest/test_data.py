@@ -107,3 +107,11 @@ def test_themes_drop_stop_words():
     got = themes(["The team and the budget", "Our budget, the team!", "team budget"])
     assert got == [("budget", 3), ("team", 3)]
     assert themes(["only once"]) == []
+
+
+def test_themes_are_real_phrases_or_nothing():
+    texts = ["Huddle huddle every morning.", "huddle Huddle boards", "Boards. Huddle again", "the the and of"]
+    picked = dict(themes(texts))
+    assert "huddle huddle" not in picked and "boards huddle" not in picked  # no repeats, nothing across a full stop
+    assert not any(w in {"the", "and", "of"} for t in picked for w in t.split())
+    assert themes(["One lonely shared answer about huddle boards"]) == []  # too few answers to say anything

@@ -87,8 +87,12 @@ async def test_channel_gets_counts_coordinators_get_names(harness):
     assert "Quinn" not in channel[0].text and "Gone quiet" in channel[0].text
     assert "Quinn Quiet" in coord[0].text
     for d in (*channel, *coord):
-        assert SECRET not in d.text and "Shadowing a colleague" in d.text
+        assert SECRET not in d.text
         assert "Steal mix this period: adapted 100%" in d.text
+    # "Channels see counts only": no member's words and no titles in a channel, only in a direct message
+    assert "Shadowing a colleague" in coord[0].text and "Huddle boards" in coord[0].text
+    assert "Shadowing a colleague" not in channel[0].text and "Huddle boards" not in channel[0].text
+    assert "Reflections completed: *2*" in channel[0].text and "counts only" in channel[0].text
 
 
 async def test_preview_and_now(harness):

@@ -66,7 +66,7 @@ def test_sections_only_when_they_have_something_to_say(sqlite_store):
     assert "Learning pairs" not in [s.title for s in build_doc(empty, names=True).sections]
     text = to_text(build_doc(d, names=True))
     assert "Steal mix this period: adapted 50% · accelerated 25% · closely based 25%" in text
-    assert "Beacon survey: adapted 63% · accelerated 29% · closely based 8%" in text
+    assert "How Beacon Scheme members who changed practice after a visit did it: 63% adapted an idea" in text
 
 
 def test_slack_limits(sqlite_store):
@@ -115,3 +115,19 @@ def test_csv_and_json_exports(sqlite_store):
     assert by[ids["coord"]]["practices_posted"] == "2"
     assert [e["who"] for e in data["shared_excerpts"]] == ["m2", "a member"]  # m4 shared, but not that answer
     assert SECRET not in json.dumps(data) and SECRET not in html and "data:image/png;base64," in html
+
+
+def test_arrows_baselines_and_flags_say_what_is_true(sqlite_store):
+    d = _digest(sqlite_store)
+    p = d.participation
+    text = to_text(build_doc(d, names=True))
+    assert "(*45%*; the 4 weeks before: 70%) ↓" in text  # 25 points down, 11 and 20 prompts: an arrow
+    small = replace(d, participation=replace(p, answered=7, sent=11, baseline_sent=20, baseline_answered=14))  # 64% vs 70%
+    assert "↓" not in to_text(build_doc(small, names=True)) and "↑" not in to_text(build_doc(small, names=True))
+    young = replace(d, participation=replace(p, baseline_periods=1))
+    young_text = to_text(build_doc(young, names=True))
+    assert "the 4 weeks before" not in young_text and "the week before: 70%" in young_text
+    ten = replace(d, period=period_between(END_DAY.replace(day=1), END_DAY.replace(day=10), TZ),
+                  commitments=replace(d.commitments, overdue=6, done=1))  # fmt: skip
+    flags = to_text(build_doc(ten, names=True))
+    assert "were done in these 10 days" in flags and "this week" not in flags.split("What to look at")[1]

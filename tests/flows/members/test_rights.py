@@ -129,7 +129,7 @@ async def test_forget_me_leaves_no_row_naming_the_member(harness):
     with h.store.session() as s:
         m = s.get(Member, z.id)
         assert m.display_name == "a former member" and m.platform_user_id.startswith("forgotten:")
-        assert m.role == Role.MEMBER and m.cohort is None and m.unreachable
+        assert m.roles == frozenset() and m.cohort is None and m.unreachable
         rows = s.exec(select(OutboxMessage)).all()
         assert "later" not in {r.key for r in rows}  # the pending message to her was cancelled
         intro = next(r for r in rows if r.key == "intro")

@@ -314,3 +314,26 @@ async def test_the_introduction_offers_one_tap_to_skip_a_round_or_stop_pairing(h
     assert "Learning pairs are off" in out[-1].text and h.member("bob").opted_out == ["pairing"]
     await h.press("bob", "Undo")
     assert h.member("bob").opted_out == []
+
+
+async def test_what_a_pair_learned_stays_private_until_the_member_shares_it(harness):
+    h = harness
+    await _four(h)
+    h.add_member("cora", role=Role.COORDINATOR)
+    await h.command("fac", f"pairing schedule {FORTNIGHTLY}")
+    await h.tick(timedelta(weeks=2), step=timedelta(hours=6))
+    (rnd,) = _rows(h, PairingRound)
+    await h.tick(rnd.followup_at - h.clock.now() + timedelta(hours=1), step=timedelta(hours=6))
+    await h.press("ann", "Yes")
+    out = await h.say("ann", "Ask the youth panel before writing the brief")
+    assert "Share this with the coordinators?" in out[-1].text
+    assert out[-1].labels == ["Yes, share it", "No, keep it private"]
+    await h.tick(timedelta(days=1))
+    preview = (await h.command("cora", "digest preview"))[-1].text
+    assert "youth panel" not in preview  # not asked yet counts as private
+    out = await h.press("ann", "Yes, share it", message=h.last_with_choice("ann", "Yes, share it"))
+    assert "may quote it" in out[-1].text
+    (row,) = _rows(h, PairMember, PairMember.member_id == h.member("ann").id)
+    assert row.learned_shared
+    preview = (await h.command("cora", "digest preview"))[-1].text
+    assert "Ask the youth panel before writing the brief" in preview

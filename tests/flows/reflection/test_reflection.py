@@ -263,7 +263,7 @@ async def test_facilitator_commands_refused_politely_for_members(harness):
     h = harness
     await _setup(h, ("ana", "Europe/London"))
     out = await h.command("ana", "reflection schedule weekly every monday 09:00")
-    assert out[-1].text.startswith("Only facilitators or coordinators can use `/beacon reflection schedule`")
+    assert out[-1].text.startswith("Only facilitators can use `/beacon reflection schedule`")
     assert "Ask Fac" in out[-1].text
     assert _rows(h, Flow, Flow.kind == "reflection")[0].schedule == "every friday at 16:00"
 
