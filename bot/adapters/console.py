@@ -165,7 +165,7 @@ class ConsoleAdapter(Adapter):
         """Turn a typed line into what the bot receives, or into the console's own
         answer when it is not something to send (a number that presses nothing)."""
         text = line.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 6:  # "²" is a digit to Python, not a button number
             pressed = self._press(text, event_id=event_id)
             if pressed is not None:
                 return pressed

@@ -195,8 +195,11 @@ def sentences(subject: str, before: dict | None, after: dict | None) -> list[str
             said.append(f"turned {'on' if a else 'off'} {subject}")
         elif key == "schedule":
             said.append(f"changed the schedule of {subject} to {_schedule_words(a)}" if a else f"took {subject} off its schedule")
-        elif key == "role":
+        elif key == "role":  # entries written before roles were a set
             said.append(f"made {subject} {'an' if str(a)[:1] in 'aeiou' else 'a'} {_value(a)}")
+        elif key == "roles" and isinstance(a, list) and isinstance(b, list):
+            said += [f"made {subject} {'an' if r[:1] in 'aeiou' else 'a'} {r}" for r in a if r not in b]
+            said += [f"took the {r} role from {subject}" for r in b if r not in a]
         elif key == "timezone":
             said.append(f"set the time zone of {subject} to {_value(a)}")
         else:

@@ -168,7 +168,8 @@ def _learned(ctx: Context) -> None:
 def _share_learned(ctx: Context) -> None:
     """One tap: may the digest by direct message quote what this member learned?"""
     row_id, _, answer = (ctx.incoming.value or "").partition("|")
-    row = ctx.session.get(PairMember, int(row_id)) if row_id.isdigit() else None
+    number = parse_id(row_id)
+    row = ctx.session.get(PairMember, number) if number is not None else None
     if row is None or row.member_id != ctx.member.id or not row.learned:
         raise UserError("That answer is no longer there to share.")
     row.learned_shared = answer == "yes"
@@ -290,7 +291,8 @@ def _rematch_pressed(ctx: Context) -> None:
 
 def _snooze(ctx: Context) -> None:
     """ "Skip next round" on an introduction: a pairing-only pause until the day after the next round."""
-    group = ctx.session.get(PairGroup, int(ctx.incoming.value)) if ctx.incoming.value.isdigit() else None
+    number = parse_id(ctx.incoming.value)
+    group = ctx.session.get(PairGroup, number) if number is not None else None
     rnd = ctx.session.get(PairingRound, group.round_id) if group is not None else None
     flow = ctx.session.get(Flow, rnd.flow_id) if rnd is not None else pairing_flow(ctx.session, ctx.network.id)
     if flow is None:
