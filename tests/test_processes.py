@@ -144,6 +144,7 @@ async def test_two_processes_share_a_fan_out_with_no_duplicates(db_url, tmp_path
     _fan_out(store, members)
     log = tmp_path / "bots.log"
     async with FakeTelegram(long_poll_cap=0.2) as tg:
+        tg.start_user(*range(FIRST_USER, FIRST_USER + members))  # members who have a private chat with the bot
         procs = [await _start(db_url, tg, log), await _start(db_url, tg, log)]
         await _until(lambda: len(_received(tg)) == members, 120, "every member to get the message")
         await asyncio.sleep(0.5)  # anything sent twice would show up now

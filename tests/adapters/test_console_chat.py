@@ -68,7 +68,7 @@ def test_run_role_accepts_only_real_roles(console):
 
 def test_buttons_of_earlier_messages_stay_pressable(console):
     out = console.run("/beacon reflect\n/beacon forget-me\n1\n")
-    assert _button(out, "Answer now") == "1" and _button(out, "Cancel") == "7"  # each button has its own number
+    assert _button(out, "Answer now") == "1" and _button(out, "Cancel") == "8"  # each button has its own number
     assert "✓ Answer now" in out  # 1 pressed the prompt's button, not the newer message's first one
     assert "Deleting your data" not in out
 
@@ -95,7 +95,7 @@ def test_attachments_are_saved_beside_the_database_and_their_paths_shown(console
 
 
 def test_the_digest_chart_is_saved_as_a_file(console):
-    console.run("/beacon digest now\n", "--role", "coordinator")
+    console.run("/beacon digest preview\n", "--role", "coordinator")  # a coordinator reads it; a facilitator sends it
     assert (console.files / "digest.png").read_bytes().startswith(b"\x89PNG")
 
 

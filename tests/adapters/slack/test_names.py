@@ -45,6 +45,7 @@ async def test_a_pair_introduction_mentions_each_member_and_keeps_a_hostile_name
             session.add(fac)
             session.commit()
         await sb.command("UFAC", "pairing run-now")
+        await sb.press("UFAC", "Run round 1: pair 2 members")  # run-now asks first
         intros = [m for m in sb.slack.messages(sb.slack.dm_channel("UANN", "UBOB")) if "matched" in m["text"]]
         assert intros, [m["text"] for m in sb.slack.messages()]
         shown = _all_text(intros[-1])

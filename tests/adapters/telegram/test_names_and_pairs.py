@@ -49,6 +49,7 @@ async def test_an_introduction_mentions_members_without_a_username_and_offers_a_
         await _join(th, 1002, "Ann", None)
         await _join(th, 1003, "Bob", "bob_r")
         await th.command("beacon", "pairing run-now", user_id=1001)
+        await th.press("Run round 1: pair 2 members", user_id=1001)  # run-now asks first
         intro = th.last_text(1003)
         assert "you're matched" in intro
         assert '<a href="tg://user?id=1002">Ann</a>' in intro
