@@ -312,11 +312,16 @@ def _run_now_pressed(ctx: Context) -> None:
         raise UserError("That button no longer does anything. Type `/beacon reflection run-now <name>` to start again.")
     asked = press.asked
     audience = _audience_members(ctx, flow)
-    sent = sum(send_prompt(ctx, flow, m, f"run:{asked}") is not None for m in audience)  # the asking minute: a second press sends nothing
-    if audience and not sent:
+    # the asking minute keys it: a second press sends nothing. The members did not ask for it,
+    # so it keeps their quiet hours like a scheduled prompt (the facilitator's press is not theirs)
+    prompts = [p for m in audience if (p := send_prompt(ctx, flow, m, f"run:{asked}", unprompted=True)) is not None]
+    if audience and not prompts:
         ctx.edit_choice_message(f"Everyone in the audience of `{flow.name}` already has it from a moment ago; nothing was sent twice.")
         return
-    ctx.edit_choice_message(f"✓ Sent `{flow.name}` to {markup.count(sent, 'member')} now.")
+    later = [p for p in prompts if p.sent_at > ctx.now]
+    note = f"; {markup.count(len(later), 'member')} in their quiet hours will get it when they end" if later else ""
+    now = len(prompts) - len(later)
+    ctx.edit_choice_message(f"✓ Sent `{flow.name}` to {markup.count(now, 'member')} now{note}.")
 
 
 def _list(ctx: Context) -> None:

@@ -132,3 +132,17 @@ async def test_a_commitment_with_no_date_is_followed_up_two_weeks_later(harness)
     assert not asked()
     await h.tick(days=1, hours=1, step=timedelta(hours=1))  # Monday 16 November 09:00 has passed
     assert len(asked()) == 1 and asked()[0].text.startswith("*A gentle nudge*")
+
+
+async def test_run_now_keeps_the_quiet_hours_of_members_it_reaches_at_night(harness):
+    """A facilitator's press is not the member's: run-now used to wake a member at 01:00."""
+    h = harness
+    await _setup(h, "every friday 16:00", ("ana", "Europe/London"), ("lee", "America/Los_Angeles"))  # 09:00 and 01:00
+    out = await h.command("fac", "reflection run-now weekly")
+    done = await h.press("fac", next(label for label in out[-1].labels if label.startswith("Send to")), message=out[-1])
+    assert "1 member in their quiet hours will get it when they end" in done[-1].text
+    assert len(_prompts(h, "ana")) == 1 and not _prompts(h, "lee")
+    await h.tick(hours=6, minutes=30, step=timedelta(minutes=30))  # 07:30 in Los Angeles
+    assert not _prompts(h, "lee")
+    await h.tick(minutes=30)  # 08:00 there
+    assert len(_prompts(h, "lee")) == 1
