@@ -12,12 +12,14 @@ import re
 from sqlmodel import select
 
 from bot.core import markup
+from bot.core.confirm import CANCEL, confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.members import find_member, is_forgotten
+from bot.core.numbers import parse_id
 from bot.core.router import Router
 from bot.store.admin import Cohort
-from bot.store.models import AuditEntry, Member, Role
+from bot.store.models import AuditEntry, Flow, Member, Role
 
 __all__ = ["register", "cohort_add", "cohort_assign", "cohort_list", "cohort_remove", "undo_cohort"]
 
@@ -94,11 +96,47 @@ def cohort_list(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
+REMOVE_ACTION = "cohort.remove"
+
+
+def _targeting(ctx: Context, name: str) -> list[Flow]:
+    """The flows whose audience is this cohort: removed, it would leave them sending to nobody."""
+    flows = ctx.session.exec(select(Flow).where(Flow.network_id == ctx.network.id)).all()
+    return [f for f in flows if str((f.settings or {}).get("audience") or "").lower() == f"cohort:{name.lower()}"]
+
+
 def cohort_remove(ctx: Context) -> None:
     name = " ".join(ctx.args).strip()
     if not name:
         raise UsageError("Say which cohort to remove.")
     cohort = _need(ctx, name)
+    targeting = _targeting(ctx, cohort.name)
+    if targeting:
+        names = ", ".join(f"`{markup.literal(f.name)}` ({f.kind})" for f in targeting)
+        ctx.reply(
+            f"⚠ {names} {'send' if len(targeting) > 1 else 'sends'} to the cohort `{markup.literal(cohort.name)}`. "
+            "Removed, it would reach nobody until its audience changes (e.g. `/beacon reflection audience NAME everyone`). "
+            "Remove the cohort anyway?",
+            choices=confirm_choices(ctx, REMOVE_ACTION, str(cohort.id), "Remove it anyway"),
+        )
+        return
+    _remove(ctx, cohort)
+
+
+def _remove_pressed(ctx: Context) -> None:
+    if ctx.incoming.value == CANCEL:
+        ctx.edit_choice_message("✓ Cancelled. The cohort stays.")
+        return
+    press = confirmed(ctx, again="/beacon cohort remove NAME")
+    number = parse_id(press.subject) if press is not None else None
+    cohort = next((c for c in _cohorts(ctx) if c.id == number), None)
+    if cohort is None:
+        raise UserError("That cohort is already gone.")
+    ctx.edit_choice_message(f"✓ Removing the cohort `{markup.literal(cohort.name)}`.")
+    _remove(ctx, cohort)
+
+
+def _remove(ctx: Context, cohort: Cohort) -> None:
     members = _in(ctx, cohort.name)
     for m in members:
         m.cohort = None
@@ -155,3 +193,4 @@ def register(router: Router) -> None:
     router.command("cohort remove", cohort_remove, role=Role.FACILITATOR, usage="NAME",
                    example='/beacon cohort remove "wave 2"', help="Remove a cohort (its members move to no cohort)")  # fmt: skip
     router.undo("cohort", undo_cohort)
+    router.action(REMOVE_ACTION, _remove_pressed)

@@ -190,6 +190,32 @@ async def test_cohorts_add_assign_list_remove_and_undo(harness):
     assert [e.action for e in _audit(h)].count("undo") == 2
 
 
+async def test_removing_a_cohort_a_flow_targets_warns_and_asks(harness):
+    """Removing it used to leave the flow sending to nobody, without a word."""
+    h = harness
+    h.add_member("fac", role=Role.FACILITATOR)
+    h.add_member("bob", username="bob")
+    await h.command("fac", 'cohort add "wave 2"')
+    await h.command("fac", 'cohort assign @bob "wave 2"')
+    await h.command("fac", "reflection add weekly weekly every friday 16:00")
+    await h.command("fac", 'reflection audience weekly cohort "wave 2"')
+    out = await h.command("fac", 'cohort remove "wave 2"')
+    assert "`weekly` (reflection) sends to the cohort `wave 2`" in out[-1].text
+    assert out[-1].labels == ["Remove it anyway", "Cancel"]
+    assert h.member("bob").cohort == "wave 2"  # nothing removed yet
+    await h.press("fac", "Cancel", message=out[-1])
+    assert "The cohort stays" in h.last("fac").text and h.member("bob").cohort == "wave 2"
+    out = await h.command("fac", 'cohort remove "wave 2"')
+    await h.press("bob", "Remove it anyway", message=out[-1])  # only a facilitator may confirm
+    assert h.member("bob").cohort == "wave 2"
+    await h.press("fac", "Remove it anyway", message=out[-1])
+    assert h.member("bob").cohort is None
+    with h.store.session() as s:
+        assert s.exec(select(Cohort)).all() == []
+    out = await h.command("fac", "undo")
+    assert "back with 1 member" in out[-1].text
+
+
 async def test_help_shows_admin_commands_only_to_facilitators(harness):
     h = harness
     h.add_member("fac", role=Role.FACILITATOR)
