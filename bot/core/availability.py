@@ -20,8 +20,8 @@ from bot.core.messages import Choice
 from bot.store.models import Member, Network
 
 __all__ = [
-    "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "is_quiet", "next_allowed", "opted_out",
-    "pause_choice", "stop_choice",
+    "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "held_back", "is_quiet", "next_allowed",
+    "opted_out", "pause_choice", "stop_choice",
 ]  # fmt: skip
 
 # One tap to stop, on any unprompted message: the members flow answers these
@@ -167,3 +167,28 @@ def answer_window_end(person: Person, sent_at: datetime, hours: int) -> datetime
             return (local + left).replace(tzinfo=tz).astimezone(sent_at.tzinfo)
         left -= midnight - local
         local = midnight
+
+
+def held_back(members: list[Member], network: Network, next_run) -> tuple[int, str | None]:
+    """How many ``members`` a schedule's next run would reach in their quiet time, and when most get it instead.
+
+    ``next_run(tz) -> datetime | None`` is the schedule's next run seen from a zone
+    (a schedule in members' own zones runs at their local time). The same rule as
+    sending (:func:`next_allowed`), so a facilitator who picks 23:00 or a Saturday
+    learns what members will see: "most on Tue 08:00", their time.
+    """
+    later: dict[str, int] = {}
+    for m in members:
+        person = Person.of(m, network)
+        tz = zone(person.tz, network.timezone)
+        nxt = next_run(tz)
+        if nxt is None:
+            continue
+        at = next_allowed(person, nxt)
+        if at > nxt:
+            local = at.astimezone(tz)
+            key = f"{local:%a} {local:%H:%M}"
+            later[key] = later.get(key, 0) + 1
+    if not later:
+        return 0, None
+    return sum(later.values()), max(later, key=later.get)

@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
+from bot.core.availability import held_back
 from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.dates.zone import zone
@@ -23,7 +24,7 @@ from bot.core.members import find_member
 from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.flows.pairing.matching import Weights, explain
-from bot.flows.pairing.rounds import ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
+from bot.flows.pairing.rounds import KIND, ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
 from bot.flows.pairing.text import join_names, names_of
 from bot.scheduling.parse import parse_facilitator_schedule
 from bot.scheduling.rule import ScheduleError
@@ -89,7 +90,20 @@ def schedule_command(ctx: Context) -> None:
     if nxt is not None:
         extra = (f" The next round is on {_when(ctx, nxt)} ({ctx.network.timezone}); members are asked whether they met "
                  f"about {flow_settings(flow)['followup_days_before_next']} days before each next round.")  # fmt: skip
+        extra += _quiet_warning(ctx, nxt)
     ctx.reply(f"Pairing rounds run {schedule.describe()}.{extra}")
+
+
+def _quiet_warning(ctx: Context, nxt) -> str:
+    """How many who may be paired are in their quiet time when the round runs (their introductions wait)."""
+    members = [m for m in ctx.members() if KIND not in (m.opted_out or [])]
+    n, when = held_back(members, ctx.network, lambda _tz: nxt)
+    if not n:
+        return ""
+    return (
+        f"\n⚠ {n} of {markup.count(len(members), 'member')} are in their quiet hours or weekend then: "
+        f"an introduction waits until everyone in its group may be messaged (most on {when}, their time)."
+    )
 
 
 def mode_command(ctx: Context) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
-from bot.core.availability import Person, next_allowed
+from bot.core.availability import held_back
 from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_duration
@@ -392,26 +392,12 @@ def _when_text(ctx: Context, flow: Flow) -> str:
 
 
 def _quiet_warning(ctx: Context, flow: Flow, schedule) -> str:
-    """How many of the audience are in their quiet hours at the next run, and when they get it instead.
-
-    The same rule as sending (:func:`bot.core.availability.next_allowed`), so
-    a facilitator who picks 23:00 or a Saturday learns what members will see.
-    """
+    """How many of the audience are in their quiet hours at the next run, and when they get it instead."""
     members = _audience_members(ctx, flow)
-    later: Counter = Counter()
-    for m in members:
-        tz = zone(zone_name(m, ctx.network))
-        nxt = schedule.next_after(ctx.now, tz)
-        if nxt is None:
-            continue
-        at = next_allowed(Person.of(m, ctx.network), nxt)
-        if at > nxt:
-            local = at.astimezone(tz)
-            later[f"{local:%a} {local:%H:%M}"] += 1
-    if not later:
+    n, when = held_back(members, ctx.network, lambda tz: schedule.next_after(ctx.now, tz))
+    if not n:
         return ""
-    n, (when, _) = sum(later.values()), later.most_common(1)[0]
-    return (f"⚠ {n} of {len(members)} member{'s' if len(members) != 1 else ''} are in their quiet hours or weekend then "
+    return (f"⚠ {n} of {markup.count(len(members), 'member')} are in their quiet hours or weekend then "
             f"and will get it later (most on {when}, their time). Their answer window starts when it arrives.")  # fmt: skip
 
 

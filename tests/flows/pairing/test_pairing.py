@@ -337,3 +337,14 @@ async def test_what_a_pair_learned_stays_private_until_the_member_shares_it(harn
     assert row.learned_shared
     preview = (await h.command("cora", "digest preview"))[-1].text
     assert "Ask the youth panel before writing the brief" in preview
+
+
+async def test_a_pairing_schedule_in_quiet_hours_is_accepted_with_a_warning(harness):
+    """A Saturday round used to be accepted without a word, though its introductions wait for Monday."""
+    h = harness
+    await _four(h)
+    out = await h.command("fac", 'pairing schedule "every 2 weeks on saturday 10:00"')
+    assert "Pairing rounds run" in out[-1].text
+    assert "are in their quiet hours or weekend then" in out[-1].text and "most on Mon 08:00" in out[-1].text
+    out = await h.command("fac", 'pairing schedule "every 2 weeks on tuesday 10:00"')
+    assert "quiet hours" not in out[-1].text
