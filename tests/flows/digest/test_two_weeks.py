@@ -157,3 +157,28 @@ def test_every_figure_agrees_and_week_one_never_changes(any_store):
                  "Steal mix all time (3): adapted 33% · accelerated 33% · closely based 33%"):  # fmt: skip
         assert line.replace("*", "**") in week2["md"], line
     assert "↑" not in week2["md"]  # 1 prompt against 3: too few for an arrow
+    _check_rows(week2, WEEK2_ROWS)
+    totals = [sum(col) for col in zip(*WEEK2_ROWS.values())]
+    assert totals[0:2] == [1, 1] and totals[4:6] == [0, 1] and totals[7] == 1 and totals[9] == 5  # the Markdown's figures above
+    for line in ("1 sent, 1 answered (<b>100%</b>", "Active members: <b>5</b> of 6", "Steals: <b>1</b>"):
+        assert line in week2["html"], line
+
+
+# per member in week 2, counted by hand from _week2: everyone but the newcomer writes again,
+# Bob answers a prompt, Ann keeps her commitment late and steals a practice
+WEEK2_ROWS = {
+    "ann": (0, 0, 0, 0, 0, 1, 0, 1, 0, 1),
+    "bob": (1, 1, 0, 0, 0, 0, 0, 0, 0, 1),
+    "cat": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+    "fay": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+    "cole": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+    "dev": (0,) * 10,
+}
+
+
+def _check_rows(r: dict[str, str], expected: dict[str, tuple[int, ...]]) -> None:
+    """The CSV's and the JSON's per-member rows, both against the hand count."""
+    rows = {row["member"]: tuple(int(row[c]) for c in COUNT_COLUMNS) for row in csv.DictReader(io.StringIO(r["csv"]))}
+    assert rows == expected
+    data = json.loads(r["json"])
+    assert {row["member"]: tuple(row[c] for c in COUNT_COLUMNS) for row in data["rows"]} == expected
