@@ -11,6 +11,7 @@ and raises the errors a person sees.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session, select
@@ -28,6 +29,7 @@ __all__ = [
     "Redactor",
     "find_member",
     "is_forgotten",
+    "map_strings",
     "mention",
     "needles_of",
     "scrub",
@@ -109,14 +111,24 @@ def scrub(value: Any, needles: dict[str, str] | list[str]) -> Any:
         return value
     if not isinstance(needles, dict):
         needles = {n: FORGOTTEN_NAME for n in needles}
+    order = sorted(needles, key=len, reverse=True)
+
+    def one(text: str) -> str:
+        for needle in order:
+            text = re.sub(rf"{_EDGE_BEFORE}@?{re.escape(needle)}{_EDGE_AFTER}", needles[needle], text, flags=re.IGNORECASE)
+        return text
+
+    return map_strings(value, one)
+
+
+def map_strings(value: Any, fn: Callable[[str], Any]) -> Any:
+    """``value`` (JSON-like) with ``fn`` applied to every string in it, keys left alone."""
     if isinstance(value, str):
-        for needle in sorted(needles, key=len, reverse=True):
-            value = re.sub(rf"{_EDGE_BEFORE}@?{re.escape(needle)}{_EDGE_AFTER}", needles[needle], value, flags=re.IGNORECASE)
-        return value
+        return fn(value)
     if isinstance(value, dict):
-        return {k: scrub(v, needles) for k, v in value.items()}
+        return {k: map_strings(v, fn) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub(v, needles) for v in value]
+        return [map_strings(v, fn) for v in value]
     return value
 
 
@@ -183,10 +195,4 @@ class Redactor:
 
     def __call__(self, value: Any) -> Any:
         """``value`` (JSON-like) with every string redacted."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {k: self(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self(v) for v in value]
-        return value
+        return map_strings(value, self.text)

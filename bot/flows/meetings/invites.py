@@ -91,10 +91,6 @@ def _meetings(session: Session, network_id: int, now: datetime) -> list[Meeting]
     )
 
 
-def _member_zone(member: Member, network: Network) -> ZoneInfo:
-    return zone(member.timezone, network.timezone)
-
-
 # -- a member's calendar -----------------------------------------------------------------------
 
 
@@ -130,7 +126,7 @@ def tell_holders(ctx: Context, meeting: Meeting, change: str) -> int:
     for member in members:
         if member.unreachable or is_forgotten(member):
             continue
-        tz = _member_zone(member, ctx.network)
+        tz = ctx.tz_of(member)
         body = calendar_file([meeting], tz, name=ctx.network.name, method="CANCEL" if cancelled else "REQUEST")
         when = meeting.starts_at.astimezone(tz).strftime("%a %d %b %Y, %H:%M")
         text = f"Meeting {change}: *{markup.literal(meeting.title)}*, {when} ({tz.key}). The attached file updates your calendar."

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
-from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, Redactor, is_forgotten, needles_of, scrub
+from bot.core.members import FORGOTTEN_NAME, FORGOTTEN_PREFIX, Redactor, is_forgotten, map_strings, needles_of, scrub
 from bot.core.messages import Address, Attachment, Choice, Outgoing
 from bot.core.numbers import parse_id, parse_number
 from bot.core.router import Router
@@ -169,21 +169,11 @@ def _words_of(session: Session, router: Router, member: Member, keep_shared: boo
     """Everything the member wrote that forgetting deletes: their profile, an answer in progress, and each flow's part."""
     words = [member.wants, member.offers]
     if conv is not None:
-        words += [v for v in _strings(conv.state)]
+        map_strings(conv.state, words.append)  # an answer in progress
     for part in router.personal.values():
         if part.words is not None:
             words += part.words(session, member, keep_shared)
     return [w for w in words if w]
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
 
 
 def forget_member(session: Session, router: Router, member: Member, *, keep_shared: bool) -> list[Outgoing]:
