@@ -235,9 +235,10 @@ class Roster:
 
     channel: str
     answer: str
+    name: str = ""  # as the person typed it, for answers when Slack can't find the channel
 
     def to_dict(self) -> dict[str, Any]:
-        return {"channel": self.channel, "answer": self.answer}
+        return {"channel": self.channel, "answer": self.answer, "name": self.name}
 
 
 ROSTER_KEY = "roster"

@@ -54,7 +54,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, SendResult
+from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, RetryLater, SendResult
 from bot.adapters.slack.errors import REVOKED, error_of
 from bot.adapters.slack.errors import describe as _describe
 from bot.adapters.slack.events import action_incoming, command_incoming, event_incoming, view_incoming
@@ -80,6 +80,8 @@ SLACK_LIMITS = Limits(per_second=20.0, per_chat_interval=1.0)
 JOINED_COMMAND = "members joined"
 """The hidden command the welcome flow answers for someone who joined the membership channel."""
 SLACKBOT = "USLACKBOT"
+ROSTER_TRIES = 3
+"""Tries at listing a channel Slack is rate limiting, each after its Retry-After."""
 MAX_BACKLOG = 1000
 """Events acknowledged but not yet handled, at most: a few seconds of work."""
 
@@ -380,19 +382,39 @@ class SlackAdapter(Adapter):
         await self._process(incoming)
 
     async def _answer_roster(self, envelope: Envelope) -> SendResult:
-        """A flow asked who is in a channel: list it, and hand the flow the command it asked for, as the asker."""
+        """A flow asked who is in a channel: list it in the background, then hand the flow
+        the command it asked for, as the asker.
+
+        Listing a large channel takes minutes (one paced ``users.info`` each), longer than
+        a delivery may hold its slot or its lease, so the outbox row is done once the
+        question is taken; a crash meanwhile loses only the answer, and asking again
+        is safe (welcomes are keyed by member).
+        """
         question = envelope.outgoing.roster
         asker = envelope.recipients[0] if envelope.recipients else None
         if question is None or asker is None:
             raise PermanentFailure("a roster question needs one member to answer")
         client = await self._client_for(envelope.network_key)
-        roster = await channel_roster(client, question.channel, people=self.people, bot_user_id=(self._auth or {}).get("user_id"))
+        self._track(self._roster(client, envelope, asker))
+        return SendResult()
+
+    async def _roster(self, client: AsyncWebClient, envelope: Envelope, asker) -> None:
+        question = envelope.outgoing.roster
+        bot_user = (self._auth or {}).get("user_id")
+        for attempt in range(ROSTER_TRIES):
+            try:
+                roster = await channel_roster(client, question.channel, people=self.people, bot_user_id=bot_user, name=question.name)
+                break
+            except RetryLater as exc:
+                if attempt + 1 == ROSTER_TRIES:
+                    roster = {"channel": question.channel, "name": question.name or question.channel, "error": "ratelimited"}
+                    break
+                await self.people.sleep(exc.retry_after or 30.0)
         incoming = Incoming(
             kind="command", command=question.answer, platform="slack", user_id=asker.platform_user_id, network_key=envelope.network_key,
             conversation=asker.dm_channel, is_private=True, event_id=f"roster:{envelope.outbox_id}", raw={ROSTER_KEY: roster},
         )  # fmt: skip
-        self._track(self._process(incoming))
-        return SendResult()
+        await self._process(incoming)
 
     async def _on_revoked_event(self, ack, body: dict[str, Any]) -> None:
         event = body.get("event") or {}

@@ -63,16 +63,17 @@ async def _find(client: AsyncWebClient, channel: str) -> tuple[str, str] | None:
             return None
 
 
-async def channel_roster(client: AsyncWebClient, channel: str, *, people: SlackPeople, bot_user_id: str | None) -> dict[str, Any]:
+async def channel_roster(client: AsyncWebClient, channel: str, *, people: SlackPeople, bot_user_id: str | None, name: str = "") -> dict[str, Any]:
     """The ``raw["roster"]`` answer (see :data:`bot.core.messages.ROSTER_KEY`).
 
     Raises:
         RetryLater: Slack is rate limiting us; the outbox asks again later.
     """
+    said = name or channel.lstrip("#")
     try:
         found = await _find(client, channel)
         if found is None:
-            return {"channel": channel, "name": channel.lstrip("#"), "error": "channel_not_found"}
+            return {"channel": channel, "name": said, "error": "channel_not_found"}
         channel_id, name = found
         ids, cursor = [], None
         while True:
@@ -85,7 +86,7 @@ async def channel_roster(client: AsyncWebClient, channel: str, *, people: SlackP
         error = error_of(exc)
         if error == "ratelimited" or exc.response.status_code == 429:
             raise RetryLater("slack: conversations rate limited", retry_after=float(exc.response.headers.get("Retry-After", 30))) from None
-        return {"channel": channel, "name": channel.lstrip("#"), "error": error}
+        return {"channel": channel, "name": said, "error": error}
     listed = []
     for user_id in dict.fromkeys(ids):
         if user_id == bot_user_id:

@@ -66,7 +66,8 @@ def channel_command(ctx: Context) -> None:
     channel = markup.parse_channel(given)
     if channel is None or len(ctx.args) > 1 or " " in channel:
         raise UsageError("Name one channel, like `#learning`.")
-    ctx.send(Outgoing(text="", to=Address.member(ctx.member.id), roster=Roster(channel=channel, answer=f"{ROSTER} preview")))
+    label = given.split("|", 1)[1].rstrip(">") if given.startswith("<#") and "|" in given else channel
+    ctx.send(Outgoing(text="", to=Address.member(ctx.member.id), roster=Roster(channel=channel, answer=f"{ROSTER} preview", name=label)))
 
 
 def _off(ctx: Context) -> None:
@@ -170,7 +171,7 @@ def _confirmed(ctx: Context) -> None:
     if before != channel:
         ctx.audit("members.channel", "network", before={MEMBERSHIP_CHANNEL: before}, after={MEMBERSHIP_CHANNEL: channel})
     ctx.edit_choice_message(f"✓ Welcoming the people in {_say_channel(name)}: I'll tell you when it's done.")
-    ctx.send(Outgoing(text="", to=Address.member(ctx.member.id), roster=Roster(channel=channel, answer=f"{ROSTER} apply")))
+    ctx.send(Outgoing(text="", to=Address.member(ctx.member.id), roster=Roster(channel=channel, answer=f"{ROSTER} apply", name=name)))
 
 
 def welcome_text(ctx: Context, member: Member, channel_name: str, *, back: bool = False) -> Outgoing:
