@@ -79,7 +79,7 @@ def _off(ctx: Context) -> None:
         return
     ctx.network.settings = settings
     ctx.session.add(ctx.network)
-    ctx.audit("members.channel", "network", before={MEMBERSHIP_CHANNEL: before}, after={MEMBERSHIP_CHANNEL: None})
+    ctx.audit("members.channel", "network", before={MEMBERSHIP_CHANNEL: before, MEMBERSHIP_CHANNEL_NAME: name}, after={MEMBERSHIP_CHANNEL: None})
     ctx.reply(f"I no longer follow {_say_channel(name or before)}: who joins or leaves it is not a change of membership. Everyone stays a member.")
 
 
@@ -164,12 +164,13 @@ def _confirmed(ctx: Context) -> None:
     if not channel:
         raise UserError("That button no longer does anything. Type `/beacon members channel #…` to start again.")
     settings = dict(ctx.network.settings or {})
-    before = settings.get(MEMBERSHIP_CHANNEL)
+    before, before_name = settings.get(MEMBERSHIP_CHANNEL), settings.get(MEMBERSHIP_CHANNEL_NAME)
     settings[MEMBERSHIP_CHANNEL], settings[MEMBERSHIP_CHANNEL_NAME] = channel, name or channel
     ctx.network.settings = settings
     ctx.session.add(ctx.network)
     if before != channel:
-        ctx.audit("members.channel", "network", before={MEMBERSHIP_CHANNEL: before}, after={MEMBERSHIP_CHANNEL: channel})
+        ctx.audit("members.channel", "network", before={MEMBERSHIP_CHANNEL: before, MEMBERSHIP_CHANNEL_NAME: before_name},
+                  after={MEMBERSHIP_CHANNEL: channel, MEMBERSHIP_CHANNEL_NAME: name or channel})  # fmt: skip
     ctx.edit_choice_message(f"✓ Welcoming the people in {_say_channel(name)}: I'll tell you when it's done.")
     ctx.send(Outgoing(text="", to=Address.member(ctx.member.id), roster=Roster(channel=channel, answer=f"{ROSTER} apply", name=name)))
 
@@ -226,6 +227,25 @@ def _joined(ctx: Context) -> None:
     ctx.send_unprompted([(f"welcome:channel:{ctx.key_prefix}:{ctx.member.id}", out)])
 
 
+def _undo(ctx: Context, entry) -> str:
+    """Follow the channel followed before (or none); who was welcomed stays a member."""
+    before = (entry.before or {}).get(MEMBERSHIP_CHANNEL)
+    settings = dict(ctx.network.settings or {})
+    if before:
+        settings[MEMBERSHIP_CHANNEL], settings[MEMBERSHIP_CHANNEL_NAME] = before, (entry.before or {}).get(MEMBERSHIP_CHANNEL_NAME) or before
+    else:
+        settings.pop(MEMBERSHIP_CHANNEL, None)
+        settings.pop(MEMBERSHIP_CHANNEL_NAME, None)
+    ctx.network.settings = settings
+    ctx.session.add(ctx.network)
+    followed = (
+        f"{_say_channel(settings[MEMBERSHIP_CHANNEL_NAME])}'s people are the members again"
+        if before
+        else "no channel's people are followed as members"
+    )
+    return followed + " (everyone welcomed stays a member)"
+
+
 def register(router: Router) -> None:
     router.command(
         "members channel", channel_command, role=Role.FACILITATOR, usage="#channel | off", platforms={"slack"},
@@ -237,3 +257,4 @@ def register(router: Router) -> None:
     router.command(ROSTER, _roster, role=Role.FACILITATOR, help="The people in a channel, as Slack lists them", platforms={"slack"}, hidden=True)
     router.command(JOINED, _joined, help="Someone joined the membership channel", platforms={"slack"}, hidden=True)
     router.action(CONFIRM, _confirmed)
+    router.undo("members.channel", _undo)

@@ -149,6 +149,21 @@ async def test_off_stops_following_the_channel_and_removes_nobody(sqlite_store, 
         assert not members(sqlite_store)["UP002"].unreachable
 
 
+async def test_undo_puts_the_channel_followed_before_back_and_keeps_the_members(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        channel = await setup_channel(sb)
+        await sb.command("UFAC", f"members channel <#{channel}|learning>")
+        await sb.press("UFAC", "Welcome 9 people")
+        await sb.command("UFAC", "members channel off")
+        await sb.command("UFAC", "undo")
+        assert "#learning's people are the members again" in sb.last_text("UFAC")
+        await sb.post(sb.slack.leave_channel(channel, "UP002"))
+        assert members(sqlite_store)["UP002"].unreachable_reason == LEFT_GROUP
+        await sb.command("UFAC", "undo")  # the first choice of the channel
+        await sb.post(sb.slack.leave_channel(channel, "UP003"))
+        assert not members(sqlite_store)["UP003"].unreachable and "UP001" in members(sqlite_store)
+
+
 async def test_only_facilitators_name_the_membership_channel(sqlite_store, clock):
     async with slack_bot(sqlite_store, clock) as sb:
         await setup_channel(sb)
