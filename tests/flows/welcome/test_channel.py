@@ -60,8 +60,8 @@ async def test_the_preview_counts_everyone_in_the_channel_over_several_pages_and
             assert not session.exec(select(AuditEntry).where(AuditEntry.action == "members.channel")).all()
 
 
-async def test_confirming_welcomes_people_by_dm_with_their_profile_and_skips_bots_and_the_deactivated(sqlite_store, clock):
-    async with slack_bot(sqlite_store, clock) as sb:
+async def test_confirming_welcomes_people_by_dm_with_their_profile_and_skips_bots_and_the_deactivated(any_store, clock):
+    async with slack_bot(any_store, clock) as sb:
         channel = await setup_channel(sb)
         await sb.command("UFAC", "members channel #learning")  # a bare name, as Slack sends it unescaped
         await sb.press("UFAC", "Welcome 9 people")
@@ -70,7 +70,7 @@ async def test_confirming_welcomes_people_by_dm_with_their_profile_and_skips_bot
         for user_id in ("UBOT2", "USLACKBOT", "UGONE", "UOLD"):
             assert not welcomes(sb, user_id), user_id
         assert "9 people from #learning welcomed (2 already members; 3 bots and deactivated accounts skipped)" in sb.last_text("UFAC")
-        rows = members(sqlite_store)
+        rows = members(any_store)
         assert set(rows) == {"UFAC", "UOLD", *PEOPLE}
         assert rows["UP000"].display_name == "Person 0" and rows["UP000"].timezone == "Asia/Kolkata"
         assert not any(rows[u].is_facilitator for u in PEOPLE)
@@ -93,27 +93,27 @@ async def test_welcomes_wait_for_quiet_hours(sqlite_store, clock):
         assert len(waiting) == 9 and all(row.next_attempt_at > clock.now() for row in waiting)
 
 
-async def test_joins_and_leaves_of_the_membership_channel_keep_the_network_in_step(sqlite_store, clock):
-    async with slack_bot(sqlite_store, clock) as sb:
+async def test_joins_and_leaves_of_the_membership_channel_keep_the_network_in_step(any_store, clock):
+    async with slack_bot(any_store, clock) as sb:
         channel = await setup_channel(sb)
         other = sb.slack.add_channel("random", ["UFAC"])
         await sb.command("UFAC", f"members channel <#{channel}|learning>")
         await sb.press("UFAC", "Welcome 9 people")
         sb.user("UNEW", name="Nia")
         await sb.post(sb.slack.join_channel(other, "UNEW"))  # another channel: not a membership change
-        assert "UNEW" not in members(sqlite_store)
+        assert "UNEW" not in members(any_store)
         await sb.post(sb.slack.join_channel(channel, "UNEW"))
-        assert members(sqlite_store)["UNEW"].display_name == "Nia" and len(welcomes(sb, "UNEW")) == 1
+        assert members(any_store)["UNEW"].display_name == "Nia" and len(welcomes(sb, "UNEW")) == 1
         sb.user("UBOT3", name="Anotherbot", is_bot=True)
         await sb.post(sb.slack.join_channel(channel, "UBOT3"))
-        assert "UBOT3" not in members(sqlite_store)
+        assert "UBOT3" not in members(any_store)
         await sb.post(sb.slack.leave_channel(other, "UP001"))  # leaving another channel changes nothing
-        assert not members(sqlite_store)["UP001"].unreachable
+        assert not members(any_store)["UP001"].unreachable
         await sb.post(sb.slack.leave_channel(channel, "UP001"))
-        gone = members(sqlite_store)["UP001"]
+        gone = members(any_store)["UP001"]
         assert gone.unreachable and gone.unreachable_reason == LEFT_GROUP
         await sb.post(sb.slack.join_channel(channel, "UP001"))
-        back = members(sqlite_store)["UP001"]
+        back = members(any_store)["UP001"]
         assert not back.unreachable and back.unreachable_reason is None
         assert "Welcome back" in welcomes(sb, "UP001")[-1]["text"]
 
