@@ -123,8 +123,11 @@ async def test_a_facilitator_who_leaves_the_channel_loses_the_role(sqlite_store,
         channel = await setup_channel(sb)
         await sb.command("UFAC", f"members channel <#{channel}|learning>")
         await sb.press("UFAC", "Welcome 9 people")
+        await sb.command("UFAC", "role grant <@UOLD> facilitator")
+        assert members(sqlite_store)["UOLD"].is_facilitator
         await sb.post(sb.slack.leave_channel(channel, "UOLD"))
-        assert members(sqlite_store)["UOLD"].unreachable_reason == LEFT_GROUP
+        gone = members(sqlite_store)["UOLD"]
+        assert gone.unreachable_reason == LEFT_GROUP and not gone.roles
 
 
 @pytest.mark.parametrize(
