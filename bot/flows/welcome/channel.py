@@ -57,9 +57,10 @@ def channel_command(ctx: Context) -> None:
     given = " ".join(ctx.args).strip()
     if not given:
         current = (ctx.network.settings or {}).get(MEMBERSHIP_CHANNEL_NAME)
-        raise UsageError(
-            f"Everyone in {_say_channel(current)} is a member." if current else "Name the channel whose people are the network's members."
-        )
+        if current:
+            ctx.reply(f"Everyone in {_say_channel(current)} is a member. `/beacon members channel off` stops that.")
+            return
+        raise UsageError("Name the channel whose people are the network's members.")
     if given.lower() == "off":
         _off(ctx)
         return
@@ -68,6 +69,7 @@ def channel_command(ctx: Context) -> None:
         raise UsageError("Name one channel, like `#learning`.")
     label = given.split("|", 1)[1].rstrip(">") if given.startswith("<#") and "|" in given else channel
     ctx.send(Outgoing(text="", to=Address.member(ctx.member.id), roster=Roster(channel=channel, answer=f"{ROSTER} preview", name=label)))
+    ctx.reply(f"Counting the people in {_say_channel(label)}: I'll tell you by direct message how many would be welcomed, before anything is sent.")
 
 
 def _off(ctx: Context) -> None:

@@ -147,6 +147,8 @@ async def test_off_stops_following_the_channel_and_removes_nobody(sqlite_store, 
         channel = await setup_channel(sb)
         await sb.command("UFAC", f"members channel <#{channel}|learning>")
         await sb.press("UFAC", "Welcome 9 people")
+        await sb.command("UFAC", "members channel")
+        assert "Everyone in #learning is a member" in sb.last_text("UFAC")
         await sb.command("UFAC", "members channel off")
         await sb.post(sb.slack.leave_channel(channel, "UP002"))
         assert not members(sqlite_store)["UP002"].unreachable
