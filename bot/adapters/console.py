@@ -147,9 +147,12 @@ class ConsoleAdapter(Adapter):
         if saved is not None:
             body += f"\n[dim](file saved: {escape(str(saved))})[/dim]"
         self.buttons = {n: b for n, b in self.buttons.items() if b.ref != ref}  # an update replaces its buttons
-        if out.choices:
+        links = [c for c in out.choices if c.url]
+        if links:
+            body += "\n" + "  ".join(f"{to_rich(c.label)}: {escape(c.url)}" for c in links)
+        if any(not c.url for c in out.choices):
             audience = None if in_room else frozenset(r.platform_user_id for r in envelope.recipients)
-            numbered = [(next(self._numbers), c) for c in out.choices]
+            numbered = [(next(self._numbers), c) for c in out.choices if not c.url]
             self.buttons.update((n, Button(c, ref, out.text, audience)) for n, c in numbered)
             body += "\n" + "  ".join(f"[bold cyan]{n}[/bold cyan]) {to_rich(c.label)}" for n, c in numbered)
         self.console.print(Panel(body, title=title, title_align="left", border_style="green" if mine else "blue"))

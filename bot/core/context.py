@@ -67,6 +67,7 @@ class Context:
         self.enqueued = 0
         self.choices_handled = False
         self.member_is_new = False  # set by the dispatcher: first contact from this member
+        self.member_is_back = False  # set by the dispatcher: this event brought them back to a group they had left
         self.command: Command | None = None  # set by the dispatcher: the command being run, for its usage
         self.acted_in: str | None = None  # set by the dispatcher: the network to name in the first reply (a person in several)
         self._seq = 0

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
-from bot.store.models import Member
+from bot.store.models import LEFT_GROUP, Member
 
 __all__ = [
     "FORGOTTEN_NAME",
@@ -29,6 +29,7 @@ __all__ = [
     "Redactor",
     "find_member",
     "is_forgotten",
+    "leave_network",
     "map_strings",
     "mention",
     "needles_of",
@@ -38,6 +39,17 @@ __all__ = [
 FORGOTTEN_NAME = "a former member"
 FORGOTTEN_PREFIX = "forgotten:"
 _SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+
+
+def leave_network(member: Member) -> None:
+    """Someone left the network's group (Telegram) or membership channel (Slack).
+
+    They get no more messages and lose any role (a removed facilitator no
+    longer runs the network); what they wrote stays under the network's
+    retention rules, and only coming back links them again.
+    """
+    member.unreachable, member.unreachable_reason = True, LEFT_GROUP
+    member.is_facilitator = member.is_coordinator = False  # their roles went with the group
 
 
 def is_forgotten(member: Member) -> bool:

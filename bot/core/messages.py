@@ -21,6 +21,8 @@ __all__ = [
     "Incoming",
     "Outgoing",
     "IncomingKind",
+    "ROSTER_KEY",
+    "Roster",
 ]
 
 IncomingKind = Literal["message", "command", "action", "form"]
@@ -78,15 +80,27 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Choice:
-    """A button (or numbered option on the console) that sends an action back."""
+    """A button (or numbered option on the console) that sends an action back.
+
+    With ``url`` it is a link button instead (Telegram's start link): pressing
+    it opens the link and sends nothing back, so ``action`` is not used.
+    """
 
     label: str
     action: str
     value: str = ""
     style: Literal["default", "primary", "danger"] = "default"
+    url: str = ""
+
+    @classmethod
+    def link(cls, label: str, url: str) -> Choice:
+        return cls(label, "", url=url)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "action": self.action, "value": self.value, "style": self.style}
+        data = {"label": self.label, "action": self.action, "value": self.value, "style": self.style}
+        if self.url:
+            data["url"] = self.url
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +224,30 @@ def guess_type(name: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Roster:
+    """A question for the platform instead of a message: who is in ``channel``?
+
+    Flows cannot call a platform (they run in a database transaction), so a
+    flow that needs a channel's people queues this; the adapter lists them
+    and answers with the hidden command ``answer``, as the addressee, the
+    people in ``Incoming.raw["roster"]`` (see :data:`ROSTER_KEY`).
+    """
+
+    channel: str
+    answer: str
+    name: str = ""  # as the person typed it, for answers when Slack can't find the channel
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel, "answer": self.answer, "name": self.name}
+
+
+ROSTER_KEY = "roster"
+"""Where an adapter's answer to a :class:`Roster` puts the people: ``raw["roster"]`` is
+``{"channel": id, "name": name, "bot_in_channel": bool, "people": [{"id", "name",
+"username", "tz", "is_bot", "deleted"}], "error": str | None}``."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Outgoing:
     """A message to send. ``text`` uses light markup (see :mod:`bot.core.markup`).
 
@@ -228,6 +266,7 @@ class Outgoing:
     edit: str | None = None
     trigger: str | None = None
     response_url: str | None = None
+    roster: Roster | None = None
     network_id: int | None = None
     """Set by delivery from the outbox row (not stored in it): the network the
     message is sent for, which a platform that does not name one in private
@@ -244,6 +283,7 @@ class Outgoing:
             "edit": self.edit,
             "trigger": self.trigger,
             "response_url": self.response_url,
+            **({"roster": self.roster.to_dict()} if self.roster else {}),
         }
 
     @classmethod
@@ -258,6 +298,7 @@ class Outgoing:
             edit=data.get("edit"),
             trigger=data.get("trigger"),
             response_url=data.get("response_url"),
+            roster=Roster(**data["roster"]) if data.get("roster") else None,
         )
 
 

@@ -20,7 +20,23 @@ from bot.core.errors import UserError
 from bot.core.messages import Choice
 from bot.store.models import LEFT_GROUP, Conversation, Member, Network
 
-__all__ = ["CHOOSE", "TYPED", "WHICH", "Membership", "act_as", "ask_which", "memberships", "open_conversations"]
+__all__ = [
+    "MEMBERSHIP_CHANNEL",
+    "MEMBERSHIP_CHANNEL_NAME",
+    "CHOOSE",
+    "TYPED",
+    "WHICH",
+    "Membership",
+    "act_as",
+    "ask_which",
+    "memberships",
+    "open_conversations",
+]
+
+MEMBERSHIP_CHANNEL = "membership_channel"
+"""``Network.settings`` key (persisted): the Slack channel id whose people are the network's
+members; the welcome flow sets it and the Slack adapter follows joins and leaves there."""
+MEMBERSHIP_CHANNEL_NAME = "membership_channel_name"
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ def open_context(session: Session, incoming: Incoming, event_id: str, result: Ha
         result.immediate.append(NO_NETWORK_YET if incoming.joins_by_link else NOT_MEMBER_THERE if named else NOT_IN_NETWORK)
         return None
     member = known.member(network, incoming) if known else None
+    if member is None:
+        member = session.exec(_MEMBER_BY_USER, params={"network_id": network.id, "user_id": incoming.user_id}).first()
+    was_left = member is not None and member.unreachable_reason == LEFT_GROUP
     member, is_new = member_of(session, network, incoming, now, member)
     if known:
         known.remember(member)
@@ -83,6 +86,7 @@ def open_context(session: Session, incoming: Incoming, event_id: str, result: Ha
         key_prefix=f"in:{incoming.platform}:{event_id}",
     )
     ctx.member_is_new = is_new
+    ctx.member_is_back = was_left and member.unreachable_reason != LEFT_GROUP
     return ctx
 
 

@@ -96,7 +96,114 @@ def _ids_in(params: dict[str, Any]) -> set[str]:
     return ids
 
 
-class FakeSlack(FakeServer):
+# -- channels and their members (membership from a channel) -----------------------------
+
+MEMBERS_PAGE = 4
+"""``conversations.members`` / ``conversations.list`` return at most this many a page, whatever
+``limit`` asks: Slack may return fewer than ``limit`` (and does), so a client must follow
+``response_metadata.next_cursor`` until it is empty, and a test with a few people sees pages."""
+
+
+class FakeChannels:
+    """Channels with members for :class:`FakeSlack`: ``conversations.members`` (paginated),
+    ``conversations.list``, ``conversations.info``, and the ``member_joined_channel`` /
+    ``member_left_channel`` events Slack sends to an app that is in the channel."""
+
+    def _channels(self) -> dict[str, dict[str, Any]]:
+        if not hasattr(self, "_channel_rows"):
+            self._channel_rows: dict[str, dict[str, Any]] = {}
+        return self._channel_rows
+
+    def add_channel(self, name: str, members: list[str] = (), *, private: bool = False, bot_in: bool = True) -> str:
+        """A channel and its members (user ids; register them with :meth:`add_user`); returns its id."""
+        channel_id = _stable_id("G" if private else "C", f"channel-{name}")
+        people = list(dict.fromkeys([*members, *([self.bot_user_id] if bot_in else [])]))
+        with self._lock:
+            self._channels()[channel_id] = {"id": channel_id, "name": name, "is_private": private, "members": people}
+        return channel_id
+
+    def channel_members(self, channel_id: str) -> list[str]:
+        with self._lock:
+            return list(self._channels()[channel_id]["members"])
+
+    def join_channel(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        """``user_id`` joins the channel; returns the ``member_joined_channel`` event Slack sends."""
+        with self._lock:
+            row = self._channels()[channel_id]
+            if user_id not in row["members"]:
+                row["members"].append(user_id)
+        event = {"type": "member_joined_channel", "user": user_id, "channel": channel_id, "channel_type": "G" if row["is_private"] else "C",
+                 "team": self.team_id, "event_ts": self._next_ts()}  # fmt: skip
+        return slack_event_callback(event, team_id=self.team_id)
+
+    def leave_channel(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        """``user_id`` leaves the channel; returns the ``member_left_channel`` event Slack sends."""
+        with self._lock:
+            row = self._channels()[channel_id]
+            if user_id in row["members"]:
+                row["members"].remove(user_id)
+        event = {"type": "member_left_channel", "user": user_id, "channel": channel_id, "channel_type": "G" if row["is_private"] else "C",
+                 "team": self.team_id, "event_ts": self._next_ts()}  # fmt: skip
+        return slack_event_callback(event, team_id=self.team_id)
+
+    def _visible(self, channel_id: str) -> dict[str, Any] | None:
+        """A channel the bot may see: any public one, a private one only if it is in it."""
+        row = self._channels().get(channel_id)
+        if row is None or (row["is_private"] and self.bot_user_id not in row["members"]):
+            return None
+        return row
+
+    @staticmethod
+    def _page(items: list[Any], params: dict) -> tuple[list[Any], str]:
+        try:
+            start = int(params.get("cursor") or 0) if str(params.get("cursor") or "0").isdigit() else -1
+            limit = int(params.get("limit") or 100)
+        except ValueError:
+            start, limit = -1, 0
+        if start < 0 or not 1 <= limit <= 1000:
+            raise ValueError("invalid_cursor" if start < 0 else "invalid_limit")
+        size = min(limit, MEMBERS_PAGE)
+        return items[start : start + size], str(start + size) if start + size < len(items) else ""
+
+    def _api_conversations_members(self, params: dict, token: str) -> dict:
+        with self._lock:
+            row = self._visible(str(params.get("channel", "")))
+            members = list(row["members"]) if row else None
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        try:
+            page, cursor = self._page(members, params)
+        except ValueError as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _api_conversations_list(self, params: dict, token: str) -> dict:
+        types = str(params.get("types") or "public_channel").split(",")
+        with self._lock:
+            rows = [
+                r
+                for r in self._channels().values()
+                if self._visible(r["id"]) and ("private_channel" if r["is_private"] else "public_channel") in types
+            ]
+            channels = [
+                {"id": r["id"], "name": r["name"], "is_private": r["is_private"], "is_member": self.bot_user_id in r["members"]} for r in rows
+            ]
+        try:
+            page, cursor = self._page(channels, params)
+        except ValueError as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _api_conversations_info(self, params: dict, token: str) -> dict:
+        with self._lock:
+            row = self._visible(str(params.get("channel", "")))
+        if row is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": row["id"], "name": row["name"], "is_private": row["is_private"],
+                                        "is_member": self.bot_user_id in row["members"]}}  # fmt: skip
+
+
+class FakeSlack(FakeChannels, FakeServer):
     """The Slack Web API on 127.0.0.1:<random port>; use as ``async with``.
 
     Args:

@@ -480,6 +480,12 @@ class FakeTelegram(FakeServer):
                     data = button.get("callback_data")
                     if data is not None and not 1 <= len(str(data).encode()) <= 64:
                         return _failure(400, None, "Bad Request: BUTTON_DATA_INVALID")
+                    # an inline button is exactly one kind: a callback, or a link (http(s):// or tg://)
+                    url = button.get("url")
+                    if (data is None) == (url is None):
+                        return _failure(400, None, "Bad Request: can't parse inline keyboard button: exactly one of the optional fields must be used")
+                    if url is not None and not str(url).startswith(("https://", "http://", "tg://")):
+                        return _failure(400, None, "Bad Request: BUTTON_URL_INVALID")
         for field, limit, too_long in (("text", MAX_TEXT, "message is too long"), ("caption", MAX_CAPTION, "message caption is too long")):
             value = params.get(field)
             if not isinstance(value, str):

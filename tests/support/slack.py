@@ -91,9 +91,12 @@ class SlackBot:
         return response
 
     async def settle(self) -> None:
-        """Finish what was acknowledged, then deliver what it queued."""
-        await self.adapter.settle()
-        await self.beacon.delivery.drain()
+        """Finish what was acknowledged, then deliver what it queued, until both are done
+        (a delivered roster question is answered by a command, which queues more)."""
+        for _ in range(10):
+            await self.adapter.settle()
+            if not await self.beacon.delivery.drain():
+                return
 
     async def command(self, user_id: str, text: str, *, channel: str | None = None, **kw: Any) -> httpx.Response:
         """``/beacon <text>`` in the user's DM with the bot, or in ``channel``."""

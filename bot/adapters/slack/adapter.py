@@ -12,6 +12,15 @@ Outbound: :meth:`SlackAdapter.send` is delegated to :mod:`.slack_send`, which
 renders an envelope as Block Kit (:mod:`.slack_blocks`) and maps Slack's errors
 onto the delivery worker's RetryLater / Unreachable / PermanentFailure.
 
+A flow's question about a channel's people (an outbox row with a
+:class:`~bot.core.messages.Roster`) is answered by listing it
+(:mod:`.roster`) and handing the flow the hidden command it asked for. Once a
+facilitator names a membership channel, ``member_joined_channel`` there
+becomes the hidden ``members joined`` command (people only: bots and
+deactivated accounts are not passed on) and ``member_left_channel`` takes
+the member out of the network; the same events in other channels are
+acknowledged and ignored.
+
 What Slack says about the workspace is kept too (:mod:`.workspace`): a
 ``user_change`` (deactivated, reactivated, a new zone) updates the member; an
 ``app_uninstalled`` / ``tokens_revoked`` event, or a token error on any call,
@@ -45,15 +54,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, SendResult
+from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, RetryLater, SendResult
 from bot.adapters.slack.errors import REVOKED, error_of
 from bot.adapters.slack.errors import describe as _describe
 from bot.adapters.slack.events import action_incoming, command_incoming, event_incoming, view_incoming
 from bot.adapters.slack.oauth import oauth_settings
 from bot.adapters.slack.people import SlackPeople
+from bot.adapters.slack.roster import channel_roster
 from bot.adapters.slack.send import SlackSender
-from bot.adapters.slack.workspace import apply_user, held_reason, set_revoked
-from bot.core.messages import Incoming
+from bot.adapters.slack.workspace import apply_user, held_reason, leave_channel, membership_channel, set_revoked
+from bot.core.messages import ROSTER_KEY, Incoming
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -67,6 +77,11 @@ logger = logging.getLogger(__name__)
 
 SLACK_LIMITS = Limits(per_second=20.0, per_chat_interval=1.0)
 """chat.postMessage: about one message per second per channel (short bursts allowed)."""
+JOINED_COMMAND = "members joined"
+"""The hidden command the welcome flow answers for someone who joined the membership channel."""
+SLACKBOT = "USLACKBOT"
+ROSTER_TRIES = 3
+"""Tries at listing a channel Slack is rate limiting, each after its Retry-After."""
 MAX_BACKLOG = 1000
 """Events acknowledged but not yet handled, at most: a few seconds of work."""
 
@@ -307,6 +322,8 @@ class SlackAdapter(Adapter):
         app.event("user_change")(self._on_user_change)
         app.event("app_uninstalled")(self._on_revoked_event)
         app.event("tokens_revoked")(self._on_revoked_event)
+        app.event("member_joined_channel")(self._on_channel_membership)
+        app.event("member_left_channel")(self._on_channel_membership)
 
     def _spawn(self, incoming: Incoming | None) -> None:
         """Handle after the ack; the task is tracked so shutdown and tests can wait for it."""
@@ -335,6 +352,69 @@ class SlackAdapter(Adapter):
         self.people.heard(user)
         self._track(self._user_changed(user))
         await ack()
+
+    async def _on_channel_membership(self, ack, body: dict[str, Any]) -> None:
+        self._track(self._channel_membership(body))
+        await ack()
+
+    async def _channel_membership(self, body: dict[str, Any]) -> None:
+        """Joins and leaves of the membership channel keep the network in step; others are ignored."""
+        event = body.get("event") or {}
+        team_id, user_id, channel = body.get("team_id") or event.get("team"), event.get("user"), event.get("channel")
+        if not user_id or not channel or self.store is None or user_id == (self._auth or {}).get("user_id"):
+            return
+        if channel != await asyncio.to_thread(membership_channel, self.store, team_id):
+            return
+        if event.get("type") == "member_left_channel":
+            if await asyncio.to_thread(leave_channel, self.store, team_id, user_id):
+                logger.info("slack user %s left the membership channel of team %s", user_id, team_id)
+            return
+        try:
+            user = await self.people.user(await self._client_for(team_id), user_id)
+        except PermanentFailure:
+            return
+        if user_id == SLACKBOT or user.get("is_bot") or user.get("deleted") or not user:
+            return  # not a person who can take part
+        incoming = Incoming(
+            kind="command", command=JOINED_COMMAND, platform="slack", user_id=user_id, network_key=team_id,
+            conversation=channel, is_private=False, event_id=body.get("event_id"), raw=body,
+        )  # fmt: skip
+        await self._process(incoming)
+
+    async def _answer_roster(self, envelope: Envelope) -> SendResult:
+        """A flow asked who is in a channel: list it in the background, then hand the flow
+        the command it asked for, as the asker.
+
+        Listing a large channel takes minutes (one paced ``users.info`` each), longer than
+        a delivery may hold its slot or its lease, so the outbox row is done once the
+        question is taken; a crash meanwhile loses only the answer, and asking again
+        is safe (welcomes are keyed by member).
+        """
+        question = envelope.outgoing.roster
+        asker = envelope.recipients[0] if envelope.recipients else None
+        if question is None or asker is None:
+            raise PermanentFailure("a roster question needs one member to answer")
+        client = await self._client_for(envelope.network_key)
+        self._track(self._roster(client, envelope, asker))
+        return SendResult()
+
+    async def _roster(self, client: AsyncWebClient, envelope: Envelope, asker) -> None:
+        question = envelope.outgoing.roster
+        bot_user = (self._auth or {}).get("user_id")
+        for attempt in range(ROSTER_TRIES):
+            try:
+                roster = await channel_roster(client, question.channel, people=self.people, bot_user_id=bot_user, name=question.name)
+                break
+            except RetryLater as exc:
+                if attempt + 1 == ROSTER_TRIES:
+                    roster = {"channel": question.channel, "name": question.name or question.channel, "error": "ratelimited"}
+                    break
+                await self.people.sleep(exc.retry_after or 30.0)
+        incoming = Incoming(
+            kind="command", command=question.answer, platform="slack", user_id=asker.platform_user_id, network_key=envelope.network_key,
+            conversation=asker.dm_channel, is_private=True, event_id=f"roster:{envelope.outbox_id}", raw={ROSTER_KEY: roster},
+        )  # fmt: skip
+        await self._process(incoming)
 
     async def _on_revoked_event(self, ack, body: dict[str, Any]) -> None:
         event = body.get("event") or {}
@@ -402,4 +482,6 @@ class SlackAdapter(Adapter):
     # -- outbound (see :mod:`.slack_send`) -------------------------------------------
 
     async def send(self, envelope: Envelope) -> SendResult:
+        if envelope.outgoing.roster is not None:
+            return await self._answer_roster(envelope)
         return await self.sender.send(envelope)

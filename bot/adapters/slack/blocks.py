@@ -99,6 +99,8 @@ def _button(choice: Choice, n: int) -> dict[str, Any]:
     }
     if choice.style in ("primary", "danger"):
         button["style"] = choice.style
+    if choice.url:
+        button["url"] = choice.url  # a link: Slack opens it (and still tells us, which we ignore)
     return button
 
 

@@ -101,6 +101,8 @@ def action_incoming(body: dict[str, Any]) -> Incoming | None:
     if not actions:
         return None
     action = actions[0]
+    if action.get("url"):
+        return None  # a link button: Slack opened the link; there is nothing to answer
     value, label = _selected(action)
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")

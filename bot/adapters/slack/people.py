@@ -10,6 +10,8 @@ sender asks :meth:`SlackPeople.deactivated` about anyone not seen for a week:
 one ``users.info`` each, within a per-minute budget well under the method's
 tier, so a fan-out to a large workspace never exhausts it (past the budget
 the message goes as before, and the person is checked at their next one).
+Listing a channel's people (:meth:`SlackPeople.lookup`) spends the same
+budget, but waits for it rather than skipping anyone.
 """
 
 from __future__ import annotations
@@ -62,10 +64,18 @@ def _news(before: dict[str, Any] | None, now: dict[str, Any]) -> dict[str, Any] 
 class SlackPeople:
     """Who people are, as Slack says; ``on_change`` hears of a new zone or a (de)activation."""
 
-    def __init__(self, *, ttl: float = 3600.0, on_change: OnChange | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: float = 3600.0,
+        on_change: OnChange | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.ttl = ttl
         self.on_change = on_change
         self.clock = clock
+        self.sleep = sleep
         self._seen: dict[str, float] = {}  # user id -> when Slack last showed them active
         self._checks: deque[float] = deque()
         self._users: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -101,6 +111,22 @@ class SlackPeople:
         self._checks.append(now)
         cached = self._users.get(user_id)  # asked now, not read from the hour-old cache (kept to see what changed)
         return bool((await self._once(("user", user_id), lambda: self._fetch_user(client, user_id, cached))).get("deleted"))
+
+    async def lookup(self, client: AsyncWebClient, user_id: str) -> dict[str, Any]:
+        """``users.info`` for one of many (a channel's people): from the cache, or asked
+        within :data:`CHECKS_PER_MINUTE`, waiting for room in the budget when it is spent."""
+        cached = self._users.get(user_id)
+        if cached and cached[0] > self.clock():
+            return cached[1]
+        while True:
+            now = self.clock()
+            while self._checks and self._checks[0] <= now - 60:
+                self._checks.popleft()
+            if len(self._checks) < CHECKS_PER_MINUTE:
+                break
+            await self.sleep(self._checks[0] + 60 - now)
+        self._checks.append(now)
+        return await self._once(("user", user_id), lambda: self._fetch_user(client, user_id, cached))
 
     def heard(self, user: dict[str, Any]) -> None:
         """A ``user_change``: the event's user is the current one."""

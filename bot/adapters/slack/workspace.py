@@ -17,12 +17,13 @@ from sqlmodel import col, select
 
 from bot.adapters.base import Held
 from bot.core.dates.zone import to_zone
-from bot.core.members import is_forgotten
+from bot.core.members import is_forgotten, leave_network
+from bot.core.networks import MEMBERSHIP_CHANNEL
 from bot.store.db import Store
 from bot.store.models import Member, Network, OutboxMessage, OutboxStatus
 from bot.store.slack import SlackInstallation
 
-__all__ = ["DEACTIVATED", "HELD", "apply_user", "held_reason", "resume", "set_revoked", "valid_zone"]
+__all__ = ["DEACTIVATED", "HELD", "apply_user", "held_reason", "leave_channel", "membership_channel", "resume", "set_revoked", "valid_zone"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,30 @@ def apply_user(store: Store, team_id: str | None, user: dict[str, Any]) -> int:
                 changed += 1
                 logger.info("slack: member %s now %s", member.id, "deactivated" if member.unreachable else f"active in {member.timezone}")
     return changed
+
+
+def membership_channel(store: Store, team_id: str | None) -> str | None:
+    """The channel whose people are the workspace's network's members, if a facilitator named one."""
+    if not team_id:
+        return None
+    with store.session() as session:
+        network = session.exec(select(Network).where(Network.platform == "slack", Network.platform_key == team_id)).first()
+        return (network.settings or {}).get(MEMBERSHIP_CHANNEL) if network is not None else None
+
+
+def leave_channel(store: Store, team_id: str, user_id: str) -> bool:
+    """Someone left the membership channel: they leave the network (as leaving a Telegram group does)."""
+    with store.session() as session:
+        member = session.exec(
+            select(Member)
+            .join(Network, col(Network.id) == col(Member.network_id))
+            .where(Network.platform == "slack", Network.platform_key == team_id, Member.platform_user_id == user_id)
+        ).first()
+        if member is None or is_forgotten(member):
+            return False
+        leave_network(member)
+        session.add(member)
+        return True
 
 
 def held_reason(store: Store, team_id: str) -> str | None:

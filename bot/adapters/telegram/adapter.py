@@ -37,7 +37,7 @@ from telegram.ext import (
 
 from bot.adapters.base import Adapter, Envelope, Limits, SendResult, StartupError
 from bot.adapters.lease_keeper import LeaseKeeper
-from bot.adapters.telegram.events import COMMANDS, IN_GROUP, added_incoming, departure, membership, migration, to_incoming
+from bot.adapters.telegram.events import COMMANDS, IN_GROUP, added_incoming, arrivals, departure, membership, migration, to_incoming
 from bot.adapters.telegram.members import leave_group, move_chat, set_reachable
 from bot.adapters.telegram.render import CallbackCodec
 from bot.adapters.telegram.send import TelegramSender, bot_chat_id, retry_seconds
@@ -134,6 +134,7 @@ class TelegramAdapter(Adapter):
         app = self.application
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, self._on_departure))
+        app.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, self._on_arrival))
         app.add_handler(CommandHandler(list(COMMANDS), self._on_message))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGES & (filters.TEXT | filters.CAPTION), self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_callback))
@@ -241,6 +242,11 @@ class TelegramAdapter(Adapter):
             if incoming is None:
                 return
         await self._dispatch(incoming)
+
+    async def _on_arrival(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone joined a group: the welcome flow greets them there, with a start button."""
+        for incoming in arrivals(update, bot_username=self.username):
+            await self._dispatch(incoming)
 
     async def _on_departure(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Someone left or was removed from a group: they leave its network."""

@@ -22,6 +22,7 @@ __all__ = [
     "COMMANDS",
     "BotMembership",
     "IN_GROUP",
+    "arrivals",
     "departure",
     "membership",
     "migration",
@@ -34,6 +35,8 @@ ALIASES = ("share", "reflect", "profile", "pause", "help")
 COMMANDS = ("beacon", "start", *ALIASES)
 ADDED_COMMAND = "welcome added"
 """The hidden command the welcome flow answers when the bot is added to a group."""
+JOINED_COMMAND = "welcome joined"
+"""The hidden command the welcome flow answers for each person who joined a group."""
 
 
 def start_url(bot_username: str) -> str:
@@ -229,6 +232,22 @@ def membership(update: Update) -> BotMembership | None:
     else:
         return None
     return BotMembership(kind=kind, user_id=change.from_user.id, chat_id=change.chat.id, private=private)
+
+
+def arrivals(update: Update, *, bot_username: str) -> list[Incoming]:
+    """One ``welcome joined`` command per person in a ``new_chat_members`` service message
+    (seen even with privacy mode on); bots, the bot itself included, are left out."""
+    message = update.message
+    if message is None or message.chat.type == Chat.PRIVATE:
+        return []
+    out = []
+    for user in message.new_chat_members or ():
+        if user.is_bot:
+            continue
+        base = _base(update, user, message.chat, bot_username)
+        base["event_id"] = f"tg:{update.update_id}:{user.id}"  # several people may arrive in one message
+        out.append(Incoming(kind="command", command=JOINED_COMMAND, **base))
+    return out
 
 
 def added_incoming(update: Update, *, bot_username: str) -> Incoming:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from bot.core.members import leave_network
 from bot.store.db import Store
 from bot.store.migrate_chat import move_network
-from bot.store.models import LEFT_GROUP, Member, Network
+from bot.store.models import Member, Network
 
 __all__ = ["leave_group", "mark_member", "move_chat", "set_reachable"]
 
@@ -35,12 +36,7 @@ def set_reachable(store: Store, user_id: str, reachable: bool, reason: str = "")
 
 
 def leave_group(store: Store, chat_id: int, user_id: int) -> bool:
-    """Someone left (or was removed from) a network's group: they leave the network.
-
-    They get no more messages and lose any role (a removed facilitator no
-    longer runs the network); what they wrote stays under the network's
-    retention rules, and only coming back to the group links them again.
-    """
+    """Someone left (or was removed from) a network's group: they leave the network (:func:`leave_network`)."""
     with store.session() as session:
         member = session.exec(
             select(Member)
@@ -49,8 +45,7 @@ def leave_group(store: Store, chat_id: int, user_id: int) -> bool:
         ).first()
         if member is None:
             return False
-        member.unreachable, member.unreachable_reason = True, LEFT_GROUP
-        member.is_facilitator = member.is_coordinator = False  # their roles went with the group
+        leave_network(member)
         session.add(member)
         return True
 

@@ -89,7 +89,12 @@ def keyboard(choices: Sequence[Choice], codec: CallbackCodec, *, network_id: int
     """One button a row, or two a row when every label is short; each names ``network_id``."""
     if not choices:
         return None
-    buttons = [InlineKeyboardButton(c.label, callback_data=codec.encode(c.action, c.value, network_id=network_id)) for c in choices]
+    buttons = [
+        InlineKeyboardButton(c.label, url=c.url)
+        if c.url
+        else InlineKeyboardButton(c.label, callback_data=codec.encode(c.action, c.value, network_id=network_id))
+        for c in choices
+    ]
     per_row = 2 if all(len(c.label) <= SHORT_LABEL for c in choices) else 1
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     return InlineKeyboardMarkup(rows)

@@ -95,8 +95,25 @@ def members_command(ctx: Context) -> None:
     if pages > 1:
         more = f" Next: `/beacon members {page + 1}`." if page < pages else ""
         lines.append(f"Page {page} of {pages}.{more}")
+    lines += _not_started(ctx, members)
     lines.append("`/beacon members csv` gives the whole list as a file.")
     ctx.reply("\n".join(lines))
+
+
+NAMED = 30
+"""Names listed under "not started yet", at most (the count is always whole)."""
+
+
+def _not_started(ctx: Context, members: list[Member]) -> list[str]:
+    """Who I know from the group but can't write to: they never opened a private chat."""
+    waiting = [m for m in members if member_status(m, ctx) == "not yet started a private chat"]
+    if not waiting:
+        return []
+    names = ", ".join(markup.literal(m.display_name) for m in waiting[:NAMED]) + (f" and {len(waiting) - NAMED} more" if len(waiting) > NAMED else "")
+    line = f"*Not started a private chat with me yet* ({len(waiting)} of {len(members)}): {names}. I can't send them prompts until they do."
+    if ctx.platform == "telegram":
+        line += " `/beacon members invite` posts a start button in the group."
+    return [line]
 
 
 # -- roles ------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ __all__ = ["availability_label", "parse_availability", "register", "tag_vocabula
 logger = logging.getLogger(__name__)
 
 FORM_ID = "profile"
+OPEN_ACTION = "profile.open"
+"""A button that opens the form (the welcome by direct message carries one)."""
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 40
 SUGGESTED = 15
@@ -189,6 +191,10 @@ def profile_command(ctx: Context) -> None:
     ctx.open_form(profile_form(ctx))
 
 
+def _open_pressed(ctx: Context) -> None:
+    ctx.open_form(profile_form(ctx))
+
+
 def show_command(ctx: Context) -> None:
     tips = _suggestions(ctx)
     ctx.reply(_summary(ctx.member) + "\nChange it with `/beacon profile` or `/beacon profile set wants …`."
@@ -233,4 +239,5 @@ def register(router: Router) -> None:
         details='Availability: "every round", "every other round" or "paused until 2026-12-24". Wants and offers are split into tags at commas.',
     )
     router.form(FORM_ID, _submitted)
+    router.action(OPEN_ACTION, _open_pressed)
     router.alias("profile", "profile")

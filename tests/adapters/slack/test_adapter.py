@@ -447,8 +447,11 @@ def test_the_manifest_matches_what_the_adapter_serves_and_calls():
     settings = manifest["settings"]
     assert command["command"] == "/beacon" and command["url"].endswith("/slack/events")
     assert settings["interactivity"]["request_url"] == settings["event_subscriptions"]["request_url"] == command["url"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention", "user_change", "app_uninstalled", "tokens_revoked"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention", "user_change", "app_uninstalled", "tokens_revoked",
+                                                                  "member_joined_channel", "member_left_channel"}  # fmt: skip
     assert settings["socket_mode_enabled"] is False
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # what our Web API calls need: chat.*, conversations.open (im/mpim), users.info, team.info, files upload
     assert {"commands", "chat:write", "im:write", "mpim:write", "users:read", "team:read", "files:write", "im:history", "app_mentions:read"} <= scopes
+    # conversations.members / .list / .info and the member_*_channel events, public and private channels
+    assert {"channels:read", "groups:read"} <= scopes

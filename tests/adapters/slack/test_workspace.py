@@ -41,6 +41,8 @@ EVENTS = {
     "user_change": lambda sb: sb.slack.change_user("U1", tz="Europe/Paris"),
     "app_uninstalled": lambda sb: sb.slack.uninstall(),
     "tokens_revoked": lambda sb: sb.slack.revoke_tokens(),
+    "member_joined_channel": lambda sb: sb.slack.join_channel(sb.slack.add_channel("learning"), "U1"),
+    "member_left_channel": lambda sb: sb.slack.leave_channel(sb.slack.add_channel("learning", ["U1"]), "U1"),
 }
 
 

@@ -9,7 +9,7 @@ then a member first seen in a group gets one mention there with a start
 link, and is recorded as not yet reachable privately until they write to
 the bot (the dispatcher notes that). The link carries the command they typed
 (:mod:`bot.core.startlink`), so pressing *Start* answers it: nothing asked in
-the group is lost.
+the group is lost. Every such post carries the link as a *Start* button too.
 """
 
 from __future__ import annotations
@@ -20,11 +20,15 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.markup import literal
 from bot.core.members import mention
+from bot.core.messages import Choice
 from bot.core.router import Router
 from bot.core.startlink import start_payload
-from bot.store.models import Role
+from bot.store.models import Member, Network, Role
 
-__all__ = ["register", "start_link"]
+__all__ = ["JOINED_COMMAND", "greeting", "register", "start_button", "start_link"]
+
+JOINED_COMMAND = "welcome joined"
+"""The hidden command an adapter sends for someone who joined a network's group (Telegram's new_chat_members)."""
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,11 @@ def start_link(ctx: Context, ask: str = "") -> str | None:
     (and carrying ``ask``, the command to answer there, when it fits)."""
     prefix = ctx.incoming.raw.get("private_start_url") if ctx.incoming else None
     return f"{prefix}{start_payload(ctx.network.platform_key, ask)}" if prefix else None
+
+
+def start_button(link: str) -> tuple[Choice, ...]:
+    """The start link as a button: on a phone a button is easier to hit than a word in a sentence."""
+    return (Choice.link("Start Beacon", link),)
 
 
 def _asked(ctx: Context) -> str:
@@ -75,13 +84,30 @@ def _first_seen_in_group(ctx: Context) -> None:
     if member.has_private_chat or _answers_itself(inc):
         return
     ask = _asked(ctx)
-    ctx.post(inc.conversation, _invite_text(ctx, start_link(ctx, ask) or link, ask), key=f"welcome:start-link:{member.id}")
+    link = start_link(ctx, ask) or link
+    ctx.post(inc.conversation, _invite_text(ctx, link, ask), choices=start_button(link), key=f"welcome:start-link:{member.id}")
 
 
-def _greeting(ctx: Context) -> str:
-    name = literal(ctx.member.display_name) if ctx.member else "there"
+def _joined(ctx: Context) -> None:
+    """Someone joined the group (the adapter says so): one welcome there, with the start button.
+
+    They are recorded as not yet started (the observer did, on first sight),
+    so ``/beacon members`` can list who still has to press *Start*.
+    """
+    inc = ctx.incoming
+    link = start_link(ctx)
+    if inc is None or inc.is_private or not inc.conversation or link is None or ctx.member is None:
+        raise UserError("That only happens when someone joins a group I'm in.")
+    if ctx.member.has_private_chat and not (ctx.member_is_new or ctx.member_is_back):
+        return  # they started the bot before: nothing to ask of them
+    ctx.post(inc.conversation, _invite_text(ctx, link), choices=start_button(link), key=f"welcome:joined:{ctx.key_prefix}")
+
+
+def greeting(network: Network, member: Member | None) -> str:
+    """The hello a member gets privately, the first time."""
+    name = literal(member.display_name) if member else "there"
     return (
-        f"Hello {name}, welcome to *{literal(ctx.network.name)}* on Beacon.\n\n"
+        f"Hello {name}, welcome to *{literal(network.name)}* on Beacon.\n\n"
         "I'll send you short reflection prompts, introduce you to a learning pair, "
         "and show you practices worth stealing from other members. Everything is optional: "
         "you can pause or opt out any time.\n\n"
@@ -94,7 +120,7 @@ def _start(ctx: Context) -> None:
     if inc is not None and not inc.is_private:
         link = start_link(ctx)
         if link:
-            ctx.post(inc.conversation, _invite_text(ctx, link), key=f"welcome:start:{ctx.key_prefix}")
+            ctx.post(inc.conversation, _invite_text(ctx, link), choices=start_button(link), key=f"welcome:start:{ctx.key_prefix}")
             return
     payload = inc.raw.get("start_payload") if inc else None
     if payload and payload != ctx.network.platform_key:
@@ -103,7 +129,7 @@ def _start(ctx: Context) -> None:
             f"You're in *{literal(ctx.network.name)}* for now; ask your facilitator for a fresh link."
         )
         return
-    ctx.reply(_greeting(ctx))
+    ctx.reply(greeting(ctx.network, ctx.member))
 
 
 def _join(ctx: Context) -> None:
@@ -116,7 +142,7 @@ def _join(ctx: Context) -> None:
     member = ctx.member
     link = start_link(ctx)
     if link and not member.has_private_chat:
-        ctx.post(inc.conversation, _invite_text(ctx, link), key=f"welcome:join:{ctx.key_prefix}")
+        ctx.post(inc.conversation, _invite_text(ctx, link), choices=start_button(link), key=f"welcome:join:{ctx.key_prefix}")
         return
     ctx.reply(f"You're a member of *{literal(ctx.network.name)}*. Type `/beacon help` to see what you can do.")
 
@@ -155,6 +181,13 @@ def register(router: Router) -> None:
         "welcome added",
         _added,
         help="Greets a group when Beacon is added to it",
+        platforms={"telegram"},
+        hidden=True,
+    )
+    router.command(
+        JOINED_COMMAND,
+        _joined,
+        help="Greets someone who joined the group, with a start button",
         platforms={"telegram"},
         hidden=True,
     )
