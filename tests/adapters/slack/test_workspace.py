@@ -41,6 +41,7 @@ EVENTS = {
     "user_change": lambda sb: sb.slack.change_user("U1", tz="Europe/Paris"),
     "app_uninstalled": lambda sb: sb.slack.uninstall(),
     "tokens_revoked": lambda sb: sb.slack.revoke_tokens(),
+    "app_home_opened": lambda sb: sb.slack.home_opened("U1"),
 }
 
 
