@@ -9,13 +9,17 @@ form, ``pause``, ``settings``…), so the Home tab they look at is never stale.
 
 from __future__ import annotations
 
+import logging
+
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.home import MORE, full_messages, has_home, home_messages, home_sections, publish_home
+from bot.core.home import HOME_PLATFORMS, MORE, full_messages, has_home, home_messages, home_sections, publish_home
 from bot.core.router import Router
 from bot.store.models import Member
 
 __all__ = ["CHANGES", "register"]
+
+logger = logging.getLogger(__name__)
 
 CHANGES = frozenset({"pause", "resume", "settings", "profile", "share", "practice", "pairing", "commitments"})
 """Command groups whose commands may change what a member's Home shows."""
@@ -54,8 +58,14 @@ def refresh(ctx: Context) -> None:
     if inc is None or m is None or inc.opened_home or m.unreachable:
         return
     changed = inc.kind in ("action", "form") or (inc.kind == "command" and ctx.command is not None and ctx.command.group in CHANGES)
-    if changed and ctx.session.get(Member, m.id) is not None and has_home(ctx, m):
-        publish_home(ctx)
+    if not changed or ctx.platform not in HOME_PLATFORMS:
+        return
+    try:
+        with ctx.session.begin_nested():  # a Home that cannot be built must not undo the change itself
+            if ctx.session.get(Member, m.id) is not None and has_home(ctx, m):
+                publish_home(ctx)
+    except Exception:
+        logger.exception("the Home of member %s could not be refreshed", m.id)
 
 
 def register(router: Router) -> None:
