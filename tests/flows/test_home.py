@@ -61,3 +61,14 @@ async def test_a_facilitators_home_has_the_network_and_run_now_asks_first(harnes
     asked = await h.press("fay", "Run now…")
     assert "Send it?" in asked[-1].text and "Cancel" in asked[-1].labels  # run-now's own confirmation
     assert not [d for d in h.inbox("ana") if "reflect" in d.text.lower()]
+
+
+async def test_the_next_meeting_is_on_the_home_on_the_members_clock(harness):
+    h = harness
+    h.add_member("fay", role=Role.FACILITATOR)
+    h.add_member("ana", timezone="Asia/Tokyo")
+    await h.command("fay", 'meeting add 2026-12-03 14:00 "Winter session"')
+
+    got = await h.command("ana", "home")
+    texts = "\n".join(f"{d.outgoing.header or ''}\n{d.text}" for d in got)
+    assert "Next meeting" in texts and "*Winter session*, Thu 3 Dec 2026 at 23:00 (your time, Asia/Tokyo)" in texts
