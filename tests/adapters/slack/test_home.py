@@ -8,8 +8,10 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from bot.core.forms import FORM_OWNER
+from bot.core.messages import Field, Form
 from bot.store.commitments import Commitment, CommitmentStatus
-from bot.store.models import Member
+from bot.store.models import Conversation, Member
 from tests.fakes.slack_api import SURFACE_BLOCKS, block_problems, view_problems
 from tests.support.slack import _buttons, slack_bot
 
@@ -173,3 +175,18 @@ async def test_the_messages_tab_opening_publishes_nothing(sqlite_store, clock):
         await two_people(sb)
         await sb.post(sb.slack.home_opened(MEMBER, tab="messages"))
         assert sb.publishes() == []
+
+
+async def test_opening_the_home_while_a_guided_form_is_open_says_nothing_in_the_chat(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        await two_people(sb)
+        form = Form(id="practice.share", title="Share a practice", fields=(Field(name="title", label="Title"),))
+        with sqlite_store.session() as s:  # a form asked as a chat, half answered (as after a mention, which has no trigger)
+            s.add(Conversation(member_id=member(sqlite_store, MEMBER).id, owner=FORM_OWNER, state={"form": form.to_dict(), "index": 0, "values": {}},
+                               started_at=clock.now(), updated_at=clock.now()))  # fmt: skip
+        await sb.command(MEMBER, "settings")
+        assert "still open" in sb.last_text(MEMBER)  # a command typed meanwhile is told where the form stands
+        before, seen = len(sb.inbox(MEMBER)), len(sb.ephemerals())
+        await sb.open_home(MEMBER)
+        assert (len(sb.inbox(MEMBER)), len(sb.ephemerals())) == (before, seen)  # no "your form is still open" for looking at the Home
+        assert sb.publishes(MEMBER)
