@@ -53,9 +53,9 @@ CHUNK_ITEMS, CHUNK_TEXT = 10, 3500
 """Items, and characters, in one message of a whole list (within Telegram's 4096)."""
 
 
-def home_sections(ctx: Context, member: Member | None = None) -> list[HomeSection]:
-    """Every flow's part of ``member``'s (else the caller's) Home that their roles let them see, in order."""
-    m = member or ctx.member
+def home_sections(ctx: Context) -> list[HomeSection]:
+    """Every flow's part of the caller's Home that their roles let them see, in order."""
+    m = ctx.member
     if m is None:
         return []
     out: list[HomeSection] = []
@@ -123,16 +123,16 @@ def _is_home(member: Member):
     return col(OutboxMessage.key).startswith(f"{HOME_KEY}:{member.id}:")
 
 
-def publish_home(ctx: Context, member: Member | None = None) -> bool:
-    """Queue ``member``'s Home for their platform's Home tab; returns whether anything changed.
+def publish_home(ctx: Context) -> bool:
+    """Queue the caller's Home for their platform's Home tab; returns whether anything changed.
 
     The same view twice in a row is not sent again; a change while one waits replaces what
     waits; otherwise the next goes :data:`HOME_EVERY` after the last.
     """
-    m = member or ctx.member
+    m = ctx.member
     if m is None or ctx.platform not in HOME_PLATFORMS:
         return False
-    out = Outgoing(text="Your Beacon home", to=Address.member(m.id), home=tuple(home_sections(ctx, m)))
+    out = Outgoing(text="Your Beacon home", to=Address.member(m.id), home=tuple(home_sections(ctx)))
     payload = out.to_dict()
     last = ctx.session.exec(
         select(OutboxMessage).where(OutboxMessage.member_id == m.id, _is_home(m)).order_by(col(OutboxMessage.id).desc()).limit(1)

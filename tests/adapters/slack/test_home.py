@@ -190,3 +190,17 @@ async def test_opening_the_home_while_a_guided_form_is_open_says_nothing_in_the_
         await sb.open_home(MEMBER)
         assert (len(sb.inbox(MEMBER)), len(sb.ephemerals())) == (before, seen)  # no "your form is still open" for looking at the Home
         assert sb.publishes(MEMBER)
+
+
+async def test_run_now_on_a_facilitators_home_asks_first_and_sends_on_confirmation(sqlite_store, clock):
+    async with slack_bot(sqlite_store, clock) as sb:
+        await two_people(sb)
+        await sb.command(FACILITATOR, 'reflection add weekly weekly "every friday 16:00"')
+        await sb.open_home(FACILITATOR)
+        mo_before = len(sb.inbox(MEMBER))
+
+        await sb.press_home(FACILITATOR, "Run now…")
+        assert "Send it?" in sb.last_text(FACILITATOR) and len(sb.inbox(MEMBER)) == mo_before  # nothing sent yet
+        await sb.press(FACILITATOR, "Send to 2 members")
+        assert any("✓ Sent `weekly` to 2 members now" in m["text"] for m in sb.inbox(FACILITATOR))
+        assert len(sb.inbox(MEMBER)) == mo_before + 1
