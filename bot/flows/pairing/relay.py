@@ -77,7 +77,7 @@ def _home(ctx: Context) -> HomeSection | None:
     if mine is None:
         return None
     group = ctx.session.get(PairGroup, mine.group_id)
-    others = [m for m in _others(ctx, mine.group_id)]
+    others = _others(ctx, mine.group_id)
     if group is None or not others:
         return None
     host = ctx.session.get(Member, group.host_id) if group.host_id else None
