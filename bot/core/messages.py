@@ -18,6 +18,8 @@ __all__ = [
     "Choice",
     "Field",
     "Form",
+    "HomeItem",
+    "HomeSection",
     "Incoming",
     "Outgoing",
     "IncomingKind",
@@ -75,6 +77,9 @@ class Incoming:
     edited: bool = False
     joins_by_link: bool = False
     network_id: int | None = None
+    opened_home: bool = False
+    """The person opened the platform's Home surface (Slack's Home tab): the answer is their
+    Home, published there, not a message."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -101,6 +106,60 @@ class Choice:
         if self.url:
             data["url"] = self.url
         return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomeItem:
+    """One line of a Home section (a commitment, a practice) with its buttons."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "choices": [c.to_dict() for c in self.choices]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HomeItem:
+        return cls(text=data["text"], choices=tuple(Choice(**c) for c in data.get("choices", ())))
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomeSection:
+    """A flow's part of a member's Home: platform-neutral, so Slack shows it in the Home
+    tab and every platform as the answer to ``/beacon home``.
+
+    ``name`` is the hook that made it (``router.home_section``): a "more…" button asks it
+    again for the whole list when a platform shows only the first ``items``; ``empty`` is
+    said when there are none; ``choices`` are the section's own buttons (pause, run now).
+    """
+
+    name: str
+    title: str
+    text: str = ""
+    items: tuple[HomeItem, ...] = ()
+    empty: str = ""
+    choices: tuple[Choice, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "text": self.text,
+            "items": [i.to_dict() for i in self.items],
+            "empty": self.empty,
+            "choices": [c.to_dict() for c in self.choices],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HomeSection:
+        return cls(
+            name=data["name"],
+            title=data["title"],
+            text=data.get("text", ""),
+            items=tuple(HomeItem.from_dict(i) for i in data.get("items", ())),
+            empty=data.get("empty", ""),
+            choices=tuple(Choice(**c) for c in data.get("choices", ())),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,7 +313,9 @@ class Outgoing:
     ``edit`` names a platform message to replace instead of posting anew
     (e.g. swapping buttons for "✓ you chose X"); ``trigger`` is the platform's
     short-lived handle for opening a form as a modal; ``attachment`` is a
-    picture or a file sent with the text.
+    picture or a file sent with the text; ``home`` (with one member in ``to``)
+    is their whole Home, which replaces the one the platform shows (Slack's
+    Home tab) instead of posting a message.
     """
 
     text: str
@@ -267,6 +328,7 @@ class Outgoing:
     trigger: str | None = None
     response_url: str | None = None
     roster: Roster | None = None
+    home: tuple[HomeSection, ...] | None = None
     network_id: int | None = None
     """Set by delivery from the outbox row (not stored in it): the network the
     message is sent for, which a platform that does not name one in private
@@ -284,6 +346,7 @@ class Outgoing:
             "trigger": self.trigger,
             "response_url": self.response_url,
             **({"roster": self.roster.to_dict()} if self.roster else {}),
+            **({"home": [s.to_dict() for s in self.home]} if self.home is not None else {}),
         }
 
     @classmethod
@@ -299,6 +362,7 @@ class Outgoing:
             trigger=data.get("trigger"),
             response_url=data.get("response_url"),
             roster=Roster(**data["roster"]) if data.get("roster") else None,
+            home=tuple(HomeSection.from_dict(s) for s in data["home"]) if data.get("home") is not None else None,
         )
 
 

@@ -18,6 +18,7 @@ from bot.store.models import Role, permits
 
 __all__ = [
     "Command",
+    "HomePart",
     "PersonalData",
     "Router",
     "Schedule",
@@ -100,6 +101,17 @@ class WebPage:
     media_type: str
 
 
+@dataclass(frozen=True)
+class HomePart:
+    """One flow's section of a member's Home: ``fn(ctx) -> HomeSection | None`` for
+    ``ctx.member``, shown in ``order`` (lowest first) to those holding one of ``roles``."""
+
+    name: str
+    fn: Handler
+    order: int
+    roles: frozenset[Role]
+
+
 @dataclass
 class Router:
     """Holds every handler; the dispatcher asks it what to call."""
@@ -124,6 +136,8 @@ class Router:
     pages: dict[str, Handler] = field(default_factory=dict)
     public_url: str | None = None  # where the pages are reached from outside (BEACON_PUBLIC_URL), set by the app
     warm_ups: list[Handler] = field(default_factory=list)
+    home_parts: dict[str, HomePart] = field(default_factory=dict)
+    after_hooks: list[Handler] = field(default_factory=list)
 
     def command(
         self,
@@ -173,6 +187,19 @@ class Router:
         welcome for members first seen in a group); it must not raise for
         events it does not care about."""
         self.observers.append(handler)
+
+    def after(self, handler: Handler) -> None:
+        """Called with the context of every event whose handler succeeded, in its
+        transaction (e.g. refresh the Home of a member who just changed something)."""
+        self.after_hooks.append(handler)
+
+    def home_section(self, name: str, fn: Handler, *, order: int = 100, role: Role | tuple[Role, ...] = Role.MEMBER) -> None:
+        """Add a flow's part of a member's Home (see :class:`HomePart`): each flow says what
+        it has for the member, the platform decides how it looks (Slack's Home tab, or the
+        answer to ``/beacon home``)."""
+        if name in self.home_parts:
+            raise ValueError(f"home section {name!r} registered twice")
+        self.home_parts[name] = HomePart(name, fn, order, frozenset((role,) if isinstance(role, Role) else role))
 
     def action(self, action_id: str, handler: Handler) -> None:
         if action_id in self.actions:

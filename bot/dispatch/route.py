@@ -41,6 +41,8 @@ def answer(ctx: Context, result: HandleResult) -> None:
     try:
         with ctx.session.begin_nested():
             call_handler(ctx)
+            for after in ctx.router.after_hooks:
+                after(ctx)
     except FormErrors as exc:
         result.form_errors = exc.errors
         if incoming.kind != "form" or not incoming.trigger:
@@ -85,7 +87,7 @@ def _command_beside_conversation(ctx: Context) -> None:
     before_id = before.id if before is not None else None
     _command(ctx)
     after = ctx.conversation()
-    if before is None:
+    if before is None or ctx.incoming.opened_home:  # opening a Home tab is no command typed mid-form
         return
     if after is not None and after.id == before_id and after.owner == before.owner:
         note = waiting_note(after)

@@ -24,6 +24,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bot.flows.pairing",
     "bot.flows.nudges",
     "bot.flows.meetings",
+    "bot.flows.home",
 )
 
 

@@ -19,7 +19,10 @@ deactivated user's DM still takes posts while ``users.info`` says
 never one addressee; Block Kit limits answer ``invalid_blocks``;
 ``chat.postMessage`` allows about one message a second per channel after a
 short burst (429 with ``Retry-After``, on the fake's ``clock``); and
-``files.upload`` is retired (``method_deprecated``). A test that needs a kinder
+``files.upload`` is retired (``method_deprecated``); ``views.publish`` takes
+only a ``home`` view for a user, within a view's limits (100 blocks, 25
+elements an actions block, unique block ids) and about 100 calls a minute
+(Tier 4), and keeps the last one per user in :attr:`FakeSlack.homes`. A test that needs a kinder
 Slack asks by name (``rate_limits=False``).
 """
 
@@ -42,7 +45,7 @@ from tests.fakes.factories import slack_event_callback
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Call", "FakeSlack", "SlackFailure", "TOKEN_ERRORS"]
+__all__ = ["Call", "FakeSlack", "SlackFailure", "TOKEN_ERRORS", "view_problems"]
 
 # Parameters that clients send JSON-encoded inside form or query fields.
 _JSON_FIELDS = {"blocks", "attachments", "view", "files", "metadata", "unfurls", "channels_json"}
@@ -55,6 +58,10 @@ MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
 SECTION_TEXT, FIELD_TEXT, BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, ACTION_ID, MODAL_TITLE = 3000, 2000, 75, 2000, 150, 255, 24
 POST_BURST = 10
 """Messages one channel takes at once before the one-a-second limit answers 429."""
+# -- the Home tab (views.publish) ------------------------------------------------------
+ACTIONS_ELEMENTS, BLOCK_ID, PRIVATE_METADATA, CALLBACK_ID = 25, 255, 3000, 255
+PUBLISH_PER_MINUTE = 100
+"""views.publish is a Tier 4 method: about 100 calls a minute per workspace, then 429."""
 
 
 class Call(_Call):
@@ -252,6 +259,8 @@ class FakeSlack(FakeChannels, FakeServer):
         self.rate_limited_count = 0
         self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
         self._revoked: dict[str | None, str] = {}  # token (None: every token) -> error
+        self.homes: dict[str, dict[str, Any]] = {}  # user id -> the Home view published for them
+        self._publishes: list[float] = []  # when views.publish was called (the Tier 4 window)
         self.add_user(bot_user_id, name="beacon", real_name="Beacon", is_bot=True)
         for user in users or []:
             user = dict(user)
@@ -398,6 +407,20 @@ class FakeSlack(FakeChannels, FakeServer):
         event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [self.bot_user_id]}, "event_ts": self._next_ts()}
         return slack_event_callback(event, team_id=self.team_id)
 
+    def home_opened(self, user_id: str, *, tab: str = "home") -> dict[str, Any]:
+        """The user opens the app's Home (``tab`` ``home``) or Messages tab: the ``app_home_opened``
+        event Slack sends, with the view published for them so far (none before the first)."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.dm_channel(user_id),
+            "tab": tab,
+            "event_ts": self._next_ts(),
+        }
+        if tab == "home" and user_id in self.homes:
+            event["view"] = self.homes[user_id]
+        return slack_event_callback(event, team_id=self.team_id)
+
     def clear_failures(self) -> None:
         with self._lock:
             self._next.clear()
@@ -484,7 +507,10 @@ class FakeSlack(FakeChannels, FakeServer):
         return None
 
     def _check_rate(self, method: str, params: dict[str, Any]) -> int | None:
-        """chat.postMessage: a burst of ``POST_BURST`` per channel, then one a second; seconds to wait, or None."""
+        """chat.postMessage: a burst of ``POST_BURST`` per channel, then one a second; views.publish:
+        ``PUBLISH_PER_MINUTE`` a minute (Tier 4). Seconds to wait, or None."""
+        if method == "views.publish" and self.rate_limits:
+            return self._check_publish_rate()
         if method != "chat.postMessage" or not self.rate_limits or not params.get("channel"):
             return None
         channel, now = self._resolve_channel(str(params["channel"])), self.clock()
@@ -510,9 +536,21 @@ class FakeSlack(FakeChannels, FakeServer):
         problems = block_problems(blocks if isinstance(blocks, list) else [], limit)
         if title is not None and len(title) > MODAL_TITLE:
             problems.append(f"must be less than {MODAL_TITLE + 1} characters [json-pointer:/view/title/text]")
+        if method.startswith("views."):
+            problems += view_problems(params["view"])
         if not problems:
             return None
         return {"ok": False, "error": "invalid_blocks", "errors": problems, "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]}}
+
+    def _check_publish_rate(self) -> int | None:
+        now = self.clock()
+        with self._lock:
+            self._publishes = [t for t in self._publishes if t > now - 60]
+            if len(self._publishes) >= PUBLISH_PER_MINUTE:
+                self.rate_limited_count += 1
+                return max(1, int(self._publishes[0] + 60 - now + 0.999))
+            self._publishes.append(now)
+        return None
 
     def _next_ts(self) -> str:
         return f"{self._ts_base}.{next(self._seq):06d}"
@@ -676,7 +714,18 @@ class FakeSlack(FakeChannels, FakeServer):
         return self._view(params, view_id)
 
     def _api_views_publish(self, params: dict, token: str) -> dict:
-        return self._view(params)
+        """The user's Home tab: ``user_id`` must be a user of the workspace, the view a ``home`` one."""
+        user_id = str(params.get("user_id") or "")
+        if not user_id or not isinstance(params.get("view"), dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if user_id not in self.users and self.strict_users:
+            return {"ok": False, "error": "user_not_found"}
+        if params["view"].get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["[ERROR] view type must be home"]}}
+        published = self._view(params)
+        with self._lock:
+            self.homes[user_id] = published["view"]
+        return published
 
     def _api_reactions_add(self, params: dict, token: str) -> dict:
         key = (str(params.get("channel")), str(params.get("timestamp")), str(params.get("name")))
@@ -768,6 +817,30 @@ def block_problems(blocks: list[Any], limit: int) -> list[str]:
                 element(f"{where}/elements/{j}", el)
         elif kind == "input":
             element(f"{where}/element", block.get("element"))
+    return problems
+
+
+def view_problems(view: dict[str, Any]) -> list[str]:
+    """What Slack refuses in a view beyond its blocks' texts: more than 25 elements in an
+    actions block, a ``block_id`` used twice or too long, metadata or callback id too long."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, block in enumerate(view.get("blocks") or []):
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "actions" and len(block.get("elements") or []) > ACTIONS_ELEMENTS:
+            problems.append(f"must have at most {ACTIONS_ELEMENTS} elements [json-pointer:/blocks/{i}/elements]")
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if len(str(block_id)) > BLOCK_ID:
+                problems.append(f"must be less than {BLOCK_ID + 1} characters [json-pointer:/blocks/{i}/block_id]")
+            if block_id in seen:
+                problems.append(f"duplicate block_id {block_id!r} [json-pointer:/blocks/{i}/block_id]")
+            seen.add(block_id)
+    if len(str(view.get("private_metadata") or "")) > PRIVATE_METADATA:
+        problems.append(f"must be less than {PRIVATE_METADATA + 1} characters [json-pointer:/view/private_metadata]")
+    if len(str(view.get("callback_id") or "")) > CALLBACK_ID:
+        problems.append(f"must be less than {CALLBACK_ID + 1} characters [json-pointer:/view/callback_id]")
     return problems
 
 

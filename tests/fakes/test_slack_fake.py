@@ -219,3 +219,48 @@ async def test_files_upload_v2_records_the_alt_text(slack, web):
 async def test_a_method_the_fake_does_not_model_is_unknown_not_quietly_ok(slack, web):
     error = await refused(web.api_call("conversations.kick", data={"channel": "C1", "user": "U1"}))
     assert error.response["error"] == "unknown_method"
+
+
+# -- the Home tab (views.publish) ------------------------------------------------
+
+
+def header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+async def test_a_home_view_at_its_limits_is_published_and_kept_for_the_user(slack, web):
+    blocks = [header("h" * 150)] + [section("x" * 3000)] * 98 + [button("b" * 75, "v" * 2000)]
+    assert (await web.views_publish(user_id="U0ALICE01", view={"type": "home", "blocks": blocks}))["ok"]
+    assert len(slack.homes["U0ALICE01"]["blocks"]) == 100
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [section("x")] * 101,
+        [section("x" * 3001)],
+        [header("h" * 151)],
+        [button("b" * 76)],
+        [{"type": "actions", "elements": button("b")["elements"] * 26}],
+        [{**section("a"), "block_id": "same"}, {**section("b"), "block_id": "same"}],
+    ],
+    ids=["101 blocks", "section text", "header", "button text", "26 buttons", "duplicate block_id"],
+)
+async def test_a_home_view_past_any_limit_is_invalid_blocks(slack, web, blocks):
+    error = await refused(web.views_publish(user_id="U0ALICE01", view={"type": "home", "blocks": blocks}))
+    assert error.response["error"] == "invalid_blocks"
+    assert "U0ALICE01" not in slack.homes
+
+
+async def test_views_publish_takes_only_a_home_view_for_a_user(slack, web):
+    assert (await refused(web.views_publish(user_id="U0ALICE01", view={"type": "modal", "blocks": []}))).response["error"] == "invalid_arguments"
+    assert (await refused(web.views_publish(user_id="", view={"type": "home", "blocks": []}))).response["error"] == "invalid_arguments"
+
+
+async def test_views_publish_past_100_a_minute_is_429(slack, web, now):
+    for _ in range(100):
+        await web.views_publish(user_id="U0ALICE01", view={"type": "home", "blocks": [section("x")]})
+    error = await refused(web.views_publish(user_id="U0ALICE01", view={"type": "home", "blocks": [section("x")]}))
+    assert error.response.status_code == 429 and int(error.response.headers["Retry-After"]) >= 1
+    now[0] += 61
+    assert (await web.views_publish(user_id="U0ALICE01", view={"type": "home", "blocks": [section("x")]}))["ok"]

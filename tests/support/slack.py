@@ -190,6 +190,47 @@ class SlackBot:
         view = opened[-1]["view"]
         return json.loads(view) if isinstance(view, str) else view
 
+    # -- the Home tab ------------------------------------------------------------------
+
+    async def open_home(self, user_id: str) -> httpx.Response:
+        """The user opens Beacon's Home tab (``app_home_opened``, tab ``home``)."""
+        self._known(user_id)
+        return await self.post(self.slack.home_opened(user_id))
+
+    def home(self, user_id: str) -> dict[str, Any]:
+        """The Home view Slack now shows the user (the last ``views.publish`` it took)."""
+        assert user_id in self.slack.homes, f"no Home was published for {user_id}; calls: {[c.method for c in self.slack.calls]}"
+        return self.slack.homes[user_id]
+
+    def home_text(self, user_id: str) -> str:
+        """Every text of the user's Home, one block a line (headers, sections, buttons)."""
+        lines = []
+        for block in self.home(user_id)["blocks"]:
+            if "text" in block:
+                lines.append(block["text"]["text"])
+            lines += [e["text"]["text"] for e in block.get("elements", []) if e.get("type") == "button"]
+        return "\n".join(lines)
+
+    def publishes(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """The views.publish calls Slack took (for ``user_id``), oldest first."""
+        return [p for p in self.slack.calls_to("views.publish", ok=True) if user_id is None or p.get("user_id") == user_id]
+
+    async def press_home(self, user_id: str, label: str, *, nth: int = 0) -> httpx.Response:
+        """Press the ``nth`` button labelled ``label`` on the user's Home tab, as Slack sends it
+        (a ``view`` container: no channel, no message, no response URL)."""
+        view = self.home(user_id)
+        matching = [b for b in _buttons(view) if b["text"]["text"].lower() == label.lower()]
+        assert len(matching) > nth, f"the Home of {user_id} has no {label!r} button (has {[b['text']['text'] for b in _buttons(view)]})"
+        button = matching[nth]
+        body = slack_block_actions(button["action_id"], button.get("value", ""), user_id=user_id, user_name=user_id.lower())
+        for key in ("channel", "message", "response_url"):
+            body.pop(key, None)
+        body["container"] = {"type": "view", "view_id": view["id"]}
+        body["view"] = view
+        body["actions"][0]["text"]["text"] = button["text"]["text"]
+        self.last_trigger[user_id] = body["trigger_id"]
+        return await self.post(slack_interactive_body(body))
+
     def _message_with(self, user_id: str, label: str) -> tuple[str, dict[str, Any]]:
         channel = self.dm_channel(user_id)
         for msg in reversed(self.slack.messages(channel)):

@@ -57,7 +57,7 @@ from starlette.routing import Route
 from bot.adapters.base import Adapter, Envelope, Limits, PermanentFailure, RetryLater, SendResult
 from bot.adapters.slack.errors import REVOKED, error_of
 from bot.adapters.slack.errors import describe as _describe
-from bot.adapters.slack.events import action_incoming, command_incoming, event_incoming, view_incoming
+from bot.adapters.slack.events import action_incoming, command_incoming, event_incoming, home_opened_incoming, view_incoming
 from bot.adapters.slack.oauth import oauth_settings
 from bot.adapters.slack.people import SlackPeople
 from bot.adapters.slack.roster import channel_roster
@@ -316,6 +316,7 @@ class SlackAdapter(Adapter):
         app.event("message")(self._on_event)
         app.command("/beacon")(self._on_command)
         app.event("app_mention")(self._on_event)
+        app.event("app_home_opened")(self._on_home_opened)
         app.action(re.compile(".*"))(self._on_action)
         app.view(re.compile(".*"))(self._on_view)
         # the workspace's own news: every event the manifest subscribes needs a listener
@@ -343,6 +344,11 @@ class SlackAdapter(Adapter):
         if request is not None and request.headers.get("x-slack-retry-num"):
             logger.info("slack retry %s of %s", request.headers.get("x-slack-retry-num"), body.get("event_id"))
         self._spawn(incoming)
+        await ack()
+
+    async def _on_home_opened(self, ack, body: dict[str, Any]) -> None:
+        """The member opened Beacon's Home tab: publish their Home (views.publish, from the outbox)."""
+        self._spawn(home_opened_incoming(body))
         await ack()
 
     async def _on_user_change(self, ack, body: dict[str, Any]) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.core.home import more_choice
 from bot.core.markup import to_plain, to_slack
-from bot.core.messages import Choice, Form, Outgoing
+from bot.core.messages import Choice, Form, HomeSection, Outgoing
 
 __all__ = [
     "CUT_MARKER",
@@ -23,6 +24,7 @@ __all__ = [
     "decode_action_id",
     "encode_action_id",
     "modal_metadata",
+    "render_home",
     "render_message",
     "render_modal",
     "split_mrkdwn",
@@ -37,6 +39,9 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_MODAL_TITLE = 24
 MAX_METADATA = 3000
+MAX_VIEW_BLOCKS = 100  # a modal or the Home tab
+HOME_ITEMS = 10
+"""Items of one section the Home tab shows before its "More…" button."""
 CUT_MARKER = "\n… _(cut: too long for Slack)_"
 
 
@@ -193,3 +198,58 @@ def render_modal(form: Form) -> dict[str, Any]:
         "private_metadata": modal_metadata(form),
         "blocks": blocks,
     }
+
+
+# -- the Home tab ----------------------------------------------------------------------------
+
+
+def _home_blocks(section: HomeSection, shown: int, last: bool) -> int:
+    """How many blocks ``section`` takes with ``shown`` items (see :func:`render_home`)."""
+    items = section.items[:shown]
+    n = 1 + bool(section.text) + (not section.items and bool(section.empty)) + bool(section.choices) + (shown < len(section.items))
+    return n + sum(1 + bool(i.choices) for i in items) + (not last)
+
+
+def render_home(sections: tuple[HomeSection, ...] | list[HomeSection]) -> dict[str, Any]:
+    """A ``home`` view for views.publish: per section a header, its text, its items (each with
+    its buttons) and its own buttons, within a view's 100 blocks: the longest lists give way
+    first, and a section showing only part of its items ends with "More…"."""
+    sections = list(sections)
+    shown = [min(len(s.items), HOME_ITEMS) for s in sections]
+
+    def total() -> int:
+        return sum(_home_blocks(s, k, i == len(sections) - 1) for i, (s, k) in enumerate(zip(sections, shown, strict=True)))
+
+    while total() > MAX_VIEW_BLOCKS and any(shown):
+        shown[shown.index(max(shown))] -= 1
+    blocks: list[dict[str, Any]] = []
+    counter = iter(range(10_000))
+
+    def text_block(text: str) -> None:
+        blocks.append({"type": "section", "block_id": f"home-{next(counter)}", "text": {"type": "mrkdwn", "text": _cut(to_slack(text), MAX_SECTION)}})
+
+    def buttons(choices: tuple[Choice, ...]) -> None:
+        n = next(counter)
+        blocks.append(
+            {"type": "actions", "block_id": f"home-{n}", "elements": [_button(c, n * MAX_BUTTONS + j) for j, c in enumerate(choices[:MAX_BUTTONS])]}
+        )
+
+    for i, (section, k) in enumerate(zip(sections, shown, strict=True)):
+        blocks.append({"type": "header", "block_id": f"home-{next(counter)}", "text": _plain(to_plain(section.title), MAX_HEADER)})
+        if section.text:
+            text_block(section.text)
+        if not section.items and section.empty:
+            text_block(section.empty)
+        for item in section.items[:k]:
+            text_block(item.text)
+            if item.choices:
+                buttons(item.choices)
+        if k < len(section.items):
+            buttons((more_choice(section),))
+        if section.choices:
+            buttons(section.choices)
+        if i < len(sections) - 1:
+            blocks.append({"type": "divider", "block_id": f"home-{next(counter)}"})
+    if not blocks:
+        text_block("Nothing here yet. Type `/beacon help` in a message to Beacon to see what it can do.")
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}

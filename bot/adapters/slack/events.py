@@ -23,6 +23,7 @@ __all__ = [
     "action_incoming",
     "command_incoming",
     "event_incoming",
+    "home_opened_incoming",
     "is_dm_channel",
     "normalise",
     "view_incoming",
@@ -85,6 +86,26 @@ def event_incoming(body: dict[str, Any], bot_user_id: str | None = None) -> Inco
             return Incoming(kind="command", is_private=private, text=rest, **common)
         return Incoming(kind="message", is_private=private, text="", **common)
     return None
+
+
+def home_opened_incoming(body: dict[str, Any]) -> Incoming | None:
+    """``app_home_opened`` on the Home tab: the person asks for their Home (``/beacon home``,
+    answered in the tab). The Messages tab opening is nothing to answer."""
+    event = body.get("event") or {}
+    if event.get("type") != "app_home_opened" or event.get("tab") != "home" or not event.get("user"):
+        return None
+    return Incoming(
+        kind="command",
+        platform=PLATFORM,
+        user_id=event["user"],
+        network_key=body.get("team_id") or event.get("team"),
+        conversation=event.get("channel"),
+        is_private=True,
+        text="home",
+        opened_home=True,
+        event_id=body.get("event_id"),
+        raw=body,
+    )
 
 
 def _selected(action: dict[str, Any]) -> tuple[str, str | None]:

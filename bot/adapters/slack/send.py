@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.base import Envelope, Held, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
-from bot.adapters.slack.blocks import render_message, render_modal
+from bot.adapters.slack.blocks import render_home, render_message, render_modal
 from bot.adapters.slack.errors import classify as _classify
 from bot.adapters.slack.errors import describe as _describe
 from bot.adapters.slack.errors import error_of
@@ -72,6 +72,8 @@ class SlackSender:
             client = await self.client_for(envelope.network_key)
             if out.form is not None:
                 return await self._open_modal(client, out)
+            if out.home is not None:
+                return await self._publish_home(client, envelope)
             if out.edit:
                 return await self._update(client, out)
             if out.to.channel and out.to.private_to is not None:
@@ -144,6 +146,12 @@ class SlackSender:
         except ValueError as exc:
             raise PermanentFailure(str(exc)) from exc
         resp = await client.views_open(trigger_id=out.trigger, view=view)
+        return SendResult(message_ref=(resp.get("view") or {}).get("id"))
+
+    async def _publish_home(self, client: AsyncWebClient, envelope: Envelope) -> SendResult:
+        """The member's Home tab, replaced as a whole (the core keeps to Slack's pace)."""
+        target = _recipient(envelope, envelope.outgoing.to.members[0] if envelope.outgoing.to.members else None)
+        resp = await client.views_publish(user_id=target.platform_user_id, view=render_home(envelope.outgoing.home))
         return SendResult(message_ref=(resp.get("view") or {}).get("id"))
 
     async def _open_dm(self, client: AsyncWebClient, envelope: Envelope) -> tuple[str, dict[int, str]]:

@@ -11,7 +11,7 @@ import this one.
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.flows.admin import audit, cohorts, commands, members
+from bot.flows.admin import audit, cohorts, commands, home, members
 
 __all__ = ["register"]
 
@@ -21,3 +21,4 @@ def register(router: Router) -> None:
     members.register(router)
     cohorts.register(router)
     audit.register(router)
+    home.register(router)

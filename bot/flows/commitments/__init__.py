@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.router import Router
 from bot.flows.commitments import follow_up
-from bot.flows.commitments.commitment import commitments_command, mark
+from bot.flows.commitments.commitment import CHANGE, change, change_submitted, check_change, commitments_command, home, mark
 from bot.store.commitments import CommitmentStatus
 
 __all__ = ["register"]
@@ -22,4 +22,7 @@ def register(router: Router) -> None:
     router.action("commitment.done", mark(CommitmentStatus.DONE))
     router.action("commitment.going", mark(CommitmentStatus.STILL_GOING))
     router.action("commitment.drop", mark(CommitmentStatus.DROPPED))
+    router.action(CHANGE, change)
+    router.form(CHANGE, change_submitted, check=check_change)
+    router.home_section("commitments", home, order=20)
     router.follow_up(follow_up.SOURCE)

@@ -14,22 +14,24 @@ import logging
 import re
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
-from bot.core.messages import Address, Attachment
+from bot.core.home import item
+from bot.core.messages import Address, Attachment, Choice, HomeSection
 from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest
 from bot.flows.digest.flags import TREND_RULE
+from bot.flows.digest.participation import weekly
 from bot.flows.digest.period import Period, period_ending
 from bot.flows.digest.render import build_doc, to_outgoing, to_text
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
-from bot.store.models import Flow, Member, Network, Role, held_by
+from bot.store.models import Flow, FlowOccurrence, Member, Network, Role, held_by
 
 __all__ = ["DEFAULTS", "KIND", "compose", "digest_flow", "register", "run", "settings_of"]
 
@@ -252,7 +254,44 @@ def _quiet(ctx: Context) -> None:
     ctx.reply(f"Members now count as quiet after {weeks} weeks without a sign of life.")
 
 
+# -- the facilitator's Home -----------------------------------------------------------------
+
+HOME_PREVIEW = "digest.home_preview"
+
+
+def _home(ctx: Context) -> HomeSection:
+    """This period's answer rate, the last digest and the next, and the preview a tap away."""
+    week = weekly(ctx.session, ctx.network.id, current_period(ctx))[-1]
+    rate = f"{week.answer_rate:.0%} of {week.sent} prompts answered" if week.answer_rate is not None else "no prompts sent"
+    lines = [f"The last 7 days: {rate}."]
+    flow = digest_flow(ctx.session, ctx.network.id)
+    tz = ctx.tz_of()
+    last = ctx.session.exec(
+        select(FlowOccurrence).where(FlowOccurrence.flow_id == flow.id).order_by(col(FlowOccurrence.ran_at).desc())
+    ).first() if flow is not None else None  # fmt: skip
+    if last is not None:
+        ran = last.ran_at.astimezone(tz)
+        lines.append(f"Last digest: {ran:%a} {ran.day} {ran:%b %H:%M} (your time), to {last.recipients}.")
+    if flow is not None and flow.enabled and flow.schedule:
+        nxt = parse_schedule(flow.schedule).next_after(ctx.now, ctx.network.timezone)
+        if nxt is not None:
+            local = nxt.astimezone(tz)
+            lines.append(f"Next digest: {local:%a} {local.day} {local:%b %H:%M} (your time), to {_who(settings_of(flow))}.")
+    else:
+        lines.append("The digest is not scheduled (`/beacon digest schedule`).")
+    return HomeSection(name="digest.glance", title="Digest", items=(item("\n".join(lines)),), choices=(Choice("Digest preview", HOME_PREVIEW),))
+
+
+def _home_preview(ctx: Context) -> None:
+    if not ctx.may((Role.FACILITATOR, Role.COORDINATOR)):
+        raise UserError("Only facilitators and coordinators can preview the digest.")
+    ctx.keep_choices()
+    _preview(ctx)
+
+
 def register(router: Router) -> None:
+    router.home_section("digest.glance", _home, order=230, role=(Role.FACILITATOR, Role.COORDINATOR))
+    router.action(HOME_PREVIEW, _home_preview)
     router.group("digest", "The weekly digest for coordinators")
     router.schedule(KIND, run)
     f = Role.FACILITATOR

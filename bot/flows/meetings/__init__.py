@@ -17,6 +17,7 @@ from bot.flows.meetings.calendar import (
     undo_meeting,
     undo_rhythm,
 )
+from bot.flows.meetings.home import next_meeting
 from bot.store.models import Role
 
 __all__ = ["register"]
@@ -74,3 +75,4 @@ def register(router: Router) -> None:
     router.undo("meeting.every", undo_rhythm)
     router.on(PLANNING, keep_rhythm)
     router.follow_up(follow_up.SOURCE)
+    router.home_section("meetings.next", next_meeting, order=15)

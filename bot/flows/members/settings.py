@@ -17,7 +17,8 @@ from bot.core.dates.friendly import parse_pause
 from bot.core.dates.zone import parse_zone
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import in_order
-from bot.core.messages import Choice
+from bot.core.home import item
+from bot.core.messages import Choice, HomeSection
 from bot.core.router import Router
 
 __all__ = ["register"]
@@ -206,7 +207,37 @@ def _nudges(ctx: Context) -> None:
     ctx.reply(f"{what} {'on' if on else 'off'} for you.")
 
 
+SHOW = "member.settings"  # the Settings button: the member's settings by direct message
+
+
+def _show_pressed(ctx: Context) -> None:
+    ctx.keep_choices()
+    _show(ctx)
+
+
+def _home(ctx: Context) -> HomeSection:
+    """Pause, resume, settings and the per-flow switches, each one tap from the member's Home."""
+    m = ctx.member
+    settings = Choice("Settings", SHOW)
+    if m.is_paused(ctx.now):
+        text, choices = _paused_text(ctx), (Choice("Resume now", START, "pause", style="primary"), settings)
+    else:
+        text = "Prompts, pairings and nudges are on."
+        choices = (*(Choice(f"Pause {label.lower()}", PAUSE_FOR, value) for label, value in PAUSE_CHOICES), settings)
+    quiet = f"quiet hours {markup.literal(m.quiet_hours)}" if m.quiet_hours else "no quiet hours"
+    text += f"\nTime zone {ctx.tz_of()}; {quiet}; weekends {'quiet' if m.quiet_weekends else 'not quiet'}."
+    items = tuple(
+        item(f"{label.capitalize()}: off", Choice("Turn on", START, key))
+        if m.has_opted_out(key)
+        else item(f"{label.capitalize()}: on", Choice("Turn off", STOP, key))
+        for key, label in FLOWS.items()
+    )
+    return HomeSection(name="member.settings", title="Pause and settings", text=text, items=items, choices=choices)
+
+
 def register(router: Router) -> None:
+    router.home_section("member.settings", _home, order=90)
+    router.action(SHOW, _show_pressed)
     router.command("pause", _pause, usage="[2w | until DATE]", help="Pause everything (prompts, pairing, nudges) for a while",
                    example="/beacon pause until 2026-12-24",
                    details="Without a length it pauses for two weeks. `/beacon resume` ends it.")  # fmt: skip

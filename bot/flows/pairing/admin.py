@@ -20,11 +20,13 @@ from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
+from bot.core.home import item
 from bot.core.members import find_member
+from bot.core.messages import Choice, HomeSection
 from bot.core.numbers import parse_number
 from bot.core.router import Router
 from bot.flows.pairing.matching import Weights, explain
-from bot.flows.pairing.rounds import KIND, ensure_flow, flow_settings, followup_due, pairing_flow, plan_round, run_round
+from bot.flows.pairing.rounds import KIND, ensure_flow, flow_settings, followup_due, next_round, pairing_flow, plan_round, run_round
 from bot.flows.pairing.text import join_names, names_of
 from bot.scheduling.parse import parse_facilitator_schedule
 from bot.scheduling.rule import ScheduleError
@@ -342,7 +344,52 @@ def history_command(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
+# -- the facilitator's Home -----------------------------------------------------------------
+
+HOME_PREVIEW = "pairing.home_preview"
+HOME_RUN_NOW = "pairing.home_run_now"  # answers with run-now's confirmation
+
+
+def _home(ctx: Context) -> HomeSection | None:
+    """The next round, with its preview and run-now a tap away."""
+    flow = pairing_flow(ctx.session, ctx.network.id)
+    if flow is None:
+        return None
+    last = latest_round(ctx.session, flow.id)
+    if flow.enabled and flow.schedule:
+        nxt = next_round(flow, ctx.network, ctx.now).astimezone(ctx.tz_of())
+        when = f"Next round: {nxt:%a} {nxt.day} {nxt:%b %H:%M} (your time)."
+    else:
+        when = "No round scheduled (`/beacon pairing schedule`)."
+    done = f" Last: round {last.number}, {_when(ctx, last.ran_at)}." if last else ""
+    return HomeSection(
+        name="pairing.rounds",
+        title="Pairing rounds",
+        items=(item(f"{when}{done}", Choice("Preview", HOME_PREVIEW), Choice("Run now…", HOME_RUN_NOW)),),
+    )
+
+
+def _facilitator_pressed(ctx: Context) -> None:
+    if not ctx.may(Role.FACILITATOR):
+        raise UserError("Only facilitators can do that.")
+    ctx.keep_choices()
+    ctx.args = []
+
+
+def _home_preview(ctx: Context) -> None:
+    _facilitator_pressed(ctx)
+    preview_command(ctx)
+
+
+def _home_run_now(ctx: Context) -> None:
+    _facilitator_pressed(ctx)
+    run_now_command(ctx)
+
+
 def register(router: Router) -> None:
+    router.home_section("pairing.rounds", _home, order=220, role=Role.FACILITATOR)
+    router.action(HOME_PREVIEW, _home_preview)
+    router.action(HOME_RUN_NOW, _home_run_now)
     router.undo("pairing.exclude", undo_exclude)
     router.undo("pairing.run", undo_run)
     facilitator = {"role": Role.FACILITATOR}

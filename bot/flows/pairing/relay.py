@@ -8,18 +8,19 @@ and the answer comes back the same way.
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.home import item
 from bot.core.markup import literal
 from bot.core.members import mention
-from bot.core.messages import Choice
+from bot.core.messages import Choice, HomeSection
 from bot.core.router import Router
 from bot.flows.pairing.rounds import RELAY
 from bot.flows.pairing.text import join_names
 from bot.store.models import Member
-from bot.store.pairing import PairMember
+from bot.store.pairing import MetStatus, PairGroup, PairMember
 
 __all__ = ["register"]
 
@@ -66,6 +67,33 @@ def _typed(ctx: Context) -> None:
     ctx.reply(f"Passed on to {join_names([mention(m) for m in others])}." if others else "No one in your pair can get messages just now.")
 
 
+def _home(ctx: Context) -> HomeSection | None:
+    """The member's current pair or trio (their latest group), and a way to write to them."""
+    mine = ctx.session.exec(
+        select(PairMember)
+        .where(PairMember.member_id == ctx.member.id, PairMember.met != MetStatus.REMATCHED.value)
+        .order_by(col(PairMember.id).desc())
+    ).first()
+    if mine is None:
+        return None
+    group = ctx.session.get(PairGroup, mine.group_id)
+    others = _others(ctx, mine.group_id)
+    if group is None or not others:
+        return None
+    host = ctx.session.get(Member, group.host_id) if group.host_id else None
+    when = group.created_at.astimezone(ctx.tz_of())
+    kind = "trio" if len(others) > 1 else "pair"
+    text = f"{join_names([mention(m) for m in others])}, since {when:%a} {when.day} {when:%b}."
+    if host is not None:
+        text += f" Host: {mention(host)}."
+    return HomeSection(
+        name="pairing.current",
+        title=f"Your learning {kind}",
+        items=(item(text, Choice("Write to them through me", RELAY, str(mine.group_id))),),
+    )
+
+
 def register(router: Router) -> None:
+    router.home_section("pairing.current", _home, order=30)
     router.action(RELAY, _pressed)
     router.conversation(OWNER, _typed)

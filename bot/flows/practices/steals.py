@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.context import Context
 from bot.core.errors import FormErrors, UserError
 from bot.core.followups import FOLLOW_UP_CREATED, planned
 from bot.core.forms import validate
+from bot.core.home import item
 from bot.core.markup import literal
-from bot.core.messages import Address, Choice, Field, Form, Outgoing
+from bot.core.messages import Address, Choice, Field, Form, HomeItem, HomeSection, Outgoing
 from bot.core.numbers import parse_id
 from bot.core.router import Router
 from bot.flows.practices import cards
@@ -241,7 +242,41 @@ def _on_outcome_note(ctx: Context) -> None:
         )
 
 
+# -- the member's Home ------------------------------------------------------------------
+
+
+def _home(ctx: Context) -> HomeSection | None:
+    """The practices the member stole (with how it went, or when they'll be asked) and saved."""
+    steals = ctx.session.exec(
+        select(Steal, Practice).join(Practice, col(Practice.id) == col(Steal.practice_id)).where(Steal.member_id == ctx.member.id)
+        .order_by(col(Steal.created_at).desc())
+    ).all()  # fmt: skip
+    saved = ctx.session.exec(
+        select(Practice).join(SavedPractice, col(SavedPractice.practice_id) == col(Practice.id)).where(SavedPractice.member_id == ctx.member.id)
+        .order_by(col(SavedPractice.created_at).desc())
+    ).all()  # fmt: skip
+    if not steals and not saved:
+        return None
+    items: list[HomeItem] = [_steal_item(ctx, steal, p) for steal, p in steals]
+    items += [item(f"*{literal(p.title)}* (saved, `/beacon practice {p.id}`)", Choice("Unsave", "practice.save", str(p.id))) for p in saved]
+    return HomeSection(name="practices.mine", title="Practices you stole or saved", items=tuple(items))
+
+
+def _steal_item(ctx: Context, steal: Steal, p: Practice) -> HomeItem:
+    head = f"*{literal(p.title)}* (stolen, {cards.MODE_LABELS.get(steal.mode, steal.mode)})"
+    if steal.outcome:
+        return item(f"{head}: it {cards.OUTCOME_LABELS.get(steal.outcome, steal.outcome)}.")
+    if steal.follow_up_due and steal.follow_up_due > ctx.now:
+        due = steal.follow_up_due.astimezone(ctx.tz_of())
+        return item(f"{head}: I'll ask how it went around {due:%a} {due.day} {due:%b}.")
+    return item(
+        f"{head}: how did it go?",
+        *(Choice(label.capitalize(), "practice.outcome", f"{steal.id}:{value}") for value, label in cards.OUTCOME_LABELS.items()),
+    )
+
+
 def register(router: Router) -> None:
+    router.home_section("practices.mine", _home, order=40)
     router.action("practice.steal", _on_steal_button)
     router.form(STEAL_FORM, _on_steal)
     router.action("practice.intro", _on_intro)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.core.router import Router
 from bot.flows.reflection import admin, chat, finish, follow_up
+from bot.flows.reflection.home import next_prompt
 from bot.flows.reflection.prompts import KIND, REMINDER_KIND, open_on_delivery, run, run_reminders
 from bot.flows.reflection.retention import delete_old_answers
 from bot.store.reflection import export_member, forget_member, words_of
@@ -28,3 +29,4 @@ def register(router: Router) -> None:
     finish.register(router)
     admin.register(router)
     router.follow_up(follow_up.SOURCE)
+    router.home_section("reflection.next", next_prompt, order=10)

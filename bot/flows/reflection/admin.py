@@ -25,6 +25,8 @@ from bot.core.context import Context
 from bot.core.dates.friendly import parse_duration
 from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
+from bot.core.home import item
+from bot.core.messages import Choice, HomeSection
 from bot.core.router import Router
 from bot.flows.reflection.prompts import (
     DEFAULTS,
@@ -287,8 +289,12 @@ def _preview(ctx: Context) -> None:
 
 
 def _run_now(ctx: Context) -> None:
-    """Say who would get what, and send only when the facilitator presses the button."""
     flow, _ = _pick(ctx)
+    _ask_run_now(ctx, flow)
+
+
+def _ask_run_now(ctx: Context, flow: Flow) -> None:
+    """Say who would get what, and send only when the facilitator presses the button."""
     audience = _audience_members(ctx, flow)
     who = _audience_text(flow_settings(flow)["audience"])
     if not audience:
@@ -420,8 +426,63 @@ def _preview_text(ctx: Context, flow: Flow) -> str:
     ]).replace("\n\n\n", "\n\n")  # fmt: skip
 
 
+# -- the facilitator's Home -----------------------------------------------------------------
+
+HOME_PREVIEW = "reflection.home_preview"  # value: the flow id
+HOME_RUN_NOW = "reflection.home_run_now"  # value: the flow id; answers with run-now's confirmation
+
+
+def _home(ctx: Context) -> HomeSection | None:
+    """Each reflection flow's next run, with its preview and run-now a tap away."""
+    flows = reflection_flows(ctx)
+    if not flows:
+        return None
+    items = []
+    for flow in flows:
+        state = "" if flow.enabled else " (paused)"
+        items.append(item(f"*{markup.literal(flow.name)}*{state}: {_describe(flow)}. {_next_run(ctx, flow)}",
+                          Choice("Preview", HOME_PREVIEW, str(flow.id)), Choice("Run now…", HOME_RUN_NOW, str(flow.id))))  # fmt: skip
+    return HomeSection(name="reflection.flows", title="Reflection flows", items=tuple(items))
+
+
+def _next_run(ctx: Context, flow: Flow) -> str:
+    if not flow.enabled or not flow.schedule:
+        return "No run planned."
+    try:
+        nxt = parse_schedule(flow.schedule).next_after(ctx.now, ctx.tz_of())
+    except ScheduleError:
+        return ""
+    if nxt is None:
+        return "No run planned."
+    local = nxt.astimezone(ctx.tz_of())
+    return f"Next: {local:%a} {local.day} {local:%b %H:%M} (your time)."
+
+
+def _flow_pressed(ctx: Context) -> Flow:
+    flow = next((f for f in reflection_flows(ctx) if str(f.id) == ctx.incoming.value), None)
+    if flow is None:
+        raise UserError("That reflection flow is not there any more. `/beacon reflection list` shows the flows.")
+    ctx.keep_choices()
+    return flow
+
+
+def _home_preview(ctx: Context) -> None:
+    if not ctx.may(Role.FACILITATOR):
+        raise UserError("Only facilitators can preview reflection flows.")
+    ctx.reply(_preview_text(ctx, _flow_pressed(ctx)))
+
+
+def _home_run_now(ctx: Context) -> None:
+    if not ctx.may(Role.FACILITATOR):
+        raise UserError("Only facilitators can run a reflection flow now.")
+    _ask_run_now(ctx, _flow_pressed(ctx))
+
+
 def register(router: Router) -> None:
     F = Role.FACILITATOR
+    router.home_section("reflection.flows", _home, order=210, role=F)
+    router.action(HOME_PREVIEW, _home_preview)
+    router.action(HOME_RUN_NOW, _home_run_now)
     router.group("reflection", "Scheduled reflection prompts: questions, schedule, audience (for facilitators)")
     cmd = router.command
     cmd(

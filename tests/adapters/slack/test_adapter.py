@@ -448,7 +448,9 @@ def test_the_manifest_matches_what_the_adapter_serves_and_calls():
     assert command["command"] == "/beacon" and command["url"].endswith("/slack/events")
     assert settings["interactivity"]["request_url"] == settings["event_subscriptions"]["request_url"] == command["url"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention", "user_change", "app_uninstalled", "tokens_revoked",
-                                                                  "member_joined_channel", "member_left_channel"}  # fmt: skip
+                                                                  "member_joined_channel", "member_left_channel", "app_home_opened"}  # fmt: skip
+    # the Home tab: enabled (views.publish needs no extra scope)
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert settings["socket_mode_enabled"] is False
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # what our Web API calls need: chat.*, conversations.open (im/mpim), users.info, team.info, files upload

@@ -7,16 +7,18 @@ import json
 
 from bot.adapters.slack.blocks import (
     CUT_MARKER,
+    HOME_ITEMS,
     MAX_BLOCKS,
     MAX_SECTION,
     decode_action_id,
+    render_home,
     render_message,
     render_modal,
     split_mrkdwn,
 )
 from bot.adapters.slack.events import normalise
 from bot.core.markup import literal
-from bot.core.messages import Address, Choice, Field, Form, Outgoing
+from bot.core.messages import Address, Choice, Field, Form, HomeItem, HomeSection, Outgoing
 from tests.fakes import (
     slack_app_mention,
     slack_block_actions,
@@ -25,6 +27,7 @@ from tests.fakes import (
     slack_slash_command,
     slack_view_submission,
 )
+from tests.fakes.slack_api import SURFACE_BLOCKS, block_problems, view_problems
 
 TO = Address.member(1)
 
@@ -212,3 +215,29 @@ def test_view_submission_reads_values_form_and_context():
     assert (inc.kind, inc.form_id, inc.form_context) == ("form", "steal.how", "practice=4")
     assert inc.form_values == {"how": "We used it for induction", "mode": "adapted", "note": ""}
     assert inc.trigger and inc.event_id.startswith("view:")
+
+
+# -- the Home tab ------------------------------------------------------------------------
+
+
+def test_an_empty_home_is_one_valid_block():
+    view = render_home([])
+    assert view["type"] == "home" and len(view["blocks"]) == 1
+    assert block_problems(view["blocks"], SURFACE_BLOCKS) == view_problems(view) == []
+
+
+def test_a_home_with_long_lists_and_long_texts_stays_within_a_views_limits():
+    def section(name: str, n: int) -> HomeSection:
+        items = tuple(HomeItem(text="y" * 5000, choices=(Choice("D" * 100, "commitment.done", str(i)), Choice("Change…", "commitment.change", str(i))))
+                      for i in range(n))  # fmt: skip
+        return HomeSection(name=name, title="T" * 300, text="x" * 4000, items=items, choices=(Choice("Run now…", "x.run"),))
+
+    sections = [section(f"s{i}", 40) for i in range(6)]
+    view = render_home(sections)
+    assert len(view["blocks"]) <= SURFACE_BLOCKS
+    assert block_problems(view["blocks"], SURFACE_BLOCKS) == view_problems(view) == []
+    mores = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"].startswith("home.more|")]
+    assert [m["value"] for m in mores] == [f"s{i}" for i in range(6)]  # every cut list says so, and which list it is
+    # a short list is shown whole
+    small = render_home([section("short", 3)])
+    assert HOME_ITEMS > 3 and not any("home.more" in json.dumps(b) for b in small["blocks"])

@@ -43,6 +43,7 @@ EVENTS = {
     "tokens_revoked": lambda sb: sb.slack.revoke_tokens(),
     "member_joined_channel": lambda sb: sb.slack.join_channel(sb.slack.add_channel("learning"), "U1"),
     "member_left_channel": lambda sb: sb.slack.leave_channel(sb.slack.add_channel("learning", ["U1"]), "U1"),
+    "app_home_opened": lambda sb: sb.slack.home_opened("U1"),
 }
 
 
