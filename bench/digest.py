@@ -168,7 +168,8 @@ def in_python(store: Store, network_id: int, period) -> dict:
     b0, bs = ts(period.baseline_start), ts(period.start)
     with store.engine.connect() as conn:
         db = conn.connection.dbapi_connection
-        prompts = db.execute("SELECT sent_at, status FROM reflection_prompt WHERE network_id=?", (network_id,)).fetchall()
+        prompts = db.execute("SELECT p.sent_at, p.status, (SELECT MIN(r.completed_at) FROM reflection r WHERE r.prompt_id = p.id) "
+                             "FROM reflection_prompt p WHERE p.network_id=?", (network_id,)).fetchall()  # fmt: skip
         refl = db.execute("SELECT member_id, started_at FROM reflection WHERE network_id=?", (network_id,)).fetchall()
         steals = db.execute("SELECT s.member_id, s.created_at, s.mode FROM steal s JOIN practice p ON p.id=s.practice_id "
                             "WHERE p.network_id=?", (network_id,)).fetchall()  # fmt: skip
@@ -178,9 +179,10 @@ def in_python(store: Store, network_id: int, period) -> dict:
         members = db.execute("SELECT id, created_at, is_facilitator OR is_coordinator, unreachable FROM member WHERE network_id=?",
                              (network_id,)).fetchall()  # fmt: skip
         days = db.execute("SELECT member_id, at FROM member_activity WHERE network_id=?", (network_id,)).fetchall()
-    sent = sum(1 for t, _ in prompts if s <= t < e)
-    answered = sum(1 for t, st in prompts if s <= t < e and st == "ANSWERED")
-    base_sent = sum(1 for t, _ in prompts if b0 <= t < bs)
+    sent = sum(1 for t, _, _ in prompts if s <= t < e)
+    # answered only before the period ended (a Sunday-night prompt answered on Monday is not)
+    answered = sum(1 for t, st, done in prompts if s <= t < e and st == "ANSWERED" and (done or t) < e)
+    base_sent = sum(1 for t, _, _ in prompts if b0 <= t < bs)
     events = [(m, t) for m, t in refl] + [(m, t) for m, t, _ in steals] + practices + pairs + days
     active = len({m for m, t in events if t and s <= t < e and m})
     recent = {m for m, t in events if t and q <= t < e and m}

@@ -14,18 +14,18 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from bot.flows.digest.period import Period, local_midnight
-from bot.flows.digest.query import activity, bucket_of, shared_answers
+from bot.flows.digest.query import activity, bucket_of, prompts, shared_answers
 from bot.flows.digest.render import build_doc, to_html, to_markdown
 from bot.flows.digest.weekly import compose
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Member, Network
 from bot.store.pairing import MetStatus, PairingRound, PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Prompt, PromptStatus, Reflection
+from bot.store.reflection import Reflection
 
 __all__ = ["COLUMNS", "FORMATS", "export", "member_weeks", "to_csv"]
 
@@ -57,9 +57,9 @@ def member_weeks(session: Session, network_id: int, first: date, last: date, zon
                 counts.setdefault((member_id, bucket), {})[name] = int(n)
 
     nid = network_id
-    add("prompts_sent", Prompt.member_id, col(Prompt.sent_at), Prompt.network_id == nid)
-    add("prompts_answered", Prompt.member_id, col(Prompt.sent_at), Prompt.network_id == nid,
-        value=func.sum(case((Prompt.status == PromptStatus.ANSWERED, 1), else_=0)))  # fmt: skip
+    sent = prompts(nid, bounds)  # answered only before the end of the week it was sent in, as in the digest
+    add("prompts_sent", sent.c.member_id, sent.c.sent_at, base=select().select_from(sent))
+    add("prompts_answered", sent.c.member_id, sent.c.sent_at, base=select().select_from(sent), value=func.sum(sent.c.answered))
     add("reflections", Reflection.member_id, col(Reflection.completed_at), Reflection.network_id == nid)
     add("reflections_shared", Reflection.member_id, col(Reflection.shared_at), Reflection.network_id == nid,
         col(Reflection.shared).in_(("anonymous", "named")))  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, select, union_all
+from sqlalchemy import and_, case, func, select, union_all
 from sqlmodel import col
 
 from bot.flows.digest.period import Period
@@ -17,9 +17,9 @@ from bot.store.activity import MemberActivity
 from bot.store.models import Member
 from bot.store.pairing import PairingRound, PairMember
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Reflection, ReflectionAnswer
+from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
 
-__all__ = ["activity", "between", "bucket_of", "shared_answers", "within"]
+__all__ = ["activity", "between", "bucket_of", "prompts", "shared_answers", "within"]
 
 
 def bucket_of(column, bounds: tuple[datetime, ...] | list[datetime]):
@@ -36,6 +36,32 @@ def between(column, lo: datetime, hi: datetime):
 def within(period: Period, column):
     """``column`` falls in the period itself (not its baseline weeks)."""
     return between(column, period.start, period.end)
+
+
+def prompts(network_id: int, bounds: tuple[datetime, ...] | list[datetime]):
+    """Every prompt sent in ``[bounds[0], bounds[-1])`` as (member_id, sent_at, answered).
+
+    ``answered`` is 1 only when the answer came before the end of the bucket the
+    prompt was sent in: a prompt sent on Sunday night and answered on Monday stays
+    unanswered in its own week (the answer counts among the next week's completed
+    reflections), so a week's figures never change once it is over. The answer's
+    time is its reflection's completion; a prompt marked answered with no reflection
+    linked to it counts as answered when sent.
+    """
+    sent = col(Prompt.sent_at)
+    answered_at = select(func.min(Reflection.completed_at)).where(Reflection.prompt_id == Prompt.id).correlate(Prompt).scalar_subquery()
+    rows = (
+        select(Prompt.member_id.label("member_id"), Prompt.sent_at.label("sent_at"),
+               func.coalesce(answered_at, sent).label("answered_at"), (Prompt.status == PromptStatus.ANSWERED).label("is_answered"))
+        .where(Prompt.network_id == network_id, between(sent, bounds[0], bounds[-1]))
+        .subquery("sent")
+    )  # fmt: skip
+    in_time = case(
+        *[(rows.c.sent_at >= bounds[i], case((and_(rows.c.is_answered, rows.c.answered_at < bounds[i + 1]), 1), else_=0))
+          for i in range(len(bounds) - 2, -1, -1)],
+        else_=0,
+    )  # fmt: skip
+    return select(rows.c.member_id, rows.c.sent_at, in_time.label("answered")).subquery("prompts")
 
 
 def activity(network_id: int, lo: datetime, hi: datetime):

@@ -48,11 +48,15 @@ def _people(s) -> dict[str, Member]:
 
 def _week1(s, p) -> None:
     nid = p["ann"].network_id
-    for who, answered in (("ann", True), ("bob", False), ("cat", True)):
-        s.add(Prompt(network_id=nid, member_id=p[who].id, occurrence=f"w1{who}", sent_at=at(6), window_closes_at=at(7),
-                     status=PromptStatus.ANSWERED if answered else PromptStatus.SENT))  # fmt: skip
+    prompts = {}
+    for who, answered, sent in (("ann", True, at(6)), ("bob", False, at(8, 22)), ("cat", True, at(6))):  # bob's: Sunday 22:00
+        prompts[who] = Prompt(network_id=nid, member_id=p[who].id, occurrence=f"w1{who}", sent_at=sent, window_closes_at=at(7),
+                              status=PromptStatus.ANSWERED if answered else PromptStatus.SENT)  # fmt: skip
+        s.add(prompts[who])
+    s.flush()
     record_activity(s, network_id=nid, member_id=p["bob"].id, at=at(4), zone="UTC")  # bob only wrote a message
-    r = Reflection(network_id=nid, member_id=p["cat"].id, started_at=at(6), completed_at=at(6), shared="named", shared_at=at(6))
+    r = Reflection(network_id=nid, member_id=p["cat"].id, prompt_id=prompts["cat"].id, started_at=at(6), completed_at=at(6),
+                   shared="named", shared_at=at(6))  # fmt: skip
     s.add(r)
     s.flush()
     s.add(ReflectionAnswer(reflection_id=r.id, position=0, question="What did you learn?", answer="Huddle boards changed our handovers",
@@ -92,6 +96,9 @@ def _week2(s, p) -> None:
     practice = s.exec(select(Practice)).one()
     s.add(Steal(practice_id=practice.id, member_id=p["ann"].id, mode="accelerated", created_at=at(10), updated_at=at(10)))
     s.add(Prompt(network_id=nid, member_id=p["bob"].id, occurrence="w2bob", sent_at=at(13), window_closes_at=at(14), status=PromptStatus.ANSWERED))
+    late = s.exec(select(Prompt).where(Prompt.occurrence == "w1bob")).one()  # sent Sunday 22:00, answered Monday 08:00
+    late.status = PromptStatus.ANSWERED
+    s.add(Reflection(network_id=nid, member_id=p["bob"].id, prompt_id=late.id, started_at=at(9, 8), completed_at=at(9, 8)))
 
 
 WEEK1_FIGURES = {
@@ -165,10 +172,11 @@ def test_every_figure_agrees_and_week_one_never_changes(any_store):
 
 
 # per member in week 2, counted by hand from _week2: everyone but the newcomer writes again,
-# Bob answers a prompt, Ann keeps her commitment late and steals a practice
+# Bob answers week 1's Sunday-night prompt on Monday (a reflection of week 2; week 1's prompt stays unanswered)
+# and this week's prompt, Ann keeps her commitment late and steals a practice
 WEEK2_ROWS = {
     "ann": (0, 0, 0, 0, 0, 1, 0, 1, 0, 1),
-    "bob": (1, 1, 0, 0, 0, 0, 0, 0, 0, 1),
+    "bob": (1, 1, 1, 0, 0, 0, 0, 0, 0, 1),
     "cat": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
     "fay": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
     "cole": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
