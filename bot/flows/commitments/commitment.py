@@ -21,7 +21,7 @@ from bot.core.dates.zone import to_zone
 from bot.core.errors import UserError
 from bot.core.messages import Choice
 from bot.core.numbers import parse_id
-from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.commitments import Commitment, CommitmentStatus, set_status
 
 __all__ = ["MAX_COMMITMENT", "OPEN_STATUSES", "commitments_command", "describe_due", "mark", "own_commitment", "parse_commitment"]
 
@@ -97,8 +97,7 @@ def own_commitment(ctx: Context) -> Commitment:
 def mark(status: CommitmentStatus):
     def handler(ctx: Context) -> None:
         c = own_commitment(ctx)
-        c.status, c.updated_at = status, ctx.now
-        ctx.session.add(c)
+        set_status(ctx.session, c, status, ctx.now)
         logger.info("commitment %s of member %s marked %s", c.id, c.member_id, status.value)
         ctx.edit_choice_message(f"• {markup.literal(c.text)}\n✓ {_LABELS[status]}")
 
