@@ -154,12 +154,22 @@ def generate(path: str, seed: int = 7) -> dict[str, int]:
             pair_members.append((gid, round_id, b, "pending", "", None))
     cur.executemany("INSERT INTO pair_group (id, round_id, score, reasons, status, created_at) VALUES (?,?,?,?,?,?)", groups)
     cur.executemany("INSERT INTO pair_member (group_id, round_id, member_id, met, learned, answered_at) VALUES (?,?,?,?,?,?)", pair_members)
+    # every answer kept for the digest, as the flows keep it (here: each row's one answer)
+    cur.execute("INSERT INTO follow_up_answer (network_id, member_id, kind, subject_id, value, at) "
+                "SELECT network_id, member_id, 'commitment', id, lower(status), updated_at FROM commitment WHERE status != 'OPEN'")  # fmt: skip
+    cur.execute("INSERT INTO follow_up_answer (network_id, member_id, kind, subject_id, value, at) "
+                "SELECT r.network_id, pm.member_id, 'pair', pm.group_id, pm.met, pm.answered_at FROM pair_member pm "
+                "JOIN pairing_round r ON r.id = pm.round_id WHERE pm.answered_at IS NOT NULL")  # fmt: skip
+    cur.execute("INSERT INTO follow_up_answer (network_id, member_id, kind, subject_id, value, at) "
+                "SELECT p.network_id, s.member_id, 'steal', s.id, s.outcome, s.outcome_at FROM steal s "
+                "JOIN practice p ON p.id = s.practice_id WHERE s.outcome IS NOT NULL")  # fmt: skip
+    answers = cur.execute("SELECT count(*) FROM follow_up_answer").fetchone()[0]
     db.commit()
     db.execute("ANALYZE")
     db.close()
     return {"members": MEMBERS, "prompts": len(prompts), "reflections": len(reflections), "answers": len(answers),
             "commitments": len(commitments), "practices": len(practices), "steals": len(steals),
-            "pair groups": len(groups), "pair members": len(pair_members)}  # fmt: skip
+            "pair groups": len(groups), "pair members": len(pair_members), "follow-up answers": answers}  # fmt: skip
 
 
 def in_python(store: Store, network_id: int, period) -> dict:
