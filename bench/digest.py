@@ -163,13 +163,13 @@ def generate(path: str, seed: int = 7) -> dict[str, int]:
     cur.execute("INSERT INTO follow_up_answer (network_id, member_id, kind, subject_id, value, at) "
                 "SELECT p.network_id, s.member_id, 'steal', s.id, s.outcome, s.outcome_at FROM steal s "
                 "JOIN practice p ON p.id = s.practice_id WHERE s.outcome IS NOT NULL")  # fmt: skip
-    answers = cur.execute("SELECT count(*) FROM follow_up_answer").fetchone()[0]
+    kept = cur.execute("SELECT count(*) FROM follow_up_answer").fetchone()[0]
     db.commit()
     db.execute("ANALYZE")
     db.close()
     return {"members": MEMBERS, "prompts": len(prompts), "reflections": len(reflections), "answers": len(answers),
             "commitments": len(commitments), "practices": len(practices), "steals": len(steals),
-            "pair groups": len(groups), "pair members": len(pair_members), "follow-up answers": answers}  # fmt: skip
+            "pair groups": len(groups), "pair members": len(pair_members), "follow-up answers": kept}  # fmt: skip
 
 
 def in_python(store: Store, network_id: int, period) -> dict:

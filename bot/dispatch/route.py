@@ -213,4 +213,6 @@ def _message(ctx: Context) -> None:
     if inc.text.strip().startswith("/"):
         ctx.reply("Commands start with `/beacon`, for example `/beacon help`.")
         return
+    if inc.raw.get("greeted"):
+        return  # the welcome just sent (the adapter's, on first contact) is the answer to a first "hello"
     ctx.reply(NO_QUESTION)
