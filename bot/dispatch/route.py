@@ -61,8 +61,9 @@ def call_handler(ctx: Context) -> None:
     """
     inc = ctx.incoming
     assert inc is not None
-    for observer in ctx.router.observers:
-        observer(ctx)
+    answered = [observer(ctx) for observer in ctx.router.observers]  # every observer sees it
+    if any(answered):
+        return
     if len(inc.text) > MAX_TEXT or any(len(v) > MAX_TEXT for v in inc.form_values.values()):
         raise UserError(f"That's longer than I can keep ({MAX_TEXT} characters). Please shorten it and send it again; nothing was saved.")
     if inc.kind == "command":
