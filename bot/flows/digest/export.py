@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from bot.flows.digest.period import Period, local_midnight
-from bot.flows.digest.query import activity, answers, bucket_of, first_done, prompts, shared_answers
+from bot.flows.digest.query import activity, answered_late, answers, bucket_of, first_done, shared_answers
 from bot.flows.digest.render import build_doc, to_html, to_markdown
 from bot.flows.digest.weekly import compose
 from bot.store.answers import AnswerKind
@@ -26,7 +26,7 @@ from bot.store.commitments import Commitment
 from bot.store.models import Member, Network
 from bot.store.pairing import MetStatus
 from bot.store.practices import Practice, Steal
-from bot.store.reflection import Reflection
+from bot.store.reflection import Prompt, PromptStatus, Reflection
 
 __all__ = ["COLUMNS", "FORMATS", "export", "member_weeks", "to_csv"]
 
@@ -58,9 +58,11 @@ def member_weeks(session: Session, network_id: int, first: date, last: date, zon
                 counts.setdefault((member_id, bucket), {})[name] = int(n)
 
     nid = network_id
-    sent = prompts(nid, bounds)  # answered only before the end of the week it was sent in, as in the digest
-    add("prompts_sent", sent.c.member_id, sent.c.sent_at, base=select().select_from(sent))
-    add("prompts_answered", sent.c.member_id, sent.c.sent_at, base=select().select_from(sent), value=func.sum(sent.c.answered))
+    add("prompts_sent", Prompt.member_id, col(Prompt.sent_at), Prompt.network_id == nid)
+    add("prompts_answered", Prompt.member_id, col(Prompt.sent_at), Prompt.network_id == nid,
+        value=func.sum(case((Prompt.status == PromptStatus.ANSWERED, 1), else_=0)))  # fmt: skip
+    late = answered_late(nid, bounds)  # answered only after the end of the week it was sent in: not in it, as in the digest
+    add("answered_late", late.c.member_id, late.c.sent_at, base=select().select_from(late))
     add("reflections", Reflection.member_id, col(Reflection.completed_at), Reflection.network_id == nid)
     add("reflections_shared", Reflection.member_id, col(Reflection.shared_at), Reflection.network_id == nid,
         col(Reflection.shared).in_(("anonymous", "named")))  # fmt: skip
@@ -72,6 +74,8 @@ def member_weeks(session: Session, network_id: int, first: date, last: date, zon
         base=select().select_from(Steal).join(Practice, col(Practice.id) == col(Steal.practice_id)))  # fmt: skip
     met = answers(nid, AnswerKind.PAIR, lo, hi, MetStatus.MET.value)  # each "met" in the week it was said, as in the digest
     add("pairs_met", met.c.member_id, met.c.at, base=select().select_from(met), value=func.count(func.distinct(met.c.subject_id)))
+    for c in counts.values():
+        c["prompts_answered"] = c.get("prompts_answered", 0) - c.pop("answered_late", 0)
     act = activity(nid, lo, hi)
     ab = bucket_of(act.c.at, bounds)
     for member_id, bucket in session.execute(select(act.c.member_id, ab).group_by(act.c.member_id, ab)).all():

@@ -20,7 +20,7 @@ from bot.store.models import Member
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
 
-__all__ = ["activity", "answers", "between", "bucket_of", "first_done", "prompts", "shared_answers", "status_at", "within"]
+__all__ = ["activity", "answered_late", "answers", "between", "bucket_of", "first_done", "shared_answers", "status_at", "within"]
 
 
 def bucket_of(column, bounds: tuple[datetime, ...] | list[datetime]):
@@ -39,30 +39,28 @@ def within(period: Period, column):
     return between(column, period.start, period.end)
 
 
-def prompts(network_id: int, bounds: tuple[datetime, ...] | list[datetime]):
-    """Every prompt sent in ``[bounds[0], bounds[-1])`` as (member_id, sent_at, answered).
+def answered_late(network_id: int, bounds: tuple[datetime, ...] | list[datetime]):
+    """(member_id, sent_at) of each prompt sent in ``[bounds[0], bounds[-1])`` and marked
+    answered, whose answer came only after the bucket it was sent in had ended.
 
-    ``answered`` is 1 only when the answer came before the end of the bucket the
-    prompt was sent in: a prompt sent on Sunday night and answered on Monday stays
-    unanswered in its own week (the answer counts among the next week's completed
-    reflections), so a week's figures never change once it is over. The answer's
-    time is its reflection's completion; a prompt marked answered with no reflection
-    linked to it counts as answered when sent.
+    A prompt counts as answered in its bucket only when the answer came before the
+    bucket ended: one sent on Sunday night and answered on Monday stays unanswered
+    in its own week (the answer counts among the next week's completed reflections),
+    so a week's figures never change once it is over. Callers subtract these from
+    the prompts marked answered, which keeps the count an index scan; the answer's
+    time is its reflection's completion (a prompt marked answered with no reflection
+    counts as answered in time).
     """
-    sent = col(Prompt.sent_at)
-    answered_at = select(func.min(Reflection.completed_at)).where(Reflection.prompt_id == Prompt.id).correlate(Prompt).scalar_subquery()
-    rows = (
-        select(Prompt.member_id.label("member_id"), Prompt.sent_at.label("sent_at"),
-               func.coalesce(answered_at, sent).label("answered_at"), (Prompt.status == PromptStatus.ANSWERED).label("is_answered"))
-        .where(Prompt.network_id == network_id, between(sent, bounds[0], bounds[-1]))
-        .subquery("sent")
+    sent, done = col(Prompt.sent_at), col(Reflection.completed_at)
+    after_its_bucket = case(*[(sent >= bounds[i], done >= bounds[i + 1]) for i in range(len(bounds) - 2, -1, -1)], else_=False)
+    return (
+        select(Prompt.member_id.label("member_id"), Prompt.sent_at.label("sent_at"))
+        .select_from(Reflection)
+        .join(Prompt, col(Prompt.id) == col(Reflection.prompt_id))
+        .where(Reflection.network_id == network_id, done >= bounds[1], Prompt.status == PromptStatus.ANSWERED,
+               between(sent, bounds[0], bounds[-1]), after_its_bucket)
+        .subquery("answered_late")
     )  # fmt: skip
-    in_time = case(
-        *[(rows.c.sent_at >= bounds[i], case((and_(rows.c.is_answered, rows.c.answered_at < bounds[i + 1]), 1), else_=0))
-          for i in range(len(bounds) - 2, -1, -1)],
-        else_=0,
-    )  # fmt: skip
-    return select(rows.c.member_id, rows.c.sent_at, in_time.label("answered")).subquery("prompts")
 
 
 def activity(network_id: int, lo: datetime, hi: datetime):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, desc, func, literal_column, select
+from sqlalchemy import and_, case, desc, func, literal_column, or_, select
 from sqlmodel import Session, col
 
 from bot.flows.digest.period import Period
@@ -92,12 +92,16 @@ def commitments(session: Session, network_id: int, period: Period) -> Commitment
     done = session.execute(select(func.count()).select_from(first).where(first.c.at >= period.start)).scalar_one()
     # overdue when the period ended, not now: a commitment kept the week after still
     # counts as overdue in this period's figures, so a past digest never changes
+    # untouched since the period ended, a commitment's status now is its status then; only one
+    # changed since needs its answers read (the OR's second half)
+    closed = (CommitmentStatus.DONE.value, CommitmentStatus.DROPPED.value)
+    untouched_open = and_(col(Commitment.status).in_((CommitmentStatus.OPEN, CommitmentStatus.STILL_GOING)), col(Commitment.updated_at) < period.end)
     overdue = session.execute(
         select(func.count()).where(
             Commitment.network_id == network_id,
             col(Commitment.created_at) < period.end,
             col(Commitment.due_date) < period.end_day,
-            status_at(period.end).not_in((CommitmentStatus.DONE.value, CommitmentStatus.DROPPED.value)),
+            or_(untouched_open, and_(col(Commitment.updated_at) >= period.end, status_at(period.end).not_in(closed))),
         )
     ).scalar_one()
     return Commitments(made=made, done=done, overdue=overdue)
