@@ -154,12 +154,22 @@ def generate(path: str, seed: int = 7) -> dict[str, int]:
             pair_members.append((gid, round_id, b, "pending", "", None))
     cur.executemany("INSERT INTO pair_group (id, round_id, score, reasons, status, created_at) VALUES (?,?,?,?,?,?)", groups)
     cur.executemany("INSERT INTO pair_member (group_id, round_id, member_id, met, learned, answered_at) VALUES (?,?,?,?,?,?)", pair_members)
+    # every answer kept for the digest, as the flows keep it (here: each row's one answer)
+    cur.execute("INSERT INTO follow_up_answer (network_id, member_id, kind, subject_id, value, at) "
+                "SELECT network_id, member_id, 'commitment', id, lower(status), updated_at FROM commitment WHERE status != 'OPEN'")  # fmt: skip
+    cur.execute("INSERT INTO follow_up_answer (network_id, member_id, kind, subject_id, value, at) "
+                "SELECT r.network_id, pm.member_id, 'pair', pm.group_id, pm.met, pm.answered_at FROM pair_member pm "
+                "JOIN pairing_round r ON r.id = pm.round_id WHERE pm.answered_at IS NOT NULL")  # fmt: skip
+    cur.execute("INSERT INTO follow_up_answer (network_id, member_id, kind, subject_id, value, at) "
+                "SELECT p.network_id, s.member_id, 'steal', s.id, s.outcome, s.outcome_at FROM steal s "
+                "JOIN practice p ON p.id = s.practice_id WHERE s.outcome IS NOT NULL")  # fmt: skip
+    kept = cur.execute("SELECT count(*) FROM follow_up_answer").fetchone()[0]
     db.commit()
     db.execute("ANALYZE")
     db.close()
     return {"members": MEMBERS, "prompts": len(prompts), "reflections": len(reflections), "answers": len(answers),
             "commitments": len(commitments), "practices": len(practices), "steals": len(steals),
-            "pair groups": len(groups), "pair members": len(pair_members)}  # fmt: skip
+            "pair groups": len(groups), "pair members": len(pair_members), "follow-up answers": kept}  # fmt: skip
 
 
 def in_python(store: Store, network_id: int, period) -> dict:
@@ -168,7 +178,8 @@ def in_python(store: Store, network_id: int, period) -> dict:
     b0, bs = ts(period.baseline_start), ts(period.start)
     with store.engine.connect() as conn:
         db = conn.connection.dbapi_connection
-        prompts = db.execute("SELECT sent_at, status FROM reflection_prompt WHERE network_id=?", (network_id,)).fetchall()
+        prompts = db.execute("SELECT p.sent_at, p.status, (SELECT MIN(r.completed_at) FROM reflection r WHERE r.prompt_id = p.id) "
+                             "FROM reflection_prompt p WHERE p.network_id=?", (network_id,)).fetchall()  # fmt: skip
         refl = db.execute("SELECT member_id, started_at FROM reflection WHERE network_id=?", (network_id,)).fetchall()
         steals = db.execute("SELECT s.member_id, s.created_at, s.mode FROM steal s JOIN practice p ON p.id=s.practice_id "
                             "WHERE p.network_id=?", (network_id,)).fetchall()  # fmt: skip
@@ -178,9 +189,10 @@ def in_python(store: Store, network_id: int, period) -> dict:
         members = db.execute("SELECT id, created_at, is_facilitator OR is_coordinator, unreachable FROM member WHERE network_id=?",
                              (network_id,)).fetchall()  # fmt: skip
         days = db.execute("SELECT member_id, at FROM member_activity WHERE network_id=?", (network_id,)).fetchall()
-    sent = sum(1 for t, _ in prompts if s <= t < e)
-    answered = sum(1 for t, st in prompts if s <= t < e and st == "ANSWERED")
-    base_sent = sum(1 for t, _ in prompts if b0 <= t < bs)
+    sent = sum(1 for t, _, _ in prompts if s <= t < e)
+    # answered only before the period ended (a Sunday-night prompt answered on Monday is not)
+    answered = sum(1 for t, st, done in prompts if s <= t < e and st == "ANSWERED" and (done or t) < e)
+    base_sent = sum(1 for t, _, _ in prompts if b0 <= t < bs)
     events = [(m, t) for m, t in refl] + [(m, t) for m, t, _ in steals] + practices + pairs + days
     active = len({m for m, t in events if t and s <= t < e and m})
     recent = {m for m, t in events if t and q <= t < e and m}

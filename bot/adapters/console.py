@@ -22,7 +22,7 @@ import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
@@ -269,8 +269,10 @@ class ConsoleAdapter(Adapter):
             if self.user not in self._started:
                 self._started.add(self.user)
                 if first_contact is not None and first_contact(self.user) and not _is_start(incoming):
-                    # what a Telegram client sends when someone first opens the bot's chat
+                    # what a Telegram client sends when someone first opens the bot's chat; the welcome
+                    # answers a first "hello" (raw "greeted"), a command still gets its own answer
                     await self._show(await handle(self._incoming(kind="command", text="start", event_id=f"console-{uuid.uuid4().hex}")))
+                    incoming = replace(incoming, raw={**incoming.raw, "greeted": True})
             await self._show(await handle(incoming))
             await deliver()
 

@@ -185,7 +185,9 @@ class Router:
     def observe(self, handler: Handler) -> None:
         """Called with the context of every event before it is routed (e.g. a
         welcome for members first seen in a group); it must not raise for
-        events it does not care about."""
+        events it does not care about. One that returns True has answered the
+        event itself, and no handler is called (a command asked in a group by
+        someone the bot cannot write to yet waits for them to press *Start*)."""
         self.observers.append(handler)
 
     def after(self, handler: Handler) -> None:

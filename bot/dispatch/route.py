@@ -63,8 +63,9 @@ def call_handler(ctx: Context) -> None:
     """
     inc = ctx.incoming
     assert inc is not None
-    for observer in ctx.router.observers:
-        observer(ctx)
+    answered = [observer(ctx) for observer in ctx.router.observers]  # every observer sees it
+    if any(answered):
+        return
     if len(inc.text) > MAX_TEXT or any(len(v) > MAX_TEXT for v in inc.form_values.values()):
         raise UserError(f"That's longer than I can keep ({MAX_TEXT} characters). Please shorten it and send it again; nothing was saved.")
     if inc.kind == "command":
@@ -215,4 +216,6 @@ def _message(ctx: Context) -> None:
     if inc.text.strip().startswith("/"):
         ctx.reply("Commands start with `/beacon`, for example `/beacon help`.")
         return
+    if inc.raw.get("greeted"):
+        return  # the welcome just sent (the adapter's, on first contact) is the answer to a first "hello"
     ctx.reply(NO_QUESTION)

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from enum import Enum
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
+from bot.store.answers import AnswerKind, record_answer
 from bot.store.types import utc_field
 
-__all__ = ["Commitment", "CommitmentStatus"]
+__all__ = ["Commitment", "CommitmentStatus", "set_status"]
 
 
 class CommitmentStatus(str, Enum):
@@ -34,3 +35,12 @@ class Commitment(SQLModel, table=True):
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
     last_nudged_at: datetime | None = utc_field(default=None)
+
+
+def set_status(session: Session, commitment: Commitment, status: CommitmentStatus, now: datetime) -> None:
+    """The member's answer about their commitment, on the row and kept for good
+    (the row holds only the latest; the digest counts each answer in its own week)."""
+    commitment.status, commitment.updated_at = status, now
+    session.add(commitment)
+    record_answer(session, network_id=commitment.network_id, member_id=commitment.member_id, kind=AnswerKind.COMMITMENT,
+                  subject_id=commitment.id, value=status.value, at=now)  # fmt: skip

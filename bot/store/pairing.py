@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from bot.store.answers import AnswerKind, record_answer
 from bot.store.types import empty_list, utc_field
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "PairGroup",
     "PairMember",
     "PairingRound",
+    "answer_met",
     "group_members",
     "hosted_counts",
     "latest_round",
@@ -149,3 +151,12 @@ def hosted_counts(session: Session, flow_id: int) -> dict[int, int]:
     for host in rows:
         counts[host] = counts.get(host, 0) + 1
     return counts
+
+
+def answer_met(session: Session, row: PairMember, status: str, now: datetime) -> None:
+    """A member's "did you meet?" answer, on their row and kept for good (the row holds
+    only the latest: "not yet" one week and "met" the next are two answers in two weeks)."""
+    row.met, row.answered_at = status, now
+    session.add(row)
+    network_id = session.get(PairingRound, row.round_id).network_id
+    record_answer(session, network_id=network_id, member_id=row.member_id, kind=AnswerKind.PAIR, subject_id=row.group_id, value=status, at=now)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from bot.store.answers import AnswerKind, record_answer
 from bot.store.models import OutboxMessage
 from bot.store.types import empty_list, utc_field
 
@@ -28,6 +29,7 @@ __all__ = [
     "StealOutcome",
     "due_followups",
     "posted_card",
+    "report_outcome",
     "steal_mixes",
     "steals_of",
 ]
@@ -173,3 +175,12 @@ def due_followups(session: Session, network_id: int, now: datetime) -> list[Stea
             .order_by(Steal.id)
         )
     )
+
+
+def report_outcome(session: Session, steal: Steal, outcome: str, now: datetime) -> None:
+    """How a steal went, on the steal and kept for good ("too early" one week and
+    "worked" later are two answers, each counted in its own week)."""
+    steal.outcome, steal.outcome_at = outcome, now
+    session.add(steal)
+    network_id = session.get(Practice, steal.practice_id).network_id
+    record_answer(session, network_id=network_id, member_id=steal.member_id, kind=AnswerKind.STEAL, subject_id=steal.id, value=outcome, at=now)

@@ -6,6 +6,7 @@ Each flow that adds tables lists its module here.
 from bot.store import (  # noqa: F401
     activity,
     admin,
+    answers,
     commitments,
     digest,
     due,

@@ -111,3 +111,11 @@ def test_files_go_beside_the_sqlite_file_or_into_the_current_folder(tmp_path, mo
     assert files_folder(f"sqlite:///{tmp_path}/x/y.db") == tmp_path / "x" / "beacon-files"
     assert files_folder("postgresql://postgres@127.0.0.1:54329/postgres") == tmp_path / "beacon-files"
     assert files_folder("sqlite://") == tmp_path / "beacon-files"
+
+
+def test_a_newcomers_first_hello_gets_only_the_welcome(console):
+    """The welcome answers it; "I don't have a question open" right under it read as a rebuff."""
+    out = console.run("hello\n")
+    assert "Hello you, welcome to" in out and "have a question open" not in out
+    out = console.run("hello again\n")  # later messages still get the usual answer
+    assert "I don't have a question open for you right now" in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.store.activity import record_activity
+from bot.store.answers import AnswerKind, record_answer
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Flow, Member, Network, Role
 from bot.store.pairing import PairGroup, PairingRound, PairMember
@@ -93,8 +94,13 @@ def build(session) -> dict[str, Member]:
     reflection("m7", utc(2026, 10, 28))
 
     def commitment(created, status=CommitmentStatus.OPEN, due=None, updated=None):
-        session.add(Commitment(network_id=nid, member_id=m["m1"].id, text="call Sam", due_date=due, status=status,
-                               created_at=created, updated_at=updated or created))  # fmt: skip
+        c = Commitment(network_id=nid, member_id=m["m1"].id, text="call Sam", due_date=due, status=status,
+                       created_at=created, updated_at=updated or created)  # fmt: skip
+        session.add(c)
+        session.flush()
+        if status != CommitmentStatus.OPEN:  # the member's answer, kept as the flows keep it
+            record_answer(session, network_id=nid, member_id=c.member_id, kind=AnswerKind.COMMITMENT, subject_id=c.id, value=status.value,
+                          at=c.updated_at)  # fmt: skip
 
     commitment(utc(2026, 11, 3), due=date(2026, 11, 5))  # made; overdue
     commitment(utc(2026, 11, 4), due=date(2026, 11, 9))  # made; due on the digest day: not overdue
@@ -119,6 +125,8 @@ def build(session) -> dict[str, Member]:
             met, learned, *shared = dict(answers).get(who, ("pending", ""))
             session.add(PairMember(group_id=g.id, round_id=rnd.id, member_id=m[who].id, met=met, learned=learned, learned_shared=bool(shared),
                                    answered_at=utc(2026, 11, 7) if met != "pending" else None))  # fmt: skip
+            if met != "pending":
+                record_answer(session, network_id=nid, member_id=m[who].id, kind=AnswerKind.PAIR, subject_id=g.id, value=met, at=utc(2026, 11, 7))
 
     group(old, ["m9", "m10"])
     group(new, ["m7", "m2"], [("m7", ("met", "How to run a blameless retro", "shared")), ("m2", ("met", PAIR_SECRET))])
@@ -136,8 +144,11 @@ def build(session) -> dict[str, Member]:
     session.flush()
 
     def steal(p, who, mode, at, outcome=None, outcome_at=None):
-        session.add(Steal(practice_id=p.id, member_id=m[who].id, mode=mode, created_at=at, updated_at=at,
-                          outcome=outcome, outcome_at=outcome_at))  # fmt: skip
+        s = Steal(practice_id=p.id, member_id=m[who].id, mode=mode, created_at=at, updated_at=at, outcome=outcome, outcome_at=outcome_at)
+        session.add(s)
+        session.flush()
+        if outcome:
+            record_answer(session, network_id=nid, member_id=s.member_id, kind=AnswerKind.STEAL, subject_id=s.id, value=outcome, at=outcome_at)
 
     steal(p1, "m2", "adapted", utc(2026, 11, 4))
     steal(p1, "m3", "adapted", utc(2026, 11, 5))

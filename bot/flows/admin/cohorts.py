@@ -12,6 +12,7 @@ import re
 from sqlmodel import select
 
 from bot.core import markup
+from bot.core.audience import targets_cohort
 from bot.core.confirm import CANCEL, confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
@@ -102,7 +103,7 @@ REMOVE_ACTION = "cohort.remove"
 def _targeting(ctx: Context, name: str) -> list[Flow]:
     """The flows whose audience is this cohort: removed, it would leave them sending to nobody."""
     flows = ctx.session.exec(select(Flow).where(Flow.network_id == ctx.network.id)).all()
-    return [f for f in flows if str((f.settings or {}).get("audience") or "").lower() == f"cohort:{name.lower()}"]
+    return [f for f in flows if targets_cohort(str((f.settings or {}).get("audience") or ""), name)]
 
 
 def cohort_remove(ctx: Context) -> None:

@@ -22,7 +22,7 @@ from bot.core.errors import FormErrors, UserError
 from bot.core.home import item
 from bot.core.messages import Choice, Field, Form, HomeSection
 from bot.core.numbers import parse_id
-from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.commitments import Commitment, CommitmentStatus, set_status
 
 __all__ = [
     "CHANGE",
@@ -180,8 +180,7 @@ def own_commitment(ctx: Context) -> Commitment:
 def mark(status: CommitmentStatus):
     def handler(ctx: Context) -> None:
         c = own_commitment(ctx)
-        c.status, c.updated_at = status, ctx.now
-        ctx.session.add(c)
+        set_status(ctx.session, c, status, ctx.now)
         logger.info("commitment %s of member %s marked %s", c.id, c.member_id, status.value)
         ctx.edit_choice_message(f"• {markup.literal(c.text)}\n✓ {_LABELS[status]}")
 

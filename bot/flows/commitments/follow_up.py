@@ -23,7 +23,7 @@ from bot.core.dates.zone import resolve_local, zone
 from bot.core.errors import UserError
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, subject_id
 from bot.flows.commitments.commitment import OPEN_STATUSES
-from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.commitments import Commitment, CommitmentStatus, set_status
 
 __all__ = ["SOURCE", "CommitmentInfo", "due", "load"]
 
@@ -123,8 +123,7 @@ def apply(ctx: Context, subject: str, code: str) -> str:
     c = ctx.session.get(Commitment, subject_id(subject))
     if c is None or c.member_id != ctx.member.id or code not in STATUSES:
         raise UserError("That commitment is gone. `/beacon commitments` lists your open ones.")
-    c.status, c.updated_at = STATUSES[code], ctx.now
-    ctx.session.add(c)
+    set_status(ctx.session, c, STATUSES[code], ctx.now)
     return NOTES[code]
 
 

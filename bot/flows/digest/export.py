@@ -18,12 +18,13 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from bot.flows.digest.period import Period, local_midnight
-from bot.flows.digest.query import activity, bucket_of, shared_answers
+from bot.flows.digest.query import activity, answered_late, answers, bucket_of, first_done, shared_answers
 from bot.flows.digest.render import build_doc, to_html, to_markdown
 from bot.flows.digest.weekly import compose
-from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.answers import AnswerKind
+from bot.store.commitments import Commitment
 from bot.store.models import Member, Network
-from bot.store.pairing import MetStatus, PairingRound, PairMember
+from bot.store.pairing import MetStatus
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt, PromptStatus, Reflection
 
@@ -60,18 +61,21 @@ def member_weeks(session: Session, network_id: int, first: date, last: date, zon
     add("prompts_sent", Prompt.member_id, col(Prompt.sent_at), Prompt.network_id == nid)
     add("prompts_answered", Prompt.member_id, col(Prompt.sent_at), Prompt.network_id == nid,
         value=func.sum(case((Prompt.status == PromptStatus.ANSWERED, 1), else_=0)))  # fmt: skip
+    late = answered_late(nid, bounds)  # answered only after the end of the week it was sent in: not in it, as in the digest
+    add("answered_late", late.c.member_id, late.c.sent_at, base=select().select_from(late))
     add("reflections", Reflection.member_id, col(Reflection.completed_at), Reflection.network_id == nid)
     add("reflections_shared", Reflection.member_id, col(Reflection.shared_at), Reflection.network_id == nid,
         col(Reflection.shared).in_(("anonymous", "named")))  # fmt: skip
     add("commitments_made", Commitment.member_id, col(Commitment.created_at), Commitment.network_id == nid)
-    add("commitments_done", Commitment.member_id, col(Commitment.updated_at), Commitment.network_id == nid,
-        Commitment.status == CommitmentStatus.DONE)  # fmt: skip
+    done = first_done(nid, hi)  # in the week it was first marked done, as in the digest
+    add("commitments_done", done.c.member_id, done.c.at, base=select().select_from(done))
     add("practices_posted", Practice.author_id, col(Practice.created_at), Practice.network_id == nid)
     add("steals", Steal.member_id, col(Steal.created_at), Practice.network_id == nid,
         base=select().select_from(Steal).join(Practice, col(Practice.id) == col(Steal.practice_id)))  # fmt: skip
-    add("pairs_met", PairMember.member_id, col(PairMember.answered_at), PairingRound.network_id == nid,
-        PairMember.met == MetStatus.MET.value,
-        base=select().select_from(PairMember).join(PairingRound, col(PairingRound.id) == col(PairMember.round_id)))  # fmt: skip
+    met = answers(nid, AnswerKind.PAIR, lo, hi, MetStatus.MET.value)  # each "met" in the week it was said, as in the digest
+    add("pairs_met", met.c.member_id, met.c.at, base=select().select_from(met), value=func.count(func.distinct(met.c.subject_id)))
+    for c in counts.values():
+        c["prompts_answered"] = c.get("prompts_answered", 0) - c.pop("answered_late", 0)
     act = activity(nid, lo, hi)
     ab = bucket_of(act.c.at, bounds)
     for member_id, bucket in session.execute(select(act.c.member_id, ab).group_by(act.c.member_id, ab)).all():

@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from bot.flows.digest.period import BUCKETS, Period
-from bot.flows.digest.query import activity, between, bucket_of, within
+from bot.flows.digest.query import activity, answered_late, between, bucket_of, within
 from bot.store.models import Member
 from bot.store.reflection import Prompt, PromptStatus
 
@@ -46,11 +46,14 @@ def weekly(session: Session, network_id: int, period: Period) -> list[Week]:
     """The ``BUCKETS`` weeks ending with the period, oldest first (empty weeks included)."""
     lo, hi = period.bounds[0], period.end
     bucket = bucket_of(col(Prompt.sent_at), period.bounds)
-    prompts = session.execute(
+    sent_counts = session.execute(
         select(bucket, func.count(), func.sum(case((Prompt.status == PromptStatus.ANSWERED, 1), else_=0)))
         .where(Prompt.network_id == network_id, between(col(Prompt.sent_at), lo, hi))
         .group_by(bucket)
     ).all()
+    late = answered_late(network_id, period.bounds)  # answered only after their week: not answered in it
+    lbucket = bucket_of(late.c.sent_at, period.bounds)
+    late_counts = dict(session.execute(select(lbucket, func.count()).group_by(lbucket)).all())
     act = activity(network_id, lo, hi)
     abucket = bucket_of(act.c.at, period.bounds)
     active = session.execute(select(abucket, func.count(func.distinct(act.c.member_id))).group_by(abucket)).all()
@@ -59,7 +62,7 @@ def weekly(session: Session, network_id: int, period: Period) -> list[Week]:
             Member.network_id == network_id
         )
     ).one()
-    sent = {b: (n, a or 0) for b, n, a in prompts}
+    sent = {b: (n, (a or 0) - late_counts.get(b, 0)) for b, n, a in sent_counts}
     actives = dict(active)
     days = period.bucket_days()
     return [

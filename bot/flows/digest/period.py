@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["BUCKETS", "BASELINE", "Period", "period_ending", "period_between", "local_midnight"]
+__all__ = ["BUCKETS", "BASELINE", "PERIOD_RULE", "Period", "period_ending", "period_between", "local_midnight"]
 
 BUCKETS = 12  # the chart's weeks
 BASELINE = 4  # the periods the current one is compared with
+# what every figure obeys, said in the digest's help and the README
+PERIOD_RULE = ("Each figure counts what happened in the period as it stood when the period ended, so a period's figures never change "
+               "afterwards: a prompt counts in the period it was sent, and as answered only if the answer came before that period ended "
+               "(a later answer counts among the next period's completed reflections); each follow-up answer (a commitment done, "
+               "a pair that met, how a steal went) counts in the period it was given, and a practice in the period it was shared.")  # fmt: skip
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, desc, func, literal_column, or_, select
+from sqlalchemy import and_, case, desc, func, literal_column, or_, select
 from sqlmodel import Session, col
 
 from bot.flows.digest.period import Period
-from bot.flows.digest.query import between, shared_answers, within
+from bot.flows.digest.query import answers, between, first_done, shared_answers, status_at, within
 from bot.flows.digest.themes import themes
+from bot.store.answers import AnswerKind
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
-from bot.store.practices import Practice, PracticeStatus, Steal, StealMode
+from bot.store.practices import Practice, Steal, StealMode
 from bot.store.reflection import Reflection
 
 __all__ = [
@@ -87,20 +88,20 @@ class Commitments:
 
 def commitments(session: Session, network_id: int, period: Period) -> Commitments:
     made = session.execute(select(func.count()).where(Commitment.network_id == network_id, within(period, col(Commitment.created_at)))).scalar_one()
-    done = session.execute(
-        select(func.count()).where(
-            Commitment.network_id == network_id, Commitment.status == CommitmentStatus.DONE, within(period, col(Commitment.updated_at))
-        )
-    ).scalar_one()
+    first = first_done(network_id, period.end)
+    done = session.execute(select(func.count()).select_from(first).where(first.c.at >= period.start)).scalar_one()
     # overdue when the period ended, not now: a commitment kept the week after still
     # counts as overdue in this period's figures, so a past digest never changes
-    still_open = col(Commitment.status).in_((CommitmentStatus.OPEN, CommitmentStatus.STILL_GOING))
+    # untouched since the period ended, a commitment's status now is its status then; only one
+    # changed since needs its answers read (the OR's second half)
+    closed = (CommitmentStatus.DONE.value, CommitmentStatus.DROPPED.value)
+    untouched_open = and_(col(Commitment.status).in_((CommitmentStatus.OPEN, CommitmentStatus.STILL_GOING)), col(Commitment.updated_at) < period.end)
     overdue = session.execute(
         select(func.count()).where(
             Commitment.network_id == network_id,
             col(Commitment.created_at) < period.end,
             col(Commitment.due_date) < period.end_day,
-            or_(still_open, col(Commitment.updated_at) >= period.end),
+            or_(untouched_open, and_(col(Commitment.updated_at) >= period.end, status_at(period.end).not_in(closed))),
         )
     ).scalar_one()
     return Commitments(made=made, done=done, overdue=overdue)
@@ -127,26 +128,20 @@ def pairs(session: Session, network_id: int, period: Period) -> Pairs:
         .join(PairingRound, col(PairingRound.id) == col(PairGroup.round_id))
         .where(PairingRound.network_id == network_id, within(period, col(PairingRound.ran_at)))
     ).scalar_one()
-    answered_rows = (
-        select(PairMember.group_id)
-        .join(PairingRound, col(PairingRound.id) == col(PairMember.round_id))
-        .where(
-            PairingRound.network_id == network_id,
-            within(period, col(PairMember.answered_at)),
-            PairMember.met != MetStatus.REMATCHED.value,
-        )
-    )
+    # each answer in the week it was given: "not yet" this week and "met" the next count once in each
+    given = answers(network_id, AnswerKind.PAIR, period.start, period.end)
     met = session.execute(
-        select(
-            func.count(func.distinct(PairMember.group_id)),
-            func.count(func.distinct(case((PairMember.met == MetStatus.MET.value, PairMember.group_id)))),
-        ).where(col(PairMember.id).in_(answered_rows.with_only_columns(PairMember.id)))
-    ).one()
+        select(func.count(func.distinct(given.c.subject_id)),
+               func.count(func.distinct(case((given.c.value == MetStatus.MET.value, given.c.subject_id)))))
+    ).one()  # fmt: skip
+    said_met = answers(network_id, AnswerKind.PAIR, period.start, period.end, MetStatus.MET.value)
     learned = (
         session.execute(
-            answered_rows.with_only_columns(PairMember.learned)
+            select(PairMember.learned)
+            .join(said_met, and_(said_met.c.subject_id == PairMember.group_id, said_met.c.member_id == PairMember.member_id))
             .where(PairMember.learned != "", PairMember.learned_shared == True)  # noqa: E712 - only what the member chose to share
-            .order_by(PairMember.answered_at)
+            .group_by(PairMember.id, PairMember.learned)
+            .order_by(func.min(said_met.c.at), PairMember.id)
             .limit(EXCERPTS)
         )
         .scalars()
@@ -174,7 +169,9 @@ class Practices:
 def practices(session: Session, network_id: int, period: Period) -> Practices:
     new_posts = session.execute(
         select(func.count()).where(
-            Practice.network_id == network_id, Practice.status == PracticeStatus.ACTIVE.value, within(period, col(Practice.created_at))
+            # every practice shared in the period, whatever became of it since: withdrawing one later changes no past figure
+            Practice.network_id == network_id,
+            within(period, col(Practice.created_at)),
         )
     ).scalar_one()
     joined = select(Steal.mode, func.count()).join(Practice, col(Practice.id) == col(Steal.practice_id)).where(Practice.network_id == network_id)
@@ -189,14 +186,9 @@ def practices(session: Session, network_id: int, period: Period) -> Practices:
         .order_by(desc(literal_column("n")), Practice.id)
         .limit(3)
     ).all()
-    outcomes = dict(
-        session.execute(
-            select(Steal.outcome, func.count())
-            .join(Practice, col(Practice.id) == col(Steal.practice_id))
-            .where(Practice.network_id == network_id, col(Steal.outcome).is_not(None), within(period, col(Steal.outcome_at)))
-            .group_by(Steal.outcome)
-        ).all()
-    )
+    # each follow-up answer in the week it was given ("too early" now and "worked" later are two)
+    told = answers(network_id, AnswerKind.STEAL, period.start, period.end)
+    outcomes = dict(session.execute(select(told.c.value, func.count(func.distinct(told.c.subject_id))).group_by(told.c.value)).all())
     return Practices(
         new_posts=new_posts, steals=sum(mix.values()), most_stolen=tuple((t, n) for t, n in top),
         mix={m: mix.get(m, 0) for m in MODES}, mix_all={m: mix_all.get(m, 0) for m in MODES}, outcomes=outcomes,

@@ -27,7 +27,7 @@ from bot.flows.digest.chart import render_chart
 from bot.flows.digest.data import build_digest
 from bot.flows.digest.flags import TREND_RULE
 from bot.flows.digest.participation import weekly
-from bot.flows.digest.period import Period, period_ending
+from bot.flows.digest.period import PERIOD_RULE, Period, period_ending
 from bot.flows.digest.render import build_doc, to_outgoing, to_text
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
@@ -301,7 +301,7 @@ def register(router: Router) -> None:
                    example="/beacon digest now")  # fmt: skip
     router.command("digest preview", _preview, role=reader, help="Show the digest of the last 7 days to you only",
                    example="/beacon digest preview",
-                   details="Coordinators see quiet members by name; others see counts. " + TREND_RULE)  # fmt: skip
+                   details=f"Coordinators see quiet members by name; others see counts. {TREND_RULE} {PERIOD_RULE}")  # fmt: skip
     router.command("digest schedule", _schedule, role=f, help="Change when the digest goes (network time)",
                    usage='"<schedule>" | off', example='/beacon digest schedule "every monday 09:00"')  # fmt: skip
     router.command("digest recipients", _recipients, role=f, help="Choose who gets the digest",

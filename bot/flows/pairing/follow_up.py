@@ -26,7 +26,7 @@ from bot.flows.pairing.met import group_status
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow
-from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember
+from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, answer_met
 
 __all__ = ["SOURCE", "PairInfo", "due", "load", "members", "register_follow_up"]
 
@@ -134,8 +134,7 @@ def apply(ctx: Context, subject: str, code: str) -> str:
     mine = next((r for r in rows if r.member_id == ctx.member.id), None)
     if mine is None or code not in STATUSES:
         raise UserError("That pairing round has moved on.")
-    mine.met, mine.answered_at = STATUSES[code], ctx.now
-    ctx.session.add(mine)
+    answer_met(ctx.session, mine, STATUSES[code], ctx.now)
     group = ctx.session.get(PairGroup, group_id)
     group.status = group_status(rows)
     ctx.session.add(group)

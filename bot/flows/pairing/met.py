@@ -38,7 +38,7 @@ from bot.flows.pairing.rounds import (
 )
 from bot.flows.pairing.text import as_group, followup_text, join_names
 from bot.store.models import Flow, Member
-from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, latest_round
+from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, answer_met, latest_round
 
 __all__ = ["register", "rematch"]
 
@@ -124,8 +124,7 @@ def _answer(ctx: Context) -> None:
     row = _own_row(ctx, row_id)
     if row.met == MetStatus.REMATCHED.value:
         raise UserError("You've been re-matched since; I'll ask about your new group instead.")
-    row.met, row.answered_at = status, ctx.now
-    ctx.session.add(row)
+    answer_met(ctx.session, row, status, ctx.now)
     ctx.session.flush()
     ctx.edit_choice_message(f"{ctx.incoming.message_text or ''}\n✓ {ANSWERS[status]}".strip())
     group = ctx.session.get(PairGroup, row.group_id)

@@ -22,7 +22,7 @@ from bot.core.followups import FollowUp, FollowUpSource, World, subject_id
 from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
 from bot.flows.practices.steals import outcome_form
 from bot.store.nudges import NudgeLog
-from bot.store.practices import Practice, Steal
+from bot.store.practices import Practice, Steal, report_outcome
 
 __all__ = ["SOURCE", "StealInfo", "due", "load"]
 
@@ -82,8 +82,7 @@ def apply(ctx: Context, subject: str, code: str) -> str:
     steal = ctx.session.get(Steal, subject_id(subject))
     if steal is None or steal.member_id != ctx.member.id or code not in OUTCOME_LABELS:
         raise UserError("That follow-up isn't yours to answer.")
-    steal.outcome, steal.outcome_at = code, ctx.now
-    ctx.session.add(steal)
+    report_outcome(ctx.session, steal, code, ctx.now)
     ctx.open_form(outcome_form(steal.id))
     return f"It {OUTCOME_LABELS[code]}."
 

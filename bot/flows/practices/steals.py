@@ -26,7 +26,7 @@ from bot.flows.practices import cards
 from bot.flows.practices.posts import author_name, load_practice
 from bot.store.flows import ensure_flow
 from bot.store.models import Member
-from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups
+from bot.store.practices import Practice, SavedPractice, Steal, StealOutcome, due_followups, report_outcome
 
 __all__ = ["FOLLOWUP_KIND", "OUTCOME_FORM", "outcome_form", "register", "run_followups"]
 
@@ -218,8 +218,7 @@ def _on_outcome_button(ctx: Context) -> None:
     steal = _outcome_steal(ctx, steal_id)
     if outcome not in {o.value for o in StealOutcome}:
         raise UserError("I didn't recognise that answer; please press one of the buttons.")
-    steal.outcome, steal.outcome_at = outcome, ctx.now
-    ctx.session.add(steal)
+    report_outcome(ctx.session, steal, outcome, ctx.now)
     ctx.edit_choice_message(f"{ctx.incoming.message_text or ''}\n✓ {cards.OUTCOME_LABELS[outcome]}".strip())
     ctx.open_form(outcome_form(steal.id))
 

@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
+from bot.core.audience import EVERYONE, audience_text, cohort_audience, in_audience, role_audience
 from bot.core.availability import held_back
 from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
@@ -34,7 +35,6 @@ from bot.flows.reflection.prompts import (
     ensure_reminders,
     flow_questions,
     flow_settings,
-    in_audience,
     prompt_choices,
     prompt_text,
     receives,
@@ -203,18 +203,18 @@ def _questions(ctx: Context) -> None:
 def _audience(ctx: Context) -> None:
     flow, rest = _pick(ctx, _takes_words("everyone", "cohort", "role"))
     words = [w.lower() for w in rest]
-    if words == ["everyone"]:
-        audience = "everyone"
+    if words == [EVERYONE]:
+        audience = EVERYONE
     elif len(words) >= 2 and words[0] == "cohort":
-        audience = "cohort:" + _existing_cohort(ctx, " ".join(rest[1:]))
+        audience = cohort_audience(_existing_cohort(ctx, " ".join(rest[1:])))
     elif len(words) == 2 and words[0] == "role" and words[1] in {r.value for r in Role}:
-        audience = f"role:{words[1]}"
+        audience = role_audience(Role(words[1]))
     else:
         raise UsageError("Say who gets it: `everyone`, `cohort <name>` or `role member|facilitator|coordinator`.")
     before = _snapshot(flow)
     _set(flow, audience=audience)
     _change(ctx, flow, "audience", before)
-    ctx.reply(f"`{flow.name}` now goes to {_audience_text(audience)}: {markup.count(len(_audience_members(ctx, flow)), 'member')}.")
+    ctx.reply(f"`{flow.name}` now goes to {audience_text(audience)}: {markup.count(len(_audience_members(ctx, flow)), 'member')}.")
 
 
 def _existing_cohort(ctx: Context, name: str) -> str:
@@ -296,7 +296,7 @@ def _run_now(ctx: Context) -> None:
 def _ask_run_now(ctx: Context, flow: Flow) -> None:
     """Say who would get what, and send only when the facilitator presses the button."""
     audience = _audience_members(ctx, flow)
-    who = _audience_text(flow_settings(flow)["audience"])
+    who = audience_text(flow_settings(flow)["audience"])
     if not audience:
         ctx.reply(f"Nobody would get `{flow.name}` now: no one in its audience ({who}) receives prompts (paused and opted-out members are skipped).")
         return
@@ -344,7 +344,7 @@ def _list(ctx: Context) -> None:
         ).one()
         state = "running" if f.enabled else "paused"
         lines.append(
-            f"• `{f.name}` ({state}) {_describe(f)}; to {_audience_text(flow_settings(f)['audience'])}: "
+            f"• `{f.name}` ({state}) {_describe(f)}; to {audience_text(flow_settings(f)['audience'])}: "
             f"{sum(counts.values())} sent, {counts[PromptStatus.ANSWERED]} answered, "
             f"{counts[PromptStatus.SKIPPED]} skipped, {shared} shared"
         )
@@ -364,11 +364,6 @@ def _describe(flow: Flow) -> str:
         return parse_schedule(flow.schedule).describe() if flow.schedule else "with no schedule"
     except ScheduleError:
         return f"on an unreadable schedule ({flow.schedule})"
-
-
-def _audience_text(audience: str) -> str:
-    kind, _, value = audience.partition(":")
-    return {"cohort": f"the cohort {value}", "role": f"{value}s"}.get(kind, "everyone")
 
 
 def _audience_members(ctx: Context, flow: Flow) -> list:
@@ -416,7 +411,7 @@ def _preview_text(ctx: Context, flow: Flow) -> str:
     share = f"members may share an excerpt in #{where}" if s["allow_share"] and where else "answers stay private"
     members = len(_audience_members(ctx, flow))
     return "\n".join([
-        f"*Preview of `{flow.name}`* ({'running' if flow.enabled else 'paused'}) for {_audience_text(s['audience'])}: {markup.count(members, 'member')}",
+        f"*Preview of `{flow.name}`* ({'running' if flow.enabled else 'paused'}) for {audience_text(s['audience'])}: {markup.count(members, 'member')}",
         _when_text(ctx, flow),
         "*Members receive this direct message:*",
         "\n".join(f"> {line}" for line in message.split("\n")),

@@ -20,17 +20,18 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 
 from bot.core import markup
+from bot.core.audience import EVERYONE, in_audience
 from bot.core.availability import Person, answer_window_end, next_allowed, pause_choice
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
 from bot.flows.reflection.questions import LATER_DELAY, question_set, reminder_due
 from bot.store.flows import ensure_flow
-from bot.store.models import Conversation, Flow, Member, Role, permits, roles_of
+from bot.store.models import Conversation, Flow, Member
 from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = [
-    "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
+    "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "prompt_text",
     "open_on_delivery", "question_text", "receives", "reflection_flows", "run", "run_reminders", "send_prompt", "send_prompts",
 ]  # fmt: skip
 
@@ -43,7 +44,7 @@ OWNER = "reflection"
 DEFAULTS: dict[str, Any] = {
     "question_set": "weekly",
     "questions": None,
-    "audience": "everyone",
+    "audience": EVERYONE,
     "window_hours": 48,
     "allow_share": False,
     "share_channel": None,
@@ -60,19 +61,6 @@ def flow_settings(flow: Flow | None) -> dict[str, Any]:
 def flow_questions(flow: Flow | None) -> list[str]:
     s = flow_settings(flow)
     return list(s["questions"] or question_set(s["question_set"]) or question_set("weekly"))
-
-
-def in_audience(member: Member, audience: str) -> bool:
-    """``everyone``, ``cohort:<name>`` or ``role:<role>`` (the members who hold that role; ``role:member`` is everyone)."""
-    kind, _, value = (audience or "everyone").partition(":")
-    if kind == "cohort":
-        return (member.cohort or "").lower() == value.lower()
-    if kind == "role":
-        try:
-            return permits(roles_of(member), Role(value))
-        except ValueError:
-            return False
-    return True
 
 
 def receives(member: Member, now) -> bool:

@@ -69,23 +69,28 @@ def _answers_itself(inc) -> bool:
     return words in (["join"], ["start"], ["welcome"])
 
 
-def _first_seen_in_group(ctx: Context) -> None:
-    """Observer: a member acting in a group who has no private chat gets one start link."""
+def _first_seen_in_group(ctx: Context) -> bool:
+    """Observer: a member acting in a group who has no private chat gets one start link.
+
+    A command they typed is answered after *Start* (the link carries it), not now:
+    its answer would go privately, and Telegram refuses that (403) until they start the bot.
+    """
     inc = ctx.incoming
     if inc is None or inc.is_private or ctx.member is None or not inc.conversation:
-        return
+        return False
     link = start_link(ctx)
     if link is None:
-        return  # the platform lets the bot message anyone
+        return False  # the platform lets the bot message anyone
     member = ctx.member
     if ctx.member_is_new:
         member.has_private_chat = False
         ctx.session.add(member)
     if member.has_private_chat or _answers_itself(inc):
-        return
+        return False
     ask = _asked(ctx)
     link = start_link(ctx, ask) or link
     ctx.post(inc.conversation, _invite_text(ctx, link, ask), choices=start_button(link), key=f"welcome:start-link:{member.id}")
+    return inc.kind == "command"
 
 
 def _joined(ctx: Context) -> None:

@@ -116,8 +116,9 @@ async def test_a_facilitator_removed_from_the_group_no_longer_runs_it(sqlite_sto
 async def test_a_command_asked_in_the_group_before_starting_the_bot_is_answered_after_start(sqlite_store, clock):
     async with TelegramHarness(store=sqlite_store, clock=clock) as th:
         await _added_by(th, 7007)
-        await th.group_command("help", user_id=3003)  # never started the bot: the private answer is refused
-        assert th.tg.count("sendMessage", status=403) >= 1 and not th.texts(3003)
+        await th.group_command("help", user_id=3003)  # never started the bot: Telegram would refuse a private answer
+        assert th.tg.count("sendMessage", status=403) == 0 and not th.texts(3003)  # so none is attempted
+        assert not [c for c in th.tg.calls_to("sendMessage") if c.get("chat_id") in (3003, "3003")]
         [invite] = [t for t in th.texts(GROUP_ID) if "?start=" in t and t.startswith("Welcome to")]
         payload = invite.split("?start=")[1].split('"')[0]
         assert len(payload) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", payload)

@@ -121,6 +121,8 @@ async def test_migrating_twice_from_both_notices_and_a_send_is_harmless(sqlite_s
 async def test_stored_channels_follow_the_group(sqlite_store, clock):
     async with TelegramHarness(store=sqlite_store, clock=clock) as th:
         network = await _group_of_two(th)
+        th.tg.set_member(OLD, 1001, "member")
+        await th.command("start", str(OLD), user_id=1001)  # a command in the group is answered only once they started the bot
         await th.group_command(f"practice channel {OLD}", user_id=1001, chat_id=OLD)
         with sqlite_store.session() as session:
             assert session.get(Network, network.id).practice_channel == str(OLD)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import select
 
 from bot.flows.commitments.commitment import describe_due, parse_commitment
+from bot.store.answers import FollowUpAnswer
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Role
 
@@ -48,6 +49,8 @@ async def test_member_lists_and_marks_commitments(harness):
         status = {c.text: c.status for c in s.exec(select(Commitment))}
     assert status == {"Sooner one": CommitmentStatus.DONE, "Later one": CommitmentStatus.STILL_GOING,
                       "Bob's": CommitmentStatus.OPEN}  # fmt: skip
+    with h.store.session() as s:  # kept for good: the digest counts each answer in the week it was given
+        assert sorted(a.value for a in s.exec(select(FollowUpAnswer))) == ["done", "still_going"]
     out = await h.command("ana", "commitments")
     assert out[0].text == "You have 1 open commitment:" and "(still going)" in out[1].text
     # someone else's commitment button does nothing to it

@@ -190,3 +190,10 @@ async def test_a_scheduled_digest_keeps_a_coordinators_quiet_hours(harness):
     assert not [d for d in h.inbox("nia") if d.outgoing.attachment]
     await h.tick(hours=4)  # 13:00 UTC, 08:00 in New York
     assert len([d for d in h.inbox("nia") if d.outgoing.attachment]) == 1
+
+
+async def test_help_states_when_a_figure_counts(harness):
+    """A coordinator putting figures in a report needs to know a prompt answered late never changes its own week."""
+    harness.add_member("cora", role=Role.COORDINATOR)
+    text = (await harness.command("cora", "help digest preview"))[-1].text
+    assert "counts in the period it was sent" in text and "before that period ended" in text

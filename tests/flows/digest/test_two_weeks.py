@@ -18,10 +18,10 @@ from sqlmodel import select
 from bot.flows.digest.export import export
 from bot.flows.digest.period import period_between
 from bot.store.activity import record_activity
-from bot.store.commitments import Commitment, CommitmentStatus
+from bot.store.commitments import Commitment, CommitmentStatus, set_status
 from bot.store.models import Flow, Member, Network
-from bot.store.pairing import PairGroup, PairingRound, PairMember
-from bot.store.practices import Practice, Steal
+from bot.store.pairing import PairGroup, PairingRound, PairMember, answer_met
+from bot.store.practices import Practice, Steal, report_outcome
 from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
 
 WEEK1 = (date(2026, 11, 2), date(2026, 11, 8))
@@ -48,22 +48,31 @@ def _people(s) -> dict[str, Member]:
 
 def _week1(s, p) -> None:
     nid = p["ann"].network_id
-    for who, answered in (("ann", True), ("bob", False), ("cat", True)):
-        s.add(Prompt(network_id=nid, member_id=p[who].id, occurrence=f"w1{who}", sent_at=at(6), window_closes_at=at(7),
-                     status=PromptStatus.ANSWERED if answered else PromptStatus.SENT))  # fmt: skip
+    prompts = {}
+    for who, answered, sent in (("ann", True, at(6)), ("bob", False, at(8, 22)), ("cat", True, at(6))):  # bob's: Sunday 22:00
+        prompts[who] = Prompt(network_id=nid, member_id=p[who].id, occurrence=f"w1{who}", sent_at=sent, window_closes_at=at(7),
+                              status=PromptStatus.ANSWERED if answered else PromptStatus.SENT)  # fmt: skip
+        s.add(prompts[who])
+    s.flush()
     record_activity(s, network_id=nid, member_id=p["bob"].id, at=at(4), zone="UTC")  # bob only wrote a message
-    r = Reflection(network_id=nid, member_id=p["cat"].id, started_at=at(6), completed_at=at(6), shared="named", shared_at=at(6))
+    r = Reflection(network_id=nid, member_id=p["cat"].id, prompt_id=prompts["cat"].id, started_at=at(6), completed_at=at(6),
+                   shared="named", shared_at=at(6))  # fmt: skip
     s.add(r)
     s.flush()
     s.add(ReflectionAnswer(reflection_id=r.id, position=0, question="What did you learn?", answer="Huddle boards changed our handovers",
                            shared=True, answered_at=at(6)))  # fmt: skip
     s.add(Commitment(network_id=nid, member_id=p["ann"].id, text="call Sam", due_date=date(2026, 11, 6), created_at=at(3), updated_at=at(3)))
-    s.add(Commitment(network_id=nid, member_id=p["cat"].id, text="try boards", status=CommitmentStatus.DONE, due_date=date(2026, 11, 20),
-                     created_at=at(4), updated_at=at(6)))  # fmt: skip
+    boards = Commitment(network_id=nid, member_id=p["cat"].id, text="try boards", due_date=date(2026, 11, 20), created_at=at(4), updated_at=at(4))
+    s.add(boards)
+    s.flush()
+    set_status(s, boards, CommitmentStatus.DONE, at(6))
     practice = Practice(network_id=nid, author_id=p["ann"].id, title="Huddle boards", created_at=at(3), updated_at=at(3))
     s.add(practice)
     s.flush()
-    s.add(Steal(practice_id=practice.id, member_id=p["bob"].id, mode="adapted", created_at=at(4), updated_at=at(4)))
+    bobs = Steal(practice_id=practice.id, member_id=p["bob"].id, mode="adapted", created_at=at(4), updated_at=at(4))
+    s.add(bobs)
+    s.flush()
+    report_outcome(s, bobs, "too_early", at(7))
     s.add(Steal(practice_id=practice.id, member_id=p["cat"].id, mode="closely_based", created_at=at(5), updated_at=at(5)))
     flow = Flow(network_id=nid, kind="pairing", name="fortnightly", created_at=at(1), updated_at=at(1))
     s.add(flow)
@@ -74,11 +83,15 @@ def _week1(s, p) -> None:
     met, quiet = PairGroup(round_id=rnd.id, created_at=at(2)), PairGroup(round_id=rnd.id, created_at=at(2))
     s.add_all([met, quiet])
     s.flush()
-    s.add(PairMember(group_id=met.id, round_id=rnd.id, member_id=p["ann"].id, met="met", learned="Ask the night shift first",
-                     learned_shared=True, answered_at=at(6)))  # fmt: skip
-    s.add(PairMember(group_id=met.id, round_id=rnd.id, member_id=p["cat"].id, met="met", learned="PRIVATE pair note", answered_at=at(6)))
-    s.add(PairMember(group_id=quiet.id, round_id=rnd.id, member_id=p["bob"].id, met="not_met", answered_at=at(7)))
-    s.add(PairMember(group_id=quiet.id, round_id=rnd.id, member_id=p["fay"].id))
+    rows = [PairMember(group_id=met.id, round_id=rnd.id, member_id=p["ann"].id, learned="Ask the night shift first", learned_shared=True),
+            PairMember(group_id=met.id, round_id=rnd.id, member_id=p["cat"].id, learned="PRIVATE pair note"),
+            PairMember(group_id=quiet.id, round_id=rnd.id, member_id=p["bob"].id),
+            PairMember(group_id=quiet.id, round_id=rnd.id, member_id=p["fay"].id)]  # fmt: skip
+    s.add_all(rows)
+    s.flush()
+    answer_met(s, rows[0], "met", at(6))
+    answer_met(s, rows[1], "met", at(6))
+    answer_met(s, rows[2], "not_yet", at(7))
 
 
 def _week2(s, p) -> None:
@@ -87,18 +100,26 @@ def _week2(s, p) -> None:
         m.last_active_at = at(12)  # everybody writes again in week 2
         record_activity(s, network_id=nid, member_id=m.id, at=at(12), zone="UTC")
     s.add(Member(network_id=nid, platform_user_id="dev", display_name="dev", organisation="School", created_at=at(10)))
-    ann_commitment = s.exec(select(Commitment).where(Commitment.member_id == p["ann"].id)).one()
-    ann_commitment.status, ann_commitment.updated_at = CommitmentStatus.DONE, at(11)  # kept late
+    set_status(s, s.exec(select(Commitment).where(Commitment.member_id == p["ann"].id)).one(), CommitmentStatus.DONE, at(11))  # kept late
+    set_status(s, s.exec(select(Commitment).where(Commitment.member_id == p["cat"].id)).one(), CommitmentStatus.DONE, at(12))  # Done pressed again
+    bobs_row = s.exec(select(PairMember).where(PairMember.member_id == p["bob"].id)).one()
+    answer_met(s, bobs_row, "met", at(10))  # "not yet" in week 1, "met" now
+    report_outcome(s, s.exec(select(Steal).where(Steal.member_id == p["bob"].id)).one(), "worked", at(11))  # "too early" in week 1
     practice = s.exec(select(Practice)).one()
+    practice.status = "withdrawn"  # its author takes it down: it was still shared in week 1
     s.add(Steal(practice_id=practice.id, member_id=p["ann"].id, mode="accelerated", created_at=at(10), updated_at=at(10)))
     s.add(Prompt(network_id=nid, member_id=p["bob"].id, occurrence="w2bob", sent_at=at(13), window_closes_at=at(14), status=PromptStatus.ANSWERED))
+    late = s.exec(select(Prompt).where(Prompt.occurrence == "w1bob")).one()  # sent Sunday 22:00, answered Monday 08:00
+    late.status = PromptStatus.ANSWERED
+    s.add(Reflection(network_id=nid, member_id=p["bob"].id, prompt_id=late.id, started_at=at(9, 8), completed_at=at(9, 8)))
 
 
 WEEK1_FIGURES = {
     "md": ["Prompts: 3 sent, 2 answered (*67%*)", "Active members: *3* of 5", "Reflections completed: *1* (the 4 weeks before, on average: 0); shared: 1",
            "Made: *2* · done: *1* · overdue at the period's end: *1*", "Pairs and trios formed: *2*",
            "Met: *1* of 2 that answered the follow-up (50%)", "Ask the night shift first", "New practices shared: *1*", "Steals: *2*",
-           "Steal mix this period: adapted 50% · accelerated 0% · closely based 50%", "Steal mix all time (2)"],
+           "Steal mix this period: adapted 50% · accelerated 0% · closely based 50%", "Steal mix all time (2)",
+           "Outcomes reported: too early to say 1"],
 }  # fmt: skip
 # per member in week 1: prompts_sent, prompts_answered, reflections, reflections_shared, commitments_made,
 # commitments_done, practices_posted, steals, pairs_met, active
@@ -154,21 +175,25 @@ def test_every_figure_agrees_and_week_one_never_changes(any_store):
     week2 = _reports(any_store, WEEK2)
     for line in ("Prompts: 1 sent, 1 answered (*100%*; the 4 weeks before: 67%)", "Active members: *5* of 6", "New members: 1",
                  "Made: *0* · done: *1* · overdue at the period's end: *0*", "Steals: *1*",
-                 "Steal mix all time (3): adapted 33% · accelerated 33% · closely based 33%"):  # fmt: skip
+                 "Steal mix all time (3): adapted 33% · accelerated 33% · closely based 33%",
+                 "Met: *1* of 1 that answered the follow-up (100%)", "Outcomes reported: worked 1"):  # fmt: skip
         assert line.replace("*", "**") in week2["md"], line
+    assert "New practices shared" not in week2["md"] and "Pairs and trios formed" not in week2["md"]
     assert "↑" not in week2["md"]  # 1 prompt against 3: too few for an arrow
     _check_rows(week2, WEEK2_ROWS)
     totals = [sum(col) for col in zip(*WEEK2_ROWS.values())]
-    assert totals[0:2] == [1, 1] and totals[4:6] == [0, 1] and totals[7] == 1 and totals[9] == 5  # the Markdown's figures above
+    assert totals[0:2] == [1, 1] and totals[4:6] == [0, 1] and totals[7:] == [1, 1, 5]  # the Markdown's figures above
     for line in ("1 sent, 1 answered (<b>100%</b>", "Active members: <b>5</b> of 6", "Steals: <b>1</b>"):
         assert line in week2["html"], line
 
 
 # per member in week 2, counted by hand from _week2: everyone but the newcomer writes again,
-# Bob answers a prompt, Ann keeps her commitment late and steals a practice
+# Bob answers week 1's Sunday-night prompt on Monday (a reflection of week 2; week 1's prompt stays unanswered)
+# and this week's prompt and says his pair met after all, Ann keeps her commitment late and steals a practice;
+# Cat pressing Done again on a commitment kept in week 1 counts in neither week again
 WEEK2_ROWS = {
     "ann": (0, 0, 0, 0, 0, 1, 0, 1, 0, 1),
-    "bob": (1, 1, 0, 0, 0, 0, 0, 0, 0, 1),
+    "bob": (1, 1, 1, 0, 0, 0, 0, 0, 1, 1),
     "cat": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
     "fay": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
     "cole": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1),

@@ -9,6 +9,7 @@ from itertools import combinations
 from sqlmodel import select
 
 from bot.core.markup import to_plain
+from bot.store.answers import FollowUpAnswer
 from bot.store.models import AuditEntry, Flow, Member, OutboxMessage, Role
 from bot.store.pairing import PairExclude, PairGroup, PairingRound, PairMember
 
@@ -151,6 +152,8 @@ async def test_follow_up_before_the_next_round_yes_stores_the_learned_line(harne
     (ann_row,) = _rows(h, PairMember, PairMember.member_id == h.member("ann").id)
     assert ann_row.met == "met" and ann_row.learned == "Ask the youth panel before writing the brief"
     assert _rows(h, PairMember, PairMember.member_id == h.member("bob").id)[0].met == "not_yet"
+    # each answer is also kept for good, so a later "Yes" does not move this week's answer out of the digest's week
+    assert sorted((a.kind, a.value) for a in _rows(h, FollowUpAnswer)) == [("pair", "met"), ("pair", "not_yet"), ("pair", "wont")]
     statuses = {g.id: g.status for g in _rows(h, PairGroup)}
     assert statuses[ann_row.group_id] == "met" and "wont" in statuses.values()
     await h.tick(timedelta(days=1))

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.store.answers import FollowUpAnswer
 from bot.store.models import AuditEntry, Flow, Network, Role
 from bot.store.practices import Practice, PracticeQuestion, SavedPractice, Steal
 
@@ -171,6 +172,7 @@ async def test_follow_up_arrives_after_four_weeks_and_stores_the_answer(harness)
     with harness.store.session() as s:
         steal = s.exec(select(Steal)).one()
         assert (steal.outcome, steal.outcome_note) == ("partly", "Worked for older readers")
+        assert [(a.kind, a.subject_id, a.value) for a in s.exec(select(FollowUpAnswer))] == [("steal", steal.id, "partly")]  # kept for the digest
     shown = await harness.command("alex", f"practice {pid}")
     assert "partly worked: Worked for older readers" in shown[-1].text
     # asked once only
@@ -195,6 +197,7 @@ async def test_where_the_nudges_are_off_practices_asks_how_it_went_itself(harnes
     await harness.press("kim", "Worked", message=asked[0])
     with harness.store.session() as s:
         assert s.exec(select(Steal)).one().outcome == "worked"
+        assert [a.value for a in s.exec(select(FollowUpAnswer))] == ["worked"]
 
 
 async def test_follow_up_delay_is_configurable(harness):
