@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.core import markup
-from bot.core.availability import held_back
+from bot.core.availability import Person, answer_window_end, held_back
 from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_duration
@@ -37,6 +37,7 @@ from bot.flows.reflection.prompts import (
     prompt_text,
     receives,
     reflection_flows,
+    reply_by,
     send_prompt,
     zone_name,
 )
@@ -401,9 +402,25 @@ def _quiet_warning(ctx: Context, flow: Flow, schedule) -> str:
             f"and will get it later (most on {when}, their time). Their answer window starts when it arrives.")  # fmt: skip
 
 
+def _preview_closes(ctx: Context, flow: Flow) -> str:
+    """The window end a prompt would state, as the facilitator would read it at the next run.
+
+    Each member reads their own: their zone, and quiet weekends do not count.
+    """
+    tz, hours = ctx.tz_of(), int(flow_settings(flow)["window_hours"])
+    nxt = None
+    try:
+        nxt = parse_schedule(flow.schedule).next_after(ctx.now, tz) if flow.schedule else None
+    except ScheduleError:
+        pass
+    sent = nxt or ctx.now
+    closes = answer_window_end(Person.of(ctx.member, ctx.network), sent, hours) if ctx.member else sent + timedelta(hours=hours)
+    return reply_by(closes, tz, sent)
+
+
 def _preview_text(ctx: Context, flow: Flow) -> str:
     s = flow_settings(flow)
-    message = prompt_text(flow, flow_questions(flow), int(s["window_hours"]))
+    message = prompt_text(flow, flow_questions(flow), _preview_closes(ctx, flow))
     buttons = " ".join(f"[{c.label}]" for c in prompt_choices(0))
     rest = "\n".join(f"{i + 2}. {markup.literal(q)}" for i, q in enumerate(flow_questions(flow)[1:]))
     where = s["share_channel"] or ctx.network.practice_channel
@@ -416,6 +433,7 @@ def _preview_text(ctx: Context, flow: Flow) -> str:
         "\n".join(f"> {line}" for line in message.split("\n")),
         f"> {buttons}",
         f"*Then, one at a time:*\n{rest}" if rest else "",
+        f"The reply window is {s['window_hours']} hours, not counting quiet weekends; each member reads when theirs ends.",
         f"One reminder at most, never in quiet hours. Sharing: {share}.",
     ]).replace("\n\n\n", "\n\n")  # fmt: skip
 

@@ -13,7 +13,7 @@ in :mod:`bot.flows.reflection.finish`, facilitator commands in
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, update
@@ -31,7 +31,7 @@ from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
-    "open_on_delivery", "question_text", "receives", "reflection_flows", "run", "run_reminders", "send_prompt", "send_prompts",
+    "open_on_delivery", "question_text", "receives", "reflection_flows", "reply_by", "run", "run_reminders", "send_prompt", "send_prompts",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -107,10 +107,26 @@ def question_text(questions: list[str], index: int, *, so_far: str | None = None
     return "\n".join(lines)
 
 
-def prompt_text(flow: Flow | None, questions: list[str], window_hours: int, *, waiting: bool = False) -> str:
-    """The first DM of an occurrence, exactly as members see it (also used by preview)."""
+def reply_by(closes_at: datetime, tz, sent_at: datetime) -> str:
+    """When a prompt's window closes, on the member's own clock: "Tuesday 16:00".
+
+    The window is longer than its hours when quiet weekends do not count
+    (:func:`bot.core.availability.answer_window_end`), so "within 48 hours"
+    would be wrong on a Friday; the day and time are what the member can act on.
+    A week or more ahead, the date is added ("Monday 16 November 16:00").
+    """
+    local = closes_at.astimezone(tz)
+    far = (local.date() - sent_at.astimezone(tz).date()).days >= 6
+    return f"{local:%A} {local.day} {local:%B} {local:%H:%M}" if far else f"{local:%A} {local:%H:%M}"
+
+
+def prompt_text(flow: Flow | None, questions: list[str], closes: str, *, waiting: bool = False) -> str:
+    """The first DM of an occurrence, exactly as members see it (also used by preview).
+
+    ``closes`` is :func:`reply_by` of the member's own window end.
+    """
     n = len(questions)
-    head = f"*{_title(flow)}* ({markup.count(n, 'question')}, reply within {window_hours} hours; private to you)"
+    head = f"*{_title(flow)}* ({markup.count(n, 'question')}, reply by {closes}; private to you)"
     if waiting:
         return f"{head}\nPress *Answer now* when you're ready."
     how = "Reply here, one message per question. Say *skip* to pass one, *back* to redo the last."
@@ -152,8 +168,9 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
     ctx.session.add(prompt)
     ctx.session.flush()
     key = f"reflection:{prompt.flow_id}:{occurrence}:{member.id}"
+    closes = reply_by(prompt.window_closes_at, zone(person.tz), at)
     if at > ctx.now:  # the conversation opens when the prompt arrives (open_on_delivery)
-        ctx.dm(member, prompt_text(flow, questions, int(s["window_hours"])), choices=prompt_choices(prompt.id), key=key, not_before=at)
+        ctx.dm(member, prompt_text(flow, questions, closes), choices=prompt_choices(prompt.id), key=key, not_before=at)
         return prompt
     conv = ctx.conversation(member)
     free = conv is None or conv.owner == OWNER
@@ -161,7 +178,7 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
         if conv is not None:
             _supersede(ctx, conv)
         ctx.start_conversation(OWNER, {"prompt_id": prompt.id, "index": 0, "stage": "answer"}, member=member)
-    text = prompt_text(flow, questions, int(s["window_hours"]), waiting=not free)
+    text = prompt_text(flow, questions, closes, waiting=not free)
     ctx.dm(member, text, choices=prompt_choices(prompt.id), key=key)
     return prompt
 
@@ -212,12 +229,20 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
     table = Prompt.__table__  # Core, not ORM bulk insert: a third of the time for 10,000 rows
     prompt_of = {r.member_id: r.id for r in session.connection().execute(insert(table).returning(table.c.id, table.c.member_id), rows)}
     free = {m.id for m in todo if m.id not in convs or convs[m.id].owner == OWNER}
+    texts: dict[tuple[str, bool], str] = {}  # one text per window end and state, not per member
+
+    def text_for(row: dict, waiting: bool = False) -> str:
+        tz = zone(people[row["member_id"]].tz) if people else zone(ctx.network.timezone)
+        closes = reply_by(row["window_closes_at"], tz, sent_at)
+        if (closes, waiting) not in texts:
+            texts[closes, waiting] = prompt_text(flow, questions, closes, waiting=waiting)
+        return texts[closes, waiting]
+
     if sent_at > now:
-        ready = prompt_text(flow, questions, window)
         ctx.send_many([
-            (f"reflection:{flow.id}:{occurrence}:{m.id}",
-             Outgoing(text=ready, to=Address.member(m.id), choices=tuple(prompt_choices(prompt_of[m.id]))))
-            for m in todo
+            (f"reflection:{flow.id}:{occurrence}:{r['member_id']}",
+             Outgoing(text=text_for(r), to=Address.member(r["member_id"]), choices=tuple(prompt_choices(prompt_of[r["member_id"]]))))
+            for r in rows
         ], not_before=sent_at)  # fmt: skip
         session.expire_all()
         return len(todo)
@@ -242,11 +267,11 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
             [dict(member_id=i, owner=OWNER, state={"prompt_id": prompt_of[i], "index": 0, "stage": "answer"},
                   started_at=now, updated_at=now) for i in fresh],
         )  # fmt: skip
-    ready, waiting = prompt_text(flow, questions, window), prompt_text(flow, questions, window, waiting=True)
     ctx.send_many([
-        (f"reflection:{flow.id}:{occurrence}:{m.id}",
-         Outgoing(text=ready if m.id in free else waiting, to=Address.member(m.id), choices=tuple(prompt_choices(prompt_of[m.id]))))
-        for m in todo
+        (f"reflection:{flow.id}:{occurrence}:{r['member_id']}",
+         Outgoing(text=text_for(r, waiting=r["member_id"] not in free), to=Address.member(r["member_id"]),
+                  choices=tuple(prompt_choices(prompt_of[r["member_id"]]))))
+        for r in rows
     ])  # fmt: skip
     session.expire_all()  # rows changed behind the ORM's back
     return len(todo)

@@ -146,3 +146,18 @@ async def test_run_now_keeps_the_quiet_hours_of_members_it_reaches_at_night(harn
     assert not _prompts(h, "lee")
     await h.tick(minutes=30)  # 08:00 there
     assert len(_prompts(h, "lee")) == 1
+
+
+async def test_the_prompt_states_when_its_window_really_closes_in_the_members_terms(harness):
+    """A Friday prompt's 48 hours skip the quiet weekend, so it closes on Tuesday,
+    not "within 48 hours"; a member in another zone reads their own clock."""
+    h = harness
+    await _setup(h, "every friday 16:00", ("ana", "Europe/London"), ("kai", "Asia/Tokyo"))
+    await h.command("fac", "reflection edit weekly window 72")
+    await h.tick(days=4, hours=8, step=timedelta(hours=1))  # Friday 17:00 UTC: London's 16:00 has gone
+    (ana,) = _prompts(h, "ana")
+    assert "reply by Wednesday 16:00" in ana.text and "within" not in ana.text  # Friday 16:00 + 72 hours, weekend not counted
+    (fac,) = _prompts(h, "fac")  # no quiet weekends: the plain 72 hours
+    assert "reply by Monday 16:00" in fac.text
+    (kai,) = _prompts(h, "kai")  # Tokyo's Friday 16:00 is 07:00 UTC
+    assert "reply by Wednesday 16:00" in kai.text

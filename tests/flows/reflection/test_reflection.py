@@ -386,7 +386,7 @@ async def test_a_flow_seeded_from_config_runs_and_gets_its_reminder_schedule(har
         s.add(Flow(network_id=h.network_id, kind="reflection", name="weekly", schedule="every friday at 16:00",
                    created_at=h.clock.now(), updated_at=h.clock.now()))  # fmt: skip
     await h.tick(timedelta(days=4, hours=7), step=timedelta(hours=6))
-    assert len(_prompts(h, "ana")) == 1 and "reply within 48 hours" in _prompts(h, "ana")[0].text
+    assert len(_prompts(h, "ana")) == 1 and "reply by Tuesday 16:00" in _prompts(h, "ana")[0].text
     (reminders,) = _rows(h, Flow, Flow.kind == "reflection_reminders")
     assert reminders.schedule == "0 * * * *" and reminders.enabled
 
