@@ -95,7 +95,7 @@ def run_followups(ctx: Context) -> None:
                 f"pairing:followup:{rnd.id}:{m.id}",
                 Outgoing(text=followup_text(rnd.number, others), to=Address.member(m.id), choices=_choices(r.id, r.group_id)),
             ))  # fmt: skip
-        ctx.send_unprompted(items)  # "did you meet?" keeps each member's quiet hours
+        ctx.send_unprompted(items, keys=(KIND,))  # "did you meet?" keeps each member's quiet hours
         rnd.followup_sent = True
         ctx.session.add(rnd)
         logger.info("pairing round %s: follow-up to %s members", rnd.id, len(items))

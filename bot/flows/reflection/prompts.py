@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 
 from bot.core import markup
-from bot.core.availability import Person, answer_window_end, next_allowed, pause_choice
+from bot.core.availability import Person, answer_window_end, pause_choice
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
@@ -160,7 +160,8 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
         return None
     s, questions = flow_settings(flow), flow_questions(flow)
     person = Person.of(member, ctx.network)
-    at = next_allowed(person, ctx.now) if unprompted else ctx.now
+    at = ctx.unprompted_at({member.id: person})[member.id] if unprompted else ctx.now
+    keys = (KIND,) if unprompted else None
     prompt = Prompt(
         network_id=ctx.network.id, flow_id=flow.id if flow else None, member_id=member.id, occurrence=occurrence,
         questions=questions, sent_at=at, window_closes_at=answer_window_end(person, at, int(s["window_hours"])),
@@ -170,7 +171,7 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
     key = f"reflection:{prompt.flow_id}:{occurrence}:{member.id}"
     closes = reply_by(prompt.window_closes_at, zone(person.tz), at)
     if at > ctx.now:  # the conversation opens when the prompt arrives (open_on_delivery)
-        ctx.dm(member, prompt_text(flow, questions, closes), choices=prompt_choices(prompt.id), key=key, not_before=at)
+        ctx.dm(member, prompt_text(flow, questions, closes), choices=prompt_choices(prompt.id), key=key, not_before=at, unprompted=keys)
         return prompt
     conv = ctx.conversation(member)
     free = conv is None or conv.owner == OWNER
@@ -179,7 +180,7 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
             _supersede(ctx, conv)
         ctx.start_conversation(OWNER, {"prompt_id": prompt.id, "index": 0, "stage": "answer"}, member=member)
     text = prompt_text(flow, questions, closes, waiting=not free)
-    ctx.dm(member, text, choices=prompt_choices(prompt.id), key=key)
+    ctx.dm(member, text, choices=prompt_choices(prompt.id), key=key, unprompted=keys or False)
     return prompt
 
 
@@ -243,7 +244,7 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
             (f"reflection:{flow.id}:{occurrence}:{r['member_id']}",
              Outgoing(text=text_for(r), to=Address.member(r["member_id"]), choices=tuple(prompt_choices(prompt_of[r["member_id"]]))))
             for r in rows
-        ], not_before=sent_at)  # fmt: skip
+        ], not_before=sent_at, unprompted=(KIND,))  # fmt: skip
         session.expire_all()
         return len(todo)
     superseded = [convs[i].state.get("prompt_id") for i in free if i in convs]
@@ -272,7 +273,7 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
          Outgoing(text=text_for(r, waiting=r["member_id"] not in free), to=Address.member(r["member_id"]),
                   choices=tuple(prompt_choices(prompt_of[r["member_id"]]))))
         for r in rows
-    ])  # fmt: skip
+    ], unprompted=(KIND,))  # fmt: skip
     session.expire_all()  # rows changed behind the ORM's back
     return len(todo)
 
@@ -287,10 +288,11 @@ def open_on_delivery(session, key: str, sent: bool) -> None:
 
     Runs for every prompt DM (``reflection:<flow>:<occurrence>:<member>``); one
     sent at once already has its conversation, and a member busy in another
-    conversation keeps it (the prompt's *Answer now* opens this one).
+    conversation keeps it (the prompt's *Answer now* opens this one). A prompt
+    that did not go (dropped at delivery, or given up on) expires unseen.
     """
     parts = key.split(":")
-    if not sent or len(parts) < 4:
+    if len(parts) < 4:
         return
     try:
         flow_id, member_id = int(parts[1]), int(parts[-1])
@@ -300,6 +302,10 @@ def open_on_delivery(session, key: str, sent: bool) -> None:
         select(Prompt).where(Prompt.flow_id == flow_id, Prompt.member_id == member_id, Prompt.occurrence == ":".join(parts[2:-1]))
     ).first()
     if prompt is None or prompt.status != PromptStatus.SENT:
+        return
+    if not sent:  # never reached them (they paused overnight, or it could not be delivered): no reminder for it
+        prompt.status = PromptStatus.EXPIRED
+        session.add(prompt)
         return
     conv = session.exec(select(Conversation).where(Conversation.member_id == member_id)).first()
     state = {"prompt_id": prompt.id, "index": 0, "stage": "answer"}
@@ -318,7 +324,8 @@ def run(ctx: Context) -> None:
     """One due occurrence in one time zone: the audience members who live there.
 
     Each member gets it at the first moment their quiet hours and weekends
-    allow (:func:`bot.core.availability.next_allowed`), at once for most.
+    allow, and the gap since their last unprompted message
+    (:meth:`bot.core.context.Context.unprompted_at`), at once for most.
     """
     ensure_reminders(ctx)
     flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
@@ -348,8 +355,9 @@ def run(ctx: Context) -> None:
     chosen = [m for m in members if in_audience(m, audience) and receives(m, ctx.now)]
     people = {m.id: Person.of(m, ctx.network) for m in chosen}
     by_time: dict = {}
+    at = ctx.unprompted_at(people)
     for m in chosen:
-        by_time.setdefault(next_allowed(people[m.id], ctx.now), []).append(m)
+        by_time.setdefault(at[m.id], []).append(m)
     sent = sum(send_prompts(ctx, flow, group, occurrence, at=at, people=people) for at, group in sorted(by_time.items()))
     logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz, sent)
 
@@ -374,28 +382,35 @@ def run_reminders(ctx: Context) -> None:
             p.status = PromptStatus.EXPIRED
             ctx.session.add(p)
     members = _members_by_id(ctx, {p.member_id for p in open_prompts})
-    for p in open_prompts:
-        member = members.get(p.member_id)
-        if p.reminded_at is not None or member is None or not receives(member, ctx.now):
+    due = [p for p in open_prompts if _reminder_due(ctx, p, members.get(p.member_id))]
+    # a reminder keeps the gap after the member's other unprompted messages: it tries again next hour
+    at = ctx.unprompted_at({p.member_id: Person.of(members[p.member_id], ctx.network) for p in due})
+    for p in due:
+        if at[p.member_id] > ctx.now:
             continue
-        if not reminder_due(
-            ctx.now,
-            sent_at=p.sent_at,
-            closes_at=p.window_closes_at,
-            later_at=p.later_at,
-            tz=ctx.tz_of(member),
-            quiet_hours=member.quiet_hours,
-            quiet_weekends=member.quiet_weekends,
-        ):
-            continue  # fmt: skip
+        member = members[p.member_id]
         index = _current_index(ctx, p, member)
         hours = max(1, int((p.window_closes_at - ctx.now).total_seconds() // 3600))
         text = (f"A gentle reminder: your reflection is still open for about {hours} more hours. "
                 f"Only if you have a moment:\n\n{question_text(p.questions, index)}")  # fmt: skip
         choices = [c for c in prompt_choices(p.id) if c.action != "reflection.later"]
-        ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}")
+        ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}", not_before=ctx.now, unprompted=(KIND,))
         p.reminded_at = ctx.now
         ctx.session.add(p)
+
+
+def _reminder_due(ctx: Context, p: Prompt, member: Member | None) -> bool:
+    if p.reminded_at is not None or member is None or not receives(member, ctx.now):
+        return False
+    return reminder_due(
+        ctx.now,
+        sent_at=p.sent_at,
+        closes_at=p.window_closes_at,
+        later_at=p.later_at,
+        tz=ctx.tz_of(member),
+        quiet_hours=member.quiet_hours,
+        quiet_weekends=member.quiet_weekends,
+    )
 
 
 IN_LIST = 500  # beyond this many, one read of the network's members is cheaper than a long IN (...)

@@ -303,7 +303,7 @@ async def test_sharing_is_off_by_default_and_anonymous_when_chosen(harness):
     out = await h.command("fac", "reflection run-now weekly")
     out = await h.press("fac", next(label for label in out[-1].labels if label.startswith("Send to")), message=out[-1])
     assert "already has it" in out[-1].text  # a second run in the same minute sends nothing
-    await h.tick(hours=1)
+    await h.tick(hours=2)  # two unprompted messages to one member keep a 2-hour gap
     await _run_now(h)
     await h.say("ana", "1. pairs\n2. good talk\n3. *listening* matters\n4. more pairs by 20 November")
     out = await h.press("ana", "Looks right")
