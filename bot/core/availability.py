@@ -21,7 +21,7 @@ from bot.core.messages import Choice
 from bot.store.models import Member, Network
 
 __all__ = [
-    "GAP", "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "held_back", "is_quiet", "message_gap",
+    "CAP_RULE", "GAP", "WEEKLY_CAP", "weekly_cap", "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "held_back", "is_quiet", "message_gap",
     "next_allowed", "opted_out", "pause_choice", "spaced", "stop_choice",
 ]  # fmt: skip
 
@@ -146,6 +146,24 @@ def next_allowed(person: Person, after: datetime) -> datetime:
 
 
 GAP = timedelta(hours=2)
+WEEKLY_CAP = 4  # every unprompted message counts: the weekly prompt and its reminder leave two for nudges
+CAP_RULE = (
+    "Every message a member did not ask for counts towards the weekly cap: the prompts they signed up for, pairing "
+    'introductions and digests always go; nudges and follow-ups ("did you meet?", "how did it go?") go only while '
+    "the week has room, and otherwise wait. Two such messages are at least two hours apart."
+)
+
+
+def weekly_cap(network: Network) -> int:
+    """The most unprompted messages a member gets in seven days (the network's ``nudge_cap``, a persisted name).
+
+    The cap is on what reaches the member, whichever flow sends it; only the
+    optional messages (nudges, which carry every follow-up) wait for it.
+    """
+    try:
+        return max(0, int((network.settings or {}).get("nudge_cap", WEEKLY_CAP)))
+    except (TypeError, ValueError):
+        return WEEKLY_CAP
 
 
 def message_gap(network: Network) -> timedelta:
