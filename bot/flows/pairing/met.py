@@ -18,6 +18,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
+from bot.core.followups import VISIT_DONE
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.numbers import parse_id
 from bot.core.router import Router
@@ -137,6 +138,9 @@ def _answer(ctx: Context) -> None:
             "Glad you met! In one line: what did you learn? (Optional: reply here, or press Skip.)",
             choices=[Choice("Skip", SKIP_LEARNED, str(row.id))],
         )
+        rnd = ctx.session.get(PairingRound, row.round_id)
+        if rnd is not None and rnd.mode == "visit_trios":  # an after-visit reflection, where one is set up, follows
+            ctx.emit(VISIT_DONE, group_id=group.id)
     elif status == MetStatus.NOT_YET.value:
         ctx.reply("Thanks. There's still time before the next round; a short call counts.")
     else:

@@ -27,6 +27,7 @@ from bot.core.dates.zone import zone
 from bot.core.errors import UsageError, UserError
 from bot.core.router import Router
 from bot.flows.reflection.prompts import (
+    AFTER,
     DEFAULTS,
     KIND,
     ensure_reminders,
@@ -39,6 +40,7 @@ from bot.flows.reflection.prompts import (
     reflection_flows,
     reply_by,
     send_prompt,
+    trigger,
     zone_name,
 )
 from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
@@ -54,6 +56,10 @@ __all__ = ["register"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULE = "every friday 16:00"
+AFTER_TEXT = {
+    "meeting": "goes to each member two hours after each meeting ends",
+    "visit": "goes to each member of a visit trio when they say the visit happened",
+}
 RUN_NOW = "reflection.run_now"  # the confirm button of run-now; value "<flow id>|<minute asked>" or "cancel"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SETS = ", ".join(QUESTION_SETS)
@@ -149,9 +155,14 @@ def _add(ctx: Context) -> None:
         set_name, rest = rest[0], rest[1:]
     elif question_set(name) is not None:
         set_name = name
-    schedule = _parse(" ".join(rest) or DEFAULT_SCHEDULE)
     set_key = next(k for k, v in QUESTION_SETS.items() if v == question_set(set_name))
-    flow = Flow(network_id=ctx.network.id, kind=KIND, name=name, schedule=schedule.text,
+    if set_key in AFTER:
+        if rest:
+            raise UsageError(f"{AFTER_TEXT[AFTER[set_key]].capitalize()}, so it takes no schedule: `/beacon reflection add {name} {set_key}`.")
+        schedule_text = None
+    else:
+        schedule_text = _parse(" ".join(rest) or DEFAULT_SCHEDULE).text
+    flow = Flow(network_id=ctx.network.id, kind=KIND, name=name, schedule=schedule_text,
                 settings={**DEFAULTS, "question_set": set_key}, created_at=ctx.now, updated_at=ctx.now,
                 checked_until=ctx.now)  # fmt: skip
     ctx.session.add(flow)
@@ -170,6 +181,8 @@ def _parse(text: str):
 
 def _schedule(ctx: Context) -> None:
     flow, rest = _pick(ctx, _takes_schedule)
+    if trigger(flow) is not None:
+        raise UserError(f"`{flow.name}` {AFTER_TEXT[trigger(flow)]}, so it takes no schedule.")
     if not rest:
         raise UsageError(f"`{flow.name}` runs {_describe(flow)}. Give a new schedule to change it.")
     schedule = _parse(" ".join(rest))
@@ -355,6 +368,8 @@ def _list(ctx: Context) -> None:
 
 
 def _describe(flow: Flow) -> str:
+    if trigger(flow) is not None:
+        return AFTER_TEXT[trigger(flow)]
     try:
         return parse_schedule(flow.schedule).describe() if flow.schedule else "with no schedule"
     except ScheduleError:
@@ -373,6 +388,8 @@ def _audience_members(ctx: Context, flow: Flow) -> list:
 
 def _when_text(ctx: Context, flow: Flow) -> str:
     """Next send time in up to three of the audience's own zones (most common first)."""
+    if trigger(flow) is not None:
+        return f"*When:* it {AFTER_TEXT[trigger(flow)]}."
     if not flow.schedule:
         return "No schedule yet."
     schedule = parse_schedule(flow.schedule)
@@ -449,7 +466,9 @@ def register(router: Router) -> None:
         usage="<name> [weekly|after_meeting|after_visit] [schedule]",
         help="Add a reflection flow",
         example="/beacon reflection add weekly weekly every friday 16:00",
-        details=f"The question set defaults to weekly and the schedule to {DEFAULT_SCHEDULE}. Built-in sets: {SETS}.",
+        details=f"The question set defaults to weekly and the schedule to {DEFAULT_SCHEDULE}. Built-in sets: {SETS}. "
+        "An after_meeting reflection goes two hours after each meeting ends, an after_visit one when a visit trio says it met: "
+        "neither takes a schedule.",
     )
     cmd(
         "reflection edit",

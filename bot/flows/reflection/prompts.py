@@ -31,7 +31,7 @@ from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "in_audience", "prompt_text",
-    "open_on_delivery", "question_text", "receives", "reflection_flows", "reply_by", "run", "run_reminders", "send_prompt", "send_prompts",
+    "open_on_delivery", "question_text", "receives", "reflection_flows", "reply_by", "run", "fan_out", "trigger", "run_reminders", "send_prompt", "send_prompts",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -320,46 +320,62 @@ def open_on_delivery(session, key: str, sent: bool) -> None:
         session.add(conv)
 
 
+AFTER = {"after_meeting": "meeting", "after_visit": "visit"}  # question sets that go after an event, not on a schedule
+
+
+def trigger(flow: Flow) -> str | None:
+    """ "meeting" or "visit" for a reflection that goes after each meeting or visit, None for a scheduled one."""
+    return AFTER.get(flow_settings(flow)["question_set"])
+
+
 def run(ctx: Context) -> None:
     """One due occurrence in one time zone: the audience members who live there.
+
+    A reflection that goes after meetings or visits (:func:`trigger`) does
+    not run on a schedule, even one set before it took none: it would reach
+    everyone every Friday, meeting or not.
+    """
+    ensure_reminders(ctx)
+    flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
+    if trigger(flow) is not None:
+        return
+    fan_out(ctx, flow, ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M"), tz=tz)
+
+
+def fan_out(ctx: Context, flow: Flow, occurrence: str, *, tz: str | None = None) -> int:
+    """Send ``occurrence`` of ``flow`` to its audience (those living in ``tz``, when given), once each.
 
     Each member gets it at the first moment their quiet hours and weekends
     allow, and the gap since their last unprompted message
     (:meth:`bot.core.context.Context.unprompted_at`), at once for most.
     """
-    ensure_reminders(ctx)
-    flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
-    occurrence = ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
     audience = flow_settings(flow)["audience"]
     # rows of just what the audience and pause rules read, not ORM objects:
     # a fan-out reads thousands of members
-    members = ctx.session.execute(
-        select(
-            Member.id,
-            Member.display_name,
-            Member.timezone,
-            Member.cohort,
-            Member.is_facilitator,
-            Member.is_coordinator,
-            Member.unreachable,
-            Member.paused_until,
-            Member.opted_out,
-            Member.quiet_hours,
-            Member.quiet_weekends,
-        ).where(
-            Member.network_id == ctx.network.id,
-            Member.unreachable == False,  # noqa: E712
-            func.coalesce(Member.timezone, ctx.network.timezone) == tz,
-        )
-    ).all()
-    chosen = [m for m in members if in_audience(m, audience) and receives(m, ctx.now)]
+    stmt = select(
+        Member.id,
+        Member.display_name,
+        Member.timezone,
+        Member.cohort,
+        Member.is_facilitator,
+        Member.is_coordinator,
+        Member.unreachable,
+        Member.paused_until,
+        Member.opted_out,
+        Member.quiet_hours,
+        Member.quiet_weekends,
+    ).where(Member.network_id == ctx.network.id, Member.unreachable == False)  # noqa: E712
+    if tz is not None:
+        stmt = stmt.where(func.coalesce(Member.timezone, ctx.network.timezone) == tz)
+    chosen = [m for m in ctx.session.execute(stmt).all() if in_audience(m, audience) and receives(m, ctx.now)]
     people = {m.id: Person.of(m, ctx.network) for m in chosen}
     by_time: dict = {}
     at = ctx.unprompted_at(people)
     for m in chosen:
         by_time.setdefault(at[m.id], []).append(m)
-    sent = sum(send_prompts(ctx, flow, group, occurrence, at=at, people=people) for at, group in sorted(by_time.items()))
-    logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz, sent)
+    sent = sum(send_prompts(ctx, flow, group, occurrence, at=when, people=people) for when, group in sorted(by_time.items()))
+    logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz or "every zone", sent)
+    return sent
 
 
 def run_reminders(ctx: Context) -> None:

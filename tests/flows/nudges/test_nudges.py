@@ -217,16 +217,22 @@ async def test_pair_that_has_not_met_gets_one_nudge_and_the_answer_updates_the_p
     assert len(nudges(h, "ana")) == 1 and len(nudges(h, "bo")) == 1
 
 
-async def test_after_meeting_reflection_starts_from_the_nudge(harness):
+async def test_the_after_meeting_reflection_goes_after_each_meeting_once_and_not_on_a_schedule(harness):
+    """It used to run every Friday, meeting or not, and a nudge offered it again: now the
+    prompt itself goes two hours after the meeting ends, once per member, and nothing else."""
     h = harness
     await setup(h, meeting="2026-11-05 14:00")
     out = await h.command("fac", "reflection add debrief after_meeting every monday 09:00")
-    assert "Added the reflection" in out[-1].text
-    await jump_to(h, at(5, 15))
-    got = await hours(h, 3)
-    after = [(t, d) for t, d in got if d.to == "ana" and "How did *Winter session* go?" in d.text]
-    assert [t for t, _ in after] == [at(5, 17)]
-    await h.press("ana", "Reflect now", message=after[0][1])
+    assert "takes no schedule" in out[-1].text
+    out = await h.command("fac", "reflection add debrief after_meeting")
+    assert "Added the reflection" in out[-1].text and "two hours after each meeting ends" in out[-1].text
+    got = await hours(h, 3 * 24 + 7)  # Monday 09:00 to Thursday 16:00: no prompt before the meeting and its two hours
+    assert not [d for _, d in got if "Debrief reflection" in d.text]
+    got = await hours(h, 5 * 24)  # on to Tuesday 10 November
+    after = [(t, d) for t, d in got if d.to == "ana" and "Debrief reflection" in d.text]
+    assert [t for t, _ in after] == [at(5, 17)]  # the meeting ended at 15:00; once, not on Monday at 09:00
+    assert "What struck you most at the meeting?" in after[0][1].text
+    assert not [d for _, d in got if "How did *Winter session* go?" in d.text]  # no nudge repeating it
     ana = h.member("ana").id
     with h.store.session() as s:
         prompt = s.exec(select(Prompt).where(Prompt.member_id == ana)).one()
