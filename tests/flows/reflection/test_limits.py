@@ -107,6 +107,7 @@ async def test_telegram_member_gets_a_late_evening_prompt_next_morning(sqlite_st
         await th.beacon.tick(catch_up=None)
         await th.beacon.delivery.drain()
         assert "What did you try since we last met?" in th.last_text(1002)
+        assert "reply by Thursday 08:00" in th.last_text(1002)  # the window's real end, not "within 48 hours"
 
 
 async def test_a_schedule_in_quiet_hours_is_accepted_with_a_warning_saying_who_gets_it_later_and_when(harness):
