@@ -171,7 +171,7 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
     key = f"reflection:{prompt.flow_id}:{occurrence}:{member.id}"
     closes = reply_by(prompt.window_closes_at, zone(person.tz), at)
     if at > ctx.now:  # the conversation opens when the prompt arrives (open_on_delivery)
-        ctx.dm(member, prompt_text(flow, questions, closes), choices=prompt_choices(prompt.id), key=key, not_before=at, unprompted=keys)
+        ctx.dm(member, prompt_text(flow, questions, closes), choices=prompt_choices(prompt.id), key=key, not_before=at, unprompted=keys or False)
         return prompt
     conv = ctx.conversation(member)
     free = conv is None or conv.owner == OWNER
