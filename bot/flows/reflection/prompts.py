@@ -230,14 +230,14 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
     table = Prompt.__table__  # Core, not ORM bulk insert: a third of the time for 10,000 rows
     prompt_of = {r.member_id: r.id for r in session.connection().execute(insert(table).returning(table.c.id, table.c.member_id), rows)}
     free = {m.id for m in todo if m.id not in convs or convs[m.id].owner == OWNER}
-    texts: dict[tuple[str, bool], str] = {}  # one text per window end and state, not per member
+    texts: dict[tuple, str] = {}  # one text per window end, zone and state, not per member: a fan-out is thousands
 
     def text_for(row: dict, waiting: bool = False) -> str:
-        tz = zone(people[row["member_id"]].tz) if people else zone(ctx.network.timezone)
-        closes = reply_by(row["window_closes_at"], tz, sent_at)
-        if (closes, waiting) not in texts:
-            texts[closes, waiting] = prompt_text(flow, questions, closes, waiting=waiting)
-        return texts[closes, waiting]
+        tz_name = people[row["member_id"]].tz if people else ctx.network.timezone
+        key = (row["window_closes_at"], tz_name, waiting)
+        if key not in texts:
+            texts[key] = prompt_text(flow, questions, reply_by(row["window_closes_at"], zone(tz_name), sent_at), waiting=waiting)
+        return texts[key]
 
     if sent_at > now:
         ctx.send_many([
