@@ -12,6 +12,7 @@ stays open.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -20,8 +21,8 @@ from bot.core.messages import Choice
 from bot.store.models import Member, Network
 
 __all__ = [
-    "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "held_back", "is_quiet", "next_allowed",
-    "opted_out", "pause_choice", "stop_choice",
+    "CAP_RULE", "GAP", "WEEKLY_CAP", "weekly_cap", "PAUSE_FOR", "PAUSE_MENU", "STOP", "START", "Person", "answer_window_end", "blocked", "held_back", "is_quiet", "message_gap",
+    "next_allowed", "opted_out", "pause_choice", "spaced", "stop_choice",
 ]  # fmt: skip
 
 # One tap to stop, on any unprompted message: the members flow answers these
@@ -142,6 +143,63 @@ def next_allowed(person: Person, after: datetime) -> datetime:
             return local.astimezone(after.tzinfo) if local != after else after
         local = _quiet_end(local.replace(tzinfo=None), person.quiet_hours, person.quiet_weekends).replace(tzinfo=tz)
     return after  # quiet all the time ("00:00-23:59" and weekends): never wait forever
+
+
+GAP = timedelta(hours=2)
+WEEKLY_CAP = 4  # every unprompted message counts: the weekly prompt and its reminder leave two for nudges
+CAP_RULE = (
+    "Every message a member did not ask for counts towards the weekly cap: the prompts they signed up for, pairing "
+    'introductions and digests always go; nudges and follow-ups ("did you meet?", "how did it go?") go only while '
+    "the week has room, and otherwise wait. Two such messages are at least two hours apart."
+)
+
+
+def weekly_cap(network: Network) -> int:
+    """The most unprompted messages a member gets in seven days (the network's ``nudge_cap``, a persisted name).
+
+    The cap is on what reaches the member, whichever flow sends it; only the
+    optional messages (nudges, which carry every follow-up) wait for it.
+    """
+    try:
+        return max(0, int((network.settings or {}).get("nudge_cap", WEEKLY_CAP)))
+    except (TypeError, ValueError):
+        return WEEKLY_CAP
+
+
+def message_gap(network: Network) -> timedelta:
+    """The least time between two unprompted messages to one member: the network's
+    ``message_gap_hours`` setting, else :data:`GAP` (0 turns spacing off)."""
+    try:
+        hours = float((network.settings or {}).get("message_gap_hours", GAP.total_seconds() / 3600))
+    except (TypeError, ValueError):
+        return GAP
+    return timedelta(hours=max(0.0, min(hours, 24.0)))
+
+
+def spaced(person: Person, after: datetime, others: Iterable[datetime], gap: timedelta = GAP) -> datetime:
+    """The first allowed moment at or after ``after`` at least ``gap`` away from each of ``others``.
+
+    ``others`` are the member's other unprompted messages (sent lately or
+    queued for later). Around a meeting a member otherwise got the weekly
+    prompt, the after-meeting prompt and a nudge within one hour: a burst.
+    The later one is spaced rather than merged with the earlier: each message
+    has its own buttons, key and answer window, and a flow need not know
+    another's words to wait its turn. It still lands in allowed hours
+    (:func:`next_allowed`), so a gap that runs into the night waits for the morning.
+    """
+    at = next_allowed(person, after)
+    if gap <= timedelta(0):
+        return at
+    times = sorted(others)
+    for _ in range(len(times) + 30):
+        clash = next((t for t in times if abs(at - t) < gap), None)
+        if clash is None:
+            return at
+        later = next_allowed(person, clash + gap)
+        if later <= at:
+            return at  # quiet all the time: never wait forever
+        at = later
+    return at
 
 
 def answer_window_end(person: Person, sent_at: datetime, hours: int) -> datetime:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core import markup
-from bot.core.availability import Person, next_allowed
+from bot.core.availability import Person, message_gap, spaced
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
 from bot.core.forms import start_guided
@@ -30,8 +30,17 @@ if TYPE_CHECKING:
 __all__ = ["Context"]
 
 
+# what a member's limits are read from (bot.core.availability.Person.of)
+_LIMITS = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, Member.quiet_weekends,
+           Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
+
 # built once: every incoming message looks its member's conversation up
 _CONVERSATION_OF = select(Conversation).where(Conversation.member_id == bindparam("member_id"))
+
+
+def _keys(unprompted: tuple[str, ...] | None) -> str | None:
+    """The outbox's record of an unprompted message's opt-out keys (None: the member asked for it)."""
+    return None if unprompted is None else ",".join(unprompted)
 
 
 class Context:
@@ -104,9 +113,14 @@ class Context:
         self._seq += 1
         return f"{self.key_prefix}:{self._seq}"
 
-    def send(self, outgoing: Outgoing, *, key: str | None = None, not_before: datetime | None = None) -> bool:
+    def send(
+        self, outgoing: Outgoing, *, key: str | None = None, not_before: datetime | None = None, unprompted: tuple[str, ...] | None = None
+    ) -> bool:
         """Queue ``outgoing``; with a stable ``key``, queueing it again does nothing.
 
+        ``unprompted`` (the opt-out keys that apply, e.g. ``("reflection",)``)
+        marks a message the member did not ask for: delivery re-checks their
+        limits, and it counts for the gap and the weekly cap.
         Returns whether a new message was queued.
         """
         queued = outbox.enqueue(
@@ -117,12 +131,13 @@ class Context:
             outgoing=outgoing,
             now=self.now,
             not_before=not_before,
+            unprompted=_keys(unprompted),
         )
         if queued:
             self.enqueued += 1
         return queued
 
-    def send_many(self, items: list[tuple[str, Outgoing]], *, not_before: datetime | None = None) -> int:
+    def send_many(self, items: list[tuple[str, Outgoing]], *, not_before: datetime | None = None, unprompted: tuple[str, ...] | None = None) -> int:
         """Queue a fan-out of ``(key, outgoing)`` pairs in one statement; returns how many were new.
 
         Use for scheduled sends to many members: thousands of rows in one
@@ -135,30 +150,50 @@ class Context:
             platform=self.network.platform,
             now=self.now,
             not_before=not_before,
+            unprompted=_keys(unprompted),
         )
         self.enqueued += n
         return n
 
+    def unprompted_at(self, people: dict[int, Person]) -> dict[int, datetime]:
+        """When each member may get a message they did not ask for: the first allowed moment
+        (their quiet hours and weekends, in their own zone) at least the network's gap away
+        from their other unprompted messages (:func:`bot.core.availability.spaced`).
+
+        One indexed query per 500 members, however many there are.
+        """
+        gap = message_gap(self.network)
+        recent = outbox.recent_unprompted(self.session, list(people), since=self.now - gap) if gap and people else {}
+        return {i: spaced(p, self.now, [t for t, _ in recent.get(i, ())], gap) for i, p in people.items()}
+
+    def people(self, member_ids) -> dict[int, Person]:
+        """The limits of these members: one query per 500, of just the columns the limits read
+        (rows, not ORM objects: a pairing round introduces thousands)."""
+        ids = sorted({i for i in member_ids if i is not None})
+        found: dict[int, Person] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for m in self.session.execute(select(*_LIMITS).where(col(Member.id).in_(chunk))):
+                found[m.id] = Person.of(m, self.network)
+        return found
+
     def when_allowed(self, member_ids) -> datetime:
         """The first moment every one of ``member_ids`` may get a message they did not ask for.
 
-        The members' quiet hours and weekends, in their own zones, decided by
-        :func:`bot.core.availability.next_allowed`; now when none is quiet.
+        The members' quiet hours and weekends, in their own zones, and the gap
+        after their last unprompted message (:meth:`unprompted_at`); now when none waits.
         """
-        at = self.now
-        for member_id in member_ids:
-            m = self.session.get(Member, member_id)
-            if m is not None:
-                at = max(at, next_allowed(Person.of(m, self.network), self.now))
-        return at
+        return max([self.now, *self.unprompted_at(self.people(member_ids)).values()])
 
-    def send_unprompted(self, items: list[tuple[str, Outgoing]]) -> int:
+    def send_unprompted(self, items: list[tuple[str, Outgoing]], *, keys: tuple[str, ...] = ()) -> int:
         """:meth:`send_many` for messages nobody asked for just now (introductions,
-        follow-ups, digests): each waits until its recipients' quiet time is over."""
+        follow-ups, digests): each waits until its recipients' quiet time is over
+        and the gap since their last unprompted message has passed. ``keys``: the opt-outs that apply."""
+        at = self.unprompted_at(self.people(i for _, out in items for i in out.to.members))
         groups: dict[datetime, list[tuple[str, Outgoing]]] = {}
         for key, out in items:
-            groups.setdefault(self.when_allowed(out.to.members), []).append((key, out))
-        return sum(self.send_many(g, not_before=at if at > self.now else None) for at, g in sorted(groups.items()))
+            groups.setdefault(max([self.now, *(at[i] for i in out.to.members if i in at)]), []).append((key, out))
+        return sum(self.send_many(g, not_before=t if t > self.now else None, unprompted=keys) for t, g in sorted(groups.items()))
 
     def reply_address(self) -> Address:
         inc = self.incoming
@@ -204,22 +239,25 @@ class Context:
         key: str | None = None,
         header: str | None = None,
         not_before: datetime | None = None,
-        unprompted: bool = False,
+        unprompted: bool | tuple[str, ...] = False,
     ) -> bool:
         """A direct message to one member (skipped for unreachable members).
 
-        ``unprompted`` (they did not ask for it now) holds it until their quiet time is over.
+        ``unprompted`` (they did not ask for it now: True, or the opt-out keys that
+        apply) holds it until their quiet time is over and the gap since their last
+        unprompted message has passed, unless ``not_before`` already says when.
         """
         target = member if isinstance(member, Member) else self.session.get(Member, member)
         if target is None or target.unreachable:
             return False
-        if unprompted and not_before is None:
-            at = self.when_allowed([target.id])
+        if unprompted is not False and not_before is None:
+            at = self.unprompted_at({target.id: Person.of(target, self.network)})[target.id]
             not_before = at if at > self.now else None
         return self.send(
             Outgoing(text=text, to=Address.member(target.id), choices=tuple(choices), header=header),
             key=key,
             not_before=not_before,
+            unprompted=None if unprompted is False else (() if unprompted is True else tuple(unprompted)),
         )
 
     def post(self, channel: str, text: str, *, choices=(), header: str | None = None, key: str | None = None) -> bool:

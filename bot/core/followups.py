@@ -29,13 +29,15 @@ if TYPE_CHECKING:
     from bot.store.models import Network
 
 __all__ = [
-    "FOLLOW_UP_CREATED", "LEAD", "PLANNING", "FollowUp", "FollowUpSource", "MeetingInfo", "World", "in_order",
+    "FOLLOW_UP_CREATED", "LEAD", "PLANNING", "VISIT_DONE", "FollowUp", "FollowUpSource", "MeetingInfo", "World", "in_order",
     "local_when", "members_of", "planned", "subject_id",
 ]  # fmt: skip
 
 FOLLOW_UP_CREATED = "follow_up.created"
 """Emitted (``ctx.emit``) when a flow creates something a source will follow up."""
 PLANNING = "follow_up.planning"
+# a member of a visit trio said the visit happened (``group_id=``): what follows a visit can start
+VISIT_DONE = "visit.done"
 """Emitted by the planner before it loads the :class:`World`, so a flow can bring its
 records up to date first (the meeting rhythm puts its next meetings on the calendar)."""
 LEAD = timedelta(days=3)

@@ -21,6 +21,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, Envelope, Held, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
+from bot.core.availability import Person, blocked, next_allowed
 from bot.core.clock import Clock
 from bot.core.messages import Outgoing
 from bot.delivery.pacing import Pacer
@@ -224,9 +225,47 @@ class DeliveryWorker:
                 platforms=list(self.adapters),
                 worker=self.worker_id,
             )
+            rows = self._recheck(session, rows)
             messages = [(row, Outgoing.from_dict(row.payload)) for row in rows]
             members = self._recipients(session, {i for _, out in messages for i in _addressed(out)})
             return [(self._envelope(session, row, out, members), row.platform, row.attempts) for row, out in messages]
+
+    def _recheck(self, session: Session, rows: list) -> list:
+        """Ask again, as an unprompted message leaves, whether its member's limits allow it.
+
+        A prompt held for the morning was queued when the member could get it;
+        by the morning they may have paused, stopped that flow or become
+        unreachable. Such a message is dropped, not held until the pause ends:
+        a pause means "not these", and a prompt or nudge that arrived after a
+        two-week pause would be stale (the next occurrence reaches them).
+        A message that reaches quiet hours (the member changed them, or a retry
+        ran late) waits for their end. Rows of replies (``unprompted`` NULL, as
+        every row written before it existed) and group messages go as before.
+        """
+        checked = [r for r in rows if r.unprompted is not None and r.member_id is not None]
+        if not checked:
+            return rows
+        columns = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, Member.quiet_weekends,
+                   Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
+        found = {m.id: m for m in session.exec(select(*columns).where(col(Member.id).in_({r.member_id for r in checked})))}
+        now, stopped = self.clock.now(), set()
+        for r in checked:
+            member, network = found.get(r.member_id), session.get(Network, r.network_id)
+            if member is None or network is None:
+                continue
+            person = Person.of(member, network)
+            why = blocked(person, now, *[k for k in r.unprompted.split(",") if k])
+            if why in ("unreachable", "paused", "opted out"):
+                outbox.mark_failed(
+                    session, r.id, error=f"not sent: the member is {why} now" if why != "opted out" else "not sent: the member opted out"
+                )
+                self._finished(session, r.key, False)
+                logger.info("message %s not sent: member %s %s since it was queued", r.id, r.member_id, why)
+                stopped.add(r.id)
+            elif why == "quiet hours" and (at := next_allowed(person, now)) > now:
+                outbox.mark_retry(session, r.id, at=at, error="held: quiet hours", count_attempt=False)
+                stopped.add(r.id)
+        return [r for r in rows if r.id not in stopped]
 
     @staticmethod
     def _recipients(session: Session, ids: set[int]) -> dict[int, Recipient]:

@@ -207,7 +207,7 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), Index("ix_outbox_member_time", "member_id", "next_attempt_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
@@ -224,6 +224,9 @@ class OutboxMessage(SQLModel, table=True):
     platform_message_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = utc_field()
     sent_at: datetime | None = utc_field(default=None)
+    # a message the member did not ask for: the opt-out keys it keeps, comma-separated ("" for none);
+    # NULL for replies. Delivery re-checks the member's limits for these (see bot.delivery.worker)
+    unprompted: str | None = Field(default=None, max_length=200)
 
 
 class AuditEntry(SQLModel, table=True):

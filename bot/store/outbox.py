@@ -23,6 +23,7 @@ from bot.store.models import OutboxMessage, OutboxStatus
 __all__ = [
     "enqueue",
     "enqueue_many",
+    "recent_unprompted",
     "claim_due",
     "confirm_claim",
     "mark_sent",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: datetime, now: datetime) -> dict:
+def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: datetime, now: datetime, unprompted: str | None = None) -> dict:
     to = outgoing.to
     return dict(
         key=key,
@@ -50,6 +51,7 @@ def _row(*, key: str, network_id: int, platform: str, outgoing: Outgoing, at: da
         attempts=0,
         next_attempt_at=at,
         created_at=now,
+        unprompted=unprompted,
     )
 
 
@@ -57,7 +59,7 @@ def _insert(session: Session):
     return insert_or_skip(session.get_bind().dialect.name, OutboxMessage.__table__, ["key"])
 
 
-_COLUMNS = ("key", "network_id", "platform", "member_id", "payload", "status", "attempts", "next_attempt_at", "created_at")
+_COLUMNS = ("key", "network_id", "platform", "member_id", "payload", "status", "attempts", "next_attempt_at", "created_at", "unprompted")
 
 
 @functools.cache
@@ -76,14 +78,16 @@ def enqueue(
     outgoing: Outgoing,
     now: datetime,
     not_before: datetime | None = None,
+    unprompted: str | None = None,
 ) -> bool:
     """Add a message to the outbox in the caller's transaction.
 
     One ``INSERT … ON CONFLICT (key) DO NOTHING`` on the session's connection:
     returns ``False`` when a message with the same key is already there, which
-    is how a repeated run of the same work sends nothing new.
+    is how a repeated run of the same work sends nothing new. ``unprompted``
+    (the opt-out keys, comma-separated) marks a message the member did not ask for.
     """
-    row = _row(key=key, network_id=network_id, platform=platform, outgoing=outgoing, at=not_before or now, now=now)
+    row = _row(key=key, network_id=network_id, platform=platform, outgoing=outgoing, at=not_before or now, now=now, unprompted=unprompted)
     stmt = _enqueue_one(session.get_bind().dialect.name)
     return session.connection().execute(stmt, row).first() is not None  # RETURNING: rowcount is -1 on psycopg
 
@@ -96,11 +100,13 @@ def enqueue_many(
     platform: str,
     now: datetime,
     not_before: datetime | None = None,
+    unprompted: str | None = None,
 ) -> int:
     """Queue a fan-out (``(key, outgoing)`` pairs) in one executemany; returns how many were new."""
     if not items:
         return 0
-    rows = [_row(key=k, network_id=network_id, platform=platform, outgoing=o, at=not_before or now, now=now) for k, o in items]
+    at = not_before or now
+    rows = [_row(key=k, network_id=network_id, platform=platform, outgoing=o, at=at, now=now, unprompted=unprompted) for k, o in items]
     # RETURNING lists only the rows inserted (ON CONFLICT DO NOTHING skips the rest);
     # SQLAlchemy batches it as multi-row INSERTs on both databases
     inserted = session.connection().execute(_insert(session).returning(OutboxMessage.__table__.c.id), rows)
@@ -110,6 +116,27 @@ def enqueue_many(
 _T = OutboxMessage.__table__
 
 
+def recent_unprompted(session: Session, member_ids, *, since: datetime) -> dict[int, list[tuple[datetime, str]]]:
+    """Member -> (time, key) of each unprompted message to them from ``since`` on, queued or sent.
+
+    One indexed range query per 500 members (``ix_outbox_member_time``), so a
+    fan-out to thousands asks in bulk; the gap between unprompted messages and
+    the weekly cap are both read from it. Given-up messages do not count.
+    """
+    found: dict[int, list[tuple[datetime, str]]] = {}
+    ids = sorted(set(member_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.connection().execute(
+            select(_T.c.member_id, _T.c.next_attempt_at, _T.c.key).where(
+                _T.c.member_id.in_(chunk), _T.c.next_attempt_at >= since, _T.c.unprompted.is_not(None), _T.c.status != OutboxStatus.FAILED
+            )
+        )
+        for member_id, at, key in rows:
+            found.setdefault(member_id, []).append((at, key))
+    return found
+
+
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, platforms: list[str], worker: str = ""):
     """Claim up to ``limit`` due messages for this process, oldest first.
 
@@ -117,7 +144,8 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, 
     rather than loading rows as objects and flushing a change to each: the
     claim runs for every few messages a busy bot sends. Returns rows with the
     columns delivery needs (``id``, ``key``, ``network_id``, ``platform``,
-    ``payload``, ``attempts``), oldest first.
+    ``payload``, ``attempts``, and ``member_id`` and ``unprompted`` for the
+    re-check of the member's limits), oldest first.
     """
     due = ((_T.c.status == OutboxStatus.PENDING) | ((_T.c.status == OutboxStatus.SENDING) & (_T.c.claimed_until < now))) & (
         _T.c.next_attempt_at <= now
@@ -129,7 +157,9 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, 
         update(_T)
         .where(_T.c.id.in_(pick.scalar_subquery()), due)
         .values(status=OutboxStatus.SENDING, claimed_until=now + lease, claimed_by=worker)
-        .returning(_T.c.id, _T.c.key, _T.c.network_id, _T.c.platform, _T.c.payload, _T.c.attempts, _T.c.next_attempt_at)
+        .returning(
+            _T.c.id, _T.c.key, _T.c.network_id, _T.c.platform, _T.c.payload, _T.c.attempts, _T.c.next_attempt_at, _T.c.member_id, _T.c.unprompted
+        )
     )
     rows = session.connection().execute(stmt).all()
     return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))  # RETURNING keeps no order

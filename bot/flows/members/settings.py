@@ -11,7 +11,7 @@ import logging
 import re
 
 from bot.core import markup
-from bot.core.availability import PAUSE_FOR, PAUSE_MENU, START, STOP
+from bot.core.availability import CAP_RULE, PAUSE_FOR, PAUSE_MENU, START, STOP, message_gap, weekly_cap
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_pause
 from bot.core.dates.zone import parse_zone
@@ -122,6 +122,11 @@ def _rules(ctx: Context) -> list[str]:
     return [s.rule for s in in_order(ctx.router.follow_ups)]
 
 
+def _gap_text(ctx: Context) -> str:
+    hours = message_gap(ctx.network).total_seconds() / 3600
+    return f"at least {hours:g} hours apart" if hours else "with no gap between them"
+
+
 def _show(ctx: Context) -> None:
     m = ctx.member
     off = [r for r in _rules(ctx) if m.has_opted_out(f"nudges:{r}")]
@@ -139,6 +144,7 @@ def _show(ctx: Context) -> None:
         f"• Time zone: {ctx.tz_of()} {'(the network’s)' if not m.timezone else ''}\n"
         f"• Quiet hours: {markup.literal(m.quiet_hours or 'none')}; weekends {'quiet' if m.quiet_weekends else 'not quiet'}\n"
         f"• Nudges: {nudges}{paused}\n{flows}"
+        f"• Messages you did not ask for: at most {weekly_cap(ctx.network)} a week, {_gap_text(ctx)} (the network's limits)\n"
         "Change with `/beacon settings timezone Europe/Paris`, `settings quiet 21:00-07:30` (or off), "
         "`settings weekends quiet|ok`, `settings nudges off pair` (rules: " + ", ".join(_rules(ctx)) + ", or all), "
         "`settings pairing|practices|reflection off|on`."
@@ -244,7 +250,7 @@ def register(router: Router) -> None:
     router.alias("pause", "pause")
     router.command("resume", _resume, help="End your pause now", example="/beacon resume")
     router.group("settings", "Your own limits: time zone, quiet hours, which nudges")
-    router.command("settings", _show, help="Your time zone, quiet hours, pause and nudges", example="/beacon settings")
+    router.command("settings", _show, help="Your time zone, quiet hours, pause and nudges", example="/beacon settings", details=CAP_RULE)
     router.command(
         "settings timezone",
         _timezone,

@@ -13,6 +13,7 @@ commands are in :mod:`.commands`.
 
 from __future__ import annotations
 
+from bot.core.availability import CAP_RULE
 from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.router import Router
 from bot.flows.nudges.answers import on_answer, on_snooze, on_stop
@@ -38,8 +39,8 @@ def register(router: Router) -> None:
     router.command("nudges on", toggle_command(True), role=F, usage="<rule>", help="Turn a nudge rule on", example="/beacon nudges on pair")
     router.command("nudges off", toggle_command(False), role=F, usage="<rule>", help="Turn a nudge rule off",
                    example="/beacon nudges off steal")  # fmt: skip
-    router.command("nudges cap", cap_command, role=F, usage="<n>", help="The most nudges a member gets in a week (all rules)",
-                   example="/beacon nudges cap 2")  # fmt: skip
+    router.command("nudges cap", cap_command, role=F, usage="<n>", help="The most unprompted messages a member gets in a week; nudges wait when it is full",
+                   example="/beacon nudges cap 4", details=CAP_RULE)  # fmt: skip
     router.command("nudges preview", preview_command, role=F, help="Who would be nudged in the next 7 days and why (sends nothing)",
                    example="/beacon nudges preview")  # fmt: skip
     router.undo("nudges.", undo_settings)

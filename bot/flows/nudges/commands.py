@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core import markup
+from bot.core.availability import CAP_RULE
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.followups import PLANNING, in_order, local_when
@@ -27,7 +28,8 @@ def rules_command(ctx: Context) -> None:
     ensure_flow(ctx.session, ctx.network.id, ctx.now)
     sources = in_order(ctx.router.follow_ups)
     on = network_rules(ctx.network, [s.rule for s in sources])
-    lines = [f"*Nudges* (at most {network_cap(ctx.network)} a week per member, never in their quiet hours)"]
+    lines = [f"*Nudges* (a member gets at most {network_cap(ctx.network)} unprompted messages a week, prompts included: "
+             "nudges wait while the week is full; never in their quiet hours)"]  # fmt: skip
     lines += [f"• `{s.rule}` {'on' if on.get(s.rule) else '*off*'}: {s.description}" for s in sources]
     lines.append("`/beacon nudges off <rule>`, `on <rule>`, `cap <n>`; `/beacon nudges preview` shows the next 7 days.")
     ctx.reply("\n".join(lines))
@@ -64,11 +66,11 @@ def toggle_command(enabled: bool):
 def cap_command(ctx: Context) -> None:
     n = parse_number(ctx.args[0], high=10**6) if ctx.args else None
     if n is None:
-        raise UsageError("Give the most nudges a member may get in a week, a number from 0 to 7.")
-    if n > 7:
-        raise UsageError("At most 7 a week: nudges should never nag.")
+        raise UsageError("Give the most unprompted messages a member may get in a week (prompts and nudges together), a number from 0 to 14.")
+    if n > 14:
+        raise UsageError("At most 14 a week: messages nobody asked for should never nag.")
     _change_settings(ctx, "cap", "nudge_cap", n)
-    ctx.reply(f"Each member now gets at most {markup.count(n, 'nudge')} a week, across all rules."
+    ctx.reply(f"Each member now gets at most {markup.count(n, 'unprompted message')} a week. {CAP_RULE}"
               + (" (0: no nudges at all.)" if n == 0 else ""))  # fmt: skip
 
 

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core.availability import Person
+from bot.core.availability import Person, message_gap, weekly_cap
 from bot.core.followups import FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
+from bot.store import outbox
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.models import Flow, Member, Network
@@ -41,10 +42,8 @@ def network_rules(network: Network, names: Iterable[str]) -> dict[str, bool]:
 
 
 def network_cap(network: Network) -> int:
-    try:
-        return max(0, int((network.settings or {}).get("nudge_cap", rules.DEFAULT_CAP)))
-    except (TypeError, ValueError):
-        return rules.DEFAULT_CAP
+    """The weekly cap, decided with the member's other limits (:func:`bot.core.availability.weekly_cap`)."""
+    return weekly_cap(network)
 
 
 def ensure_flow(session: Session, network_id: int, now: datetime) -> None:
@@ -95,15 +94,22 @@ def snapshot(
             logs = logs.where(col(NudgeLog.member_id).in_(wanted))
         for log in session.exec(logs):
             history.setdefault(log.member_id, []).append(rules.Sent(log.subject, log.rule, log.batch, log.sent_at, log.outcome, log.snoozed_until))
+    others: dict[int, list[datetime]] = {}
+    if members:  # one indexed query per 500 members; nudges are in ``history`` already
+        for member_id, sent in outbox.recent_unprompted(session, [m.id for m in members], since=now - rules.CAP_WINDOW).items():
+            others[member_id] = [at for at, key in sent if not key.startswith(NUDGE_KEY)]
     return rules.Snapshot(
         world=replace(world, people={m.id: Person.of(m, network) for m in members}),
         sources=loaded,
         rules=network_rules(network, [s.rule for s in sources]),
         cap=network_cap(network),
         history=history,
+        unprompted=others,
+        gap=message_gap(network),
     )
 
 
+NUDGE_KEY = "nudge:"  # the outbox key prefix of nudge messages (bot.flows.nudges.send)
 IN_LIST = 500  # beyond this many members named, one read of the network is cheaper than a long IN (...)
 
 

@@ -5,8 +5,12 @@ planner keeps the limits that protect members, the same for every rule: the
 network's rule switches, the member's opt-outs ("nudges", "nudges:<rule>"
 and the source's own flow), never raising again what a member answered or
 dismissed (a "Not now" comes back after a week), pauses and quiet hours in
-the member's own zone (a nudge waits for the next allowed hour), and a
-weekly cap across all rules ("contrived collegiality" is what we avoid).
+the member's own zone (a nudge waits for the next allowed hour), the gap
+after any other unprompted message, and a weekly cap on every unprompted
+message, whichever flow sent it ("contrived collegiality" is what we avoid):
+the scheduled prompts a member signed up for, pairing introductions and
+digests always go and count; nudges (which carry every follow-up) go only
+while the week has room, and otherwise wait.
 Plain data and ``now`` only (no database, no clock), so the hourly run, the
 facilitator's preview and the tests all ask the same questions.
 """
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.availability import Person, blocked, opted_out
+from bot.core.availability import WEEKLY_CAP, Person, blocked, opted_out
 from bot.core.followups import FollowUp, FollowUpSource, World
 
 __all__ = [
@@ -25,7 +29,7 @@ __all__ = [
     "rule_on", "simulate",
 ]  # fmt: skip
 
-DEFAULT_CAP = 2
+DEFAULT_CAP = WEEKLY_CAP
 CAP_WINDOW = timedelta(days=7)
 SNOOZE = timedelta(days=7)
 
@@ -51,6 +55,10 @@ class Snapshot:
     rules: dict[str, bool] = field(default_factory=dict)
     cap: int = DEFAULT_CAP
     history: dict[int, list[Sent]] = field(default_factory=dict)
+    # the member's other unprompted messages (prompts, reminders, introductions, digests…), sent
+    # in the last week or queued: they count towards the cap, and a nudge keeps ``gap`` from each
+    unprompted: dict[int, list[datetime]] = field(default_factory=dict)
+    gap: timedelta = timedelta(0)
 
     @property
     def people(self) -> dict[int, Person]:
@@ -64,9 +72,11 @@ def rule_on(rules: dict[str, bool], rule: str) -> bool:
     return bool(rules.get(rule, True))
 
 
-def cap_used(history: list[Sent], now: datetime) -> int:
-    """Nudge messages (not items) in the last seven days, across every rule."""
-    return len({s.batch for s in history if now - CAP_WINDOW < s.sent_at <= now})
+def cap_used(history: list[Sent], now: datetime, others: list[datetime] = ()) -> int:
+    """Unprompted messages in the last seven days: nudge messages (not items), across every
+    rule, and ``others``, the member's other unprompted messages (prompts, reminders,
+    introductions, follow-ups, digests). The cap is on what reaches the member, whichever flow sent it."""
+    return len({s.batch for s in history if now - CAP_WINDOW < s.sent_at <= now}) + sum(1 for t in others if now - CAP_WINDOW < t <= now)
 
 
 def eligible(history: list[Sent], subject: str, now: datetime) -> bool:
@@ -104,8 +114,11 @@ def plan_member(snap: Snapshot, person: Person, now: datetime) -> tuple[list[Fol
         return [], None
     if why:
         return [], why
-    if cap_used(snap.history.get(person.id, []), now) >= snap.cap:
-        return [], "weekly cap"
+    history, others = snap.history.get(person.id, []), snap.unprompted.get(person.id, [])
+    if cap_used(history, now, others) >= snap.cap:
+        return [], "weekly cap"  # optional: they stay due, and go when the week has room (or expire)
+    if snap.gap and any(abs(t - now) < snap.gap for t in [*others, *(s.sent_at for s in history)]):
+        return [], "too soon"  # another unprompted message is near: the next hour asks again
     return items, None
 
 

@@ -60,4 +60,5 @@ def send_nudge(ctx: Context, member: Member, items: list[FollowUp]) -> bool:
         if source is not None and source.sent is not None:
             source.sent(ctx.session, item.subject, ctx.now)
     buttons = choices(logs, {log.id: i.answers for log, i in zip(logs, items)}, batch)
-    return ctx.dm(member, rules.combined_text(items), choices=buttons, key=batch)
+    # unprompted, but the planner has kept the gap and quiet hours already: it goes now
+    return ctx.dm(member, rules.combined_text(items), choices=buttons, key=batch, not_before=ctx.now, unprompted=("nudges",))

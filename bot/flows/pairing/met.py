@@ -18,6 +18,7 @@ from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.errors import UserError
+from bot.core.followups import VISIT_DONE
 from bot.core.messages import Address, Choice, Outgoing
 from bot.core.numbers import parse_id
 from bot.core.router import Router
@@ -95,7 +96,7 @@ def run_followups(ctx: Context) -> None:
                 f"pairing:followup:{rnd.id}:{m.id}",
                 Outgoing(text=followup_text(rnd.number, others), to=Address.member(m.id), choices=_choices(r.id, r.group_id)),
             ))  # fmt: skip
-        ctx.send_unprompted(items)  # "did you meet?" keeps each member's quiet hours
+        ctx.send_unprompted(items, keys=(KIND,))  # "did you meet?" keeps each member's quiet hours
         rnd.followup_sent = True
         ctx.session.add(rnd)
         logger.info("pairing round %s: follow-up to %s members", rnd.id, len(items))
@@ -136,6 +137,9 @@ def _answer(ctx: Context) -> None:
             "Glad you met! In one line: what did you learn? (Optional: reply here, or press Skip.)",
             choices=[Choice("Skip", SKIP_LEARNED, str(row.id))],
         )
+        rnd = ctx.session.get(PairingRound, row.round_id)
+        if rnd is not None and rnd.mode == "visit_trios":  # an after-visit reflection, where one is set up, follows
+            ctx.emit(VISIT_DONE, group_id=group.id)
     elif status == MetStatus.NOT_YET.value:
         ctx.reply("Thanks. There's still time before the next round; a short call counts.")
     else:

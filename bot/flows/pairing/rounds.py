@@ -276,7 +276,7 @@ def run_round(ctx: Context, flow: Flow, *, number: int | None = None, ran_at: da
     ctx.send_unprompted([  # each introduction waits until its whole group's quiet time is over
         (f"pairing:intro:{rnd.id}:{gid}", intro_outgoing(g, plan.members, number=plan.number, group_id=gid))
         for gid, g in zip(group_ids, plan.groups)
-    ])  # fmt: skip
+    ], keys=(KIND,))  # fmt: skip
     _ensure_followup_flow(ctx)
     logger.info("pairing round %s of flow %s: %s groups from %s members", plan.number, flow.id, len(group_ids), len(plan.members))
     return rnd

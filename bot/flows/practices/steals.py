@@ -200,7 +200,7 @@ def run_followups(ctx: Context) -> None:
                 f"A while ago you stole *{literal(p.title)}* ({cards.MODE_LABELS[steal.mode]}). How did it go?",
                 choices=[Choice(label.capitalize(), "practice.outcome", f"{steal.id}:{value}") for value, label in cards.OUTCOME_LABELS.items()],
                 key=f"practice.followup:{steal.id}:{steal.follow_up_due.isoformat()}",
-                unprompted=True,
+                unprompted=("practices",),
             )
             steal.follow_up_sent_at = ctx.now
         ctx.session.add(steal)

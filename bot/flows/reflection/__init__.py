@@ -3,16 +3,17 @@
 Sending and reminders are :mod:`.prompts`, answering :mod:`.chat`, the end of
 a reflection (the commitment check, the summary, sharing) :mod:`.finish`, the
 facilitator's commands :mod:`.admin`, deleting old raw answers
-:mod:`.retention`, and the after-meeting reflection offered through the
-nudges :mod:`.follow_up`.
+:mod:`.retention`, the reflections that go after meetings and visits
+:mod:`.after`, and the old after-meeting nudge's answers :mod:`.follow_up`.
 """
 
 from __future__ import annotations
 
+from bot.core.followups import VISIT_DONE
 from bot.core.router import Router
-from bot.flows.reflection import admin, chat, finish, follow_up
+from bot.flows.reflection import admin, after, chat, finish, follow_up
 from bot.flows.reflection.home import next_prompt
-from bot.flows.reflection.prompts import KIND, REMINDER_KIND, open_on_delivery, run, run_reminders
+from bot.flows.reflection.prompts import KIND, REMINDER_KIND, open_on_delivery, run
 from bot.flows.reflection.retention import delete_old_answers
 from bot.store.reflection import export_member, forget_member, words_of
 
@@ -21,7 +22,8 @@ __all__ = ["register"]
 
 def register(router: Router) -> None:
     router.schedule(KIND, run, per_member_timezone=True)
-    router.schedule(REMINDER_KIND, run_reminders)
+    router.schedule(REMINDER_KIND, after.hourly)
+    router.on(VISIT_DONE, after.visit_done)
     router.on_delivered("reflection:", open_on_delivery)
     router.personal_data(KIND, export=export_member, forget=forget_member, words=words_of)
     router.retention(KIND, delete_old_answers)

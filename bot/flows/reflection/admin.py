@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.audience import EVERYONE, audience_text, cohort_audience, in_audience, role_audience
-from bot.core.availability import held_back
+from bot.core.availability import Person, answer_window_end, held_back
 from bot.core.confirm import confirm_choices, confirmed
 from bot.core.context import Context
 from bot.core.dates.friendly import parse_duration
@@ -30,6 +30,7 @@ from bot.core.home import item
 from bot.core.messages import Choice, HomeSection
 from bot.core.router import Router
 from bot.flows.reflection.prompts import (
+    AFTER,
     DEFAULTS,
     KIND,
     ensure_reminders,
@@ -39,7 +40,9 @@ from bot.flows.reflection.prompts import (
     prompt_text,
     receives,
     reflection_flows,
+    reply_by,
     send_prompt,
+    trigger,
     zone_name,
 )
 from bot.flows.reflection.questions import QUESTION_SETS, question_set, validate_questions
@@ -55,6 +58,10 @@ __all__ = ["register"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULE = "every friday 16:00"
+AFTER_TEXT = {
+    "meeting": "goes to each member two hours after each meeting ends",
+    "visit": "goes to each member of a visit trio when they say the visit happened",
+}
 RUN_NOW = "reflection.run_now"  # the confirm button of run-now; value "<flow id>|<minute asked>" or "cancel"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SETS = ", ".join(QUESTION_SETS)
@@ -150,9 +157,14 @@ def _add(ctx: Context) -> None:
         set_name, rest = rest[0], rest[1:]
     elif question_set(name) is not None:
         set_name = name
-    schedule = _parse(" ".join(rest) or DEFAULT_SCHEDULE)
     set_key = next(k for k, v in QUESTION_SETS.items() if v == question_set(set_name))
-    flow = Flow(network_id=ctx.network.id, kind=KIND, name=name, schedule=schedule.text,
+    if set_key in AFTER:
+        if rest:
+            raise UsageError(f"{AFTER_TEXT[AFTER[set_key]].capitalize()}, so it takes no schedule: `/beacon reflection add {name} {set_key}`.")
+        schedule_text = None
+    else:
+        schedule_text = _parse(" ".join(rest) or DEFAULT_SCHEDULE).text
+    flow = Flow(network_id=ctx.network.id, kind=KIND, name=name, schedule=schedule_text,
                 settings={**DEFAULTS, "question_set": set_key}, created_at=ctx.now, updated_at=ctx.now,
                 checked_until=ctx.now)  # fmt: skip
     ctx.session.add(flow)
@@ -171,6 +183,8 @@ def _parse(text: str):
 
 def _schedule(ctx: Context) -> None:
     flow, rest = _pick(ctx, _takes_schedule)
+    if trigger(flow) is not None:
+        raise UserError(f"`{flow.name}` {AFTER_TEXT[trigger(flow)]}, so it takes no schedule.")
     if not rest:
         raise UsageError(f"`{flow.name}` runs {_describe(flow)}. Give a new schedule to change it.")
     schedule = _parse(" ".join(rest))
@@ -360,6 +374,8 @@ def _list(ctx: Context) -> None:
 
 
 def _describe(flow: Flow) -> str:
+    if trigger(flow) is not None:
+        return AFTER_TEXT[trigger(flow)]
     try:
         return parse_schedule(flow.schedule).describe() if flow.schedule else "with no schedule"
     except ScheduleError:
@@ -373,6 +389,8 @@ def _audience_members(ctx: Context, flow: Flow) -> list:
 
 def _when_text(ctx: Context, flow: Flow) -> str:
     """Next send time in up to three of the audience's own zones (most common first)."""
+    if trigger(flow) is not None:
+        return f"*When:* it {AFTER_TEXT[trigger(flow)]}."
     if not flow.schedule:
         return "No schedule yet."
     schedule = parse_schedule(flow.schedule)
@@ -402,9 +420,25 @@ def _quiet_warning(ctx: Context, flow: Flow, schedule) -> str:
             f"and will get it later (most on {when}, their time). Their answer window starts when it arrives.")  # fmt: skip
 
 
+def _preview_closes(ctx: Context, flow: Flow) -> str:
+    """The window end a prompt would state, as the facilitator would read it at the next run.
+
+    Each member reads their own: their zone, and quiet weekends do not count.
+    """
+    tz, hours = ctx.tz_of(), int(flow_settings(flow)["window_hours"])
+    nxt = None
+    try:
+        nxt = parse_schedule(flow.schedule).next_after(ctx.now, tz) if flow.schedule else None
+    except ScheduleError:
+        pass
+    sent = nxt or ctx.now
+    closes = answer_window_end(Person.of(ctx.member, ctx.network), sent, hours) if ctx.member else sent + timedelta(hours=hours)
+    return reply_by(closes, tz, sent)
+
+
 def _preview_text(ctx: Context, flow: Flow) -> str:
     s = flow_settings(flow)
-    message = prompt_text(flow, flow_questions(flow), int(s["window_hours"]))
+    message = prompt_text(flow, flow_questions(flow), _preview_closes(ctx, flow))
     buttons = " ".join(f"[{c.label}]" for c in prompt_choices(0))
     rest = "\n".join(f"{i + 2}. {markup.literal(q)}" for i, q in enumerate(flow_questions(flow)[1:]))
     where = s["share_channel"] or ctx.network.practice_channel
@@ -417,6 +451,7 @@ def _preview_text(ctx: Context, flow: Flow) -> str:
         "\n".join(f"> {line}" for line in message.split("\n")),
         f"> {buttons}",
         f"*Then, one at a time:*\n{rest}" if rest else "",
+        f"The reply window is {s['window_hours']} hours, not counting quiet weekends; each member reads when theirs ends.",
         f"One reminder at most, never in quiet hours. Sharing: {share}.",
     ]).replace("\n\n\n", "\n\n")  # fmt: skip
 
@@ -487,7 +522,9 @@ def register(router: Router) -> None:
         usage="<name> [weekly|after_meeting|after_visit] [schedule]",
         help="Add a reflection flow",
         example="/beacon reflection add weekly weekly every friday 16:00",
-        details=f"The question set defaults to weekly and the schedule to {DEFAULT_SCHEDULE}. Built-in sets: {SETS}.",
+        details=f"The question set defaults to weekly and the schedule to {DEFAULT_SCHEDULE}. Built-in sets: {SETS}. "
+        "An after_meeting reflection goes two hours after each meeting ends, an after_visit one when a visit trio says it met: "
+        "neither takes a schedule.",
     )
     cmd(
         "reflection edit",

@@ -1,8 +1,10 @@
-"""The after-meeting reflection as a follow-up source: "how did it go?" a few hours after a meeting.
+"""The after-meeting nudge, retired: "how did it go?" a few hours after a meeting.
 
-Only where a facilitator set up a reflection with the ``after_meeting``
-question set; the member's answer ("Reflect now") starts that reflection's
-prompt for the meeting, once.
+It offered the after-meeting reflection ("Reflect now"); that reflection now
+goes itself after each meeting (:mod:`bot.flows.reflection.after`), so the
+nudge would only repeat it, a third message around one meeting. The source
+stays registered, never due, so its rule name (persisted in the nudge log
+and members' opt-outs) and the buttons already in members' chats still work.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ def _after_meeting_flows(session: Session, network_id: int) -> list[Flow]:
 
 
 def load(session: Session, world: World) -> bool:
-    """Whether an after-meeting reflection is running in the network."""
-    return any(f.enabled for f in _after_meeting_flows(session, world.network.id))
+    """Never on: the reflection goes after each meeting by itself."""
+    return False
 
 
 def _after(world: World, now: datetime) -> list:
@@ -74,12 +76,13 @@ def apply(ctx: Context, subject: str, code: str) -> str:
     if flow is None:
         raise UserError("The after-meeting reflection has been taken down. `/beacon reflect` starts another.")
     meeting_id = subject.split(":")[1]
-    send_prompt(ctx, flow, ctx.member, f"meeting:{meeting_id}")
+    if send_prompt(ctx, flow, ctx.member, f"meeting:{meeting_id}") is None:
+        return "Your after-meeting reflection for it is already in this chat."
     return "Reflection started below."
 
 
 SOURCE = FollowUpSource(
     rule=RULE,
-    description="the after-meeting reflection, a few hours after each meeting (when that reflection is set up)",
+    description="retired: the after-meeting reflection now goes by itself after each meeting",
     load=load, due=due, answers=answers, apply=apply, members=members, opt_out="reflection", order=50, looks_back=WINDOW,
 )  # fmt: skip

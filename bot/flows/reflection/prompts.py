@@ -13,7 +13,7 @@ in :mod:`bot.flows.reflection.finish`, facilitator commands in
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, update
@@ -21,7 +21,7 @@ from sqlmodel import col, select
 
 from bot.core import markup
 from bot.core.audience import EVERYONE, in_audience
-from bot.core.availability import Person, answer_window_end, next_allowed, pause_choice
+from bot.core.availability import Person, answer_window_end, pause_choice
 from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
@@ -32,7 +32,7 @@ from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = [
     "KIND", "OWNER", "REMINDER_KIND", "flow_questions", "flow_settings", "prompt_text",
-    "open_on_delivery", "question_text", "receives", "reflection_flows", "run", "run_reminders", "send_prompt", "send_prompts",
+    "open_on_delivery", "question_text", "receives", "reflection_flows", "reply_by", "run", "fan_out", "trigger", "run_reminders", "send_prompt", "send_prompts",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -95,10 +95,26 @@ def question_text(questions: list[str], index: int, *, so_far: str | None = None
     return "\n".join(lines)
 
 
-def prompt_text(flow: Flow | None, questions: list[str], window_hours: int, *, waiting: bool = False) -> str:
-    """The first DM of an occurrence, exactly as members see it (also used by preview)."""
+def reply_by(closes_at: datetime, tz, sent_at: datetime) -> str:
+    """When a prompt's window closes, on the member's own clock: "Tuesday 16:00".
+
+    The window is longer than its hours when quiet weekends do not count
+    (:func:`bot.core.availability.answer_window_end`), so "within 48 hours"
+    would be wrong on a Friday; the day and time are what the member can act on.
+    A week or more ahead, the date is added ("Monday 16 November 16:00").
+    """
+    local = closes_at.astimezone(tz)
+    far = (local.date() - sent_at.astimezone(tz).date()).days >= 6
+    return f"{local:%A} {local.day} {local:%B} {local:%H:%M}" if far else f"{local:%A} {local:%H:%M}"
+
+
+def prompt_text(flow: Flow | None, questions: list[str], closes: str, *, waiting: bool = False) -> str:
+    """The first DM of an occurrence, exactly as members see it (also used by preview).
+
+    ``closes`` is :func:`reply_by` of the member's own window end.
+    """
     n = len(questions)
-    head = f"*{_title(flow)}* ({markup.count(n, 'question')}, reply within {window_hours} hours; private to you)"
+    head = f"*{_title(flow)}* ({markup.count(n, 'question')}, reply by {closes}; private to you)"
     if waiting:
         return f"{head}\nPress *Answer now* when you're ready."
     how = "Reply here, one message per question. Say *skip* to pass one, *back* to redo the last."
@@ -132,7 +148,8 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
         return None
     s, questions = flow_settings(flow), flow_questions(flow)
     person = Person.of(member, ctx.network)
-    at = next_allowed(person, ctx.now) if unprompted else ctx.now
+    at = ctx.unprompted_at({member.id: person})[member.id] if unprompted else ctx.now
+    keys = (KIND,) if unprompted else None
     prompt = Prompt(
         network_id=ctx.network.id, flow_id=flow.id if flow else None, member_id=member.id, occurrence=occurrence,
         questions=questions, sent_at=at, window_closes_at=answer_window_end(person, at, int(s["window_hours"])),
@@ -140,8 +157,9 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
     ctx.session.add(prompt)
     ctx.session.flush()
     key = f"reflection:{prompt.flow_id}:{occurrence}:{member.id}"
+    closes = reply_by(prompt.window_closes_at, zone(person.tz), at)
     if at > ctx.now:  # the conversation opens when the prompt arrives (open_on_delivery)
-        ctx.dm(member, prompt_text(flow, questions, int(s["window_hours"])), choices=prompt_choices(prompt.id), key=key, not_before=at)
+        ctx.dm(member, prompt_text(flow, questions, closes), choices=prompt_choices(prompt.id), key=key, not_before=at, unprompted=keys or False)
         return prompt
     conv = ctx.conversation(member)
     free = conv is None or conv.owner == OWNER
@@ -149,8 +167,8 @@ def send_prompt(ctx: Context, flow: Flow | None, member: Member, occurrence: str
         if conv is not None:
             _supersede(ctx, conv)
         ctx.start_conversation(OWNER, {"prompt_id": prompt.id, "index": 0, "stage": "answer"}, member=member)
-    text = prompt_text(flow, questions, int(s["window_hours"]), waiting=not free)
-    ctx.dm(member, text, choices=prompt_choices(prompt.id), key=key)
+    text = prompt_text(flow, questions, closes, waiting=not free)
+    ctx.dm(member, text, choices=prompt_choices(prompt.id), key=key, unprompted=keys or False)
     return prompt
 
 
@@ -200,13 +218,21 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
     table = Prompt.__table__  # Core, not ORM bulk insert: a third of the time for 10,000 rows
     prompt_of = {r.member_id: r.id for r in session.connection().execute(insert(table).returning(table.c.id, table.c.member_id), rows)}
     free = {m.id for m in todo if m.id not in convs or convs[m.id].owner == OWNER}
+    texts: dict[tuple, str] = {}  # one text per window end, zone and state, not per member: a fan-out is thousands
+
+    def text_for(row: dict, waiting: bool = False) -> str:
+        tz_name = people[row["member_id"]].tz if people else ctx.network.timezone
+        key = (row["window_closes_at"], tz_name, waiting)
+        if key not in texts:
+            texts[key] = prompt_text(flow, questions, reply_by(row["window_closes_at"], zone(tz_name), sent_at), waiting=waiting)
+        return texts[key]
+
     if sent_at > now:
-        ready = prompt_text(flow, questions, window)
         ctx.send_many([
-            (f"reflection:{flow.id}:{occurrence}:{m.id}",
-             Outgoing(text=ready, to=Address.member(m.id), choices=tuple(prompt_choices(prompt_of[m.id]))))
-            for m in todo
-        ], not_before=sent_at)  # fmt: skip
+            (f"reflection:{flow.id}:{occurrence}:{r['member_id']}",
+             Outgoing(text=text_for(r), to=Address.member(r["member_id"]), choices=tuple(prompt_choices(prompt_of[r["member_id"]]))))
+            for r in rows
+        ], not_before=sent_at, unprompted=(KIND,))  # fmt: skip
         session.expire_all()
         return len(todo)
     superseded = [convs[i].state.get("prompt_id") for i in free if i in convs]
@@ -230,12 +256,12 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
             [dict(member_id=i, owner=OWNER, state={"prompt_id": prompt_of[i], "index": 0, "stage": "answer"},
                   started_at=now, updated_at=now) for i in fresh],
         )  # fmt: skip
-    ready, waiting = prompt_text(flow, questions, window), prompt_text(flow, questions, window, waiting=True)
     ctx.send_many([
-        (f"reflection:{flow.id}:{occurrence}:{m.id}",
-         Outgoing(text=ready if m.id in free else waiting, to=Address.member(m.id), choices=tuple(prompt_choices(prompt_of[m.id]))))
-        for m in todo
-    ])  # fmt: skip
+        (f"reflection:{flow.id}:{occurrence}:{r['member_id']}",
+         Outgoing(text=text_for(r, waiting=r["member_id"] not in free), to=Address.member(r["member_id"]),
+                  choices=tuple(prompt_choices(prompt_of[r["member_id"]]))))
+        for r in rows
+    ], unprompted=(KIND,))  # fmt: skip
     session.expire_all()  # rows changed behind the ORM's back
     return len(todo)
 
@@ -250,10 +276,11 @@ def open_on_delivery(session, key: str, sent: bool) -> None:
 
     Runs for every prompt DM (``reflection:<flow>:<occurrence>:<member>``); one
     sent at once already has its conversation, and a member busy in another
-    conversation keeps it (the prompt's *Answer now* opens this one).
+    conversation keeps it (the prompt's *Answer now* opens this one). A prompt
+    that did not go (dropped at delivery, or given up on) expires unseen.
     """
     parts = key.split(":")
-    if not sent or len(parts) < 4:
+    if len(parts) < 4:
         return
     try:
         flow_id, member_id = int(parts[1]), int(parts[-1])
@@ -263,6 +290,10 @@ def open_on_delivery(session, key: str, sent: bool) -> None:
         select(Prompt).where(Prompt.flow_id == flow_id, Prompt.member_id == member_id, Prompt.occurrence == ":".join(parts[2:-1]))
     ).first()
     if prompt is None or prompt.status != PromptStatus.SENT:
+        return
+    if not sent:  # never reached them (they paused overnight, or it could not be delivered): no reminder for it
+        prompt.status = PromptStatus.EXPIRED
+        session.add(prompt)
         return
     conv = session.exec(select(Conversation).where(Conversation.member_id == member_id)).first()
     state = {"prompt_id": prompt.id, "index": 0, "stage": "answer"}
@@ -277,44 +308,62 @@ def open_on_delivery(session, key: str, sent: bool) -> None:
         session.add(conv)
 
 
+AFTER = {"after_meeting": "meeting", "after_visit": "visit"}  # question sets that go after an event, not on a schedule
+
+
+def trigger(flow: Flow) -> str | None:
+    """ "meeting" or "visit" for a reflection that goes after each meeting or visit, None for a scheduled one."""
+    return AFTER.get(flow_settings(flow)["question_set"])
+
+
 def run(ctx: Context) -> None:
     """One due occurrence in one time zone: the audience members who live there.
 
-    Each member gets it at the first moment their quiet hours and weekends
-    allow (:func:`bot.core.availability.next_allowed`), at once for most.
+    A reflection that goes after meetings or visits (:func:`trigger`) does
+    not run on a schedule, even one set before it took none: it would reach
+    everyone every Friday, meeting or not.
     """
     ensure_reminders(ctx)
     flow, tz = ctx.flow, ctx.timezone or ctx.network.timezone
-    occurrence = ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
+    if trigger(flow) is not None:
+        return
+    fan_out(ctx, flow, ctx.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M"), tz=tz)
+
+
+def fan_out(ctx: Context, flow: Flow, occurrence: str, *, tz: str | None = None) -> int:
+    """Send ``occurrence`` of ``flow`` to its audience (those living in ``tz``, when given), once each.
+
+    Each member gets it at the first moment their quiet hours and weekends
+    allow, and the gap since their last unprompted message
+    (:meth:`bot.core.context.Context.unprompted_at`), at once for most.
+    """
     audience = flow_settings(flow)["audience"]
     # rows of just what the audience and pause rules read, not ORM objects:
     # a fan-out reads thousands of members
-    members = ctx.session.execute(
-        select(
-            Member.id,
-            Member.display_name,
-            Member.timezone,
-            Member.cohort,
-            Member.is_facilitator,
-            Member.is_coordinator,
-            Member.unreachable,
-            Member.paused_until,
-            Member.opted_out,
-            Member.quiet_hours,
-            Member.quiet_weekends,
-        ).where(
-            Member.network_id == ctx.network.id,
-            Member.unreachable == False,  # noqa: E712
-            func.coalesce(Member.timezone, ctx.network.timezone) == tz,
-        )
-    ).all()
-    chosen = [m for m in members if in_audience(m, audience) and receives(m, ctx.now)]
+    stmt = select(
+        Member.id,
+        Member.display_name,
+        Member.timezone,
+        Member.cohort,
+        Member.is_facilitator,
+        Member.is_coordinator,
+        Member.unreachable,
+        Member.paused_until,
+        Member.opted_out,
+        Member.quiet_hours,
+        Member.quiet_weekends,
+    ).where(Member.network_id == ctx.network.id, Member.unreachable == False)  # noqa: E712
+    if tz is not None:
+        stmt = stmt.where(func.coalesce(Member.timezone, ctx.network.timezone) == tz)
+    chosen = [m for m in ctx.session.execute(stmt).all() if in_audience(m, audience) and receives(m, ctx.now)]
     people = {m.id: Person.of(m, ctx.network) for m in chosen}
     by_time: dict = {}
+    at = ctx.unprompted_at(people)
     for m in chosen:
-        by_time.setdefault(next_allowed(people[m.id], ctx.now), []).append(m)
-    sent = sum(send_prompts(ctx, flow, group, occurrence, at=at, people=people) for at, group in sorted(by_time.items()))
-    logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz, sent)
+        by_time.setdefault(at[m.id], []).append(m)
+    sent = sum(send_prompts(ctx, flow, group, occurrence, at=when, people=people) for when, group in sorted(by_time.items()))
+    logger.info("reflection flow %s occurrence %s in %s: %d prompts", flow.id, occurrence, tz or "every zone", sent)
+    return sent
 
 
 def run_reminders(ctx: Context) -> None:
@@ -337,28 +386,35 @@ def run_reminders(ctx: Context) -> None:
             p.status = PromptStatus.EXPIRED
             ctx.session.add(p)
     members = _members_by_id(ctx, {p.member_id for p in open_prompts})
-    for p in open_prompts:
-        member = members.get(p.member_id)
-        if p.reminded_at is not None or member is None or not receives(member, ctx.now):
+    due = [p for p in open_prompts if _reminder_due(ctx, p, members.get(p.member_id))]
+    # a reminder keeps the gap after the member's other unprompted messages: it tries again next hour
+    at = ctx.unprompted_at({p.member_id: Person.of(members[p.member_id], ctx.network) for p in due})
+    for p in due:
+        if at[p.member_id] > ctx.now:
             continue
-        if not reminder_due(
-            ctx.now,
-            sent_at=p.sent_at,
-            closes_at=p.window_closes_at,
-            later_at=p.later_at,
-            tz=ctx.tz_of(member),
-            quiet_hours=member.quiet_hours,
-            quiet_weekends=member.quiet_weekends,
-        ):
-            continue  # fmt: skip
+        member = members[p.member_id]
         index = _current_index(ctx, p, member)
         hours = max(1, int((p.window_closes_at - ctx.now).total_seconds() // 3600))
         text = (f"A gentle reminder: your reflection is still open for about {hours} more hours. "
                 f"Only if you have a moment:\n\n{question_text(p.questions, index)}")  # fmt: skip
         choices = [c for c in prompt_choices(p.id) if c.action != "reflection.later"]
-        ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}")
+        ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}", not_before=ctx.now, unprompted=(KIND,))
         p.reminded_at = ctx.now
         ctx.session.add(p)
+
+
+def _reminder_due(ctx: Context, p: Prompt, member: Member | None) -> bool:
+    if p.reminded_at is not None or member is None or not receives(member, ctx.now):
+        return False
+    return reminder_due(
+        ctx.now,
+        sent_at=p.sent_at,
+        closes_at=p.window_closes_at,
+        later_at=p.later_at,
+        tz=ctx.tz_of(member),
+        quiet_hours=member.quiet_hours,
+        quiet_weekends=member.quiet_weekends,
+    )
 
 
 IN_LIST = 500  # beyond this many, one read of the network's members is cheaper than a long IN (...)

@@ -102,6 +102,7 @@ async def test_commitment_and_before_meeting_come_once_as_one_message_and_answer
 async def test_weekly_cap_holds_across_rules_and_what_waits_comes_combined(harness):
     h = harness
     await setup(h)
+    await h.command("fac", "nudges cap 2")
     for i, due in enumerate([at(3, 10), at(4, 10), at(5, 10), at(7, 12)]):  # Tue, Wed, Thu, Saturday
         add_steal(h, "ana", f"Practice {i}", due)
     add_commitment(h, "ana", "Try the new intake form", date(2026, 11, 5))  # no meeting: asked on its day at 09:00
@@ -216,16 +217,22 @@ async def test_pair_that_has_not_met_gets_one_nudge_and_the_answer_updates_the_p
     assert len(nudges(h, "ana")) == 1 and len(nudges(h, "bo")) == 1
 
 
-async def test_after_meeting_reflection_starts_from_the_nudge(harness):
+async def test_the_after_meeting_reflection_goes_after_each_meeting_once_and_not_on_a_schedule(harness):
+    """It used to run every Friday, meeting or not, and a nudge offered it again: now the
+    prompt itself goes two hours after the meeting ends, once per member, and nothing else."""
     h = harness
     await setup(h, meeting="2026-11-05 14:00")
     out = await h.command("fac", "reflection add debrief after_meeting every monday 09:00")
-    assert "Added the reflection" in out[-1].text
-    await jump_to(h, at(5, 15))
-    got = await hours(h, 3)
-    after = [(t, d) for t, d in got if d.to == "ana" and "How did *Winter session* go?" in d.text]
-    assert [t for t, _ in after] == [at(5, 17)]
-    await h.press("ana", "Reflect now", message=after[0][1])
+    assert "takes no schedule" in out[-1].text
+    out = await h.command("fac", "reflection add debrief after_meeting")
+    assert "Added the reflection" in out[-1].text and "two hours after each meeting ends" in out[-1].text
+    got = await hours(h, 3 * 24 + 7)  # Monday 09:00 to Thursday 16:00: no prompt before the meeting and its two hours
+    assert not [d for _, d in got if "Debrief reflection" in d.text]
+    got = await hours(h, 5 * 24)  # on to Tuesday 10 November
+    after = [(t, d) for t, d in got if d.to == "ana" and "Debrief reflection" in d.text]
+    assert [t for t, _ in after] == [at(5, 17)]  # the meeting ended at 15:00; once, not on Monday at 09:00
+    assert "What struck you most at the meeting?" in after[0][1].text
+    assert not [d for _, d in got if "How did *Winter session* go?" in d.text]  # no nudge repeating it
     ana = h.member("ana").id
     with h.store.session() as s:
         prompt = s.exec(select(Prompt).where(Prompt.member_id == ana)).one()
@@ -246,10 +253,10 @@ async def test_facilitator_rules_cap_undo_and_preview_sends_nothing(harness):
         assert s.get(Network, h.network_id).settings.get("nudges", {}).get("before_meeting", True) is True
     out = await h.command("fac", "nudges off bogus")
     assert "no nudge rule `bogus`" in out[-1].text
-    out = await h.command("fac", "nudges cap 9")
-    assert "At most 7" in out[-1].text
+    out = await h.command("fac", "nudges cap 15")
+    assert "At most 14" in out[-1].text
     await h.command("fac", "nudges cap 1")
-    assert "at most 1 a week" in (await h.command("fac", "nudges rules"))[-1].text
+    assert "at most 1 unprompted messages a week" in (await h.command("fac", "nudges rules"))[-1].text
     with h.store.session() as s:
         before = len(s.exec(select(OutboxMessage)).all())
     out = await h.command("fac", "nudges preview")
@@ -293,6 +300,7 @@ async def test_a_source_another_flow_registers_is_listed_planned_capped_and_answ
         answers=lambda subject: yes_no, apply=apply, order=35,
     ))  # fmt: skip
     await setup(h)
+    await h.command("fac", "nudges cap 2")
     text = (await h.command("fac", "nudges rules"))[-1].text
     assert "• `tried` on: a test flow's question" in text
     assert text.index("`steal`") < text.index("`tried`") < text.index("`before_meeting`")
@@ -329,3 +337,25 @@ async def test_a_flow_that_creates_something_to_follow_up_starts_the_nudges_with
     with h.store.session() as s:
         flow = s.exec(select(Flow).where(Flow.kind == "nudges")).one()
         assert (flow.schedule, flow.enabled) == ("0 * * * *", True)
+
+
+async def test_every_unprompted_message_counts_towards_the_cap_and_only_nudges_wait_for_it(harness):
+    """Scheduled prompts count like nudges; when the week is full the prompts still go
+    (the member signed up for them) and the nudge waits for room."""
+    h = harness
+    await setup(h)
+    await h.command("fac", "nudges cap 1")
+    out = await h.command("fac", "reflection add weekly weekly every monday and tuesday 09:30")
+    assert "Added the reflection" in out[0].text
+    add_steal(h, "ana", "Practice A", at(3, 10))
+    got = await hours(h, 8 * 24 + 3)  # to Tuesday 10 November 12:00
+    ana = [(t, d) for t, d in got if d.to == "ana"]
+    assert [t.day for t, d in ana if "Weekly reflection" in d.text] == [2, 3, 9, 10]  # every prompt went
+    assert not [d for _, d in ana if d.text.startswith("*A gentle nudge*")]  # the week was always full
+    await h.command("fac", "nudges cap 7")
+    got = await hours(h, 2)
+    assert [d.text for _, d in got if d.to == "ana" and d.text.startswith("*A gentle nudge*")]
+    out = await h.command("ana", "settings")
+    assert "at most 7 a week, at least 2 hours apart" in out[-1].text
+    out = await h.command("ana", "help settings")
+    assert "the prompts they signed up for" in out[-1].text

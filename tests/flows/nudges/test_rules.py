@@ -115,8 +115,15 @@ def test_plan_combines_everything_due_into_one_and_respects_the_cap():
     assert why is None and {i.rule for i in items} == {"commitment", "steal", "before_meeting"}
     text = r.combined_text(items)
     assert text.startswith("*A gentle nudge* (3 things") and "1. " in text and "3. " in text
+    s.cap = 2
     s.history[1] = [r.Sent("z", "pair", "b1", MON - timedelta(days=2)), r.Sent("y", "pair", "b2", MON - timedelta(days=1))]
     assert r.plan_member(s, s.people[1], at) == ([], "weekly cap")
+    s.history[1] = s.history[1][:1]
+    s.unprompted[1] = [MON - timedelta(days=3)]  # a prompt counts as much as a nudge
+    assert r.plan_member(s, s.people[1], at) == ([], "weekly cap")
+    s.cap, s.gap = 4, timedelta(hours=2)
+    s.unprompted[1] = [at + timedelta(hours=1)]  # a prompt queued within the gap: the nudge waits
+    assert r.plan_member(s, s.people[1], at) == ([], "too soon")
 
 
 def test_rule_switches_and_per_member_opt_out():

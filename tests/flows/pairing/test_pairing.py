@@ -351,3 +351,25 @@ async def test_a_pairing_schedule_in_quiet_hours_is_accepted_with_a_warning(harn
     assert "are in their quiet hours or weekend then" in out[-1].text and "most on Mon 08:00" in out[-1].text
     out = await h.command("fac", 'pairing schedule "every 2 weeks on tuesday 10:00"')
     assert "quiet hours" not in out[-1].text
+
+
+async def test_an_after_visit_reflection_follows_a_visit_when_the_trio_says_it_happened(harness):
+    """Not every Friday: the after-visit questions come when a member says the visit took place."""
+    h = harness
+    _fac(h)
+    for i, user in enumerate(("ann", "bob", "cara")):
+        _member(h, user, f"org {i}")
+    await h.command("fac", "pairing mode visit_trios")
+    out = await h.command("fac", "reflection add visit after_visit")
+    assert "when they say the visit happened" in out[-1].text
+    await h.command("fac", f"pairing schedule {FORTNIGHTLY}")
+    await h.tick(timedelta(weeks=2), step=timedelta(hours=6))
+    (rnd,) = _rows(h, PairingRound)
+    await h.tick(rnd.followup_at - h.clock.now() + timedelta(hours=1), step=timedelta(hours=6))
+    assert not [d for d in h.inbox("ann") if "Visit reflection" in d.text]  # nothing on a schedule
+    out = await h.press("ann", "Yes")
+    (prompt,) = [d for d in out if "Visit reflection" in d.text]
+    assert prompt.to == "ann" and "Answer now" in prompt.labels
+    out = await h.press("ann", "Answer now", message=prompt)
+    assert any("What did you see on the visit?" in d.text for d in out)
+    assert not [d for d in h.inbox("bob") if "Visit reflection" in d.text]  # bob has not said so yet

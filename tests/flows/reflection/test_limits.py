@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.store.models import Role
+from bot.core.messages import Address, Outgoing
+from bot.store.models import OutboxMessage, Role
 from bot.store.reflection import Prompt, ReflectionAnswer
 from tests.support.harness import Harness
 from tests.support.telegram import GROUP_ID, TelegramHarness
@@ -106,6 +107,7 @@ async def test_telegram_member_gets_a_late_evening_prompt_next_morning(sqlite_st
         await th.beacon.tick(catch_up=None)
         await th.beacon.delivery.drain()
         assert "What did you try since we last met?" in th.last_text(1002)
+        assert "reply by Thursday 08:00" in th.last_text(1002)  # the window's real end, not "within 48 hours"
 
 
 async def test_a_schedule_in_quiet_hours_is_accepted_with_a_warning_saying_who_gets_it_later_and_when(harness):
@@ -146,3 +148,73 @@ async def test_run_now_keeps_the_quiet_hours_of_members_it_reaches_at_night(harn
     assert not _prompts(h, "lee")
     await h.tick(minutes=30)  # 08:00 there
     assert len(_prompts(h, "lee")) == 1
+
+
+async def test_the_prompt_states_when_its_window_really_closes_in_the_members_terms(harness):
+    """A Friday prompt's 48 hours skip the quiet weekend, so it closes on Tuesday,
+    not "within 48 hours"; a member in another zone reads their own clock."""
+    h = harness
+    await _setup(h, "every friday 16:00", ("ana", "Europe/London"), ("kai", "Asia/Tokyo"))
+    await h.command("fac", "reflection edit weekly window 72")
+    await h.tick(days=4, hours=8, step=timedelta(hours=1))  # Friday 17:00 UTC: London's 16:00 has gone
+    (ana,) = _prompts(h, "ana")
+    assert "reply by Wednesday 16:00" in ana.text and "within" not in ana.text  # Friday 16:00 + 72 hours, weekend not counted
+    (fac,) = _prompts(h, "fac")  # no quiet weekends: the plain 72 hours
+    assert "reply by Monday 16:00" in fac.text
+    (kai,) = _prompts(h, "kai")  # Tokyo's Friday 16:00 is 07:00 UTC
+    assert "reply by Wednesday 16:00" in kai.text
+
+
+async def test_a_prompt_held_for_the_morning_does_not_go_to_a_member_who_paused_in_the_night(harness):
+    h = harness
+    await _setup(h, "every day 23:00", ("ana", "Europe/London"), ("ben", "Europe/London"), ("cy", "Europe/London"))
+    await h.tick(hours=14, minutes=30, step=timedelta(hours=1))  # Monday 23:30: their prompts wait for 08:00
+    await h.command("ana", "pause 1w")
+    await h.command("ben", "settings reflection off")
+    await h.tick(hours=9)  # Tuesday 08:30
+    assert not _prompts(h, "ana") and not _prompts(h, "ben")
+    assert len(_prompts(h, "cy")) == 1
+    assert _prompt_row(h, "ana").status == "expired"  # never seen, so never reminded
+    await h.command("ana", "resume")
+    await h.tick(hours=12, step=timedelta(hours=1))
+    assert not _reminders(h, "ana")
+
+
+async def test_a_message_queued_before_the_limits_were_recorded_is_still_delivered(harness):
+    """Rows written before the outbox said which messages were unprompted are replies, as they always were."""
+    h = harness
+    ana = h.add_member("ana", timezone="Europe/London", paused_until=h.clock.now() + timedelta(days=7))
+    with h.store.session() as s:
+        s.add(OutboxMessage(key="old:1", network_id=h.network_id, platform="console", member_id=ana.id,
+                            payload=Outgoing(text="An old reply", to=Address.member(ana.id)).to_dict(),
+                            next_attempt_at=h.clock.now(), created_at=h.clock.now()))  # fmt: skip
+    await h.tick(minutes=1)
+    assert [d.text for d in h.inbox("ana")] == ["An old reply"]
+
+
+def _sent_unprompted(h: Harness, user: str) -> list[tuple[datetime, str]]:
+    with h.store.session() as s:
+        rows = s.exec(select(OutboxMessage).where(OutboxMessage.member_id == h.member(user).id, OutboxMessage.unprompted.is_not(None),
+                                                  OutboxMessage.status == "sent").order_by(OutboxMessage.sent_at)).all()  # fmt: skip
+        return [(r.sent_at, r.key) for r in rows]
+
+
+async def test_unprompted_messages_to_one_member_are_spaced_by_two_hours_inside_allowed_hours(harness):
+    """Two flows due within the hour (as around a meeting) do not arrive as a burst:
+    the later waits for the gap, and its answer window starts when it arrives."""
+    h = harness
+    await _setup(h, "every friday 16:00", ("ana", "Europe/London"))
+    out = await h.command("fac", "reflection add practice weekly every friday 16:30")
+    assert "Added the reflection `practice`" in out[0].text
+    out = await h.command("fac", "reflection add late weekly every friday 17:00")
+    await h.tick(days=4, hours=9, step=timedelta(minutes=30))  # Friday 18:00
+    times = [at for at, _ in _sent_unprompted(h, "ana")]
+    assert times == [datetime(2026, 11, 6, 16, 0, tzinfo=UTC), datetime(2026, 11, 6, 18, 0, tzinfo=UTC)]
+    await h.tick(days=3, hours=1, step=timedelta(hours=1))  # Monday 19:00: the third waited past 20:00 and the weekend
+    times = [at for at, _ in _sent_unprompted(h, "ana")]
+    assert times[:3] == [datetime(2026, 11, 6, 16, 0, tzinfo=UTC), datetime(2026, 11, 6, 18, 0, tzinfo=UTC),
+                         datetime(2026, 11, 9, 8, 0, tzinfo=UTC)]  # fmt: skip
+    with h.store.session() as s:
+        late = s.exec(select(Prompt).where(Prompt.member_id == h.member("ana").id).order_by(Prompt.sent_at)).all()[-1]
+    assert late.sent_at == datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
+    assert all(b - a >= timedelta(hours=2) for a, b in zip(times, times[1:]))
