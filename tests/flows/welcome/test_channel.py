@@ -115,6 +115,9 @@ async def test_joins_and_leaves_of_the_membership_channel_keep_the_network_in_st
         await sb.post(sb.slack.join_channel(channel, "UP001"))
         back = members(any_store)["UP001"]
         assert not back.unreachable and back.unreachable_reason is None
+        # the welcome back keeps the two-hour gap after the first welcome (core.availability)
+        clock.advance(timedelta(hours=2))
+        await sb.settle()
         assert "Welcome back" in welcomes(sb, "UP001")[-1]["text"]
 
 
