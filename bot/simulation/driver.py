@@ -82,7 +82,7 @@ class Simulation(MemberBehaviour, Reporting):
     # -- set-up -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.store = Store(url=self.database_url)
+        self.store = Store(url=self.database_url, scratch=self._tmp is not None)  # our own temporary file: nobody keeps it
         if self.store.is_sqlite:
             self.store.upgrade()
         settings = Settings(BEACON_CONFIG="/nonexistent.yaml", BEACON_DATABASE_URL=self.database_url)

@@ -120,6 +120,25 @@ async def test_the_same_seed_gives_the_same_totals():
     assert first != other
 
 
+async def test_only_the_simulations_own_temporary_database_skips_the_disk(tmp_path):
+    """Its own file is deleted at the end, so it need not survive a crash; a database the caller names
+    keeps the bot's durable settings. Either way the run is the same."""
+
+    async def run(database_url: str | None):
+        sim = Simulation(members=6, weeks=1, seed=5, database_url=database_url)
+        try:
+            _, t = await sim.run()
+            with sim.store.engine.connect() as conn:
+                pragmas = conn.exec_driver_sql("PRAGMA journal_mode").scalar(), conn.exec_driver_sql("PRAGMA synchronous").scalar()
+        finally:
+            sim.close()
+        return t, pragmas
+
+    (own, own_pragmas), (named, named_pragmas) = await run(None), await run(f"sqlite:///{tmp_path}/kept.db")
+    assert own_pragmas == ("memory", 0) and named_pragmas == ("wal", 1)
+    assert own == named
+
+
 SMALL_RUN = [sys.executable, "-m", "bot", "simulate", "--members", "8", "--weeks", "2", "--seed", "3"]
 
 
