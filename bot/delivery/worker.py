@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, Envelope, Held, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
@@ -235,8 +236,7 @@ class DeliveryWorker:
         ordered = sorted(ids)
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
-            columns = (Member.id, Member.platform_user_id, Member.display_name, Member.username, Member.dm_channel)
-            for m in session.exec(select(*columns).where(col(Member.id).in_(chunk))):
+            for m in session.connection().execute(_RECIPIENTS, {"ids": chunk}):
                 found[m.id] = Recipient(member_id=m.id, platform_user_id=m.platform_user_id,
                                         display_name=m.display_name, username=m.username, dm_channel=m.dm_channel)  # fmt: skip
         return found
@@ -314,6 +314,11 @@ class DeliveryWorker:
     def _finished(self, session: Session, key: str, sent: bool) -> None:
         if self.on_finished is not None:
             self.on_finished(session, key, sent)
+
+
+_RECIPIENTS = select(Member.id, Member.platform_user_id, Member.display_name, Member.username, Member.dm_channel).where(
+    col(Member.id).in_(bindparam("ids", expanding=True))
+)  # built once: every claim that finds messages reads their recipients
 
 
 def _chat_of(envelope: Envelope) -> str:
