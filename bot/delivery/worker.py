@@ -225,9 +225,12 @@ class DeliveryWorker:
                 platforms=list(self.adapters),
                 worker=self.worker_id,
             )
+            if not rows:
+                return []
             messages = [(row, Outgoing.from_dict(row.payload)) for row in rows]
             members = self._recipients(session, {i for _, out in messages for i in _addressed(out)})
-            return [(self._envelope(session, row, out, members), row.platform, row.attempts) for row, out in messages]
+            keys = dict(session.connection().execute(_NETWORK_KEYS, {"ids": sorted({row.network_id for row in rows})}).all())
+            return [(self._envelope(row, out, members, keys), row.platform, row.attempts) for row, out in messages]
 
     @staticmethod
     def _recipients(session: Session, ids: set[int]) -> dict[int, Recipient]:
@@ -242,12 +245,11 @@ class DeliveryWorker:
         return found
 
     @staticmethod
-    def _envelope(session: Session, row: OutboxMessage, outgoing: Outgoing, members: dict[int, Recipient]) -> Envelope:
-        network = session.get(Network, row.network_id)  # the identity map: one query per network, not per message
+    def _envelope(row: OutboxMessage, outgoing: Outgoing, members: dict[int, Recipient], network_keys: dict[int, str]) -> Envelope:
         return Envelope(
             outbox_id=row.id,
             key=row.key,
-            network_key=network.platform_key if network else "",
+            network_key=network_keys.get(row.network_id, ""),
             outgoing=replace(outgoing, network_id=row.network_id),
             recipients=tuple(members[i] for i in _addressed(outgoing) if i in members),
         )
@@ -316,6 +318,8 @@ class DeliveryWorker:
             self.on_finished(session, key, sent)
 
 
+_NETWORK_KEYS = select(Network.id, Network.platform_key).where(col(Network.id).in_(bindparam("ids", expanding=True)))
+# the claimed messages' networks in one read of two columns, not each network row loaded whole
 _RECIPIENTS = select(Member.id, Member.platform_user_id, Member.display_name, Member.username, Member.dm_channel).where(
     col(Member.id).in_(bindparam("ids", expanding=True))
 )  # built once: every claim that finds messages reads their recipients
