@@ -8,7 +8,6 @@ or a second bot process therefore runs each occurrence once.
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime, timedelta
 
@@ -22,11 +21,11 @@ from bot.core.context import Context
 from bot.core.dates.zone import to_zone
 from bot.core.router import Router
 from bot.scheduling.parse import parse_schedule
-from bot.scheduling.rule import Schedule, ScheduleError
+from bot.scheduling.rule import ScheduleError
 from bot.store.db import Store
 from bot.store.models import Flow, FlowOccurrence, Member, Network
 
-__all__ = ["Ticker", "audience_timezones", "cached_schedule", "run_due"]
+__all__ = ["Ticker", "audience_timezones", "run_due"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ def run_due(store: Store, router: Router, clock: Clock, *, catch_up: timedelta |
     for flow_id, kind, schedule_text, checked_until, created_at, network_id in plan:
         spec = router.schedules[kind]
         try:
-            schedule = cached_schedule(schedule_text)
+            schedule = parse_schedule(schedule_text)
         except ScheduleError as exc:
             logger.warning("flow %s has a bad schedule %r: %s", flow_id, schedule_text, exc)
             continue
@@ -123,13 +122,6 @@ _CHECKED = (
     .where(_T.c.id == bindparam("flow_id"), or_(_T.c.checked_until.is_(None), _T.c.checked_until < bindparam("until")))
     .values(checked_until=bindparam("until"))
 )  # never moves a flow back that another process has moved further
-
-
-@functools.lru_cache(maxsize=1024)
-def cached_schedule(text: str) -> Schedule:
-    """:func:`parse_schedule`, once per text: every tick reads every flow's schedule, and a
-    :class:`Schedule` remembers its last answer, which the next tick's question mostly reuses."""
-    return parse_schedule(text)
 
 
 def _zones(store: Store, router: Router, plan: list[tuple]) -> dict[tuple[int, bool], list[str]]:
