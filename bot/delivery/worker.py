@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, Envelope, Held, PermanentFailure, Recipient, RetryLater, SendResult, Unreachable
@@ -225,10 +226,15 @@ class DeliveryWorker:
                 platforms=list(self.adapters),
                 worker=self.worker_id,
             )
+            if not rows:
+                return []
             rows = self._recheck(session, rows)
+            if not rows:
+                return []
             messages = [(row, Outgoing.from_dict(row.payload)) for row in rows]
             members = self._recipients(session, {i for _, out in messages for i in _addressed(out)})
-            return [(self._envelope(session, row, out, members), row.platform, row.attempts) for row, out in messages]
+            keys = dict(session.connection().execute(_NETWORK_KEYS, {"ids": sorted({row.network_id for row in rows})}).all())
+            return [(self._envelope(row, out, members, keys), row.platform, row.attempts) for row, out in messages]
 
     def _recheck(self, session: Session, rows: list) -> list:
         """Ask again, as an unprompted message leaves, whether its member's limits allow it.
@@ -274,19 +280,17 @@ class DeliveryWorker:
         ordered = sorted(ids)
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
-            columns = (Member.id, Member.platform_user_id, Member.display_name, Member.username, Member.dm_channel)
-            for m in session.exec(select(*columns).where(col(Member.id).in_(chunk))):
+            for m in session.connection().execute(_RECIPIENTS, {"ids": chunk}):
                 found[m.id] = Recipient(member_id=m.id, platform_user_id=m.platform_user_id,
                                         display_name=m.display_name, username=m.username, dm_channel=m.dm_channel)  # fmt: skip
         return found
 
     @staticmethod
-    def _envelope(session: Session, row: OutboxMessage, outgoing: Outgoing, members: dict[int, Recipient]) -> Envelope:
-        network = session.get(Network, row.network_id)  # the identity map: one query per network, not per message
+    def _envelope(row: OutboxMessage, outgoing: Outgoing, members: dict[int, Recipient], network_keys: dict[int, str]) -> Envelope:
         return Envelope(
             outbox_id=row.id,
             key=row.key,
-            network_key=network.platform_key if network else "",
+            network_key=network_keys.get(row.network_id, ""),
             outgoing=replace(outgoing, network_id=row.network_id),
             recipients=tuple(members[i] for i in _addressed(outgoing) if i in members),
         )
@@ -353,6 +357,13 @@ class DeliveryWorker:
     def _finished(self, session: Session, key: str, sent: bool) -> None:
         if self.on_finished is not None:
             self.on_finished(session, key, sent)
+
+
+_NETWORK_KEYS = select(Network.id, Network.platform_key).where(col(Network.id).in_(bindparam("ids", expanding=True)))
+# the claimed messages' networks in one read of two columns, not each network row loaded whole
+_RECIPIENTS = select(Member.id, Member.platform_user_id, Member.display_name, Member.username, Member.dm_channel).where(
+    col(Member.id).in_(bindparam("ids", expanding=True))
+)  # built once: every claim that finds messages reads their recipients
 
 
 def _chat_of(envelope: Envelope) -> str:

@@ -13,6 +13,7 @@ This is the public entry point. The parts live next to it:
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -25,8 +26,13 @@ __all__ = ["TOO_OFTEN", "parse_facilitator_schedule", "parse_schedule"]
 TOO_OFTEN = "a schedule may run at most once a day, e.g. `every friday 16:00` or `every day 09:00`."
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_schedule(text: str) -> Schedule:
     """Parse a schedule typed by a facilitator.
+
+    Parsed once per text (a :class:`Schedule` is immutable): every tick reads
+    every flow's schedule, and a Schedule remembers its last answer, which the
+    next tick's question mostly reuses. A text that does not parse is not kept.
 
     Accepts standard 5-field cron ("0 16 * * FRI", "30 9 * * 1-5"; weekday 0
     and 7 are Sunday; both day fields restricted means either may match, as in

@@ -9,10 +9,10 @@ or a second bot process therefore runs each occurrence once.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -25,7 +25,7 @@ from bot.scheduling.rule import ScheduleError
 from bot.store.db import Store
 from bot.store.models import Flow, FlowOccurrence, Member, Network
 
-__all__ = ["Ticker", "run_due", "audience_timezones"]
+__all__ = ["Ticker", "audience_timezones", "run_due"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,31 +60,33 @@ def run_due(store: Store, router: Router, clock: Clock, *, catch_up: timedelta |
 
     ``catch_up`` bounds how far back a late tick looks (a bot that was down
     for a week should not send last week's prompts); ``None`` means no bound.
+
+    A tick where nothing is due is most ticks, so it costs three transactions
+    whatever the number of flows: one reads the flows, one the zones of each
+    network they serve, one moves every flow's ``checked_until`` on. Each due
+    occurrence still runs in a transaction of its own.
     """
     now = clock.now()
     with store.session() as session:
         flows = session.exec(
             select(Flow).where(Flow.enabled == True, col(Flow.schedule).is_not(None))  # noqa: E712
         ).all()
-        plan = [(f.id, f.kind, f.schedule, f.checked_until or f.created_at, f.network_id) for f in flows]
+        plan = [(f.id, f.kind, f.schedule, f.checked_until, f.created_at, f.network_id) for f in flows if f.kind in router.schedules]
+    zones_of = _zones(store, router, plan)
     ran: list[int] = []
-    for flow_id, kind, schedule_text, checked, network_id in plan:
-        spec = router.schedules.get(kind)
-        if spec is None:
-            continue
+    checked: dict[int, datetime] = {}
+    for flow_id, kind, schedule_text, checked_until, created_at, network_id in plan:
+        spec = router.schedules[kind]
         try:
             schedule = parse_schedule(schedule_text)
         except ScheduleError as exc:
             logger.warning("flow %s has a bad schedule %r: %s", flow_id, schedule_text, exc)
             continue
-        start = checked if catch_up is None else max(checked, now - catch_up)
-        try:
-            with store.session() as session:
-                network = session.get(Network, network_id)
-                zones = audience_timezones(session, network) if spec.per_member_timezone else [_known(network.timezone) or "UTC"]
-        except Exception:
-            logger.exception("flow %s (%s) of network %s: could not read its time zones; skipped this tick", flow_id, kind, network_id)
-            continue
+        checked_since = checked_until or created_at
+        start = checked_since if catch_up is None else max(checked_since, now - catch_up)
+        zones = zones_of.get((network_id, spec.per_member_timezone))
+        if zones is None:
+            continue  # could not be read: logged once for the network
         # how far this flow is done: a failed slot keeps it back so the next tick retries it;
         # the slots that did run are claimed rows and are not run again
         done_until = now
@@ -106,12 +108,43 @@ def run_due(store: Store, router: Router, clock: Clock, *, catch_up: timedelta |
                     break  # this zone's later slots wait for the failed one, in order
                 if occurrence is not None:
                     ran.append(occurrence)
-        with store.session() as session:
-            flow = session.get(Flow, flow_id)
-            if flow is not None and (flow.checked_until is None or flow.checked_until < done_until):
-                flow.checked_until = done_until
-                session.add(flow)
+        if checked_until is None or checked_until < done_until:
+            checked[flow_id] = done_until
+    if checked:
+        with store.session() as session:  # the claimed occurrences are the truth; this only saves looking again
+            session.connection().execute(_CHECKED, [{"flow_id": i, "until": until} for i, until in checked.items()])
     return ran
+
+
+_T = Flow.__table__
+_CHECKED = (
+    update(_T)
+    .where(_T.c.id == bindparam("flow_id"), or_(_T.c.checked_until.is_(None), _T.c.checked_until < bindparam("until")))
+    .values(checked_until=bindparam("until"))
+)  # never moves a flow back that another process has moved further
+
+
+def _zones(store: Store, router: Router, plan: list[tuple]) -> dict[tuple[int, bool], list[str]]:
+    """The zones each network's flows run in this tick, read once per network, not once per flow.
+
+    A network whose zones cannot be read is left out (its flows skip this tick) and said once.
+    """
+    wanted = {(network_id, router.schedules[kind].per_member_timezone) for _, kind, *_, network_id in plan}
+    found: dict[tuple[int, bool], list[str]] = {}
+    for network_id in sorted({n for n, _ in wanted}):
+        try:
+            with store.session() as session:
+                network = session.get(Network, network_id)
+                home = [_known(network.timezone) or "UTC"]
+                if (network_id, True) in wanted:
+                    found[network_id, True] = audience_timezones(session, network)
+                if (network_id, False) in wanted:
+                    found[network_id, False] = home
+        except Exception:
+            found.pop((network_id, True), None)
+            found.pop((network_id, False), None)
+            logger.exception("network %s: could not read its time zones; its flows skipped this tick", network_id)
+    return found
 
 
 def _claim_and_run(store: Store, router: Router, clock: Clock, flow_id: int, due, tz: str) -> int | None:

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from bot.simulation import members as sm
 from bot.simulation.adapter import Delivered
 
-__all__ = ["Event", "MemberBehaviour", "PRACTICE_CHANNEL"]
+__all__ = ["COORD", "Event", "MemberBehaviour", "PRACTICE_CHANNEL"]
 
 PRACTICE_CHANNEL = "practices"
+COORD = "coordinator"
 
 
 @dataclass(order=True)
@@ -37,15 +38,23 @@ class MemberBehaviour:
     # -- what members notice --------------------------------------------------------------
 
     def _observe(self) -> None:
-        """Decide, once per message, whether and when each member will react."""
-        new = self.adapter.delivered[self._seen :]
-        self._seen = len(self.adapter.delivered)
+        """Decide, once per message, whether and when each member will react.
+
+        Then the messages are let go: a reaction holds the one it answers, so a
+        10,000-member run does not keep its hundreds of thousands of messages.
+        """
+        new = list(self.adapter.delivered)
+        self.adapter.delivered.clear()
+        self._messages += len(new)
         now = self.clock.now()
         for d in new:
             if d.to == f"#{PRACTICE_CHANNEL}":
                 pid = next((c.value for c in d.outgoing.choices if c.action == "practice.steal"), None)
                 if pid and pid.isdigit() and d.outgoing.edit is None:
                     self._cards.append((int(pid), d))
+                continue
+            if d.to == COORD:
+                self.coordinator_received.append(d)  # a digest a week: what the coordinator read
                 continue
             p = self.people.get(d.to)
             if p is None or not d.outgoing.choices:

@@ -31,7 +31,7 @@ from bot.core.messages import Incoming
 from bot.settings import Settings
 from bot.simulation import members as sm
 from bot.simulation.adapter import Delivered, SimAdapter
-from bot.simulation.behaviour import PRACTICE_CHANNEL, Event, MemberBehaviour
+from bot.simulation.behaviour import COORD, PRACTICE_CHANNEL, Event, MemberBehaviour
 from bot.simulation.report import Reporting, Totals
 from bot.store.db import Store
 from bot.store.models import Member, Network
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 STEP = timedelta(hours=1)
-FAC, COORD = "facilitator", "coordinator"
+FAC = "facilitator"
 SHARE_CHANNEL = "reflections"
 SETUP = (
     "reflection add weekly weekly every friday 16:00",
@@ -74,7 +74,8 @@ class Simulation(MemberBehaviour, Reporting):
         self._queue: list[Event] = []
         self._seq = itertools.count()
         self._events = itertools.count(1)
-        self._seen = 0
+        self._messages = 0  # delivered so far (the adapter keeps only those not yet observed)
+        self.coordinator_received: list[Delivered] = []
         self._decided: set[tuple[str, str, str]] = set()
         self._cards: list[tuple[int, Delivered]] = []  # (practice id, card in the channel)
         self._stolen: set[tuple[str, int]] = set()
@@ -82,7 +83,7 @@ class Simulation(MemberBehaviour, Reporting):
     # -- set-up -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.store = Store(url=self.database_url)
+        self.store = Store(url=self.database_url, scratch=self._tmp is not None)  # our own temporary file: nobody keeps it
         if self.store.is_sqlite:
             self.store.upgrade()
         settings = Settings(BEACON_CONFIG="/nonexistent.yaml", BEACON_DATABASE_URL=self.database_url)

@@ -95,5 +95,5 @@ class Reporting:
                 practices=count(Practice, Practice.network_id == nid),
                 steals={str(getattr(m, "value", m)): n for m, n in modes},
                 nudges=count(NudgeLog, NudgeLog.network_id == nid),
-                messages=len(self.adapter.delivered),
+                messages=self._messages + len(self.adapter.delivered),
             )

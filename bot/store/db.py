@@ -31,7 +31,7 @@ def _dumps(value) -> str:
 JSON = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, scratch: bool = False) -> Engine:
     """Create an engine tuned for the bot's use of each database.
 
     SQLite: WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` so two
@@ -40,6 +40,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     ``secure_delete`` is set on every connection: deleted rows (a forgotten
     member's words, pruned answers) are overwritten with zeros instead of
     lingering in free pages, whatever the SQLite build's default is.
+
+    ``scratch`` is for a SQLite file nobody keeps (``beacon simulate``'s
+    temporary database, deleted when the run ends): the journal stays in
+    memory and nothing waits for the disk, since a crash loses the file
+    anyway. Never for a database that holds a network's data.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -52,9 +57,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
             dbapi_connection.isolation_level = None
             cur = dbapi_connection.cursor()
-            if database and database != ":memory:":
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            if scratch:
+                cur.execute("PRAGMA journal_mode=MEMORY")
+                cur.execute("PRAGMA synchronous=OFF")
+            else:
+                if database and database != ":memory:":
+                    cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA secure_delete=ON")
@@ -93,9 +102,9 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 class Store:
     """Owns the engine and hands out sessions; the one door to the database."""
 
-    def __init__(self, *, url: str, echo: bool = False) -> None:
+    def __init__(self, *, url: str, echo: bool = False, scratch: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, scratch=scratch)
 
     @property
     def dialect(self) -> str:

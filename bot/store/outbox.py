@@ -137,6 +137,32 @@ def recent_unprompted(session: Session, member_ids, *, since: datetime) -> dict[
     return found
 
 
+@functools.cache
+def _claim(dialect: str):
+    """The claim, built once per database: it runs for every few messages a busy bot sends
+    (and once a tick when nothing is due), and building it cost more than running it."""
+    now = bindparam("now")
+    due = ((_T.c.status == OutboxStatus.PENDING) | ((_T.c.status == OutboxStatus.SENDING) & (_T.c.claimed_until < now))) & (
+        _T.c.next_attempt_at <= now
+    )
+    pick = (
+        select(_T.c.id)
+        .where(due, _T.c.platform.in_(bindparam("platforms", expanding=True)))
+        .order_by(_T.c.next_attempt_at, _T.c.id)
+        .limit(bindparam("limit"))
+    )
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        update(_T)
+        .where(_T.c.id.in_(pick.scalar_subquery()), due)
+        .values(status=OutboxStatus.SENDING, claimed_until=bindparam("until"), claimed_by=bindparam("worker"))
+        .returning(
+            _T.c.id, _T.c.key, _T.c.network_id, _T.c.platform, _T.c.payload, _T.c.attempts, _T.c.next_attempt_at, _T.c.member_id, _T.c.unprompted
+        )
+    )
+
+
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, platforms: list[str], worker: str = ""):
     """Claim up to ``limit`` due messages for this process, oldest first.
 
@@ -147,21 +173,10 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, 
     ``payload``, ``attempts``, and ``member_id`` and ``unprompted`` for the
     re-check of the member's limits), oldest first.
     """
-    due = ((_T.c.status == OutboxStatus.PENDING) | ((_T.c.status == OutboxStatus.SENDING) & (_T.c.claimed_until < now))) & (
-        _T.c.next_attempt_at <= now
-    )
-    pick = select(_T.c.id).where(due, _T.c.platform.in_(platforms)).order_by(_T.c.next_attempt_at, _T.c.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
-        update(_T)
-        .where(_T.c.id.in_(pick.scalar_subquery()), due)
-        .values(status=OutboxStatus.SENDING, claimed_until=now + lease, claimed_by=worker)
-        .returning(
-            _T.c.id, _T.c.key, _T.c.network_id, _T.c.platform, _T.c.payload, _T.c.attempts, _T.c.next_attempt_at, _T.c.member_id, _T.c.unprompted
-        )
-    )
-    rows = session.connection().execute(stmt).all()
+    if not platforms:
+        return []
+    params = {"now": now, "until": now + lease, "worker": worker, "limit": limit, "platforms": list(platforms)}
+    rows = session.connection().execute(_claim(session.get_bind().dialect.name), params).all()
     return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))  # RETURNING keeps no order
 
 

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.app import build_app
@@ -227,3 +228,30 @@ def test_a_flow_that_raises_is_skipped_then_retried_alone(any_store, clock, capl
     assert run_due(any_store, router, clock, catch_up=None) == []
     with any_store.session() as s:
         assert len(s.exec(select(FlowOccurrence)).all()) == 2
+
+
+def _statements_of_a_quiet_tick(store: Store, clock: FakeClock, flows: int) -> int:
+    with store.session() as s:
+        net = s.exec(select(Network)).one()
+        for i in range(len(s.exec(select(Flow)).all()), flows):
+            s.add(Flow(network_id=net.id, kind="ping", name=f"weekly {i}", schedule=FRIDAY_16, created_at=clock.now(),
+                       updated_at=clock.now(), checked_until=clock.now()))  # fmt: skip
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(store.engine, "before_cursor_execute", listener)
+    try:
+        clock.advance(hours=1)
+        assert run_due(store, _ping_router(), clock) == []
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_a_tick_with_nothing_due_costs_the_same_for_one_flow_as_for_six(any_store, clock):
+    """Each flow's zones and its checked_until used to cost a transaction of its own, every tick."""
+    _setup(any_store, clock, ["Europe/London", None])
+    one = _statements_of_a_quiet_tick(any_store, clock, 1)
+    six = _statements_of_a_quiet_tick(any_store, clock, 6)
+    assert six == one, f"{one} statements for one flow, {six} for six"
+    with any_store.session() as s:  # and every flow is marked checked, as before
+        assert {f.checked_until for f in s.exec(select(Flow))} == {clock.now()}

@@ -52,3 +52,19 @@ def test_beacon_db_upgrade_command_creates_the_schema(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "up to date" in proc.stdout
     assert "outbox_message" in inspect(Store(url=url).engine).get_table_names()
+
+
+def _pragmas(store: Store) -> tuple[str, int]:
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql("PRAGMA journal_mode").scalar(), conn.exec_driver_sql("PRAGMA synchronous").scalar()
+
+
+def test_a_kept_database_is_durable_and_only_a_scratch_one_skips_the_disk(tmp_path):
+    """``scratch`` (the simulation's temporary file) trades durability for speed; a real database never does."""
+    kept, scratch = Store(url=f"sqlite:///{tmp_path}/kept.db"), Store(url=f"sqlite:///{tmp_path}/scratch.db", scratch=True)
+    try:
+        assert _pragmas(kept) == ("wal", 1)  # WAL, synchronous NORMAL
+        assert _pragmas(scratch) == ("memory", 0)  # journal in memory, synchronous OFF
+    finally:
+        kept.dispose()
+        scratch.dispose()
