@@ -29,6 +29,7 @@ __all__ = [
     "mark_sent",
     "mark_retry",
     "readdress",
+    "forget_addressed",
     "release",
     "mark_failed",
     "backoff",
@@ -244,6 +245,11 @@ def mark_retry(session: Session, outbox_id: int, *, at: datetime, error: str, co
 def readdress(session: Session, outbox_id: int, payload: dict) -> None:
     """Keep a group message's narrower address (delivery left out a member who paused), so a retry keeps it too."""
     session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(payload=payload))
+
+
+def forget_addressed(session: Session, member_id: int) -> None:
+    """A forgotten member is no longer recorded as addressed by any group message (their gap and cap end with them)."""
+    session.connection().execute(_M.delete().where(_M.c.member_id == member_id))
 
 
 def release(session: Session, outbox_id: int) -> None:
