@@ -109,6 +109,9 @@ class FollowUpSource:
       a short note for them ("Done. Well done!"); raise ``UserError`` when the
       item has gone;
     - ``sent(session, subject, now)``: optional, mark the thing as followed up;
+    - ``not_sent(session, subject)``: optional, undo ``sent`` when the nudge
+      never reached the member (delivery dropped it: they paused meanwhile),
+      so the thing can be followed up later;
     - ``opt_out``: the member's opt-out key that silences this source too
       (a flow: "pairing", "practices", "reflection");
     - ``order``: where the rule is listed and where its items come in a
@@ -125,6 +128,7 @@ class FollowUpSource:
     apply: Callable[[Context, str, str], str]
     members: Callable[[Any, World], Collection[int] | None] | None = None
     sent: Callable[[Session, str, datetime], None] | None = None
+    not_sent: Callable[[Session, str], None] | None = None
     opt_out: str | None = None
     order: int = 100
     looks_back: timedelta = timedelta(0)

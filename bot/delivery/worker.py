@@ -228,16 +228,16 @@ class DeliveryWorker:
             )
             if not rows:
                 return []
-            rows = self._recheck(session, rows)
+            rows, readdressed = self._recheck(session, rows)
             if not rows:
                 return []
-            messages = [(row, Outgoing.from_dict(row.payload)) for row in rows]
+            messages = [(row, readdressed.get(row.id) or Outgoing.from_dict(row.payload)) for row in rows]
             members = self._recipients(session, {i for _, out in messages for i in _addressed(out)})
             keys = dict(session.connection().execute(_NETWORK_KEYS, {"ids": sorted({row.network_id for row in rows})}).all())
             return [(self._envelope(row, out, members, keys), row.platform, row.attempts) for row, out in messages]
 
-    def _recheck(self, session: Session, rows: list) -> list:
-        """Ask again, as an unprompted message leaves, whether its member's limits allow it.
+    def _recheck(self, session: Session, rows: list) -> tuple[list, dict[int, Outgoing]]:
+        """Ask again, as an unprompted message leaves, whether its members' limits allow it.
 
         A prompt held for the morning was queued when the member could get it;
         by the morning they may have paused, stopped that flow or become
@@ -246,32 +246,58 @@ class DeliveryWorker:
         two-week pause would be stale (the next occurrence reaches them).
         A message that reaches quiet hours (the member changed them, or a retry
         ran late) waits for their end. Rows of replies (``unprompted`` NULL, as
-        every row written before it existed) and group messages go as before.
+        every row written before it existed) go as before.
+
+        A group message (a pairing introduction, "did you meet?" to a pair or
+        trio) goes to those of its members who may still get it, and leaves out
+        one who paused, opted out or became unreachable: the others' pairing is
+        theirs and should not wait for a pause they know nothing of, and the
+        words are the ones queued, so nothing says why someone is missing (a
+        pause is private). It is how a group with a deactivated Slack member is
+        reached already; "Someone is unreachable" asks for a rematch. It waits
+        while any of those left is in quiet hours, and is dropped when no one
+        is left. Returns the rows to send, and the new address of each group
+        message that leaves someone out (written back, so a retry keeps it).
         """
-        checked = [r for r in rows if r.unprompted is not None and r.member_id is not None]
+        checked = [r for r in rows if r.unprompted is not None]
         if not checked:
-            return rows
+            return rows, {}
+        outgoing = {r.id: Outgoing.from_dict(r.payload) for r in checked if r.member_id is None}
+        addressed = {r.id: [r.member_id] if r.member_id is not None else list(outgoing[r.id].to.members) for r in checked}
         columns = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, Member.quiet_weekends,
                    Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
-        found = {m.id: m for m in session.exec(select(*columns).where(col(Member.id).in_({r.member_id for r in checked})))}
-        now, stopped = self.clock.now(), set()
+        ids = {i for members in addressed.values() for i in members}
+        found = {m.id: m for m in session.exec(select(*columns).where(col(Member.id).in_(ids)))} if ids else {}
+        now, stopped, readdressed = self.clock.now(), set(), {}
         for r in checked:
-            member, network = found.get(r.member_id), session.get(Network, r.network_id)
-            if member is None or network is None:
+            network = session.get(Network, r.network_id)
+            people = [Person.of(found[i], network) for i in addressed[r.id] if i in found] if network is not None else []
+            if not people:
                 continue
-            person = Person.of(member, network)
-            why = blocked(person, now, *[k for k in r.unprompted.split(",") if k])
-            if why in ("unreachable", "paused", "opted out"):
-                outbox.mark_failed(
-                    session, r.id, error=f"not sent: the member is {why} now" if why != "opted out" else "not sent: the member opted out"
+            keys = [k for k in r.unprompted.split(",") if k]
+            why = {p.id: blocked(p, now, *keys) for p in people}
+            left = [p for p in people if why[p.id] not in ("unreachable", "paused", "opted out")]
+            if not left:
+                reason = why[people[0].id] if len(people) == 1 else "away"
+                error = {"opted out": "not sent: the member opted out", "away": "not sent: none of its members may get it now"}.get(
+                    reason, f"not sent: the member is {reason} now"
                 )
+                outbox.mark_failed(session, r.id, error=error)
                 self._finished(session, r.key, False)
-                logger.info("message %s not sent: member %s %s since it was queued", r.id, r.member_id, why)
+                logger.info("message %s not sent: its members' limits changed since it was queued", r.id)
                 stopped.add(r.id)
-            elif why == "quiet hours" and (at := next_allowed(person, now)) > now:
-                outbox.mark_retry(session, r.id, at=at, error="held: quiet hours", count_attempt=False)
+                continue
+            waits = [at for p in left if why[p.id] == "quiet hours" and (at := next_allowed(p, now)) > now]
+            if waits:
+                outbox.mark_retry(session, r.id, at=max(waits), error="held: quiet hours", count_attempt=False)
                 stopped.add(r.id)
-        return [r for r in rows if r.id not in stopped]
+            elif len(left) < len(people) and r.id in outgoing:
+                out = outgoing[r.id]
+                gone = {p.id for p in people} - {p.id for p in left}
+                readdressed[r.id] = replace(out, to=replace(out.to, members=tuple(i for i in out.to.members if i not in gone)))
+                outbox.readdress(session, r.id, readdressed[r.id].to_dict())
+                logger.info("message %s goes to %d of its %d members: the others' limits changed", r.id, len(left), len(people))
+        return [r for r in rows if r.id not in stopped], readdressed
 
     @staticmethod
     def _recipients(session: Session, ids: set[int]) -> dict[int, Recipient]:

@@ -30,6 +30,7 @@ __all__ = [
     "FlowOccurrence",
     "InboundEvent",
     "OutboxMessage",
+    "OutboxMember",
     "OutboxStatus",
     "AuditEntry",
     "Conversation",
@@ -227,6 +228,20 @@ class OutboxMessage(SQLModel, table=True):
     # a message the member did not ask for: the opt-out keys it keeps, comma-separated ("" for none);
     # NULL for replies. Delivery re-checks the member's limits for these (see bot.delivery.worker)
     unprompted: str | None = Field(default=None, max_length=200)
+
+
+class OutboxMember(SQLModel, table=True):
+    """Each member an unprompted group message addresses (a pairing introduction, "did you meet?" to a group).
+
+    The outbox row names one member at most, so without these a group message
+    would count for nobody's gap or weekly cap; keyed by member first, so a
+    member's recent unprompted messages stay one indexed read.
+    """
+
+    __tablename__ = "outbox_member"
+
+    member_id: int = Field(primary_key=True)
+    message_id: int = Field(foreign_key="outbox_message.id", primary_key=True, index=True)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -13,12 +13,12 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, insert, union_all, update
 from sqlmodel import Session, col, select
 
 from bot.core.messages import Outgoing
 from bot.store.db import insert_or_skip
-from bot.store.models import OutboxMessage, OutboxStatus
+from bot.store.models import OutboxMember, OutboxMessage, OutboxStatus
 
 __all__ = [
     "enqueue",
@@ -28,6 +28,8 @@ __all__ = [
     "confirm_claim",
     "mark_sent",
     "mark_retry",
+    "readdress",
+    "forget_addressed",
     "release",
     "mark_failed",
     "backoff",
@@ -89,7 +91,10 @@ def enqueue(
     """
     row = _row(key=key, network_id=network_id, platform=platform, outgoing=outgoing, at=not_before or now, now=now, unprompted=unprompted)
     stmt = _enqueue_one(session.get_bind().dialect.name)
-    return session.connection().execute(stmt, row).first() is not None  # RETURNING: rowcount is -1 on psycopg
+    inserted = session.connection().execute(stmt, row).first()  # RETURNING: rowcount is -1 on psycopg
+    if inserted is not None and unprompted is not None:
+        _address_group(session, {inserted.id: outgoing})
+    return inserted is not None
 
 
 def enqueue_many(
@@ -109,11 +114,32 @@ def enqueue_many(
     rows = [_row(key=k, network_id=network_id, platform=platform, outgoing=o, at=at, now=now, unprompted=unprompted) for k, o in items]
     # RETURNING lists only the rows inserted (ON CONFLICT DO NOTHING skips the rest);
     # SQLAlchemy batches it as multi-row INSERTs on both databases
-    inserted = session.connection().execute(_insert(session).returning(OutboxMessage.__table__.c.id), rows)
-    return len(inserted.all())
+    inserted = session.connection().execute(_insert(session).returning(_T.c.id, _T.c.key), rows).all()
+    if unprompted is not None:
+        by_key = dict(items)
+        _address_group(session, {i: by_key[k] for i, k in inserted})
+    return len(inserted)
+
+
+def _address_group(session: Session, messages: dict[int, Outgoing]) -> None:
+    """Record each member an unprompted group message addresses (``outbox_member``), so it counts
+    for each one's gap and weekly cap; a message to one member names them on its own row."""
+    rows = [{"message_id": i, "member_id": m} for i, out in messages.items() if len(out.to.members) > 1 for m in out.to.members]
+    if rows:
+        session.connection().execute(insert(OutboxMember), rows)
 
 
 _T = OutboxMessage.__table__
+
+
+_M = OutboxMember.__table__
+_COUNTS = (_T.c.next_attempt_at >= bindparam("since"), _T.c.unprompted.is_not(None), _T.c.status != OutboxStatus.FAILED)
+_RECENT = union_all(
+    select(_T.c.member_id, _T.c.next_attempt_at, _T.c.key).where(_T.c.member_id.in_(bindparam("ids", expanding=True)), *_COUNTS),
+    select(_M.c.member_id, _T.c.next_attempt_at, _T.c.key)
+    .select_from(_M.join(_T, _T.c.id == _M.c.message_id))
+    .where(_M.c.member_id.in_(bindparam("ids", expanding=True)), *_COUNTS),
+)  # built once: every fan-out and reminder run reads it
 
 
 def recent_unprompted(session: Session, member_ids, *, since: datetime) -> dict[int, list[tuple[datetime, str]]]:
@@ -122,16 +148,14 @@ def recent_unprompted(session: Session, member_ids, *, since: datetime) -> dict[
     One indexed range query per 500 members (``ix_outbox_member_time``), so a
     fan-out to thousands asks in bulk; the gap between unprompted messages and
     the weekly cap are both read from it. Given-up messages do not count.
+    A group message (a pairing introduction) counts for each member it
+    addresses, through ``outbox_member``: the same statement, a second indexed branch.
     """
     found: dict[int, list[tuple[datetime, str]]] = {}
     ids = sorted(set(member_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.connection().execute(
-            select(_T.c.member_id, _T.c.next_attempt_at, _T.c.key).where(
-                _T.c.member_id.in_(chunk), _T.c.next_attempt_at >= since, _T.c.unprompted.is_not(None), _T.c.status != OutboxStatus.FAILED
-            )
-        )
+        rows = session.connection().execute(_RECENT, {"ids": chunk, "since": since})
         for member_id, at, key in rows:
             found.setdefault(member_id, []).append((at, key))
     return found
@@ -216,6 +240,16 @@ def mark_retry(session: Session, outbox_id: int, *, at: datetime, error: str, co
     if count_attempt:
         values["attempts"] = OutboxMessage.attempts + 1
     session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values))
+
+
+def readdress(session: Session, outbox_id: int, payload: dict) -> None:
+    """Keep a group message's narrower address (delivery left out a member who paused), so a retry keeps it too."""
+    session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(payload=payload))
+
+
+def forget_addressed(session: Session, member_id: int) -> None:
+    """A forgotten member is no longer recorded as addressed by any group message (their gap and cap end with them)."""
+    session.connection().execute(_M.delete().where(_M.c.member_id == member_id))
 
 
 def release(session: Session, outbox_id: int) -> None:

@@ -132,6 +132,7 @@ def _scrub_outbox(session: Session, member: Member, needles: dict[str, str], red
     taken out, a practice card withdrawn by its flow.
     """
     edits: list[Outgoing] = []
+    outbox.forget_addressed(session, member.id)
     for rows in outbox.in_batches(session, OutboxMessage.network_id == member.network_id):
         for row in rows:
             if row.member_id == member.id:

@@ -13,14 +13,16 @@ commands are in :mod:`.commands`.
 
 from __future__ import annotations
 
+import functools
+
 from bot.core.availability import CAP_RULE
 from bot.core.followups import FOLLOW_UP_CREATED
 from bot.core.router import Router
 from bot.flows.nudges.answers import on_answer, on_snooze, on_stop
 from bot.flows.nudges.commands import cap_command, preview_command, rules_command, toggle_command, undo_settings
-from bot.flows.nudges.data import KIND, flow_on
+from bot.flows.nudges.data import KIND, NUDGE_KEY, flow_on
 from bot.flows.nudges.run import follow_up_created, run
-from bot.flows.nudges.send import ANSWER, SNOOZE, STOP
+from bot.flows.nudges.send import ANSWER, SNOOZE, STOP, not_delivered
 from bot.store.models import Role
 from bot.store.nudges import export_member, forget_member
 
@@ -46,3 +48,4 @@ def register(router: Router) -> None:
     router.undo("nudges.", undo_settings)
     router.on(FOLLOW_UP_CREATED, follow_up_created)
     router.plan_follow_ups(flow_on)
+    router.on_delivered(NUDGE_KEY, functools.partial(not_delivered, router))

@@ -8,7 +8,7 @@ answer handlers redraw the still-open ones with :func:`choices` and
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from bot.core.availability import pause_choice
 from bot.core.context import Context
@@ -19,7 +19,7 @@ from bot.flows.nudges import rules
 from bot.store.models import Member
 from bot.store.nudges import NudgeLog
 
-__all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "choices", "send_nudge"]
+__all__ = ["ANSWER", "SNOOZE", "STOP", "answers_of", "choices", "not_delivered", "send_nudge"]
 
 ANSWER, SNOOZE, STOP = "nudge.answer", "nudge.snooze", "nudge.stop"
 
@@ -62,3 +62,21 @@ def send_nudge(ctx: Context, member: Member, items: list[FollowUp]) -> bool:
     buttons = choices(logs, {log.id: i.answers for log, i in zip(logs, items)}, batch)
     # unprompted, but the planner has kept the gap and quiet hours already: it goes now
     return ctx.dm(member, rules.combined_text(items), choices=buttons, key=batch, not_before=ctx.now, unprompted=("nudges",))
+
+
+def not_delivered(router: Router, session: Session, key: str, sent: bool) -> None:
+    """A nudge message that never reached the member (delivery dropped it because they paused, opted
+    out or became unreachable while it waited, or gave up on it) is taken out of the nudge log, and
+    each source hears it was not sent (``FollowUpSource.not_sent``).
+
+    The log is what the rules read as "already asked": left in, its subjects
+    would never be raised again, though the member never saw them.
+    """
+    if sent:
+        return
+    logs = session.exec(select(NudgeLog).where(NudgeLog.batch == key, col(NudgeLog.outcome).is_(None))).all()
+    for log in logs:
+        source = router.follow_ups.get(log.rule)
+        if source is not None and source.not_sent is not None:
+            source.not_sent(session, log.subject)
+        session.delete(log)

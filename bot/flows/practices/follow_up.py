@@ -95,8 +95,16 @@ def sent(session: Session, subject: str, now: datetime) -> None:
         session.add(steal)
 
 
+def not_sent(session: Session, subject: str) -> None:
+    """The nudge never reached the member: the steal is not asked yet, by either follow-up."""
+    steal = session.get(Steal, subject_id(subject))
+    if steal is not None and steal.outcome is None:
+        steal.follow_up_sent_at = None
+        session.add(steal)
+
+
 SOURCE = FollowUpSource(
     rule=RULE,
     description="\"how did it go?\" when a steal's follow-up falls due",
-    load=load, due=due, answers=answers, apply=apply, sent=sent, opt_out="practices", order=30,
+    load=load, due=due, answers=answers, apply=apply, sent=sent, not_sent=not_sent, opt_out="practices", order=30,
 )  # fmt: skip

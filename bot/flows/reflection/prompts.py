@@ -387,10 +387,11 @@ def run_reminders(ctx: Context) -> None:
             ctx.session.add(p)
     members = _members_by_id(ctx, {p.member_id for p in open_prompts})
     due = [p for p in open_prompts if _reminder_due(ctx, p, members.get(p.member_id))]
-    # a reminder keeps the gap after the member's other unprompted messages: it tries again next hour
+    # a reminder keeps the gap after the member's other unprompted messages: it tries again next hour,
+    # unless waiting would leave no hourly run before the window's last hour (then the gap gives way)
     at = ctx.unprompted_at({p.member_id: Person.of(members[p.member_id], ctx.network) for p in due})
     for p in due:
-        if at[p.member_id] > ctx.now:
+        if ctx.now < at[p.member_id] <= p.window_closes_at - REMINDER_LAST_CALL:
             continue
         member = members[p.member_id]
         index = _current_index(ctx, p, member)
@@ -401,6 +402,17 @@ def run_reminders(ctx: Context) -> None:
         ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}", not_before=ctx.now, unprompted=(KIND,))
         p.reminded_at = ctx.now
         ctx.session.add(p)
+
+
+REMINDER_LAST_CALL = timedelta(hours=2)
+"""A reminder the gap would push past this long before its window closes goes now instead.
+
+It never goes in the window's last hour and the reminder run is hourly, so a
+reminder that waits for the gap any later than this would not go at all: a
+member with a busy day (other flows' prompts every two hours) lost their one
+reminder. The gap is there to avoid a burst; one reminder a little close to
+another message is better than a window that closes unannounced.
+"""
 
 
 def _reminder_due(ctx: Context, p: Prompt, member: Member | None) -> bool:

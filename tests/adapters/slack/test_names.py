@@ -51,3 +51,34 @@ async def test_a_pair_introduction_mentions_each_member_and_keeps_a_hostile_name
         shown = _all_text(intros[-1])
         assert "<@UANN>" in shown and "<@UBOB>" in shown
         assert "<https://evil.example|" not in shown
+
+
+def _intro(message: dict) -> bool:
+    return ", round 1*" in message["text"]
+
+
+async def test_a_trio_introduction_held_for_the_morning_goes_to_the_two_who_did_not_pause(sqlite_store, clock):
+    """The group DM is opened for the members who may still get it: the one who paused overnight is left out."""
+    async with slack_bot(sqlite_store, clock) as sb:
+        sb.user("UFAC", name="Fac")
+        await sb.command("UFAC", "help")
+        for user in ("UANN", "UBOB", "UCY"):
+            sb.user(user, name=user[1:].title(), tz="America/Los_Angeles")  # 01:00 there
+            await sb.command(user, "help")
+        with sqlite_store.session() as session:
+            fac = session.exec(select(Member).where(Member.platform_user_id == "UFAC")).one()
+            fac.opted_out = ["pairing"]
+            session.add(fac)
+            session.commit()
+        await sb.command("UFAC", "pairing run-now")
+        await sb.press("UFAC", "Run round 1: pair 3 members")
+        trio, pair = sb.slack.dm_channel("UANN", "UBOB", "UCY"), sb.slack.dm_channel("UANN", "UBOB")
+        assert not [m for m in sb.slack.messages() if _intro(m)]  # waits for 08:00 in Los Angeles
+        await sb.command("UCY", "pause 1w")
+        clock.advance(hours=7)
+        await sb.beacon.tick(catch_up=None)
+        await sb.settle()
+        intros = [m for m in sb.slack.messages(pair) if _intro(m)]
+        assert len(intros) == 1 and "<@UCY>" in _all_text(intros[0])  # the words as queued: nothing says why
+        assert not [m for m in sb.slack.messages(trio) if _intro(m)]
+        assert not [m for m in sb.inbox("UCY") if _intro(m)]

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel, select
 
 from bot.core.messages import Address, Outgoing
 from bot.store import outbox
-from bot.store.models import AuditEntry, Member, Network, OutboxMessage, Role
+from bot.store.models import AuditEntry, Member, Network, OutboxMember, OutboxMessage, Role
 
 ZELDA = {"user": "U7ZELDA", "display_name": "Zelda Quixote", "username": "zquix"}
 
@@ -115,6 +115,7 @@ async def test_forget_me_leaves_no_row_naming_the_member(harness):
             now=h.clock.now(),
             outgoing=Outgoing(text="Fac, meet Zelda Quixote (@zquix)", to=Address.group([fac.id, z.id])),
             not_before=h.clock.now() + timedelta(days=2),
+            unprompted="pairing",
         )
     needles = [ZELDA["user"], ZELDA["display_name"], ZELDA["username"], "Quixote Trust"]
     assert scan_for(h.store, needles)  # the scan does find her before
@@ -134,6 +135,7 @@ async def test_forget_me_leaves_no_row_naming_the_member(harness):
         assert "later" not in {r.key for r in rows}  # the pending message to her was cancelled
         intro = next(r for r in rows if r.key == "intro")
         assert intro.payload["to"]["members"] == [fac.id] and "a former member" in intro.payload["text"]
+        assert [r.member_id for r in s.exec(select(OutboxMember))] == [fac.id]  # it counts for no one else's gap
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "rights.forget")).one().actor_id == z.id
     # writing again makes a new, ordinary member
     await h.command(ZELDA["user"], "help", user_name=ZELDA["display_name"])

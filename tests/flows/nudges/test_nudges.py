@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.followups import FOLLOW_UP_CREATED, FollowUp, FollowUpSource
 from bot.store.commitments import Commitment, CommitmentStatus
@@ -359,3 +359,25 @@ async def test_every_unprompted_message_counts_towards_the_cap_and_only_nudges_w
     assert "at most 7 a week, at least 2 hours apart" in out[-1].text
     out = await h.command("ana", "help settings")
     assert "the prompts they signed up for" in out[-1].text
+
+
+async def test_a_nudge_dropped_at_delivery_because_the_member_paused_is_raised_again_after_the_pause(harness):
+    """The nudge log says what reached the member: one that never left (they paused while it waited) is undone."""
+    h = harness
+    await setup(h)
+    sid = add_steal(h, "ana", "Buddy reading", at(3, 10))
+    for _ in range(30):  # hour by hour, the scheduler only: stop once the nudge is queued
+        h.clock.advance(timedelta(hours=1))
+        await h.beacon.tick(catch_up=None)
+        with h.store.session() as s:
+            if s.exec(select(OutboxMessage).where(col(OutboxMessage.key).startswith("nudge:"))).first() is not None:
+                break
+    await h.command("ana", "pause 1w")  # delivery runs after the pause: the waiting nudge is dropped
+    assert not [d for d in h.inbox("ana") if "How did it go" in d.text]
+    with h.store.session() as s:
+        assert not s.exec(select(NudgeLog).where(NudgeLog.subject == f"steal:{sid}")).all()
+        assert s.get(Steal, sid).follow_up_sent_at is None
+    await h.command("ana", "resume")
+    await hours(h, 24)
+    asked = [d for d in h.inbox("ana") if "How did it go" in d.text]
+    assert len(asked) == 1 and asked[0].text.startswith("*A gentle nudge*")

@@ -12,6 +12,7 @@ from bot.core.markup import to_plain
 from bot.store.answers import FollowUpAnswer
 from bot.store.models import AuditEntry, Flow, Member, OutboxMessage, Role
 from bot.store.pairing import PairExclude, PairGroup, PairingRound, PairMember
+from bot.store.reflection import Prompt
 
 FORTNIGHTLY = '"every 2 weeks on monday 09:00"'
 
@@ -373,3 +374,41 @@ async def test_an_after_visit_reflection_follows_a_visit_when_the_trio_says_it_h
     out = await h.press("ann", "Answer now", message=prompt)
     assert any("What did you see on the visit?" in d.text for d in out)
     assert not [d for d in h.inbox("bob") if "Visit reflection" in d.text]  # bob has not said so yet
+
+
+async def _night_pair(h):
+    """ann and bob in London; cara and dan in Los Angeles, where it is 01:00: their introduction waits for 08:00."""
+    _fac(h)
+    _member(h, "ann", "Riverside Council", wants=["data sharing"], offers=["youth engagement"])
+    _member(h, "bob", "Hill Agency", wants=["youth engagement"], offers=["data sharing"])
+    _member(h, "cara", "Valley School", wants=["data sharing"], timezone="America/Los_Angeles")
+    _member(h, "dan", "Coast Charity", offers=["youth engagement"], timezone="America/Los_Angeles")
+    await _run_now(h)
+    assert _groups(h, 1) == [frozenset({"ann", "bob"}), frozenset({"cara", "dan"})]
+
+
+async def test_an_introduction_held_for_the_morning_leaves_out_a_member_who_paused_in_the_night(harness):
+    h = harness
+    await _night_pair(h)
+    await h.command("dan", "pause 1w")
+    await h.tick(hours=7)  # 08:00 in Los Angeles
+    (intro,) = _intros(h, "cara")
+    assert not _intros(h, "dan")
+    assert "paused" not in _t(intro)  # nothing says why dan is missing
+    (row,) = _rows(h, OutboxMessage, OutboxMessage.key.startswith("pairing:intro:"), OutboxMessage.status == "sent",
+                   OutboxMessage.payload["to"]["members"].as_string().contains(str(h.member("cara").id)))  # fmt: skip
+    assert row.payload["to"]["members"] == [h.member("cara").id]
+
+
+async def test_an_introduction_to_a_pair_counts_for_each_members_gap(harness):
+    """The introduction reached ann at 09:00: a reflection due at 10:00 waits for the two-hour gap."""
+    h = harness
+    await _night_pair(h)
+    assert len(_intros(h, "ann")) == 1
+    out = await h.command("fac", "reflection add weekly weekly every monday 10:00")
+    assert "Added the reflection `weekly`" in out[0].text
+    await h.tick(hours=2, step=timedelta(minutes=30))  # 11:00
+    with h.store.session() as s:
+        sent = {p.member_id: p.sent_at for p in s.exec(select(Prompt))}
+    assert sent[h.member("ann").id] == h.clock.now()  # 11:00, not 10:00
+    assert sent[h.member("fac").id] == h.clock.now() - timedelta(hours=1)  # the facilitator was not introduced

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.core.messages import Address, Outgoing
-from bot.store.models import OutboxMessage, Role
+from bot.store.models import Network, OutboxMessage, Role
 from bot.store.reflection import Prompt, ReflectionAnswer
 from tests.support.harness import Harness
 from tests.support.telegram import GROUP_ID, TelegramHarness
@@ -218,3 +218,22 @@ async def test_unprompted_messages_to_one_member_are_spaced_by_two_hours_inside_
         late = s.exec(select(Prompt).where(Prompt.member_id == h.member("ana").id).order_by(Prompt.sent_at)).all()[-1]
     assert late.sent_at == datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
     assert all(b - a >= timedelta(hours=2) for a, b in zip(times, times[1:]))
+
+
+async def test_a_reminder_kept_back_by_the_gap_still_goes_inside_its_window(harness):
+    """A network with a day-long gap: the reminder of a 25-hour window waits for the gap until its window's last
+    hour, when reminders no longer go. The gap gives way to the window end, so the one reminder still goes."""
+    h = harness
+    await _setup(h, "every tuesday 09:00", ("ana", "Europe/London"))
+    out = await h.command("fac", "reflection edit weekly window 25")  # closes Wednesday 10:00
+    assert "25 hours" in out[0].text
+    with h.store.session() as s:
+        network = s.get(Network, h.network_id)
+        network.settings = {**(network.settings or {}), "message_gap_hours": 24}
+        s.add(network)
+        s.commit()
+    await h.tick(days=2, hours=1, step=timedelta(hours=1))  # Wednesday 10:00
+    assert len(_prompts(h, "ana")) == 1
+    assert len(_reminders(h, "ana")) == 1
+    p = _prompt_row(h, "ana")
+    assert p.reminded_at == datetime(2026, 11, 4, 8, 0, tzinfo=UTC)  # the first allowed hour, inside the window
