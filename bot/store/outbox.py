@@ -293,18 +293,20 @@ def prune_delivered(session: Session, *, network_id: int, before: datetime, now:
     the words a year of messages no longer holds are not read again every hour.
     """
     done = col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED])
-    when = func.coalesce(col(OutboxMessage.sent_at), col(OutboxMessage.created_at)) < before
-    fresh = col(OutboxMessage.pruned_at).is_(None)
-    # no ORDER BY: an id order would make SQLite walk the network's index instead of this one
-    due = select(OutboxMessage).where(OutboxMessage.network_id == network_id, fresh, done, when).limit(size)
+    mine = (OutboxMessage.network_id == network_id, col(OutboxMessage.pruned_at).is_(None), done)
+    # coalesce(sent_at, created_at) < before, as two ranges the index serves (a coalesce it cannot):
+    # no ORDER BY either, which would make SQLite walk the network's index instead of this one
+    sent, never_sent = col(OutboxMessage.sent_at), col(OutboxMessage.created_at)
     pruned = 0
-    while rows := session.exec(due).all():  # a pruned row leaves the query, so each batch is the next
-        for row in rows:
-            row.payload = {"text": "", "to": (row.payload or {}).get("to") or {}, PRUNED: True}
-            row.pruned_at = now
-            session.add(row)
-            pruned += 1
-        session.flush()
-        for row in rows:
-            session.expunge(row)
+    for when in ((sent < before,), (sent.is_(None), never_sent < before)):
+        due = select(OutboxMessage).where(*mine, *when).limit(size)
+        while rows := session.exec(due).all():  # a pruned row leaves the query, so each batch is the next
+            for row in rows:
+                row.payload = {"text": "", "to": (row.payload or {}).get("to") or {}, PRUNED: True}
+                row.pruned_at = now
+                session.add(row)
+                pruned += 1
+            session.flush()
+            for row in rows:
+                session.expunge(row)
     return pruned
