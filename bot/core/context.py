@@ -80,6 +80,7 @@ class Context:
         self.command: Command | None = None  # set by the dispatcher: the command being run, for its usage
         self.acted_in: str | None = None  # set by the dispatcher: the network to name in the first reply (a person in several)
         self._seq = 0
+        self._held: tuple[int | None, Conversation | None] | None = None  # see hand_over
 
     # -- who and where --------------------------------------------------------
 
@@ -297,7 +298,18 @@ class Context:
         m = member or self.member
         if m is None:
             return None
+        held, self._held = self._held, None
+        if held is not None and held[0] == m.id and (held[1] is None or held[1] in self.session):
+            return held[1]
         return self.session.exec(_CONVERSATION_OF, params={"member_id": m.id}).first()
+
+    def hand_over(self, conv: Conversation | None) -> None:
+        """The conversation the route just read, for the handler's first :meth:`conversation`.
+
+        Served once, for the event's own member: every plain message would otherwise read
+        the same row twice (route, then handler); any later call reads the store again.
+        """
+        self._held = (self.member.id, conv) if self.member is not None else None
 
     def start_conversation(self, owner: str, state: dict[str, Any], member: Member | None = None) -> Conversation:
         """Open (or take over) the member's conversation; their next messages go to ``owner``."""

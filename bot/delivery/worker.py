@@ -75,6 +75,8 @@ class DeliveryWorker:
         self.stats = Stats()
         self.pacers = {p: Pacer(a.limits.per_second, a.limits.per_chat_interval) for p, a in adapters.items()}
         self._wake = asyncio.Event()
+        self._kicks = 0  # how many times something was queued, for drain
+        self._due_again = False  # a message put back due now in this round, for drain
         self._stopping = False
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -82,6 +84,7 @@ class DeliveryWorker:
 
     def kick(self) -> None:
         """Something was queued: look now rather than at the next poll."""
+        self._kicks += 1
         self._wake.set()
 
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
@@ -161,12 +164,18 @@ class DeliveryWorker:
         return len(claimed)
 
     async def drain(self, max_rounds: int = 100) -> int:
-        """Deliver until nothing is due now (tests and the console)."""
+        """Deliver until nothing is due now (tests, the console and the simulation).
+
+        A claim that came back short took everything due, so the drain ends there unless
+        something was queued (a kick) or put back due now meanwhile: otherwise every
+        reply and every hour would end in a claim that finds nothing.
+        """
         total = 0
         for _ in range(max_rounds):
+            kicks, self._due_again = self._kicks, False
             n = await self.run_once()
             total += n
-            if n == 0:
+            if n < self.batch and self._kicks == kicks and not self._due_again:
                 break
         return total
 
@@ -336,6 +345,7 @@ class DeliveryWorker:
             if exc.retry_after is not None:
                 # the platform told us when; that is not the message's fault
                 at = self.clock.now() + timedelta(seconds=exc.retry_after)
+                self._due_again = self._due_again or at <= self.clock.now()
                 outbox.mark_retry(session, envelope.outbox_id, at=at, error=f"rate limited: {exc}", count_attempt=False)
                 return
             self.stats.retried += 1
@@ -345,11 +355,13 @@ class DeliveryWorker:
                 self._finished(session, envelope.key, False)
                 return
             delay = outbox.backoff(attempts + 1, rng=self.rng)
+            self._due_again = self._due_again or delay <= 0
             outbox.mark_retry(session, envelope.outbox_id, at=self.clock.now() + timedelta(seconds=delay), error=str(exc))
 
     def _hold(self, envelope: Envelope, exc: Held) -> None:
         with self.store.session() as session:
             at = self.clock.now() + timedelta(seconds=exc.retry_after or 600)
+            self._due_again = self._due_again or at <= self.clock.now()
             outbox.mark_retry(session, envelope.outbox_id, at=at, error=f"{Held.PREFIX}{exc}", count_attempt=False)
 
     def _unreachable(self, envelope: Envelope, exc: Unreachable) -> None:
@@ -370,6 +382,7 @@ class DeliveryWorker:
 
     def _release(self, outbox_id: int) -> None:
         """Hand a claimed message back unsent (we are stopping), for any process to take."""
+        self._due_again = True
         with self.store.session() as session:
             outbox.release(session, outbox_id)
 

@@ -209,8 +209,10 @@ def _message(ctx: Context) -> None:
         if _typed_command(ctx) is not None:
             # `/beacon help` or `/settings` typed as text: a command, never the answer to the open question
             ctx.incoming = replace(inc, kind="command", text=_typed_command(ctx))
+            ctx.hand_over(conv)
             _command_beside_conversation(ctx)
             return
+        ctx.hand_over(conv)  # the handler reads it first: one SELECT, not two
         ctx.router.conversations[conv.owner](ctx)
         return
     if inc.text.strip().startswith("/"):

@@ -37,7 +37,7 @@ def tidy(session: Session, now: datetime) -> dict[str, int]:
     pruned = 0
     for network in session.exec(select(Network).order_by(col(Network.id))).all():
         days = min(retention_days(network) or SENT_KEPT_DAYS, SENT_KEPT_DAYS)
-        pruned += prune_delivered(session, network_id=network.id, before=now - timedelta(days=days))
+        pruned += prune_delivered(session, network_id=network.id, before=now - timedelta(days=days), now=now)
     cutoff = now - timedelta(days=INBOUND_KEPT_DAYS)
     seen = session.exec(delete(InboundEvent).where(col(InboundEvent.received_at) < cutoff)).rowcount
     if pruned or seen:

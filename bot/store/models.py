@@ -208,7 +208,12 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), Index("ix_outbox_member_time", "member_id", "next_attempt_at"))
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_member_time", "member_id", "next_attempt_at"),
+        # the hourly prune reads only a network's delivered rows still holding their words (see bot.store.outbox)
+        Index("ix_outbox_unpruned", "network_id", "pruned_at", "status", "sent_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
@@ -228,6 +233,8 @@ class OutboxMessage(SQLModel, table=True):
     # a message the member did not ask for: the opt-out keys it keeps, comma-separated ("" for none);
     # NULL for replies. Delivery re-checks the member's limits for these (see bot.delivery.worker)
     unprompted: str | None = Field(default=None, max_length=200)
+    # when housekeeping deleted the delivered message's words; NULL while it still holds them
+    pruned_at: datetime | None = utc_field(default=None)
 
 
 class OutboxMember(SQLModel, table=True):

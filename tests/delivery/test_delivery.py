@@ -6,6 +6,7 @@ import asyncio
 import random
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.adapters.base import PermanentFailure, RetryLater, Unreachable
@@ -330,3 +331,38 @@ def test_pacer_slows_after_a_429_and_recovers_gradually():
     for _ in range(200):  # each send wins a little back …
         pacer.factor = min(Pacer.MARGIN, pacer.factor + Pacer.RECOVERY)
     assert pacer.interval == steady  # … up to the margin under the limit, never above it
+
+
+def _claims(store) -> tuple[list[int], object]:
+    """Count the delivery claims (the outbox UPDATE that takes due rows) a block issues."""
+    seen: list[int] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().startswith("UPDATE outbox_message SET status") and "claimed_by" in statement and "IN (SELECT" in statement:
+            seen.append(1)
+
+    return seen, count
+
+
+async def test_a_drain_that_took_everything_due_does_not_claim_again(harness):
+    """Every reply and every hour ended in a claim that found nothing: a short batch already took
+    all that was due, so the drain stops unless something was queued or put back meanwhile."""
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    seen, count = _claims(harness.store)
+    event.listen(harness.store.engine, "before_cursor_execute", count)
+    try:
+        assert await harness.beacon.delivery.drain() == 1
+    finally:
+        event.remove(harness.store.engine, "before_cursor_execute", count)
+    assert [d.text for d in harness.inbox("ann")] == ["hello"]
+    assert len(seen) == 1
+
+
+async def test_a_drain_claims_again_for_a_message_put_back_due_now(harness):
+    """A retry-after of zero is due at once: the drain still delivers it."""
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    harness.adapter.fail_with = [RetryLater("429", retry_after=0)]
+    assert await harness.beacon.delivery.drain() == 2
+    assert [d.text for d in harness.inbox("ann")] == ["hello"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.core.errors import UsageError
@@ -183,3 +184,24 @@ async def test_a_collision_with_another_process_retries_instead_of_dropping_the_
     out = await harness.command("zed", "hi", event_id="race-1")
     assert collided and [d.text for d in out] == ["hello"] and len(calls) == 1
     assert await harness.command("zed", "hi", event_id="race-1") == []  # a real duplicate is still one
+
+
+async def test_an_answer_in_an_open_conversation_reads_it_once(harness):
+    """The route reads the member's conversation to choose the handler; the handler is handed
+    that row instead of reading it again (every plain message paid for two identical SELECTs)."""
+    h = harness
+    h.add_member("ana", timezone="Europe/London")
+    await h.command("ana", "reflect")
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM conversation" in statement:
+            reads.append(statement)
+
+    event.listen(h.store.engine, "before_cursor_execute", count)
+    try:
+        out = await h.say("ana", "a first answer")
+    finally:
+        event.remove(h.store.engine, "before_cursor_execute", count)
+    assert "*2/4*" in out[-1].text  # the answer was taken and the next question asked
+    assert len(reads) == 1, reads

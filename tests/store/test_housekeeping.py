@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.core.messages import Address, Outgoing
@@ -67,3 +68,42 @@ def test_in_batches_reads_a_network_a_batch_at_a_time(any_store):
         sizes = [len(rows) for rows in outbox.in_batches(s, OutboxMessage.network_id == a, size=3)]
         assert sizes == [3, 3, 1]
         assert len(s.identity_map) == 0  # each batch was let go
+
+
+def _prune_statements(store, network_id: int) -> list[tuple[str, object]]:
+    """The SELECTs one prune issues, with their parameters."""
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "outbox_message" in statement:
+            seen.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        with store.session() as s:
+            outbox.prune_delivered(s, network_id=network_id, before=NOW - timedelta(days=30), now=NOW)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_the_hourly_prune_reads_only_unpruned_rows_through_an_index(sqlite_store):
+    store = sqlite_store
+    """A year of pruned messages must not be read again every hour: the query's plan uses the
+    index on (network, pruned_at, status), never a scan of the network's outbox."""
+    with store.session() as s:
+        net = _network(s, "old")
+        for i in range(40):
+            _sent(s, net, f"m{i}", 31 + i)
+    with store.session() as s:
+        assert tidy(s, NOW)["outbox"] == 40
+    with store.session() as s:
+        rows = list(s.exec(select(OutboxMessage)))
+        assert all(r.pruned_at is not None for r in rows)  # what a pruned row is marked by: a column an index holds
+    statements = _prune_statements(store, net)
+    assert len(statements) == 2  # delivered, and given up on before a send: one query each
+    for statement, params in statements:
+        with store.engine.connect() as conn:
+            plan = " | ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+        # the time is a range of the index too: rows kept for their retention are not read each hour
+        assert "USING INDEX ix_outbox_unpruned" in plan and ("sent_at<?" in plan or "created_at<?" in plan), plan
