@@ -26,8 +26,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pruned_at", bot.store.types.UTCDateTime(), nullable=True))
-    marked = "json_extract(payload, '$.pruned') IS NOT NULL" if op.get_bind().dialect.name == "sqlite" else "(payload::jsonb ? 'pruned')"
-    op.execute(f"UPDATE outbox_message SET pruned_at = coalesce(sent_at, created_at) WHERE pruned_at IS NULL AND {marked}")  # noqa: S608 (no input)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("UPDATE outbox_message SET pruned_at = coalesce(sent_at, created_at) WHERE pruned_at IS NULL AND json_extract(payload, '$.pruned') IS NOT NULL")
+    else:
+        op.execute("UPDATE outbox_message SET pruned_at = coalesce(sent_at, created_at) WHERE pruned_at IS NULL AND (payload::jsonb ? 'pruned')")
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_unpruned", ["network_id", "pruned_at", "status", "sent_at", "created_at"], unique=False)
 
