@@ -33,24 +33,30 @@ def _ping_router() -> Router:
     return router
 
 
+def _add_network(s, clock: FakeClock, key: str, name: str, zones: list[str | None], user: str) -> int:
+    """A network with a member per zone (``user`` + index) and a weekly ping flow; returns its id."""
+    net = Network(platform="console", platform_key=key, name=name, timezone="Europe/London", created_at=clock.now())
+    s.add(net)
+    s.flush()
+    for i, tz in enumerate(zones):
+        s.add(Member(network_id=net.id, platform_user_id=f"{user}{i}", display_name=f"{user.upper()}{i}", timezone=tz, created_at=clock.now()))
+    s.add(
+        Flow(
+            network_id=net.id,
+            kind="ping",
+            name="weekly",
+            schedule=FRIDAY_16,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+            checked_until=clock.now(),
+        )
+    )
+    return net.id
+
+
 def _setup(store: Store, clock: FakeClock, zones: list[str | None]) -> None:
     with store.session() as s:
-        net = Network(platform="console", platform_key="net", name="N", timezone="Europe/London", created_at=clock.now())
-        s.add(net)
-        s.flush()
-        for i, tz in enumerate(zones):
-            s.add(Member(network_id=net.id, platform_user_id=f"u{i}", display_name=f"U{i}", timezone=tz, created_at=clock.now()))
-        s.add(
-            Flow(
-                network_id=net.id,
-                kind="ping",
-                name="weekly",
-                schedule=FRIDAY_16,
-                created_at=clock.now(),
-                updated_at=clock.now(),
-                checked_until=clock.now(),
-            )
-        )
+        _add_network(s, clock, "net", "N", zones, "u")
 
 
 def test_weekly_occurrence_reaches_each_member_at_their_local_time(any_store, clock):
@@ -158,23 +164,7 @@ def _two_networks(store: Store, clock: FakeClock, zones_a: list[str | None]) -> 
     ids: dict[str, int] = {}
     with store.session() as s:
         for name, zones in (("A", zones_a), ("B", [None])):
-            net = Network(platform="console", platform_key=f"net-{name}", name=name, timezone="Europe/London", created_at=clock.now())
-            s.add(net)
-            s.flush()
-            ids[name] = net.id
-            for i, tz in enumerate(zones):
-                s.add(Member(network_id=net.id, platform_user_id=f"{name}{i}", display_name=f"{name}{i}", timezone=tz, created_at=clock.now()))
-            s.add(
-                Flow(
-                    network_id=net.id,
-                    kind="ping",
-                    name="weekly",
-                    schedule=FRIDAY_16,
-                    created_at=clock.now(),
-                    updated_at=clock.now(),
-                    checked_until=clock.now(),
-                )
-            )
+            ids[name] = _add_network(s, clock, f"net-{name}", name, zones, name)
     return ids
 
 
