@@ -366,3 +366,41 @@ async def test_a_drain_claims_again_for_a_message_put_back_due_now(harness):
     harness.adapter.fail_with = [RetryLater("429", retry_after=0)]
     assert await harness.beacon.delivery.drain() == 2
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
+
+
+async def test_a_message_sent_straight_after_its_claim_is_not_renewed_first(harness):
+    """A fresh claim is still ours: no renewal statement before the send."""
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    renewals = []
+    event.listen(harness.store.engine, "before_cursor_execute", lambda *a: renewals.append(a[2]) if "SET claimed_until" in a[2] else None)
+    await harness.beacon.delivery.drain()
+    assert [d.text for d in harness.inbox("ann")] == ["hello"]
+    assert renewals == []
+
+
+async def test_a_claim_that_waited_past_a_quarter_lease_is_confirmed_and_not_sent_once_taken_over(harness):
+    """A message whose claim ran out while it waited went to another process: this one must not send it."""
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    worker = harness.beacon.delivery
+    [(envelope, platform, attempts)] = worker._claim(10)
+    harness.clock.advance(minutes=3)  # the lease (2 minutes) ran out while it waited
+    with harness.store.session() as s:
+        assert len(outbox.claim_due(s, now=harness.clock.now(), limit=10, lease=timedelta(minutes=2), platforms=["console"], worker="other")) == 1
+    await worker._deliver(envelope, platform, attempts)
+    assert harness.inbox("ann") == []
+    assert _row(harness).status == OutboxStatus.SENDING  # the other process's to send
+
+
+async def test_a_claim_that_waited_is_renewed_before_it_is_sent(harness):
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    worker = harness.beacon.delivery
+    [(envelope, platform, attempts)] = worker._claim(10)
+    harness.clock.advance(seconds=45)  # over a quarter of the 2-minute lease: renewed, still ours
+    renewals = []
+    event.listen(harness.store.engine, "before_cursor_execute", lambda *a: renewals.append(a[2]) if "SET claimed_until" in a[2] else None)
+    await worker._deliver(envelope, platform, attempts)
+    assert [d.text for d in harness.inbox("ann")] == ["hello"]
+    assert len(renewals) == 1
