@@ -8,6 +8,9 @@ temporary SQLite database), so its peak memory is its own:
 - 100, 1,000 and 10,000 members over 2 weeks, and 2,000 members over 8;
   ``--quick`` runs 100 and 1,000 over 2 weeks and 2,000 over 8 only;
 - wall time, CPU time per member-week, peak memory (max RSS);
+- SQL statements and committed transactions per member-week: they do not
+  depend on the machine or its load, so they compare runs that CPU time cannot
+  (creating the schema is counted too: it shows only in runs of a few members);
 - CPU per member-week at 1,000 and 10,000 against that at 100
   (goal: within 1.2x, i.e. cost grows linearly);
 - 2,000 members x 8 weeks under 2 minutes; 10,000 x 8 weeks under
@@ -44,9 +47,22 @@ MEMORY_GOALS = {(10_000, 8): 500.0}
 
 def one(members: int, weeks: int) -> dict:
     """Run one simulation in this process; its figures as a dict."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     from bot.simulation.driver import Simulation
 
     logging.disable(logging.WARNING)
+    counted = {"statements": 0, "transactions": 0}
+
+    def _statement(*_) -> None:
+        counted["statements"] += 1
+
+    def _commit(*_) -> None:
+        counted["transactions"] += 1
+
+    event.listen(Engine, "before_cursor_execute", _statement)  # the simulation's own engine, made inside run()
+    event.listen(Engine, "commit", _commit)
     sim = Simulation(members=members, weeks=weeks, seed=1)
     wall, cpu = time.perf_counter(), time.process_time()
     try:
@@ -56,7 +72,7 @@ def one(members: int, weeks: int) -> dict:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"members": members, "weeks": weeks, "wall": wall, "cpu": cpu, "peak_mb": peak_mb, "messages": totals.messages,
-            "load": os.getloadavg()[0]}  # fmt: skip
+            "load": os.getloadavg()[0], **counted}  # fmt: skip
 
 
 def _child(members: int, weeks: int) -> dict:
@@ -81,7 +97,8 @@ def main() -> None:
         return
     sizes = _sizes(args.sizes) if args.sizes else QUICK if args.quick else FULL
     print(f"beacon simulate at scale ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at the start)")
-    print(f"{'members':>8} {'weeks':>5} {'wall s':>8} {'CPU s':>8} {'ms CPU/member-week':>19} {'peak MB':>8} {'messages':>9} {'load':>5}  goal")
+    print(f"{'members':>8} {'weeks':>5} {'wall s':>8} {'CPU s':>8} {'ms CPU/member-week':>19} {'SQL/mw':>7} {'txn/mw':>6} "
+          f"{'peak MB':>8} {'messages':>9} {'load':>5}  goal")  # fmt: skip
     per: dict[tuple[int, int], float] = {}
     for members, weeks in sizes:
         r = _child(members, weeks)
@@ -93,7 +110,9 @@ def main() -> None:
         if (members, weeks) in MEMORY_GOALS:
             limit = MEMORY_GOALS[members, weeks]
             goals.append(f"peak < {limit:.0f} MB: {'met' if r['peak_mb'] < limit else 'NOT met'}")
-        print(f"{members:>8,} {weeks:>5} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per[members, weeks]:>19.2f} {r['peak_mb']:>8.0f} "
+        mw = members * weeks
+        print(f"{members:>8,} {weeks:>5} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per[members, weeks]:>19.2f} "
+              f"{r['statements'] / mw:>7.1f} {r['transactions'] / mw:>6.1f} {r['peak_mb']:>8.0f} "
               f"{r['messages']:>9,} {r['load']:>5.1f}  {'; '.join(goals) or '-'}", flush=True)  # fmt: skip
     base = per.get((100, 2))
     if base:
