@@ -194,14 +194,17 @@ class DeliveryWorker:
     async def _deliver_one(self, envelope: Envelope, platform: str, attempts: int) -> None:
         adapter = self.adapters[platform]
         try:
-            if not self._fresh(envelope.outbox_id) and not await self.run_db(self._confirm, envelope.outbox_id):
-                logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
+            claimed_at = self._claimed_at.pop(envelope.outbox_id, None)
+            fresh = claimed_at is not None and self.clock.now() - claimed_at < self.lease / 4
+            if not fresh and not await self._still_ours(envelope):
                 return
             # the pacer's slot comes last, right before the send: nothing between them adds jitter
             async with self.pacers[platform].slot(_chat_of(envelope), weight=adapter.requests(envelope)):
                 if self._stopping:
                     await self.run_db(self._release, envelope.outbox_id)
                     return
+                if fresh and self.clock.now() - claimed_at >= self.lease / 2 and not await self._still_ours(envelope):
+                    return  # it waited for its slot long enough that the lease could have run out
                 result = await adapter.send(envelope)
         except Held as exc:  # the workspace, not this message: keep it, slow nobody else down
             await self.run_db(self._hold, envelope, exc)
@@ -224,18 +227,21 @@ class DeliveryWorker:
             self.stats.sent += 1
             await self.run_db(self._sent, envelope, result)
 
-    def _fresh(self, outbox_id: int) -> bool:
-        """Whether our claim is recent enough to send on without renewing it first.
+    async def _still_ours(self, envelope: Envelope) -> bool:
+        """Renew our claim before sending; False (and not sent here) if another process took it.
 
         Another process takes a claimed message only once its lease has run out
-        (``claimed_until`` before its own clock), so within a quarter of the lease
-        of claiming it the message is still ours: a reply sent straight after its
-        claim skips a round trip and a transaction. Anything that waited longer
-        (a fan-out queued behind the pacer, a slowed-down platform) is confirmed,
-        and renewed, as before.
+        (``claimed_until`` before its own clock), so a message sent within a
+        quarter of the lease of its claim is still ours and skips this round trip
+        and transaction (a reply, claimed and sent in the same breath). One that
+        waited longer (a fan-out queued behind the pacer, a slowed-down platform)
+        is renewed before its pacer slot, and one that was fresh but then waited
+        half a lease for its slot is renewed in it.
         """
-        claimed_at = self._claimed_at.pop(outbox_id, None)
-        return claimed_at is not None and self.clock.now() - claimed_at < self.lease / 4
+        if await self.run_db(self._confirm, envelope.outbox_id):
+            return True
+        logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
+        return False
 
     # -- database side (run in the executor) ------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from datetime import timedelta
 
@@ -399,6 +400,28 @@ async def test_a_claim_that_waited_is_renewed_before_it_is_sent(harness):
     worker = harness.beacon.delivery
     [(envelope, platform, attempts)] = worker._claim(10)
     harness.clock.advance(seconds=45)  # over a quarter of the 2-minute lease: renewed, still ours
+    renewals = []
+    event.listen(harness.store.engine, "before_cursor_execute", lambda *a: renewals.append(a[2]) if "SET claimed_until" in a[2] else None)
+    await worker._deliver(envelope, platform, attempts)
+    assert [d.text for d in harness.inbox("ann")] == ["hello"]
+    assert len(renewals) == 1
+
+
+async def test_a_fresh_claim_that_then_waited_half_a_lease_for_its_slot_is_renewed_in_it(harness):
+    """The lease is checked where the send happens: a long wait for the pacer's slot is covered too."""
+    ann = harness.add_member("ann")
+    _enqueue(harness, ann)
+    worker = harness.beacon.delivery
+    [(envelope, platform, attempts)] = worker._claim(10)
+    pacer, slot = worker.pacers[platform], worker.pacers[platform].slot
+
+    @contextlib.asynccontextmanager
+    async def slow_slot(*args, **kw):
+        harness.clock.advance(seconds=70)  # over half the 2-minute lease waiting for the slot
+        async with slot(*args, **kw):
+            yield
+
+    pacer.slot = slow_slot
     renewals = []
     event.listen(harness.store.engine, "before_cursor_execute", lambda *a: renewals.append(a[2]) if "SET claimed_until" in a[2] else None)
     await worker._deliver(envelope, platform, attempts)
