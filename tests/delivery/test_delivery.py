@@ -36,6 +36,13 @@ def _row(h, key="k1") -> OutboxMessage:
         return s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
 
 
+def _renewals(h) -> list[str]:
+    """The claim renewals (``UPDATE … SET claimed_until``) the store runs from now on."""
+    seen: list[str] = []
+    event.listen(h.store.engine, "before_cursor_execute", lambda *a: seen.append(a[2]) if "SET claimed_until" in a[2] else None)
+    return seen
+
+
 async def test_enqueue_is_idempotent_by_key(harness):
     ann = harness.add_member("ann")
     assert _enqueue(harness, ann) is True
@@ -373,8 +380,7 @@ async def test_a_message_sent_straight_after_its_claim_is_not_renewed_first(harn
     """A fresh claim is still ours: no renewal statement before the send."""
     ann = harness.add_member("ann")
     _enqueue(harness, ann)
-    renewals = []
-    event.listen(harness.store.engine, "before_cursor_execute", lambda *a: renewals.append(a[2]) if "SET claimed_until" in a[2] else None)
+    renewals = _renewals(harness)
     await harness.beacon.delivery.drain()
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
     assert renewals == []
@@ -400,8 +406,7 @@ async def test_a_claim_that_waited_is_renewed_before_it_is_sent(harness):
     worker = harness.beacon.delivery
     [(envelope, platform, attempts)] = worker._claim(10)
     harness.clock.advance(seconds=45)  # over a quarter of the 2-minute lease: renewed, still ours
-    renewals = []
-    event.listen(harness.store.engine, "before_cursor_execute", lambda *a: renewals.append(a[2]) if "SET claimed_until" in a[2] else None)
+    renewals = _renewals(harness)
     await worker._deliver(envelope, platform, attempts)
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
     assert len(renewals) == 1
@@ -422,8 +427,7 @@ async def test_a_fresh_claim_that_then_waited_half_a_lease_for_its_slot_is_renew
             yield
 
     pacer.slot = slow_slot
-    renewals = []
-    event.listen(harness.store.engine, "before_cursor_execute", lambda *a: renewals.append(a[2]) if "SET claimed_until" in a[2] else None)
+    renewals = _renewals(harness)
     await worker._deliver(envelope, platform, attempts)
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
     assert len(renewals) == 1
