@@ -16,7 +16,7 @@ import socket
 import uuid
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -81,7 +81,6 @@ class DeliveryWorker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._in_flight_ids: set[int] = set()
-        self._claimed_at: dict[int, datetime] = {}  # outbox id -> when this worker claimed it
 
     def kick(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -194,17 +193,14 @@ class DeliveryWorker:
     async def _deliver_one(self, envelope: Envelope, platform: str, attempts: int) -> None:
         adapter = self.adapters[platform]
         try:
-            claimed_at = self._claimed_at.pop(envelope.outbox_id, None)
-            fresh = claimed_at is not None and self.clock.now() - claimed_at < self.lease / 4
-            if not fresh and not await self._still_ours(envelope):
+            if not await self.run_db(self._confirm, envelope.outbox_id):
+                logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
                 return
             # the pacer's slot comes last, right before the send: nothing between them adds jitter
             async with self.pacers[platform].slot(_chat_of(envelope), weight=adapter.requests(envelope)):
                 if self._stopping:
                     await self.run_db(self._release, envelope.outbox_id)
                     return
-                if fresh and self.clock.now() - claimed_at >= self.lease / 2 and not await self._still_ours(envelope):
-                    return  # it waited for its slot long enough that the lease could have run out
                 result = await adapter.send(envelope)
         except Held as exc:  # the workspace, not this message: keep it, slow nobody else down
             await self.run_db(self._hold, envelope, exc)
@@ -227,30 +223,13 @@ class DeliveryWorker:
             self.stats.sent += 1
             await self.run_db(self._sent, envelope, result)
 
-    async def _still_ours(self, envelope: Envelope) -> bool:
-        """Renew our claim before sending; False (and not sent here) if another process took it.
-
-        Another process takes a claimed message only once its lease has run out
-        (``claimed_until`` before its own clock), so a message sent within a
-        quarter of the lease of its claim is still ours and skips this round trip
-        and transaction (a reply, claimed and sent in the same breath). One that
-        waited longer (a fan-out queued behind the pacer, a slowed-down platform)
-        is renewed before its pacer slot, and one that was fresh but then waited
-        half a lease for its slot is renewed in it.
-        """
-        if await self.run_db(self._confirm, envelope.outbox_id):
-            return True
-        logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
-        return False
-
     # -- database side (run in the executor) ------------------------------------
 
     def _claim(self, limit: int) -> list[tuple[Envelope, str, int]]:
-        now = self.clock.now()
         with self.store.session() as session:
             rows = outbox.claim_due(
                 session,
-                now=now,
+                now=self.clock.now(),
                 limit=limit,
                 lease=self.lease,
                 platforms=list(self.adapters),
@@ -264,9 +243,7 @@ class DeliveryWorker:
             messages = [(row, readdressed.get(row.id) or Outgoing.from_dict(row.payload)) for row in rows]
             members = self._recipients(session, {i for _, out in messages for i in _addressed(out)})
             keys = dict(session.connection().execute(_NETWORK_KEYS, {"ids": sorted({row.network_id for row in rows})}).all())
-            claimed = [(self._envelope(row, out, members, keys), row.platform, row.attempts) for row, out in messages]
-        self._claimed_at.update((envelope.outbox_id, now) for envelope, *_ in claimed)  # once the claim is committed
-        return claimed
+            return [(self._envelope(row, out, members, keys), row.platform, row.attempts) for row, out in messages]
 
     def _recheck(self, session: Session, rows: list) -> tuple[list, dict[int, Outgoing]]:
         """Ask again, as an unprompted message leaves, whether its members' limits allow it.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from datetime import timedelta
 
@@ -34,13 +33,6 @@ def _enqueue(h, member, key="k1", text="hello"):
 def _row(h, key="k1") -> OutboxMessage:
     with h.store.session() as s:
         return s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
-
-
-def _renewals(h) -> list[str]:
-    """The claim renewals (``UPDATE … SET claimed_until``) the store runs from now on."""
-    seen: list[str] = []
-    event.listen(h.store.engine, "before_cursor_execute", lambda *a: seen.append(a[2]) if "SET claimed_until" in a[2] else None)
-    return seen
 
 
 async def test_enqueue_is_idempotent_by_key(harness):
@@ -374,60 +366,3 @@ async def test_a_drain_claims_again_for_a_message_put_back_due_now(harness):
     harness.adapter.fail_with = [RetryLater("429", retry_after=0)]
     assert await harness.beacon.delivery.drain() == 2
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
-
-
-async def test_a_message_sent_straight_after_its_claim_is_not_renewed_first(harness):
-    """A fresh claim is still ours: no renewal statement before the send."""
-    ann = harness.add_member("ann")
-    _enqueue(harness, ann)
-    renewals = _renewals(harness)
-    await harness.beacon.delivery.drain()
-    assert [d.text for d in harness.inbox("ann")] == ["hello"]
-    assert renewals == []
-
-
-async def test_a_claim_that_waited_past_a_quarter_lease_is_confirmed_and_not_sent_once_taken_over(harness):
-    """A message whose claim ran out while it waited went to another process: this one must not send it."""
-    ann = harness.add_member("ann")
-    _enqueue(harness, ann)
-    worker = harness.beacon.delivery
-    [(envelope, platform, attempts)] = worker._claim(10)
-    harness.clock.advance(minutes=3)  # the lease (2 minutes) ran out while it waited
-    with harness.store.session() as s:
-        assert len(outbox.claim_due(s, now=harness.clock.now(), limit=10, lease=timedelta(minutes=2), platforms=["console"], worker="other")) == 1
-    await worker._deliver(envelope, platform, attempts)
-    assert harness.inbox("ann") == []
-    assert _row(harness).status == OutboxStatus.SENDING  # the other process's to send
-
-
-async def test_a_claim_that_waited_is_renewed_before_it_is_sent(harness):
-    ann = harness.add_member("ann")
-    _enqueue(harness, ann)
-    worker = harness.beacon.delivery
-    [(envelope, platform, attempts)] = worker._claim(10)
-    harness.clock.advance(seconds=45)  # over a quarter of the 2-minute lease: renewed, still ours
-    renewals = _renewals(harness)
-    await worker._deliver(envelope, platform, attempts)
-    assert [d.text for d in harness.inbox("ann")] == ["hello"]
-    assert len(renewals) == 1
-
-
-async def test_a_fresh_claim_that_then_waited_half_a_lease_for_its_slot_is_renewed_in_it(harness):
-    """The lease is checked where the send happens: a long wait for the pacer's slot is covered too."""
-    ann = harness.add_member("ann")
-    _enqueue(harness, ann)
-    worker = harness.beacon.delivery
-    [(envelope, platform, attempts)] = worker._claim(10)
-    pacer, slot = worker.pacers[platform], worker.pacers[platform].slot
-
-    @contextlib.asynccontextmanager
-    async def slow_slot(*args, **kw):
-        harness.clock.advance(seconds=70)  # over half the 2-minute lease waiting for the slot
-        async with slot(*args, **kw):
-            yield
-
-    pacer.slot = slow_slot
-    renewals = _renewals(harness)
-    await worker._deliver(envelope, platform, attempts)
-    assert [d.text for d in harness.inbox("ann")] == ["hello"]
-    assert len(renewals) == 1
