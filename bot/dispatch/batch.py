@@ -16,13 +16,13 @@ events in one session; it is the way in for every inbound event.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.core.messages import Incoming
+from bot.core.together import Together
 from bot.dispatch.clean import clean_incoming
 from bot.dispatch.dedupe import event_id_of, first_times
 from bot.dispatch.dispatcher import Dispatcher
@@ -49,36 +49,17 @@ class Batches:
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
-        self._waiting: list[tuple[Incoming, asyncio.Future]] = []
-        self._running: asyncio.Task | None = None
+        self._together: Together[Incoming, HandleResult] = Together(dispatcher.run, self._handle, most=BATCH_MAX)
 
     async def handle(self, incoming: Incoming) -> HandleResult:
         """Handle one event off the event loop: alone, or with those that arrive while the database is busy.
 
         This is the one way in, so it is where what people typed is cleaned (:mod:`~bot.dispatch.clean`).
         """
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((clean_incoming(incoming), future))
-        if self._running is None or self._running.done():
-            self._running = asyncio.get_running_loop().create_task(self._run())
-        return await future
+        return await self._together(clean_incoming(incoming))
 
-    async def _run(self) -> None:
-        """Handle what is waiting, then what arrived meanwhile, until nothing is."""
-        while self._waiting:
-            batch, self._waiting = self._waiting[:BATCH_MAX], self._waiting[BATCH_MAX:]
-            try:
-                results = await self.dispatcher.run(handle_batch, self.dispatcher, [incoming for incoming, _ in batch])
-            except BaseException as exc:  # the executor is shut down, or we are cancelled
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():  # its waiter may have been cancelled
-                    future.set_result(result)
+    def _handle(self, incomings: list[Incoming]) -> list[HandleResult]:
+        return handle_batch(self.dispatcher, incomings)
 
 
 def handle_batch(dispatcher: Dispatcher, incomings: list[Incoming]) -> list[HandleResult]:
