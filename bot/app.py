@@ -86,10 +86,19 @@ class Beacon:
         self.delivery.pacers[adapter.platform] = Pacer(adapter.limits.per_second, adapter.limits.per_chat_interval)
 
     def _delivered(self, session, key: str, sent: bool) -> None:
-        """Let flows finish work that waits for a message to go (router.on_delivered)."""
+        """Let flows finish work that waits for a message to go (router.on_delivered).
+
+        Each hook runs in a savepoint of its own: sends are recorded many to a
+        transaction, and one flow's bug must not undo the record of the others'
+        (they would be sent again).
+        """
         for prefix, fn in self.router.delivered_hooks.items():
             if key.startswith(prefix):
-                fn(session, key, sent)
+                try:
+                    with session.begin_nested():
+                        fn(session, key, sent)
+                except Exception:
+                    logger.exception("the delivery hook for %s failed; the message stays recorded as %s", prefix, "sent" if sent else "not sent")
 
     async def handle(self, incoming: Incoming) -> HandleResult:
         """Handle one event (with those arriving meanwhile, see :mod:`bot.dispatch.batch`),

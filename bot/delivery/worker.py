@@ -25,6 +25,7 @@ from bot.adapters.base import Adapter, Envelope, Held, PermanentFailure, Recipie
 from bot.core.availability import Person, blocked, next_allowed
 from bot.core.clock import Clock
 from bot.core.messages import Outgoing
+from bot.core.together import Together
 from bot.delivery.pacing import Pacer
 from bot.store import outbox
 from bot.store.db import Store
@@ -81,6 +82,10 @@ class DeliveryWorker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._in_flight_ids: set[int] = set()
+        # messages about to go, and those just sent, wait for the database together: one statement renews
+        # their claims, one transaction records their sends (each still right before and after its own send)
+        self._confirms: Together[int, bool] = Together(run_db, self._confirm, most=concurrency)
+        self._marks: Together[tuple[Envelope, SendResult], None] = Together(run_db, self._sent, most=concurrency)
 
     def kick(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -193,7 +198,7 @@ class DeliveryWorker:
     async def _deliver_one(self, envelope: Envelope, platform: str, attempts: int) -> None:
         adapter = self.adapters[platform]
         try:
-            if not await self.run_db(self._confirm, envelope.outbox_id):
+            if not await self._confirms(envelope.outbox_id):
                 logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
                 return
             # the pacer's slot comes last, right before the send: nothing between them adds jitter
@@ -221,7 +226,7 @@ class DeliveryWorker:
             await self.run_db(self._retry, envelope, attempts, RetryLater(f"{type(exc).__name__}: {exc}"))
         else:
             self.stats.sent += 1
-            await self.run_db(self._sent, envelope, result)
+            await self._marks((envelope, result))
 
     # -- database side (run in the executor) ------------------------------------
 
@@ -330,15 +335,18 @@ class DeliveryWorker:
             recipients=tuple(members[i] for i in _addressed(outgoing) if i in members),
         )
 
-    def _sent(self, envelope: Envelope, result: SendResult) -> None:
+    def _sent(self, sent: list[tuple[Envelope, SendResult]]) -> list[None]:
+        """Record sends that finished together, in one transaction (each flow's hook in its own savepoint)."""
         with self.store.session() as session:
-            outbox.mark_sent(session, envelope.outbox_id, now=self.clock.now(), platform_message_id=result.message_ref)
-            self._finished(session, envelope.key, True)
-            for member_id, channel in result.dm_channels.items():
-                member = session.get(Member, member_id)
-                if member is not None and member.dm_channel != channel:
-                    member.dm_channel = channel
-                    session.add(member)
+            outbox.mark_sent(session, [(envelope.outbox_id, result.message_ref) for envelope, result in sent], now=self.clock.now())
+            for envelope, result in sent:
+                self._finished(session, envelope.key, True)
+                for member_id, channel in result.dm_channels.items():
+                    member = session.get(Member, member_id)
+                    if member is not None and member.dm_channel != channel:
+                        member.dm_channel = channel
+                        session.add(member)
+        return [None] * len(sent)
 
     def _retry(self, envelope: Envelope, attempts: int, exc: RetryLater) -> None:
         with self.store.session() as session:
@@ -376,9 +384,11 @@ class DeliveryWorker:
                 session.add(member)
                 logger.info("member %s is unreachable: %s", member.id, exc)
 
-    def _confirm(self, outbox_id: int) -> bool:
+    def _confirm(self, outbox_ids: list[int]) -> list[bool]:
+        """Renew the claims of messages about to go; False for one another process took over."""
         with self.store.session() as session:
-            return outbox.confirm_claim(session, outbox_id, worker=self.worker_id, now=self.clock.now(), lease=self.lease)
+            ours = outbox.confirm_claims(session, outbox_ids, worker=self.worker_id, now=self.clock.now(), lease=self.lease)
+        return [i in ours for i in outbox_ids]
 
     def _release(self, outbox_id: int) -> None:
         """Hand a claimed message back unsent (we are stopping), for any process to take."""

@@ -25,7 +25,7 @@ __all__ = [
     "enqueue_many",
     "recent_unprompted",
     "claim_due",
-    "confirm_claim",
+    "confirm_claims",
     "mark_sent",
     "mark_retry",
     "readdress",
@@ -206,16 +206,24 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta, 
 
 _CONFIRM = (
     update(_T)
-    .where(_T.c.id == bindparam("outbox_id"), _T.c.status == OutboxStatus.SENDING, _T.c.claimed_by == bindparam("worker"))
+    .where(
+        _T.c.id.in_(bindparam("ids", expanding=True)),
+        _T.c.status == OutboxStatus.SENDING,
+        _T.c.claimed_by == bindparam("worker"),
+    )
     .values(claimed_until=bindparam("until"))
+    .returning(_T.c.id)
 )
 
 
-def confirm_claim(session: Session, outbox_id: int, *, worker: str, now: datetime, lease: timedelta) -> bool:
-    """Renew our claim right before sending; False if the lease ran out and
-    another process took the message (it will send it, so we must not)."""
-    params = {"outbox_id": outbox_id, "worker": worker, "until": now + lease}
-    return session.connection().execute(_CONFIRM, params).rowcount == 1
+def confirm_claims(session: Session, outbox_ids: list[int], *, worker: str, now: datetime, lease: timedelta) -> set[int]:
+    """Renew our claims right before sending, in one statement; the ids still ours.
+
+    An id missing from the answer had its lease run out and another process
+    took the message (it will send it, so we must not).
+    """
+    params = {"ids": sorted(set(outbox_ids)), "worker": worker, "until": now + lease}
+    return set(session.connection().execute(_CONFIRM, params).scalars())
 
 
 _SENT = (
@@ -231,8 +239,10 @@ _SENT = (
 )
 
 
-def mark_sent(session: Session, outbox_id: int, *, now: datetime, platform_message_id: str | None) -> None:
-    session.connection().execute(_SENT, {"outbox_id": outbox_id, "now": now, "message_id": platform_message_id})
+def mark_sent(session: Session, sent: list[tuple[int, str | None]], *, now: datetime) -> None:
+    """Record messages as sent, ``(outbox id, the platform's message id)`` each, in one statement."""
+    if sent:
+        session.connection().execute(_SENT, [{"outbox_id": i, "now": now, "message_id": ref} for i, ref in sent])
 
 
 def mark_retry(session: Session, outbox_id: int, *, at: datetime, error: str, count_attempt: bool = True) -> None:

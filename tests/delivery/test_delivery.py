@@ -6,6 +6,7 @@ import asyncio
 import random
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -15,7 +16,7 @@ from bot.core.messages import Address, Outgoing
 from bot.settings import Settings
 from bot.store import outbox
 from bot.store.models import Network, OutboxMessage, OutboxStatus
-from tests.support.harness import MemoryAdapter
+from tests.support.harness import Harness, MemoryAdapter
 
 
 def _enqueue(h, member, key="k1", text="hello"):
@@ -366,3 +367,74 @@ async def test_a_drain_claims_again_for_a_message_put_back_due_now(harness):
     harness.adapter.fail_with = [RetryLater("429", retry_after=0)]
     assert await harness.beacon.delivery.drain() == 2
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
+
+
+@pytest.fixture
+async def any_harness(any_store, clock):
+    h = Harness(store=any_store, clock=clock)
+    yield h
+    await h.close()
+
+
+def _commits(store) -> tuple[list[int], object]:
+    seen: list[int] = []
+    return seen, lambda _conn: seen.append(1)
+
+
+async def test_messages_sent_together_share_one_renewal_and_one_record_of_their_sends(any_harness):
+    """Six messages to six people: one claim, one statement renewing the six claims, one
+    transaction recording the six sends (it was one of each per message)."""
+    h = any_harness
+    people = [h.add_member(f"m{i}") for i in range(6)]
+    for i, m in enumerate(people):
+        _enqueue(h, m, key=f"k{i}", text=f"hello {i}")
+    seen, count = _commits(h.store)
+    event.listen(h.store.engine, "commit", count)
+    try:
+        assert await h.beacon.delivery.drain() == 6
+    finally:
+        event.remove(h.store.engine, "commit", count)
+    assert {d.to: d.text for d in h.adapter.delivered} == {f"m{i}": f"hello {i}" for i in range(6)}
+    rows = [_row(h, f"k{i}") for i in range(6)]
+    assert {(r.status, r.attempts, r.claimed_until) for r in rows} == {(OutboxStatus.SENT, 1, None)}
+    assert len({r.platform_message_id for r in rows}) == 6
+    assert len(seen) == 3  # claim, renewals, sends
+
+
+async def test_a_message_another_process_took_over_is_left_to_it_and_the_others_still_go(any_harness):
+    h = any_harness
+    people = [h.add_member(f"m{i}") for i in range(3)]
+    for i, m in enumerate(people):
+        _enqueue(h, m, key=f"k{i}", text=f"hello {i}")
+    worker = h.beacon.delivery
+    claimed = await worker.run_db(worker._claim, 10)
+    with h.store.session() as s:  # our lease on k1 ran out and another process took it
+        row = s.exec(select(OutboxMessage).where(OutboxMessage.key == "k1")).one()
+        row.claimed_by = "elsewhere:1:abc"
+        s.add(row)
+    await asyncio.gather(*(worker._deliver(*item) for item in claimed))
+    assert sorted(d.text for d in h.adapter.delivered) == ["hello 0", "hello 2"]
+    assert [_row(h, k).status for k in ("k0", "k1", "k2")] == [OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.SENT]
+
+
+async def test_a_failing_delivery_hook_leaves_the_others_recorded_as_sent(any_harness, caplog):
+    """Sends are recorded many to a transaction: one flow's bug must not undo the record of the
+    others', or they would all be sent again."""
+    h = any_harness
+    heard: list[str] = []
+
+    def broken(session, key, sent):
+        raise RuntimeError("a bug in a flow")
+
+    h.beacon.router.on_delivered("broken:", broken)
+    h.beacon.router.on_delivered("heard:", lambda session, key, sent: heard.append(key))
+    people = [h.add_member(f"m{i}") for i in range(3)]
+    for key, m in zip(("heard:0", "broken:1", "heard:2"), people, strict=True):
+        _enqueue(h, m, key=key)
+    assert await h.beacon.delivery.drain() == 3
+    assert sorted(heard) == ["heard:0", "heard:2"]
+    assert {_row(h, k).status for k in ("heard:0", "broken:1", "heard:2")} == {OutboxStatus.SENT}
+    h.clock.advance(minutes=10)  # past any lease: nothing is sent twice
+    assert await h.beacon.delivery.drain() == 0
+    assert len(h.adapter.delivered) == 3
+    assert "the delivery hook for broken: failed" in caplog.text
