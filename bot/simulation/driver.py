@@ -15,6 +15,7 @@ do is in :mod:`bot.simulation.behaviour`, the recording adapter in
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import logging
@@ -79,6 +80,7 @@ class Simulation(MemberBehaviour, Reporting):
         self._decided: set[tuple[str, str, str]] = set()
         self._cards: list[tuple[int, Delivered]] = []  # (practice id, card in the channel)
         self._stolen: set[tuple[str, int]] = set()
+        self._round: list[tuple[Incoming, asyncio.Future]] | None = None  # events waiting for the round, in _play
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -119,14 +121,63 @@ class Simulation(MemberBehaviour, Reporting):
     # -- platform side ------------------------------------------------------------------
 
     async def _send(self, user: str, **kw) -> list[Delivered]:
-        before = len(self.adapter.delivered)
+        """Send one event from ``user``; what was delivered to them in answer.
+
+        Inside :meth:`_play` the event waits for its round, to go to Beacon with the other members' events.
+        """
         person = self.people.get(user)
-        await self.beacon.handle(Incoming(
+        incoming = Incoming(
             platform="console", network_key=self.key, user_id=user, user_name=person.name if person else user,
             conversation=f"dm-{user}", event_id=f"sim-{self.seed}-{next(self._events)}", **kw,
-        ))  # fmt: skip
+        )  # fmt: skip
+        if self._round is not None:
+            answered = asyncio.get_running_loop().create_future()
+            self._round.append((incoming, answered))
+            return await answered
+        before = len(self.adapter.delivered)
+        await self.beacon.handle(incoming)
         await self.beacon.delivery.drain()
-        return self.adapter.delivered[before:]
+        return [d for d in self.adapter.delivered[before:] if d.to == user]
+
+    async def _play(self, events: list[Event]) -> None:
+        """Members act on what fell due this hour side by side, as a platform's events arrive.
+
+        Each member's actions stay in order. The events the members send at each
+        step (a round) go to Beacon together, so they take the batch path a burst
+        of real events takes (:mod:`bot.dispatch.batch`), and what they queued is
+        delivered in one drain. A round waits until every member still acting has
+        sent its next event, so the rounds (and the run) are the same every time.
+        """
+        mine: dict[str, list[Event]] = {}
+        for ev in events:
+            mine.setdefault(ev.user, []).append(ev)
+
+        async def act(evs: list[Event]) -> None:
+            for ev in evs:
+                await self._act(ev)
+
+        self._round = []
+        acting = [asyncio.create_task(act(evs)) for evs in mine.values()]
+        try:
+            while True:
+                while sum(not t.done() for t in acting) > len(self._round):
+                    await asyncio.sleep(0)  # let each member get to its next event, or finish
+                if not self._round:
+                    break
+                sent, self._round = self._round, []
+                before = len(self.adapter.delivered)
+                await asyncio.gather(*(self.beacon.handle(incoming) for incoming, _ in sent))
+                await self.beacon.delivery.drain()
+                new = self.adapter.delivered[before:]
+                for incoming, answered in sent:
+                    answered.set_result([d for d in new if d.to == incoming.user_id])
+                self._observe()
+        finally:
+            self._round = None
+            for t in acting:
+                t.cancel()
+        for t in acting:
+            t.result()  # a member's action that failed fails the run, as it did one at a time
 
     async def _press(self, user: str, item: Delivered, action: str, value: str | None = None) -> list[Delivered]:
         choice = next((c for c in item.outgoing.choices if c.action == action and (value is None or c.value == value)), None)
@@ -153,8 +204,10 @@ class Simulation(MemberBehaviour, Reporting):
                     await self.beacon.delivery.drain()
                     self._observe()
                     while self._queue and self._queue[0].due <= self.clock.now():
-                        await self._act(heapq.heappop(self._queue))
-                        self._observe()
+                        due = []
+                        while self._queue and self._queue[0].due <= self.clock.now():
+                            due.append(heapq.heappop(self._queue))
+                        await self._play(due)
                 if self.progress is not None:
                     self.progress(self._progress(week))
             totals = self.totals()
