@@ -370,29 +370,25 @@ def run_reminders(ctx: Context) -> None:
     """Hourly: expire prompts whose window closed; send the one reminder where due.
 
     Reads only the open prompts that could expire or be reminded now (not those already
-    reminded, nor a "later" whose delay is still running), and their members in one query.
+    reminded, nor a "later" whose delay is still running), as rows of the few columns the
+    decision needs, joined to their members'. A 10,000-member network has thousands open
+    in the days after a prompt, and none is due most hours: whole prompt and member
+    objects are loaded only for the reminders that go.
     """
-    prompts = ctx.session.exec(
-        select(Prompt).where(
-            Prompt.network_id == ctx.network.id,
-            col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)),
-            (col(Prompt.window_closes_at) <= ctx.now)
-            | (col(Prompt.reminded_at).is_(None) & (col(Prompt.later_at).is_(None) | (col(Prompt.later_at) <= ctx.now - LATER_DELAY))),
-        )
-    ).all()  # fmt: skip
-    open_prompts = [p for p in prompts if ctx.now < p.window_closes_at]
-    for p in prompts:
-        if ctx.now >= p.window_closes_at:
-            p.status = PromptStatus.EXPIRED
-            ctx.session.add(p)
-    members = _members_by_id(ctx, {p.member_id for p in open_prompts})
-    due = [p for p in open_prompts if _reminder_due(ctx, p, members.get(p.member_id))]
+    rows = ctx.session.execute(_REMINDER_ROWS, {"network_id": ctx.network.id, "now": ctx.now, "later_done": ctx.now - LATER_DELAY}).all()
+    expired = [r.prompt_id for r in rows if ctx.now >= r.window_closes_at]
+    if expired:
+        ctx.session.execute(update(Prompt).where(col(Prompt.id).in_(expired)).values(status=PromptStatus.EXPIRED))
+    due = [r for r in rows if ctx.now < r.window_closes_at and _reminder_due(ctx, r, r)]
+    if not due:
+        return
     # a reminder keeps the gap after the member's other unprompted messages: it tries again next hour,
     # unless waiting would leave no hourly run before the window's last hour (then the gap gives way)
-    at = ctx.unprompted_at({p.member_id: Person.of(members[p.member_id], ctx.network) for p in due})
-    for p in due:
-        if ctx.now < at[p.member_id] <= p.window_closes_at - REMINDER_LAST_CALL:
-            continue
+    at = ctx.unprompted_at({r.id: Person.of(r, ctx.network) for r in due})
+    going = [r.prompt_id for r in due if not ctx.now < at[r.id] <= r.window_closes_at - REMINDER_LAST_CALL]
+    prompts = ctx.session.exec(select(Prompt).where(col(Prompt.id).in_(going))).all() if going else []
+    members = _members_by_id(ctx, {p.member_id for p in prompts})
+    for p in sorted(prompts, key=lambda p: p.id):
         member = members[p.member_id]
         index = _current_index(ctx, p, member)
         hours = max(1, int((p.window_closes_at - ctx.now).total_seconds() // 3600))
@@ -402,6 +398,24 @@ def run_reminders(ctx: Context) -> None:
         ctx.dm(member, text, choices=choices, key=f"reflection-reminder:{p.id}", not_before=ctx.now, unprompted=(KIND,))
         p.reminded_at = ctx.now
         ctx.session.add(p)
+
+
+_REMINDER_ROWS = (
+    select(
+        col(Prompt.id).label("prompt_id"), Prompt.sent_at, Prompt.window_closes_at, Prompt.later_at, Prompt.reminded_at,
+        Member.id, Member.display_name, Member.timezone, Member.quiet_hours, Member.quiet_weekends, Member.paused_until,
+        Member.opted_out, Member.unreachable,
+    )
+    .join(Member, col(Member.id) == col(Prompt.member_id))
+    .where(
+        col(Prompt.network_id) == bindparam("network_id"),
+        col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)),
+        (col(Prompt.window_closes_at) <= bindparam("now"))
+        | (col(Prompt.reminded_at).is_(None) & (col(Prompt.later_at).is_(None) | (col(Prompt.later_at) <= bindparam("later_done")))),
+    )
+    .order_by(col(Prompt.id))
+)  # fmt: skip
+"""What the hourly run decides on: each candidate prompt's times and its member's limits, one row each (built once)."""
 
 
 REMINDER_LAST_CALL = timedelta(hours=2)
@@ -415,7 +429,8 @@ another message is better than a window that closes unannounced.
 """
 
 
-def _reminder_due(ctx: Context, p: Prompt, member: Member | None) -> bool:
+def _reminder_due(ctx: Context, p, member) -> bool:
+    """``p`` and ``member`` may be one row with the prompt's times and the member's limits (:data:`_REMINDER_ROWS`)."""
     if p.reminded_at is not None or member is None or not receives(member, ctx.now):
         return False
     return reminder_due(
