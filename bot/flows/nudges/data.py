@@ -87,19 +87,14 @@ def snapshot(
             break
         wanted.update(ids)
     members = _members(session, network.id, wanted)
-    history: dict[int, list[rules.Sent]] = {}
-    if members:
-        logs = select(NudgeLog).where(NudgeLog.network_id == network.id)
-        if wanted is not None and len(wanted) <= IN_LIST:
-            logs = logs.where(col(NudgeLog.member_id).in_(wanted))
-        for log in session.exec(logs):
-            history.setdefault(log.member_id, []).append(rules.Sent(log.subject, log.rule, log.batch, log.sent_at, log.outcome, log.snoozed_until))
+    world = replace(world, people={m.id: Person.of(m, network) for m in members})
+    history = _history(session, network.id, wanted, world, loaded) if members else {}
     others: dict[int, list[datetime]] = {}
     if members:  # one indexed query per 500 members; nudges are in ``history`` already
         for member_id, sent in outbox.recent_unprompted(session, [m.id for m in members], since=now - rules.CAP_WINDOW).items():
             others[member_id] = [at for at, key in sent if not key.startswith(NUDGE_KEY)]
     return rules.Snapshot(
-        world=replace(world, people={m.id: Person.of(m, network) for m in members}),
+        world=world,
         sources=loaded,
         rules=network_rules(network, [s.rule for s in sources]),
         cap=network_cap(network),
@@ -113,12 +108,53 @@ NUDGE_KEY = "nudge:"  # the outbox key prefix of nudge messages (bot.flows.nudge
 IN_LIST = 500  # beyond this many members named, one read of the network is cheaper than a long IN (...)
 
 
-def _members(session: Session, network_id: int, wanted: set[int] | None) -> list[Member]:
-    """The network's members in ``wanted`` (every member for ``None``), by id."""
+def _members(session: Session, network_id: int, wanted: set[int] | None) -> list:
+    """The network's members in ``wanted`` (every member for ``None``), by id: rows of what
+    :class:`~bot.core.availability.Person` reads, not whole members (the run reads the few it nudges)."""
     if wanted is not None and not wanted:
         return []
-    stmt = select(Member).where(Member.network_id == network_id)
+    stmt = select(*_PERSON).where(Member.network_id == network_id)
     if wanted is not None and len(wanted) <= IN_LIST:
         stmt = stmt.where(col(Member.id).in_(wanted))
     found = session.exec(stmt.order_by(Member.id)).all()
     return list(found) if wanted is None or len(wanted) <= IN_LIST else [m for m in found if m.id in wanted]
+
+
+_PERSON = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, Member.quiet_weekends,
+           Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
+
+
+def _history(session: Session, network_id: int, wanted: set[int] | None, world: World, loaded: list) -> dict[int, list[rules.Sent]]:
+    """What the planner reads of each member's past nudges, and no more.
+
+    The cap and the gap read the last week's; "never twice about the same thing"
+    reads those about the subjects due now. Older nudges about anything else
+    decide nothing, and they grow with every week of the network's history, so
+    the hourly run does not read them. A preview plans a week ahead across
+    meetings, so it reads them all.
+    """
+    logs = select(*_SENT).where(NudgeLog.network_id == network_id)
+    if wanted is not None and len(wanted) <= IN_LIST:
+        logs = logs.where(col(NudgeLog.member_id).in_(wanted))
+    queries = [logs]
+    if not world.horizon:
+        subjects = sorted({item.subject for source, data in loaded for person in world.people.values()
+                           for item in source.due(data, person, world, world.now)})  # fmt: skip
+        recent = col(NudgeLog.sent_at) > world.now - max(rules.CAP_WINDOW, message_gap(world.network))
+        queries = [logs.where(recent)] + [logs.where(col(NudgeLog.subject).in_(subjects[i : i + IN_LIST]))
+                                          for i in range(0, len(subjects), IN_LIST)]  # fmt: skip
+    seen: set[int] = set()
+    history: dict[int, list[rules.Sent]] = {}
+    for query in queries:
+        for log in session.exec(query.order_by(NudgeLog.id)):
+            if log.id in seen or (wanted is not None and log.member_id not in wanted):
+                continue
+            seen.add(log.id)
+            history.setdefault(log.member_id, []).append(rules.Sent(log.subject, log.rule, log.batch, log.sent_at, log.outcome, log.snoozed_until))
+    for sent in history.values():
+        sent.sort(key=lambda s: s.sent_at)
+    return history
+
+
+_SENT = (NudgeLog.id, NudgeLog.member_id, NudgeLog.subject, NudgeLog.rule, NudgeLog.batch, NudgeLog.sent_at, NudgeLog.outcome,
+         NudgeLog.snoozed_until)  # fmt: skip

@@ -29,7 +29,7 @@ def run(ctx: Context) -> None:
     sent = 0
     for person in snap.people.values():  # only the members something may be due for
         items, why = rules.plan_member(snap, person, ctx.now)
-        member = ctx.session.get(Member, person.id) if items else None  # read by the snapshot: no second query
+        member = ctx.session.get(Member, person.id) if items else None  # the snapshot read rows: load only those nudged
         if member is not None and not member.unreachable and send_nudge(ctx, member, items):
             sent += 1
         elif why and why != "quiet hours":

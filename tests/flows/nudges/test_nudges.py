@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.core.followups import FOLLOW_UP_CREATED, FollowUp, FollowUpSource
+from bot.core.followups import FOLLOW_UP_CREATED, FollowUp, FollowUpSource, in_order
+from bot.flows.nudges.data import snapshot
 from bot.store.commitments import Commitment, CommitmentStatus
 from bot.store.models import Flow, Member, Network, OutboxMessage, Role
 from bot.store.nudges import NudgeLog
@@ -381,3 +382,30 @@ async def test_a_nudge_dropped_at_delivery_because_the_member_paused_is_raised_a
     await hours(h, 24)
     asked = [d for d in h.inbox("ana") if "How did it go" in d.text]
     assert len(asked) == 1 and asked[0].text.startswith("*A gentle nudge*")
+
+
+async def test_the_hourly_run_reads_the_nudge_history_that_decides_and_not_the_rest(harness):
+    """The last week's nudges (the cap, the gap) and those about what is due now ("never twice")
+    are read; a month-old nudge about something no longer due decides nothing and is not read,
+    so the run's cost does not grow with the weeks of history."""
+    h = harness
+    yes_no = (("Yes", "yes"), ("No", "no"))
+
+    def due(things, person, world, now):
+        return [FollowUp("tried", f"tried:{n}", person.id, now - timedelta(hours=1), None, f"Did you try {n}?", yes_no) for n in things]
+
+    h.beacon.router.follow_up(FollowUpSource(rule="tried", description="a test flow's question", load=lambda session, world: [0, 1],
+                                             due=due, answers=lambda subject: yes_no, apply=lambda ctx, subject, code: "Noted."))  # fmt: skip
+    await setup(h)
+    ana, now = h.member("ana"), h.clock.now()
+    with h.store.session() as s:
+        for subject, ago in (("tried:0", 30), ("done:long-ago", 30), ("done:this-week", 2)):
+            s.add(NudgeLog(network_id=h.network_id, member_id=ana.id, rule="tried", subject=subject, batch=f"b-{subject}",
+                           sent_at=now - timedelta(days=ago), outcome="answered"))  # fmt: skip
+    with h.store.session() as s:
+        snap = snapshot(s, s.get(Network, h.network_id), now, in_order(h.beacon.router.follow_ups))
+        preview = snapshot(s, s.get(Network, h.network_id), now, in_order(h.beacon.router.follow_ups), horizon=timedelta(days=7))
+    assert sorted(sent.subject for sent in snap.history[ana.id]) == ["done:this-week", "tried:0"]
+    assert sorted(sent.subject for sent in preview.history[ana.id]) == ["done:long-ago", "done:this-week", "tried:0"]
+    got = await hours(h, 1)
+    assert [d.text for _, d in got if d.to == "ana"] == ["*A gentle nudge*\nDid you try 1?"]  # tried:0 was asked a month ago
