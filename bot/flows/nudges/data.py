@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.core.availability import Person, message_gap, weekly_cap
-from bot.core.followups import FollowUpSource, MeetingInfo, World, members_of
+from bot.core.followups import FollowUp, FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
 from bot.store import outbox
 from bot.store.flows import ensure_flow as ensure_companion
@@ -88,7 +88,9 @@ def snapshot(
         wanted.update(ids)
     members = _members(session, network.id, wanted)
     world = replace(world, people={m.id: Person.of(m, network) for m in members})
-    history = _history(session, network.id, wanted, world, loaded) if members else {}
+    on = network_rules(network, [s.rule for s in sources])
+    offered = None if horizon else {p.id: rules.offered(loaded, on, p, world, now) for p in world.people.values()}
+    history = _history(session, network.id, wanted, now, offered, gap=message_gap(network)) if members else {}
     others: dict[int, list[datetime]] = {}
     if members:  # one indexed query per 500 members; nudges are in ``history`` already
         for member_id, sent in outbox.recent_unprompted(session, [m.id for m in members], since=now - rules.CAP_WINDOW).items():
@@ -96,11 +98,12 @@ def snapshot(
     return rules.Snapshot(
         world=world,
         sources=loaded,
-        rules=network_rules(network, [s.rule for s in sources]),
+        rules=on,
         cap=network_cap(network),
         history=history,
         unprompted=others,
         gap=message_gap(network),
+        offered_now=offered,
     )
 
 
@@ -124,23 +127,23 @@ _PERSON = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, 
            Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
 
 
-def _history(session: Session, network_id: int, wanted: set[int] | None, world: World, loaded: list) -> dict[int, list[rules.Sent]]:
+def _history(session: Session, network_id: int, wanted: set[int] | None, now: datetime,
+             offered: dict[int, list[FollowUp]] | None, *, gap: timedelta) -> dict[int, list[rules.Sent]]:  # fmt: skip
     """What the planner reads of each member's past nudges, and no more.
 
     The cap and the gap read the last week's; "never twice about the same thing"
-    reads those about the subjects due now. Older nudges about anything else
-    decide nothing, and they grow with every week of the network's history, so
-    the hourly run does not read them. A preview plans a week ahead across
-    meetings, so it reads them all.
+    reads those about the subjects ``offered`` now. Older nudges about anything
+    else decide nothing, and they grow with every week of the network's history,
+    so the hourly run does not read them. A preview (``offered`` None) plans a
+    week ahead across meetings, so it reads them all.
     """
     logs = select(*_SENT).where(NudgeLog.network_id == network_id)
     if wanted is not None and len(wanted) <= IN_LIST:
         logs = logs.where(col(NudgeLog.member_id).in_(wanted))
     queries = [logs]
-    if not world.horizon:
-        subjects = sorted({item.subject for source, data in loaded for person in world.people.values()
-                           for item in source.due(data, person, world, world.now)})  # fmt: skip
-        recent = col(NudgeLog.sent_at) > world.now - max(rules.CAP_WINDOW, message_gap(world.network))
+    if offered is not None:
+        subjects = sorted({item.subject for items in offered.values() for item in items})
+        recent = col(NudgeLog.sent_at) > now - max(rules.CAP_WINDOW, gap)
         queries = [logs.where(recent)] + [logs.where(col(NudgeLog.subject).in_(subjects[i : i + IN_LIST]))
                                           for i in range(0, len(subjects), IN_LIST)]  # fmt: skip
     seen: set[int] = set()

@@ -59,6 +59,9 @@ class Snapshot:
     # in the last week or queued: they count towards the cap, and a nudge keeps ``gap`` from each
     unprompted: dict[int, list[datetime]] = field(default_factory=dict)
     gap: timedelta = timedelta(0)
+    # each person's items at ``world.now`` (:func:`offered`), when the snapshot already asked the
+    # sources for them (the hourly run does, to read the history they need): not asked twice
+    offered_now: dict[int, list[FollowUp]] | None = None
 
     @property
     def people(self) -> dict[int, Person]:
@@ -91,17 +94,24 @@ def eligible(history: list[Sent], subject: str, now: datetime) -> bool:
 # -- planning ----------------------------------------------------------------------------
 
 
+def offered(sources: list[tuple[FollowUpSource, Any]], rules: dict[str, bool], person: Person, world: World, now: datetime) -> list[FollowUp]:
+    """What the sources offer ``person`` at ``now``, from the rules that are on and they have not opted out of."""
+    found = []
+    for source, data in sources:
+        if not rule_on(rules, source.rule) or opted_out(person, f"nudges:{source.rule}", source.opt_out or ""):
+            continue
+        found += source.due(data, person, world, now)
+    return found
+
+
 def due_items(snap: Snapshot, person: Person, now: datetime) -> list[FollowUp]:
     """What is due for ``person`` at ``now``: rules on, not opted out, not already raised."""
     history = snap.history.get(person.id, [])
-    found = []
-    for source, data in snap.sources:
-        if not rule_on(snap.rules, source.rule) or opted_out(person, f"nudges:{source.rule}", source.opt_out or ""):
-            continue
-        for item in source.due(data, person, snap.world, now):
-            if item.due_at <= now and (item.expires_at is None or now < item.expires_at) and eligible(history, item.subject, now):
-                found.append(item)
-    return found
+    if snap.offered_now is not None and now == snap.world.now:
+        items = snap.offered_now.get(person.id, [])
+    else:
+        items = offered(snap.sources, snap.rules, person, snap.world, now)
+    return [i for i in items if i.due_at <= now and (i.expires_at is None or now < i.expires_at) and eligible(history, i.subject, now)]
 
 
 def plan_member(snap: Snapshot, person: Person, now: datetime) -> tuple[list[FollowUp], str | None]:
