@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -334,15 +335,25 @@ def test_pacer_slows_after_a_429_and_recovers_gradually():
     assert pacer.interval == steady  # … up to the margin under the limit, never above it
 
 
-def _claims(store) -> tuple[list[int], object]:
-    """Count the delivery claims (the outbox UPDATE that takes due rows) a block issues."""
+@contextmanager
+def _counting(store, name: str, keep=lambda *args: True):
+    """Count the engine events ``name`` (``keep`` says which) while the block runs."""
     seen: list[int] = []
 
-    def count(conn, cursor, statement, *args) -> None:
-        if statement.lstrip().startswith("UPDATE outbox_message SET status") and "claimed_by" in statement and "IN (SELECT" in statement:
+    def count(*args) -> None:
+        if keep(*args):
             seen.append(1)
 
-    return seen, count
+    event.listen(store.engine, name, count)
+    try:
+        yield seen
+    finally:
+        event.remove(store.engine, name, count)
+
+
+def _is_claim(conn, cursor, statement, *args) -> bool:
+    """A delivery claim: the outbox UPDATE that takes due rows."""
+    return statement.lstrip().startswith("UPDATE outbox_message SET status") and "claimed_by" in statement and "IN (SELECT" in statement
 
 
 async def test_a_drain_that_took_everything_due_does_not_claim_again(harness):
@@ -350,12 +361,8 @@ async def test_a_drain_that_took_everything_due_does_not_claim_again(harness):
     all that was due, so the drain stops unless something was queued or put back meanwhile."""
     ann = harness.add_member("ann")
     _enqueue(harness, ann)
-    seen, count = _claims(harness.store)
-    event.listen(harness.store.engine, "before_cursor_execute", count)
-    try:
+    with _counting(harness.store, "before_cursor_execute", _is_claim) as seen:
         assert await harness.beacon.delivery.drain() == 1
-    finally:
-        event.remove(harness.store.engine, "before_cursor_execute", count)
     assert [d.text for d in harness.inbox("ann")] == ["hello"]
     assert len(seen) == 1
 
@@ -376,11 +383,6 @@ async def any_harness(any_store, clock):
     await h.close()
 
 
-def _commits(store) -> tuple[list[int], object]:
-    seen: list[int] = []
-    return seen, lambda _conn: seen.append(1)
-
-
 async def test_messages_sent_together_share_one_renewal_and_one_record_of_their_sends(any_harness):
     """Six messages to six people: one claim, one statement renewing the six claims, one
     transaction recording the six sends (it was one of each per message)."""
@@ -388,12 +390,8 @@ async def test_messages_sent_together_share_one_renewal_and_one_record_of_their_
     people = [h.add_member(f"m{i}") for i in range(6)]
     for i, m in enumerate(people):
         _enqueue(h, m, key=f"k{i}", text=f"hello {i}")
-    seen, count = _commits(h.store)
-    event.listen(h.store.engine, "commit", count)
-    try:
+    with _counting(h.store, "commit") as seen:
         assert await h.beacon.delivery.drain() == 6
-    finally:
-        event.remove(h.store.engine, "commit", count)
     assert {d.to: d.text for d in h.adapter.delivered} == {f"m{i}": f"hello {i}" for i in range(6)}
     rows = [_row(h, f"k{i}") for i in range(6)]
     assert {(r.status, r.attempts, r.claimed_until) for r in rows} == {(OutboxStatus.SENT, 1, None)}
