@@ -43,6 +43,9 @@ def _keys(unprompted: tuple[str, ...] | None) -> str | None:
     return None if unprompted is None else ",".join(unprompted)
 
 
+IN_LIST = 500  # beyond this many ids, one read of the network's members is cheaper than a long IN (...)
+
+
 class Context:
     """The handler's view of one piece of work (an incoming event or a due occurrence)."""
 
@@ -358,6 +361,16 @@ class Context:
 
     def fail(self, message: str) -> None:
         raise UserError(message)
+
+    def members_by_id(self, ids: Iterable[int]) -> dict[int, Member]:
+        """The network's members with these ids, in one query (for many, one read of the network's members)."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        stmt = select(Member).where(Member.network_id == self.network.id)
+        if len(wanted) <= IN_LIST:
+            stmt = stmt.where(col(Member.id).in_(wanted))
+        return {m.id: m for m in self.session.exec(stmt) if m.id in wanted}
 
     def members(self, *, include_unreachable: bool = False) -> list[Member]:
         stmt = select(Member).where(Member.network_id == self.network.id)

@@ -90,7 +90,8 @@ def snapshot(
     world = replace(world, people={m.id: Person.of(m, network) for m in members})
     on = network_rules(network, [s.rule for s in sources])
     offered = None if horizon else {p.id: rules.offered(loaded, on, p, world, now) for p in world.people.values()}
-    history = _history(session, network.id, wanted, now, offered, gap=message_gap(network)) if members else {}
+    gap = message_gap(network)
+    history = _history(session, network.id, wanted, now, offered, gap=gap) if members else {}
     others: dict[int, list[datetime]] = {}
     if members:  # one indexed query per 500 members; nudges are in ``history`` already
         for member_id, sent in outbox.recent_unprompted(session, [m.id for m in members], since=now - rules.CAP_WINDOW).items():
@@ -102,7 +103,7 @@ def snapshot(
         cap=network_cap(network),
         history=history,
         unprompted=others,
-        gap=message_gap(network),
+        gap=gap,
         offered_now=offered,
     )
 

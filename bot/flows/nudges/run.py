@@ -15,7 +15,6 @@ from bot.core.followups import PLANNING, in_order
 from bot.flows.nudges import rules
 from bot.flows.nudges.data import ensure_flow, snapshot
 from bot.flows.nudges.send import send_nudge
-from bot.store.models import Member
 
 __all__ = ["follow_up_created", "run"]
 
@@ -27,9 +26,10 @@ def run(ctx: Context) -> None:
     ctx.emit(PLANNING)
     snap = snapshot(ctx.session, ctx.network, ctx.now, in_order(ctx.router.follow_ups))
     sent = 0
-    for person in snap.people.values():  # only the members something may be due for
-        items, why = rules.plan_member(snap, person, ctx.now)
-        member = ctx.session.get(Member, person.id) if items else None  # the snapshot read rows: load only those nudged
+    planned = [(person, *rules.plan_member(snap, person, ctx.now)) for person in snap.people.values()]  # only the members something may be due for
+    members = ctx.members_by_id(person.id for person, items, _ in planned if items)  # the snapshot read rows: load those nudged, at once
+    for person, items, why in planned:
+        member = members.get(person.id)
         if member is not None and not member.unreachable and send_nudge(ctx, member, items):
             sent += 1
         elif why and why != "quiet hours":

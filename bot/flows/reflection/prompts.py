@@ -387,7 +387,7 @@ def run_reminders(ctx: Context) -> None:
     at = ctx.unprompted_at({r.id: Person.of(r, ctx.network) for r in due})
     going = [r.prompt_id for r in due if not ctx.now < at[r.id] <= r.window_closes_at - REMINDER_LAST_CALL]
     prompts = ctx.session.exec(select(Prompt).where(col(Prompt.id).in_(going))).all() if going else []
-    members = _members_by_id(ctx, {p.member_id for p in prompts})
+    members = ctx.members_by_id(p.member_id for p in prompts)
     for p in sorted(prompts, key=lambda p: p.id):
         member = members[p.member_id]
         index = _current_index(ctx, p, member)
@@ -442,19 +442,6 @@ def _reminder_due(ctx: Context, p, member) -> bool:
         quiet_hours=member.quiet_hours,
         quiet_weekends=member.quiet_weekends,
     )
-
-
-IN_LIST = 500  # beyond this many, one read of the network's members is cheaper than a long IN (...)
-
-
-def _members_by_id(ctx: Context, ids: set[int]) -> dict[int, Member]:
-    """The network's members with these ids, in one query."""
-    if not ids:
-        return {}
-    stmt = select(Member).where(Member.network_id == ctx.network.id)
-    if len(ids) <= IN_LIST:
-        stmt = stmt.where(col(Member.id).in_(ids))
-    return {m.id: m for m in ctx.session.exec(stmt) if m.id in ids}
 
 
 def _current_index(ctx: Context, prompt: Prompt, member: Member) -> int:
