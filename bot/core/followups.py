@@ -95,12 +95,16 @@ class FollowUpSource:
 
     - ``load(session, world) -> data``: one read per run of what may fall due
       by ``world.now + world.horizon`` (filter by time in the query, so a run
-      costs what is due, not what exists; ``world.people`` is empty here);
+      costs what is due, not what exists; ``world.people`` is empty here).
+      Without a horizon, leave out in the query what was raised already
+      (:func:`bot.store.nudges.raised`, the planner's "never twice"): what
+      members leave unanswered piles up, and would be read every hour to be
+      dropped;
     - ``members(data, world) -> ids | None``: who the loaded data may have
-      items for (``None``: any member, as "bring one thing you tried" before a
-      meeting); the planner reads and plans for no one else. Without it, data
-      that is a mapping is taken to be keyed by member id, anything else as
-      for anyone;
+      items for (``None``: any member, as a preview of "bring one thing you
+      tried" before a meeting); the planner reads and plans for no one else.
+      Without it, data that is a mapping is taken to be keyed by member id,
+      anything else as for anyone;
     - ``due(data, person, world, now) -> list[FollowUp]``: pure, so a preview
       can ask it for every hour of a week;
     - ``answers(subject) -> ((label, code), ...)``: the buttons of an item, to

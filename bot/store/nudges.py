@@ -12,7 +12,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlmodel import Field, Session, SQLModel, delete, select
+from sqlalchemy import ColumnElement, String, cast, literal, or_
+from sqlmodel import Field, Session, SQLModel, col, delete, exists, select
 
 from bot.store.types import utc_field
 
@@ -21,6 +22,8 @@ __all__ = [
     "NudgeOutcome",
     "export_member",
     "forget_member",
+    "raised",
+    "subject_sql",
 ]
 
 
@@ -46,6 +49,27 @@ class NudgeLog(SQLModel, table=True):
     answer: str | None = Field(default=None, max_length=20)
     answered_at: datetime | None = utc_field(default=None)
     snoozed_until: datetime | None = utc_field(default=None)
+
+
+def raised(network_id: int, member_id: Any, subject: Any, now: datetime) -> ColumnElement[bool]:
+    """SQL for "``subject`` was raised with ``member_id`` and may not be raised again at ``now``".
+
+    The planner's "never twice" (:func:`bot.flows.nudges.rules.eligible`), for a
+    follow-up source's load to leave out what the planner would drop anyway: a
+    subject once raised stays settled, unless its member said "Not now" and the
+    snooze is over (a subject is raised again only after such a snooze, so any
+    other row of it settles it). ``member_id`` and ``subject`` are columns or SQL
+    expressions of the query it goes in (:func:`subject_sql`); the
+    ``(network_id, subject)`` index answers it.
+    """
+    until = col(NudgeLog.snoozed_until)
+    settled = or_(col(NudgeLog.outcome).is_(None), NudgeLog.outcome != NudgeOutcome.SNOOZED.value, until.is_(None), until > now)
+    return exists().where(NudgeLog.network_id == network_id, NudgeLog.member_id == member_id, NudgeLog.subject == subject, settled)
+
+
+def subject_sql(prefix: str, record_id: Any) -> ColumnElement[str]:
+    """A subject such as "commitment:12", in SQL, from its record's id column."""
+    return literal(prefix, String) + cast(record_id, String)
 
 
 def export_member(session: Session, member) -> list[dict[str, Any]]:

@@ -24,10 +24,12 @@ from bot.core.errors import UserError
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, subject_id
 from bot.flows.commitments.commitment import OPEN_STATUSES
 from bot.store.commitments import Commitment, CommitmentStatus, set_status
+from bot.store.nudges import raised, subject_sql
 
 __all__ = ["SOURCE", "CommitmentInfo", "due", "load"]
 
 RULE = "commitment"
+SUBJECT = "commitment:"  # and the commitment's id: persisted in the nudge log
 DUE_DAY_TIME = time(9, 0)
 UNDATED_AFTER = timedelta(
     days=14
@@ -50,8 +52,14 @@ class CommitmentInfo:
 
 def load(session: Session, world: World) -> dict[int, list[CommitmentInfo]]:
     """Each member's open commitments that may be asked about by now (plus the horizon), soonest due first:
-    dated ones by :func:`_latest_due_date`, undated ones made at least :data:`UNDATED_AFTER` ago (a day's margin)."""
+    dated ones by :func:`_latest_due_date`, undated ones made at least :data:`UNDATED_AFTER` ago (a day's margin).
+
+    The hourly run leaves out those already asked (they pile up while members leave
+    them open, and are never asked twice); a preview reads them all.
+    """
     base = select(Commitment).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
+    if not world.horizon:
+        base = base.where(~raised(world.network.id, Commitment.member_id, subject_sql(SUBJECT, Commitment.id), world.now))
     latest = _latest_due_date(world)
     found: list[Commitment] = []
     if latest is not None:
@@ -97,7 +105,7 @@ def due(commitments: dict[int, list[CommitmentInfo]], person: Person, world: Wor
             made = c.created_at.astimezone(tz).date()
             when = f"{made:%a} {made.day} {made:%b}"
             items.append(FollowUp(
-                RULE, f"commitment:{c.id}", person.id, resolve_local(datetime.combine(made + UNDATED_AFTER, DUE_DAY_TIME), tz), None,
+                RULE, f"{SUBJECT}{c.id}", person.id, resolve_local(datetime.combine(made + UNDATED_AFTER, DUE_DAY_TIME), tz), None,
                 f"On {when} you planned to: _{markup.literal(c.text)}_. How is it going?", ANSWERS,
             ))  # fmt: skip
             continue
@@ -109,7 +117,7 @@ def due(commitments: dict[int, list[CommitmentInfo]], person: Person, world: Wor
             continue  # due after the next meeting: its turn comes before a later one
         when = f"{c.due_date:%a} {c.due_date.day} {c.due_date:%b}"
         items.append(FollowUp(
-            RULE, f"commitment:{c.id}", person.id, due_at, expires,
+            RULE, f"{SUBJECT}{c.id}", person.id, due_at, expires,
             f"You planned to: _{markup.literal(c.text)}_ (by {when}). How is it going?", ANSWERS,
         ))  # fmt: skip
     return items

@@ -7,28 +7,46 @@ arrive as one message. It asks nothing back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import String, literal
 from sqlmodel import Session, col, select
 
 from bot.core import markup
 from bot.core.availability import Person
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.followups import LEAD, FollowUp, FollowUpSource, World, local_when
+from bot.core.followups import LEAD, FollowUp, FollowUpSource, MeetingInfo, World, local_when
 from bot.flows.commitments.commitment import OPEN_STATUSES
 from bot.store.commitments import Commitment
+from bot.store.models import Member
+from bot.store.nudges import raised
 
-__all__ = ["SOURCE", "due", "in_reach", "load", "members"]
+__all__ = ["SOURCE", "Reminders", "due", "in_reach", "load", "members"]
 
 RULE = "before_meeting"
 LISTED = 5  # open commitments named in the message
 
 
-def load(session: Session, world: World) -> dict[int, list[str]]:
-    """Each member's open commitments (their texts, soonest due first), once the next meeting's reminder is due."""
+@dataclass(frozen=True)
+class Reminders:
+    """What the source loaded: open commitments by member, and who still waits for the next meeting's reminder."""
+
+    commitments: dict[int, list[str]] = field(default_factory=dict)
+    waiting: frozenset[int] | None = frozenset()  # None: everyone (a preview)
+
+
+def load(session: Session, world: World) -> Reminders:
+    """Once the next meeting's reminder is due: each member's open commitments (their texts,
+    soonest due first), and the members it has not reached yet.
+
+    Everyone gets the reminder once, over the three days of its lead time, so each hour
+    names only those still waiting (in their quiet hours, or at their weekly cap), not
+    the whole network again. A preview looks ahead across meetings: everyone.
+    """
     if not in_reach(world):
-        return {}
+        return Reminders()
     rows = session.exec(
         select(Commitment.member_id, Commitment.text)
         .where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
@@ -37,7 +55,14 @@ def load(session: Session, world: World) -> dict[int, list[str]]:
     mine: dict[int, list[str]] = {}
     for member_id, text in rows:
         mine.setdefault(member_id, []).append(text)
-    return mine
+    if world.horizon:
+        return Reminders(mine, None)
+    subject = _subject(world.next_meeting(world.now))
+    waiting = session.exec(
+        select(Member.id).where(Member.network_id == world.network.id,
+                                ~raised(world.network.id, Member.id, literal(subject, String), world.now))
+    ).all()  # fmt: skip
+    return Reminders(mine, frozenset(waiting))
 
 
 def in_reach(world: World) -> bool:
@@ -46,24 +71,28 @@ def in_reach(world: World) -> bool:
     return bool(world.horizon) or (meeting is not None and meeting.starts_at - LEAD <= world.now)
 
 
-def members(commitments: dict[int, list[str]], world: World) -> tuple[int, ...] | None:
-    """Everyone, while a meeting's reminder is due; no one otherwise."""
-    return None if in_reach(world) else ()
+def members(loaded: Reminders, world: World) -> frozenset[int] | None:
+    """Those the next meeting's reminder has not reached, while it is due (everyone, for a preview)."""
+    return loaded.waiting
 
 
-def due(commitments: dict[int, list[str]], person: Person, world: World, now: datetime) -> list[FollowUp]:
+def due(loaded: Reminders, person: Person, world: World, now: datetime) -> list[FollowUp]:
     meeting = world.next_meeting(now)
-    if meeting is None:
+    if meeting is None or (loaded.waiting is not None and person.id not in loaded.waiting):
         return []
-    mine = commitments.get(person.id, [])
+    mine = loaded.commitments.get(person.id, [])
     text = (f"*{markup.literal(meeting.title)}* is on {local_when(meeting.starts_at, person.tz)} (your time)."
             " Bring one thing you tried since last time, however small.")  # fmt: skip
     if meeting.link:
         text += f" Link: {markup.literal(meeting.link)}"
     if mine:
         text += " Your open commitments: " + "; ".join(f"_{markup.literal(t)}_" for t in mine[:LISTED])
-    stamp = meeting.starts_at.strftime("%Y%m%dT%H%M")
-    return [FollowUp(RULE, f"meeting:{meeting.id}:{stamp}:before", person.id, meeting.starts_at - LEAD, meeting.starts_at, text)]
+    return [FollowUp(RULE, _subject(meeting), person.id, meeting.starts_at - LEAD, meeting.starts_at, text)]
+
+
+def _subject(meeting: MeetingInfo) -> str:
+    """The reminder's subject in the nudge log: one per meeting and start time (a moved meeting is reminded again)."""
+    return f"meeting:{meeting.id}:{meeting.starts_at.strftime('%Y%m%dT%H%M')}:before"
 
 
 def answers(subject: str) -> tuple[tuple[str, str], ...]:

@@ -26,11 +26,13 @@ from bot.flows.pairing.met import group_status
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
 from bot.store.models import Flow
+from bot.store.nudges import raised, subject_sql
 from bot.store.pairing import MetStatus, PairGroup, PairingRound, PairMember, answer_met
 
 __all__ = ["SOURCE", "PairInfo", "due", "load", "members", "register_follow_up"]
 
 RULE = "pair"
+SUBJECT = "pair:"  # and the group's id: persisted in the nudge log
 PAIR_MIN_AGE = timedelta(days=5)  # give a new pair time to meet before asking
 PAIR_ASKED_RECENTLY = timedelta(days=4)  # the pairing flow's own "did you meet?" is enough then
 ANSWERS = (("We met", "met"), ("Not yet", "not_yet"), ("We won't", "wont"))
@@ -44,7 +46,7 @@ class PairInfo:
 
     group_id: int
     members: tuple[int, ...]
-    waiting: tuple[int, ...]  # members who have not said "met" or "won't"
+    waiting: tuple[int, ...]  # members who have not said "met" or "won't" (in the hourly run: nor been asked)
     ran_at: datetime
     next_round: datetime | None = None
     followup_at: datetime | None = None
@@ -55,7 +57,8 @@ def load(session: Session, world: World) -> dict[int, list[PairInfo]]:
     """The groups still waiting to meet in each running pairing flow's latest round, by waiting member.
 
     A round is read only once its follow-up may fall due (a few days before the next
-    meeting or round, and not in a new pair's first days), so most hours read no group.
+    meeting or round, and not in a new pair's first days), so most hours read no group;
+    the hourly run leaves out members already asked about their group.
     """
     network, now = world.network, world.now
     meeting = world.next_meeting(now)
@@ -78,12 +81,16 @@ def load(session: Session, world: World) -> dict[int, list[PairInfo]]:
         groups = session.exec(select(PairGroup).where(PairGroup.round_id == rnd.id,
                                                       col(PairGroup.status).not_in((MetStatus.MET.value, MetStatus.WONT.value)))).all()  # fmt: skip
         by_group: dict[int, list[PairMember]] = {}
-        for r in session.exec(select(PairMember).where(PairMember.round_id == rnd.id)):
+        settled: set[int] = set()  # the hourly run leaves out those asked already (never twice); a preview plans with them
+        asked = raised(network.id, PairMember.member_id, subject_sql(SUBJECT, PairMember.group_id), now)
+        for r, was_asked in session.exec(select(PairMember, asked).where(PairMember.round_id == rnd.id)):
             if r.met != MetStatus.REMATCHED.value:
                 by_group.setdefault(r.group_id, []).append(r)
+                if was_asked and not world.horizon:
+                    settled.add(r.id)
         for g in groups:
             mine = by_group.get(g.id, [])
-            waiting = tuple(r.member_id for r in mine if r.met in (MetStatus.PENDING.value, MetStatus.NOT_YET.value))
+            waiting = tuple(r.member_id for r in mine if r.met in (MetStatus.PENDING.value, MetStatus.NOT_YET.value) and r.id not in settled)
             if len(mine) > 1 and waiting:
                 info = PairInfo(g.id, tuple(r.member_id for r in mine), waiting, rnd.ran_at, next_round, rnd.followup_at, rnd.followup_sent)
                 for member_id in waiting:
@@ -108,7 +115,7 @@ def due(pairs: dict[int, list[PairInfo]], person: Person, world: World, now: dat
         who = _join([markup.literal(n or "a member") for n in others]) or "your pair"
         what = "the next meeting" if meeting and horizon == meeting.starts_at else "the next pairing round"
         items.append(FollowUp(
-            RULE, f"pair:{p.group_id}", person.id, due_at, horizon,
+            RULE, f"{SUBJECT}{p.group_id}", person.id, due_at, horizon,
             f"You and {who} haven't met yet, and {what} is on {local_when(horizon, person.tz)}. A short call counts.",
             ANSWERS,
         ))  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, exists, select
 
 from bot.core import markup
 from bot.core.availability import Person
@@ -21,12 +21,13 @@ from bot.core.errors import UserError
 from bot.core.followups import FollowUp, FollowUpSource, World, subject_id
 from bot.flows.practices.cards import MODE_LABELS, OUTCOME_LABELS
 from bot.flows.practices.steals import outcome_form
-from bot.store.nudges import NudgeLog
+from bot.store.nudges import NudgeLog, raised, subject_sql
 from bot.store.practices import Practice, Steal, report_outcome
 
 __all__ = ["SOURCE", "StealInfo", "due", "load"]
 
 RULE = "steal"
+SUBJECT = "steal:"  # and the steal's id: persisted in the nudge log
 ANSWERS = tuple((label.capitalize(), value) for value, label in OUTCOME_LABELS.items())
 
 
@@ -42,20 +43,26 @@ class StealInfo:
 
 
 def load(session: Session, world: World) -> dict[int, list[StealInfo]]:
-    """Each member's steals whose "how did it go?" is due (by now plus the horizon)."""
-    rows = session.exec(
+    """Each member's steals whose "how did it go?" is due (by now plus the horizon).
+
+    One practices' own follow-up already asked is not asked again; one the nudges
+    raised is read again only once the member's "Not now" is over (a preview reads
+    every one the nudges raised, and plans with their history).
+    """
+    network_id, subject = world.network.id, subject_sql(SUBJECT, Steal.id)
+    by_nudge = exists().where(NudgeLog.network_id == network_id, NudgeLog.subject == subject)
+    query = (
         select(Steal, Practice.title).join(Practice, col(Practice.id) == col(Steal.practice_id))
-        .where(Practice.network_id == world.network.id, col(Steal.follow_up_due).is_not(None),
-               col(Steal.follow_up_due) <= world.now + world.horizon, col(Steal.outcome).is_(None))
-    ).all()  # fmt: skip
-    # one that practices' own follow-up already asked is not asked again; one the nudges raised (and was snoozed) is
-    asked = [f"steal:{s.id}" for s, _ in rows if s.follow_up_sent_at is not None]
-    raised = set(session.exec(select(NudgeLog.subject).where(NudgeLog.network_id == world.network.id,
-                                                             col(NudgeLog.subject).in_(asked)))) if asked else set()  # fmt: skip
+        .where(Practice.network_id == network_id, col(Steal.follow_up_due).is_not(None),
+               col(Steal.follow_up_due) <= world.now + world.horizon, col(Steal.outcome).is_(None),
+               col(Steal.follow_up_sent_at).is_(None) | by_nudge)
+        .order_by(col(Steal.follow_up_due), col(Steal.id))
+    )  # fmt: skip
+    if not world.horizon:
+        query = query.where(~raised(network_id, Steal.member_id, subject, world.now))
     mine: dict[int, list[StealInfo]] = {}
-    for s, title in rows:
-        if s.follow_up_sent_at is None or f"steal:{s.id}" in raised:
-            mine.setdefault(s.member_id, []).append(StealInfo(s.id, s.member_id, title, s.mode, s.follow_up_due))
+    for s, title in session.exec(query):
+        mine.setdefault(s.member_id, []).append(StealInfo(s.id, s.member_id, title, s.mode, s.follow_up_due))
     return mine
 
 
@@ -63,7 +70,7 @@ def due(steals: dict[int, list[StealInfo]], person: Person, world: World, now: d
     return [
         FollowUp(
             RULE,
-            f"steal:{s.id}",
+            f"{SUBJECT}{s.id}",
             person.id,
             s.follow_up_due,
             None,

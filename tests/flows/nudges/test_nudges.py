@@ -409,3 +409,47 @@ async def test_the_hourly_run_reads_the_nudge_history_that_decides_and_not_the_r
     assert sorted(sent.subject for sent in preview.history[ana.id]) == ["done:long-ago", "done:this-week", "tried:0"]
     got = await hours(h, 1)
     assert [d.text for _, d in got if d.to == "ana"] == ["*A gentle nudge*\nDid you try 1?"]  # tried:0 was asked a month ago
+
+
+async def test_in_a_meetings_lead_time_each_hour_reads_only_what_is_still_to_ask(harness):
+    """The three days before a meeting used to read every member, every open commitment, pair and
+    steal each hour, to find that all but a few had been asked already: now the sources leave out
+    in SQL what was raised (the planner's "never twice"), and the snapshot names only those left."""
+    h = harness
+    await setup(h, meeting="2026-11-19 14:00")  # the reminders fall due Monday 16th at 14:00
+    cy = h.add_member("cy", timezone="Asia/Tokyo", quiet_hours="21:00-09:00").id  # 23:00 in Tokyo then: waits
+    ana, bo = h.member("ana").id, h.member("bo").id
+    add_commitment(h, "ana", "Call the youth team", date(2026, 11, 17))
+    add_steal(h, "bo", "Buddy reading", at(16, 14))
+    with h.store.session() as s:
+        flow = Flow(network_id=h.network_id, kind="pairing", name="pairs", created_at=h.clock.now(), updated_at=h.clock.now())
+        s.add(flow)
+        s.flush()
+        rnd = PairingRound(network_id=h.network_id, flow_id=flow.id, number=1, seed="x", ran_at=h.clock.now())
+        s.add(rnd)
+        s.flush()
+        g = PairGroup(round_id=rnd.id, created_at=h.clock.now())
+        s.add(g)
+        s.flush()
+        s.add_all([PairMember(group_id=g.id, round_id=rnd.id, member_id=m) for m in (ana, bo)])
+    sources = in_order(h.beacon.router.follow_ups)
+
+    def read(now, **kw):
+        with h.store.session() as s:
+            snap = snapshot(s, s.get(Network, h.network_id), now, sources, **kw)
+        return snap, {source.rule: data for source, data in snap.sources}
+
+    await jump_to(h, at(16, 12))
+    await hours(h, 3)  # 13:00, 14:00, 15:00
+    assert len(nudges(h, "ana")) == len(nudges(h, "bo")) == len(nudges(h, "fac")) == 1 and nudges(h, "cy") == []
+    snap, data = read(at(16, 15))
+    assert set(snap.people) == {cy}  # only the one the reminder has not reached yet
+    assert data["commitment"] == {} and data["pair"] == {} and data["steal"] == {} and data["before_meeting"].waiting == {cy}
+    preview, ahead = read(at(16, 15), horizon=timedelta(days=7))
+    assert {ana, bo, cy} <= set(preview.people) and ana in ahead["commitment"] and ahead["pair"] and bo in ahead["steal"]
+
+    got = await hours(h, 9)  # to 00:00 UTC, 09:00 in Tokyo
+    assert [t for t, d in got if d.to == "cy"] == [at(17, 0)]
+    snap, data = read(at(17, 1))
+    assert snap.people == {} and data["before_meeting"].waiting == frozenset()
+    assert len(nudges(h, "ana")) == len(nudges(h, "bo")) == 1  # nothing was asked twice meanwhile

@@ -40,7 +40,7 @@ def snap(*, people=None, meetings=(), commitments=(), pairs=(), steals=(), after
     for c in commitments:
         open_commitments.setdefault(c.member_id, []).append(c.text)
     data = {"commitment": by_member(commitments), "pair": by_member(pairs, "waiting"), "steal": by_member(steals),
-            "before_meeting": open_commitments, "after_meeting": after_meeting_on}  # fmt: skip
+            "before_meeting": before_meeting.Reminders(open_commitments, frozenset(people)), "after_meeting": after_meeting_on}  # fmt: skip
     return r.Snapshot(world=world, sources=[(s, data[s.rule]) for s in SOURCES], **kw)
 
 
@@ -69,8 +69,9 @@ def test_a_sources_due_is_pure_and_says_when_and_until_when():
     c = commitments.CommitmentInfo(7, 1, "Call the youth team", date(2026, 12, 1))
     [item] = commitments.due(by_member([c, commitments.CommitmentInfo(8, 2, "Not Ana's", date(2026, 12, 1))]), person, world, MON)
     assert (item.rule, item.due_at, item.expires_at) == ("commitment", MEETING.starts_at - LEAD, MEETING.starts_at)
-    [before] = before_meeting.due({1: ["Call the youth team"]}, person, world, MON)
+    [before] = before_meeting.due(before_meeting.Reminders({1: ["Call the youth team"]}, frozenset({1, 2})), person, world, MON)
     assert "Your open commitments: _Call the youth team_" in before.text and before.answers == ()
+    assert before_meeting.due(before_meeting.Reminders({}, frozenset({2})), person, world, MON) == []  # reminded already
     assert after_meeting.due(False, person, world, MEETING.starts_at + timedelta(hours=4)) == []
     [after] = after_meeting.due(True, person, world, MEETING.starts_at + timedelta(hours=4))
     assert after.subject == "meeting:1:after" and after.expires_at == MEETING.starts_at + after_meeting.WINDOW
