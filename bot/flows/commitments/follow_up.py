@@ -57,24 +57,27 @@ def load(session: Session, world: World) -> dict[int, list[CommitmentInfo]]:
     The hourly run leaves out those already asked (they pile up while members leave
     them open, and are never asked twice); a preview reads them all.
     """
-    base = select(Commitment).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
+    base = select(*_INFO).where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
     if not world.horizon:
         base = base.where(~raised(world.network.id, Commitment.member_id, subject_sql(SUBJECT, Commitment.id), world.now))
     latest = _latest_due_date(world)
-    found: list[Commitment] = []
+    found: list[CommitmentInfo] = []
     if latest is not None:
         dated = base.where(col(Commitment.due_date).is_not(None))
         if latest is not date.max:
             dated = dated.where(col(Commitment.due_date) <= latest)
-        found += session.exec(dated).all()
+        found += (CommitmentInfo(*row) for row in session.exec(dated))
     undated = base.where(col(Commitment.due_date).is_(None))
     if not world.horizon:
         undated = undated.where(col(Commitment.created_at) <= world.now - UNDATED_AFTER + timedelta(days=1))
-    found += session.exec(undated).all()
+    found += (CommitmentInfo(*row) for row in session.exec(undated))
     mine: dict[int, list[CommitmentInfo]] = {}
     for c in sorted(found, key=lambda c: (c.due_date is None, c.due_date or date.max, c.id)):
-        mine.setdefault(c.member_id, []).append(CommitmentInfo(c.id, c.member_id, c.text, c.due_date, c.created_at))
+        mine.setdefault(c.member_id, []).append(c)
     return mine
+
+
+_INFO = (Commitment.id, Commitment.member_id, Commitment.text, Commitment.due_date, Commitment.created_at)  # as CommitmentInfo reads them
 
 
 def _latest_due_date(world: World) -> date | None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, exists, select
 
 from bot.core import markup
 from bot.core.availability import Person
@@ -37,6 +38,7 @@ PAIR_MIN_AGE = timedelta(days=5)  # give a new pair time to meet before asking
 PAIR_ASKED_RECENTLY = timedelta(days=4)  # the pairing flow's own "did you meet?" is enough then
 ANSWERS = (("We met", "met"), ("Not yet", "not_yet"), ("We won't", "wont"))
 STATUSES = {"met": MetStatus.MET.value, "not_yet": MetStatus.NOT_YET.value, "wont": MetStatus.WONT.value}
+WAITING = (MetStatus.PENDING.value, MetStatus.NOT_YET.value)  # not "met", "won't" or rematched: still to meet
 NOTES = {"met": "You met: thank you!", "not_yet": "Not yet: there's still time.", "wont": "Noted: you'll meet someone new next round."}
 
 
@@ -76,26 +78,47 @@ def load(session: Session, world: World) -> dict[int, list[PairInfo]]:
             except ScheduleError:
                 pass
         horizons = [t for t in (meeting.starts_at if meeting else None, next_round) if t and t > now]
-        if not world.horizon and (not horizons or max(min(horizons) - LEAD, rnd.ran_at + PAIR_MIN_AGE) > now):
+        if not world.horizon and (not horizons or max(min(horizons) - LEAD, rnd.ran_at + PAIR_MIN_AGE) > now
+                                  or _flow_asks(rnd.followup_at, rnd.followup_sent, min(horizons), now)):  # fmt: skip
             continue  # nothing of this round is due this hour
-        groups = session.exec(select(PairGroup).where(PairGroup.round_id == rnd.id,
-                                                      col(PairGroup.status).not_in((MetStatus.MET.value, MetStatus.WONT.value)))).all()  # fmt: skip
-        by_group: dict[int, list[PairMember]] = {}
-        settled: set[int] = set()  # the hourly run leaves out those asked already (never twice); a preview plans with them
-        asked = raised(network.id, PairMember.member_id, subject_sql(SUBJECT, PairMember.group_id), now)
-        for r, was_asked in session.exec(select(PairMember, asked).where(PairMember.round_id == rnd.id)):
-            if r.met != MetStatus.REMATCHED.value:
-                by_group.setdefault(r.group_id, []).append(r)
-                if was_asked and not world.horizon:
-                    settled.add(r.id)
-        for g in groups:
-            mine = by_group.get(g.id, [])
-            waiting = tuple(r.member_id for r in mine if r.met in (MetStatus.PENDING.value, MetStatus.NOT_YET.value) and r.id not in settled)
+        by_group: dict[int, list[tuple[int, str, bool]]] = {}  # (member, met, asked already) of each open group
+        for group_id, member_id, met, asked in session.exec(_open_groups(network.id, rnd.id, now, preview=bool(world.horizon))):
+            by_group.setdefault(group_id, []).append((member_id, met, asked and not world.horizon))
+        for group_id, mine in by_group.items():
+            waiting = tuple(m for m, met, asked in mine if met in WAITING and not asked)
             if len(mine) > 1 and waiting:
-                info = PairInfo(g.id, tuple(r.member_id for r in mine), waiting, rnd.ran_at, next_round, rnd.followup_at, rnd.followup_sent)
+                info = PairInfo(group_id, tuple(m for m, _, _ in mine), waiting, rnd.ran_at, next_round, rnd.followup_at, rnd.followup_sent)
                 for member_id in waiting:
                     out.setdefault(member_id, []).append(info)
     return out
+
+
+def _flow_asks(followup_at: datetime | None, followup_sent: bool, horizon: datetime, now: datetime) -> bool:
+    """Whether the pairing flow asks the round "did you meet?" itself around ``now`` (before ``horizon``, or did lately)."""
+    if followup_at is None:
+        return False
+    return (followup_sent and now - PAIR_ASKED_RECENTLY < followup_at <= now) or (not followup_sent and followup_at <= horizon)
+
+
+def _open_groups(network_id: int, round_id: int, now: datetime, *, preview: bool):
+    """The members of the round's groups that have not met (nor will), as rows: (group, member, met, asked already).
+
+    The hourly run reads only the groups where someone waiting has not been asked:
+    the pairs at a member's weekly cap, or in their quiet hours, not the whole round again.
+    """
+    asked = raised(network_id, PairMember.member_id, subject_sql(SUBJECT, PairMember.group_id), now)
+    query = (
+        select(PairMember.group_id, PairMember.member_id, PairMember.met, asked)
+        .join(PairGroup, col(PairGroup.id) == col(PairMember.group_id))
+        .where(PairMember.round_id == round_id, col(PairGroup.status).not_in((MetStatus.MET.value, MetStatus.WONT.value)),
+               PairMember.met != MetStatus.REMATCHED.value)
+        .order_by(col(PairMember.group_id), col(PairMember.id))
+    )  # fmt: skip
+    if preview:
+        return query
+    other = aliased(PairMember)
+    still = raised(network_id, other.member_id, subject_sql(SUBJECT, other.group_id), now)
+    return query.where(exists().where(other.group_id == PairMember.group_id, col(other.met).in_(WAITING), ~still))
 
 
 def due(pairs: dict[int, list[PairInfo]], person: Person, world: World, now: datetime) -> list[FollowUp]:
@@ -106,10 +129,8 @@ def due(pairs: dict[int, list[PairInfo]], person: Person, world: World, now: dat
         if not horizons:
             continue
         horizon = min(horizons)
-        if p.followup_at is not None and (
-            (p.followup_sent and now - PAIR_ASKED_RECENTLY < p.followup_at <= now) or (not p.followup_sent and p.followup_at <= horizon)
-        ):
-            continue  # the pairing flow asks "did you meet?" itself around now
+        if _flow_asks(p.followup_at, p.followup_sent, horizon, now):
+            continue
         due_at = max(horizon - LEAD, p.ran_at + PAIR_MIN_AGE)
         others = [world.people[m].name for m in p.members if m != person.id and m in world.people]
         who = _join([markup.literal(n or "a member") for n in others]) or "your pair"

@@ -453,3 +453,35 @@ async def test_in_a_meetings_lead_time_each_hour_reads_only_what_is_still_to_ask
     snap, data = read(at(17, 1))
     assert snap.people == {} and data["before_meeting"].waiting == frozenset()
     assert len(nudges(h, "ana")) == len(nudges(h, "bo")) == 1  # nothing was asked twice meanwhile
+
+
+async def test_a_round_the_pairing_flow_asks_itself_is_not_read_by_the_hour(harness):
+    """While the pairing flow's own "did you meet?" is due, the pair source asks nothing: it
+    used to read every member of the round each hour of the meeting's lead time, to drop them all."""
+    h = harness
+    await setup(h, meeting="2026-11-19 14:00")
+    ids = [h.member(u).id for u in ("ana", "bo")]
+    with h.store.session() as s:
+        flow = Flow(network_id=h.network_id, kind="pairing", name="pairs", created_at=h.clock.now(), updated_at=h.clock.now())
+        s.add(flow)
+        s.flush()
+        rnd = PairingRound(
+            network_id=h.network_id, flow_id=flow.id, number=1, seed="x", ran_at=h.clock.now(), followup_at=at(18, 9), followup_sent=False
+        )  # the flow asks on the 18th, before the meeting
+        s.add(rnd)
+        s.flush()
+        g = PairGroup(round_id=rnd.id, created_at=h.clock.now())
+        s.add(g)
+        s.flush()
+        s.add_all([PairMember(group_id=g.id, round_id=rnd.id, member_id=m) for m in ids])
+    sources = in_order(h.beacon.router.follow_ups)
+    with h.store.session() as s:
+        network = s.get(Network, h.network_id)
+        hourly = dict(snapshot(s, network, at(16, 15), sources).sources)
+        preview = dict(snapshot(s, network, at(16, 15), sources, horizon=timedelta(days=7)).sources)
+    pair = h.beacon.router.follow_ups["pair"]
+    assert hourly[pair] == {}
+    assert set(preview[pair]) == set(ids)  # a preview still sees the pair (and plans nothing for it: the flow asks)
+    await jump_to(h, at(16, 12))
+    await hours(h, 4)
+    assert all("haven't met yet" not in d.text for u in ("ana", "bo") for d in nudges(h, u))
