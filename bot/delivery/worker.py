@@ -198,13 +198,19 @@ class DeliveryWorker:
     async def _deliver_one(self, envelope: Envelope, platform: str, attempts: int) -> None:
         adapter = self.adapters[platform]
         try:
+            renewed = self.clock.now()  # the lease now runs to at least this plus ``lease``
             if not await self._confirms(envelope.outbox_id):
                 logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
                 return
-            # the pacer's slot comes last, right before the send: nothing between them adds jitter
+            # the pacer's slot comes last, right before the send: nothing between them adds jitter,
+            # unless a hold (a 429's retry-after) ate half the lease: another process may take the
+            # message once it runs out, so it is renewed again before it goes
             async with self.pacers[platform].slot(_chat_of(envelope), weight=adapter.requests(envelope)):
                 if self._stopping:
                     await self.run_db(self._release, envelope.outbox_id)
+                    return
+                if self.clock.now() - renewed > self.lease / 2 and not (await self.run_db(self._confirm, [envelope.outbox_id]))[0]:
+                    logger.info("message %s was taken over while it waited to be sent; not sending it here", envelope.outbox_id)
                     return
                 result = await adapter.send(envelope)
         except Held as exc:  # the workspace, not this message: keep it, slow nobody else down

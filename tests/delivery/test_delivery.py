@@ -436,3 +436,46 @@ async def test_a_failing_delivery_hook_leaves_the_others_recorded_as_sent(any_ha
     assert await h.beacon.delivery.drain() == 0
     assert len(h.adapter.delivered) == 3
     assert "the delivery hook for broken: failed" in caplog.text
+
+
+async def test_a_message_the_pacer_held_past_its_lease_is_renewed_again_before_it_goes(any_harness):
+    """Its claim is renewed, then a 429's retry-after holds it longer than the lease has left:
+    another process may take it meanwhile and send it. It was then sent by both (two bot
+    processes with a short lease, on a busy machine); now the claim is renewed again first."""
+    from bot.delivery.pacing import Pacer
+
+    h = any_harness
+    _enqueue(h, h.add_member("ann"))
+    worker = h.beacon.delivery
+    worker.lease = timedelta(seconds=2)
+    taken = []
+
+    async def hold(seconds: float) -> None:  # the hold passes on the worker's clock, and another process claims meanwhile
+        h.clock.advance(seconds=seconds)
+        with h.store.session() as s:
+            taken.extend(outbox.claim_due(s, now=h.clock.now(), limit=10, lease=worker.lease, platforms=["console"], worker="elsewhere:1:abc"))
+
+    worker.pacers["console"] = pacer = Pacer(0, 0, clock=lambda: h.clock.now().timestamp(), sleep=hold)
+    pacer.slow_down(3)
+    assert await worker.drain() == 1
+    assert len(taken) == 1 and h.adapter.delivered == []  # left to the process that holds it now
+    assert (_row(h).status, _row(h).claimed_by) == (OutboxStatus.SENDING, "elsewhere:1:abc")
+
+
+async def test_a_message_the_pacer_held_briefly_goes_on_its_first_renewal(any_harness):
+    """The second renewal is only for a hold that ate half the lease: a usual wait costs no statement."""
+    from bot.delivery.pacing import Pacer
+
+    h = any_harness
+    _enqueue(h, h.add_member("ann"))
+    worker = h.beacon.delivery
+
+    async def hold(seconds: float) -> None:
+        h.clock.advance(seconds=seconds)
+
+    worker.pacers["console"] = pacer = Pacer(0, 0, clock=lambda: h.clock.now().timestamp(), sleep=hold)
+    pacer.slow_down(3)  # 3 s of a 2-minute lease
+    with _counting(h.store, "before_cursor_execute", lambda conn, cursor, statement, *args: statement.startswith("UPDATE outbox")) as updates:
+        assert await worker.drain() == 1
+    assert [d.to for d in h.adapter.delivered] == ["ann"] and _row(h).status == OutboxStatus.SENT
+    assert len(updates) == 3  # the claim, one renewal, the record of the send
