@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core.availability import Person, message_gap, weekly_cap
+from bot.core.availability import Person, blocked, message_gap, weekly_cap
 from bot.core.followups import FollowUp, FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
 from bot.store import outbox
@@ -89,12 +89,18 @@ def snapshot(
     members = _members(session, network.id, wanted)
     world = replace(world, people={m.id: Person.of(m, network) for m in members})
     on = network_rules(network, [s.rule for s in sources])
-    offered = None if horizon else {p.id: rules.offered(loaded, on, p, world, now) for p in world.people.values()}
+    # the hourly run plans only for those a nudge may reach this hour: one in their quiet hours,
+    # paused or unreachable gets nothing now whatever the history says, so theirs is not read (the
+    # others still see them in ``world.people``: a pair's text names both). A preview plans ahead.
+    now_open = None if horizon else frozenset(p.id for p in world.people.values() if blocked(p, now, KIND) is None)
+    offered = None if now_open is None else {i: rules.offered(loaded, on, world.people[i], world, now) for i in now_open}
+    read = wanted if now_open is None else set(now_open)
     gap = message_gap(network)
-    history = _history(session, network.id, wanted, now, offered, gap=gap) if members else {}
+    history = _history(session, network.id, read, now, offered, gap=gap) if members and (read is None or read) else {}
     others: dict[int, list[datetime]] = {}
-    if members:  # one indexed query per 500 members; nudges are in ``history`` already
-        for member_id, sent in outbox.recent_unprompted(session, [m.id for m in members], since=now - rules.CAP_WINDOW).items():
+    ids = [m.id for m in members if now_open is None or m.id in now_open]
+    if ids:  # one indexed query per 500 members; nudges are in ``history`` already
+        for member_id, sent in outbox.recent_unprompted(session, ids, since=now - rules.CAP_WINDOW).items():
             others[member_id] = [at for at, key in sent if not key.startswith(NUDGE_KEY)]
     return rules.Snapshot(
         world=world,
@@ -105,6 +111,7 @@ def snapshot(
         unprompted=others,
         gap=gap,
         offered_now=offered,
+        open_now=now_open,
     )
 
 

@@ -62,10 +62,17 @@ class Snapshot:
     # each person's items at ``world.now`` (:func:`offered`), when the snapshot already asked the
     # sources for them (the hourly run does, to read the history they need): not asked twice
     offered_now: dict[int, list[FollowUp]] | None = None
+    # who a nudge may reach at ``world.now`` (not in quiet hours, paused, opted out or unreachable),
+    # when the hourly run read only their history; None: everyone in ``people`` is planned for
+    open_now: frozenset[int] | None = None
 
     @property
     def people(self) -> dict[int, Person]:
         return self.world.people
+
+    def planned_now(self) -> list[Person]:
+        """Whom the hourly run plans for, in member order."""
+        return [p for p in self.people.values() if self.open_now is None or p.id in self.open_now]
 
 
 # -- small questions ------------------------------------------------------------------

@@ -26,7 +26,7 @@ def run(ctx: Context) -> None:
     ctx.emit(PLANNING)
     snap = snapshot(ctx.session, ctx.network, ctx.now, in_order(ctx.router.follow_ups))
     sent = 0
-    planned = [(person, *rules.plan_member(snap, person, ctx.now)) for person in snap.people.values()]  # only the members something may be due for
+    planned = [(person, *rules.plan_member(snap, person, ctx.now)) for person in snap.planned_now()]  # those something may be due for, and may reach
     members = ctx.members_by_id(person.id for person, items, _ in planned if items)  # the snapshot read rows: load those nudged, at once
     for person, items, why in planned:
         member = members.get(person.id)

@@ -485,3 +485,28 @@ async def test_a_round_the_pairing_flow_asks_itself_is_not_read_by_the_hour(harn
     await jump_to(h, at(16, 12))
     await hours(h, 4)
     assert all("haven't met yet" not in d.text for u in ("ana", "bo") for d in nudges(h, u))
+
+
+async def test_the_hourly_run_reads_no_history_of_a_member_no_nudge_may_reach_now(harness):
+    """Someone in their quiet hours (or paused) gets nothing this hour whatever their history says,
+    so the run reads none of it; their nudge still goes when the quiet hours end."""
+    h = harness
+    await setup(h)
+    cy = h.add_member("cy", timezone="Asia/Tokyo", quiet_hours="21:00-09:00").id
+    ana = h.member("ana").id
+    add_steal(h, "cy", "Buddy reading", at(3, 14))  # 23:00 in Tokyo
+    add_steal(h, "ana", "Peer review", at(3, 14))
+    with h.store.session() as s:
+        for mid in (cy, ana):
+            s.add(NudgeLog(network_id=h.network_id, member_id=mid, rule="steal", subject=f"steal:old{mid}", batch=f"old{mid}",
+                           sent_at=at(1, 3), outcome="answered"))  # fmt: skip
+    sources = in_order(h.beacon.router.follow_ups)
+    with h.store.session() as s:
+        network = s.get(Network, h.network_id)
+        snap = snapshot(s, network, at(3, 14), sources)
+        preview = snapshot(s, network, at(3, 14), sources, horizon=timedelta(days=7))
+    assert set(snap.people) == {cy, ana} and snap.open_now == {ana} and [p.id for p in snap.planned_now()] == [ana]
+    assert set(snap.history) == {ana} and set(preview.history) == {cy, ana}
+    await jump_to(h, at(3, 12))
+    got = await hours(h, 12)
+    assert [(t, d.to) for t, d in got if d.to in ("ana", "cy")] == [(at(3, 14), "ana"), (at(4, 0), "cy")]
