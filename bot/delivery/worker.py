@@ -209,7 +209,7 @@ class DeliveryWorker:
                 if self._stopping:
                     await self.run_db(self._release, envelope.outbox_id)
                     return
-                if self.clock.now() - renewed > self.lease / 2 and not (await self.run_db(self._confirm, [envelope.outbox_id]))[0]:
+                if self.clock.now() - renewed > self.lease / 2 and not await self._confirms(envelope.outbox_id):
                     logger.info("message %s was taken over while it waited to be sent; not sending it here", envelope.outbox_id)
                     return
                 result = await adapter.send(envelope)
