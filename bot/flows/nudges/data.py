@@ -11,7 +11,7 @@ flow row (:func:`ensure_flow`; :func:`flow_on` answers other flows'
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -94,11 +94,10 @@ def snapshot(
     # others still see them in ``world.people``: a pair's text names both). A preview plans ahead.
     now_open = None if horizon else frozenset(p.id for p in world.people.values() if blocked(p, now, KIND) is None)
     offered = None if now_open is None else {i: rules.offered(loaded, on, world.people[i], world, now) for i in now_open}
-    read = wanted if now_open is None else set(now_open)
+    ids = [m.id for m in members if now_open is None or m.id in now_open]  # whose history is read
     gap = message_gap(network)
-    history = _history(session, network.id, read, now, offered, gap=gap) if members and (read is None or read) else {}
+    history = _history(session, network.id, wanted if now_open is None else now_open, now, offered, gap=gap) if ids else {}
     others: dict[int, list[datetime]] = {}
-    ids = [m.id for m in members if now_open is None or m.id in now_open]
     if ids:  # one indexed query per 500 members; nudges are in ``history`` already
         for member_id, sent in outbox.recent_unprompted(session, ids, since=now - rules.CAP_WINDOW).items():
             others[member_id] = [at for at, key in sent if not key.startswith(NUDGE_KEY)]
@@ -135,7 +134,7 @@ _PERSON = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, 
            Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
 
 
-def _history(session: Session, network_id: int, wanted: set[int] | None, now: datetime,
+def _history(session: Session, network_id: int, wanted: Collection[int] | None, now: datetime,
              offered: dict[int, list[FollowUp]] | None, *, gap: timedelta) -> dict[int, list[rules.Sent]]:  # fmt: skip
     """What the planner reads of each member's past nudges, and no more.
 

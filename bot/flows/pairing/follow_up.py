@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import false
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
@@ -83,7 +84,7 @@ def load(session: Session, world: World) -> dict[int, list[PairInfo]]:
             continue  # nothing of this round is due this hour
         by_group: dict[int, list[tuple[int, str, bool]]] = {}  # (member, met, asked already) of each open group
         for group_id, member_id, met, asked in session.exec(_open_groups(network.id, rnd.id, now, preview=bool(world.horizon))):
-            by_group.setdefault(group_id, []).append((member_id, met, asked and not world.horizon))
+            by_group.setdefault(group_id, []).append((member_id, met, bool(asked)))
         for group_id, mine in by_group.items():
             waiting = tuple(m for m, met, asked in mine if met in WAITING and not asked)
             if len(mine) > 1 and waiting:
@@ -105,8 +106,9 @@ def _open_groups(network_id: int, round_id: int, now: datetime, *, preview: bool
 
     The hourly run reads only the groups where someone waiting has not been asked:
     the pairs at a member's weekly cap, or in their quiet hours, not the whole round again.
+    A preview plans with the history instead, so nobody counts as asked here.
     """
-    asked = raised(network_id, PairMember.member_id, subject_sql(SUBJECT, PairMember.group_id), now)
+    asked = false() if preview else raised(network_id, PairMember.member_id, subject_sql(SUBJECT, PairMember.group_id), now)
     query = (
         select(PairMember.group_id, PairMember.member_id, PairMember.met, asked)
         .join(PairGroup, col(PairGroup.id) == col(PairMember.group_id))
