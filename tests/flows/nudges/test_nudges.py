@@ -74,6 +74,22 @@ def add_steal(h, user: str, title: str, due: datetime) -> int:
         return st.id
 
 
+def add_pair(h, member_ids, **round_fields) -> int:
+    """A pairing flow whose one round paired ``member_ids`` (``round_fields``: its follow-up); the group's id."""
+    with h.store.session() as s:
+        flow = Flow(network_id=h.network_id, kind="pairing", name="pairs", created_at=h.clock.now(), updated_at=h.clock.now())
+        s.add(flow)
+        s.flush()
+        rnd = PairingRound(network_id=h.network_id, flow_id=flow.id, number=1, seed="x", ran_at=h.clock.now(), **round_fields)
+        s.add(rnd)
+        s.flush()
+        g = PairGroup(round_id=rnd.id, created_at=h.clock.now())
+        s.add(g)
+        s.flush()
+        s.add_all([PairMember(group_id=g.id, round_id=rnd.id, member_id=m) for m in member_ids])
+        return g.id
+
+
 async def test_commitment_and_before_meeting_come_once_as_one_message_and_answers_update(harness):
     h = harness
     await setup(h, meeting="2026-11-19 14:00")  # Thursday; nudges go Monday 16th at 14:00
@@ -190,22 +206,7 @@ async def test_pair_that_has_not_met_gets_one_nudge_and_the_answer_updates_the_p
     h = harness
     await setup(h, meeting="2026-11-19 14:00")
     ids = [h.member(u).id for u in ("ana", "bo")]
-    with h.store.session() as s:
-        from bot.store.models import Flow
-
-        flow = Flow(network_id=h.network_id, kind="pairing", name="pairs", created_at=h.clock.now(), updated_at=h.clock.now())
-        s.add(flow)
-        s.flush()
-        rnd = PairingRound(network_id=h.network_id, flow_id=flow.id, number=1, seed="x", ran_at=h.clock.now(),
-                           followup_at=at(30, 9), followup_sent=False)  # fmt: skip
-        s.add(rnd)
-        s.flush()
-        g = PairGroup(round_id=rnd.id, created_at=h.clock.now())
-        s.add(g)
-        s.flush()
-        for mid in ids:
-            s.add(PairMember(group_id=g.id, round_id=rnd.id, member_id=mid))
-        gid = g.id
+    gid = add_pair(h, ids, followup_at=at(30, 9), followup_sent=False)
     await jump_to(h, at(16, 12))
     await hours(h, 4)
     for user, other in (("ana", "Bo"), ("bo", "Ana")):
@@ -421,17 +422,7 @@ async def test_in_a_meetings_lead_time_each_hour_reads_only_what_is_still_to_ask
     ana, bo = h.member("ana").id, h.member("bo").id
     add_commitment(h, "ana", "Call the youth team", date(2026, 11, 17))
     add_steal(h, "bo", "Buddy reading", at(16, 14))
-    with h.store.session() as s:
-        flow = Flow(network_id=h.network_id, kind="pairing", name="pairs", created_at=h.clock.now(), updated_at=h.clock.now())
-        s.add(flow)
-        s.flush()
-        rnd = PairingRound(network_id=h.network_id, flow_id=flow.id, number=1, seed="x", ran_at=h.clock.now())
-        s.add(rnd)
-        s.flush()
-        g = PairGroup(round_id=rnd.id, created_at=h.clock.now())
-        s.add(g)
-        s.flush()
-        s.add_all([PairMember(group_id=g.id, round_id=rnd.id, member_id=m) for m in (ana, bo)])
+    add_pair(h, (ana, bo))
     sources = in_order(h.beacon.router.follow_ups)
 
     def read(now, **kw):
@@ -461,19 +452,7 @@ async def test_a_round_the_pairing_flow_asks_itself_is_not_read_by_the_hour(harn
     h = harness
     await setup(h, meeting="2026-11-19 14:00")
     ids = [h.member(u).id for u in ("ana", "bo")]
-    with h.store.session() as s:
-        flow = Flow(network_id=h.network_id, kind="pairing", name="pairs", created_at=h.clock.now(), updated_at=h.clock.now())
-        s.add(flow)
-        s.flush()
-        rnd = PairingRound(
-            network_id=h.network_id, flow_id=flow.id, number=1, seed="x", ran_at=h.clock.now(), followup_at=at(18, 9), followup_sent=False
-        )  # the flow asks on the 18th, before the meeting
-        s.add(rnd)
-        s.flush()
-        g = PairGroup(round_id=rnd.id, created_at=h.clock.now())
-        s.add(g)
-        s.flush()
-        s.add_all([PairMember(group_id=g.id, round_id=rnd.id, member_id=m) for m in ids])
+    add_pair(h, ids, followup_at=at(18, 9), followup_sent=False)  # the flow asks on the 18th, before the meeting
     sources = in_order(h.beacon.router.follow_ups)
     with h.store.session() as s:
         network = s.get(Network, h.network_id)
