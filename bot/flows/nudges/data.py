@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.core.availability import Person, blocked, message_gap, weekly_cap
-from bot.core.followups import FollowUp, FollowUpSource, MeetingInfo, World, members_of
+from bot.core.followups import FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
 from bot.store import outbox
 from bot.store.flows import ensure_flow as ensure_companion
@@ -89,23 +89,37 @@ def snapshot(
     members = _members(session, network.id, wanted)
     world = replace(world, people={m.id: Person.of(m, network) for m in members})
     on = network_rules(network, [s.rule for s in sources])
-    # the hourly run plans only for those a nudge may reach this hour: one in their quiet hours,
-    # paused or unreachable gets nothing now whatever the history says, so theirs is not read (the
-    # others still see them in ``world.people``: a pair's text names both). A preview plans ahead.
-    now_open = None if horizon else frozenset(p.id for p in world.people.values() if blocked(p, now, KIND) is None)
-    offered = None if now_open is None else {i: rules.offered(loaded, on, world.people[i], world, now) for i in now_open}
-    ids = [m.id for m in members if now_open is None or m.id in now_open]  # whose history is read
-    gap = message_gap(network)
-    history = _history(session, network.id, wanted if now_open is None else now_open, now, offered, gap=gap) if ids else {}
+    gap, cap = message_gap(network), network_cap(network)
+    if horizon:  # a preview plans a week ahead for everyone, so it reads every nudge they had
+        ids = [m.id for m in members]
+        history = _history(session, network.id, wanted, [None]) if ids else {}
+        offered, now_open = None, None
+    else:
+        # the hourly run plans only for those a nudge may reach this hour: one in their quiet hours,
+        # paused or unreachable gets nothing now whatever the history says, so theirs is not read (the
+        # others still see them in ``world.people``: a pair's text names both). Nor does one whose
+        # week is full (the cap, from the last week's messages): their items wait, and are not asked for.
+        now_open = frozenset(p.id for p in world.people.values() if blocked(p, now, KIND) is None)
+        ids = [m.id for m in members if m.id in now_open]
+        recent = col(NudgeLog.sent_at) > now - max(rules.CAP_WINDOW, gap)
+        history = _history(session, network.id, now_open, [recent]) if ids else {}
     others: dict[int, list[datetime]] = {}
     if ids:  # one indexed query per 500 members; nudges are in ``history`` already
         for member_id, sent in outbox.recent_unprompted(session, ids, since=now - rules.CAP_WINDOW).items():
             others[member_id] = [at for at, key in sent if not key.startswith(NUDGE_KEY)]
+    if now_open is not None:
+        now_open = frozenset(i for i in now_open if rules.cap_used(history.get(i, []), now, others.get(i, [])) < cap)
+        offered = {i: rules.offered(loaded, on, world.people[i], world, now) for i in now_open}
+        # "never twice" reads, of the older nudges, only those about what is offered now
+        subjects = sorted({item.subject for items in offered.values() for item in items})
+        about = [~recent & col(NudgeLog.subject).in_(subjects[i : i + IN_LIST]) for i in range(0, len(subjects), IN_LIST)]
+        for member_id, sent in _history(session, network.id, now_open, about).items():
+            history[member_id] = sorted([*history.get(member_id, []), *sent], key=lambda s: s.sent_at)
     return rules.Snapshot(
         world=world,
         sources=loaded,
         rules=on,
-        cap=network_cap(network),
+        cap=cap,
         history=history,
         unprompted=others,
         gap=gap,
@@ -134,29 +148,22 @@ _PERSON = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, 
            Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
 
 
-def _history(session: Session, network_id: int, wanted: Collection[int] | None, now: datetime,
-             offered: dict[int, list[FollowUp]] | None, *, gap: timedelta) -> dict[int, list[rules.Sent]]:  # fmt: skip
-    """What the planner reads of each member's past nudges, and no more.
+def _history(session: Session, network_id: int, wanted: Collection[int] | None, where: list) -> dict[int, list[rules.Sent]]:
+    """The nudges of members in ``wanted`` (all for None) matching any of ``where`` (None: all), by member, oldest first.
 
-    The cap and the gap read the last week's; "never twice about the same thing"
-    reads those about the subjects ``offered`` now. Older nudges about anything
-    else decide nothing, and they grow with every week of the network's history,
-    so the hourly run does not read them. A preview (``offered`` None) plans a
-    week ahead across meetings, so it reads them all.
+    What the planner reads of each member's past nudges, and no more: the hourly run
+    reads the last week's (the cap and the gap), then those about the subjects offered
+    now ("never twice"). Older nudges about anything else decide nothing, and they
+    grow with every week of the network's history. A preview plans a week ahead
+    across meetings, so it reads them all.
     """
     logs = select(*_SENT).where(NudgeLog.network_id == network_id)
     if wanted is not None and len(wanted) <= IN_LIST:
         logs = logs.where(col(NudgeLog.member_id).in_(wanted))
-    queries = [logs]
-    if offered is not None:
-        subjects = sorted({item.subject for items in offered.values() for item in items})
-        recent = col(NudgeLog.sent_at) > now - max(rules.CAP_WINDOW, gap)
-        queries = [logs.where(recent)] + [logs.where(col(NudgeLog.subject).in_(subjects[i : i + IN_LIST]))
-                                          for i in range(0, len(subjects), IN_LIST)]  # fmt: skip
     seen: set[int] = set()
     history: dict[int, list[rules.Sent]] = {}
-    for query in queries:
-        for log in session.exec(query.order_by(NudgeLog.id)):
+    for condition in where:
+        for log in session.exec((logs if condition is None else logs.where(condition)).order_by(NudgeLog.id)):
             if log.id in seen or (wanted is not None and log.member_id not in wanted):
                 continue
             seen.add(log.id)

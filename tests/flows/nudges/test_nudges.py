@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import col, select
 
+from bot.core.availability import WEEKLY_CAP
 from bot.core.followups import FOLLOW_UP_CREATED, FollowUp, FollowUpSource, in_order
 from bot.flows.nudges.data import snapshot
 from bot.store.commitments import Commitment, CommitmentStatus
@@ -489,3 +490,37 @@ async def test_the_hourly_run_reads_no_history_of_a_member_no_nudge_may_reach_no
     await jump_to(h, at(3, 12))
     got = await hours(h, 12)
     assert [(t, d.to) for t, d in got if d.to in ("ana", "cy")] == [(at(3, 14), "ana"), (at(4, 0), "cy")]
+
+
+async def test_the_hourly_run_asks_nothing_for_a_member_whose_week_is_full(harness):
+    """A member at the weekly cap gets no nudge this hour whatever is due, so the run asks the
+    sources nothing for them and reads none of their older history (in a meeting week two in three
+    planned members were at the cap, each hour of the lead time); their nudge goes when the week has room."""
+    h = harness
+    yes_no = (("Yes", "yes"), ("No", "no"))
+
+    def due(things, person, world, now):
+        return [FollowUp("tried", f"tried:{n}", person.id, now - timedelta(hours=1), None, f"Did you try {n}?", yes_no) for n in things]
+
+    h.beacon.router.follow_up(FollowUpSource(rule="tried", description="a test flow's question", load=lambda session, world: [0, 1],
+                                             due=due, answers=lambda subject: yes_no, apply=lambda ctx, subject, code: "Noted."))  # fmt: skip
+    await setup(h)
+    ana, bo, now = h.member("ana").id, h.member("bo").id, h.clock.now()
+    with h.store.session() as s:
+        full = [(f"done:{n}", now - timedelta(days=6, hours=n)) for n in range(WEEKLY_CAP)]  # bo's week: the cap, reached
+        for subject, sent_at in [*full, ("tried:0", now - timedelta(days=30))]:
+            s.add(NudgeLog(network_id=h.network_id, member_id=bo, rule="tried", subject=subject, batch=f"b-{subject}",
+                           sent_at=sent_at, outcome="answered"))  # fmt: skip
+    sources = in_order(h.beacon.router.follow_ups)
+    with h.store.session() as s:
+        network = s.get(Network, h.network_id)
+        snap = snapshot(s, network, now, sources)
+        preview = snapshot(s, network, now, sources, horizon=timedelta(days=7))
+    assert {ana, bo} <= set(snap.people) and ana in snap.open_now and bo not in snap.open_now
+    assert bo not in snap.offered_now and [i.subject for i in snap.offered_now[ana]] == ["tried:0", "tried:1"]
+    assert sorted(sent.subject for sent in snap.history[bo]) == sorted(subject for subject, _ in full)  # not the month-old one
+    assert "tried:0" in {sent.subject for sent in preview.history[bo]}
+    got = await hours(h, 1)
+    assert [d.to for _, d in got if d.to in ("ana", "bo")] == ["ana"]
+    got = await hours(h, 24)  # the oldest of bo's four leaves the week: room for one
+    assert [d.text for _, d in got if d.to == "bo"] == ["*A gentle nudge*\nDid you try 1?"]  # tried:0 was asked a month ago
