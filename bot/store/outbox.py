@@ -323,6 +323,9 @@ def in_batches(session: Session, *where, size: int = 500) -> Iterator[list[Outbo
             session.expunge(row)
 
 
+_PRUNE = update(_T).where(_T.c.id == bindparam("row_id")).values(payload=bindparam("bare"), pruned_at=bindparam("at"))
+
+
 def prune_delivered(session: Session, *, network_id: int, before: datetime, now: datetime, size: int = 500) -> int:
     """Delete the words of messages delivered (or given up on) before ``before``.
 
@@ -341,16 +344,12 @@ def prune_delivered(session: Session, *, network_id: int, before: datetime, now:
     # coalesce(sent_at, created_at) < before, as two ranges the index serves (a coalesce it cannot):
     # no ORDER BY either, which would make SQLite walk the network's index instead of this one
     sent, never_sent = col(OutboxMessage.sent_at), col(OutboxMessage.created_at)
-    pruned = 0
+    conn, pruned = session.connection(), 0
     for when in ((sent < before,), (sent.is_(None), never_sent < before)):
-        due = select(OutboxMessage).where(*mine, *when).limit(size)
-        while rows := session.exec(due).all():  # a pruned row leaves the query, so each batch is the next
-            for row in rows:
-                row.payload = {"text": "", "to": (row.payload or {}).get("to") or {}, PRUNED: True}
-                row.pruned_at = now
-                session.add(row)
-                pruned += 1
-            session.flush()
-            for row in rows:
-                session.expunge(row)
+        due = select(_T.c.id, _T.c.payload).where(*mine, *when).limit(size)
+        while rows := conn.execute(due).all():  # a pruned row leaves the query, so each batch is the next
+            # rows as columns and one executemany, not objects: a busy network prunes thousands a day
+            conn.execute(_PRUNE, [{"row_id": r.id, "bare": {"text": "", "to": (r.payload or {}).get("to") or {}, PRUNED: True}, "at": now}
+                                  for r in rows])  # fmt: skip
+            pruned += len(rows)
     return pruned
