@@ -21,6 +21,7 @@ from bot.core.errors import UserError
 from bot.core.forms import start_guided
 from bot.core.messages import Address, Attachment, Choice, Form, Incoming, Outgoing
 from bot.store import outbox
+from bot.store.db import IN_LIST
 from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role, permits
 
 if TYPE_CHECKING:
@@ -41,9 +42,6 @@ _CONVERSATION_OF = select(Conversation).where(Conversation.member_id == bindpara
 def _keys(unprompted: tuple[str, ...] | None) -> str | None:
     """The outbox's record of an unprompted message's opt-out keys (None: the member asked for it)."""
     return None if unprompted is None else ",".join(unprompted)
-
-
-IN_LIST = 500  # beyond this many ids, one read of the network's members is cheaper than a long IN (...)
 
 
 class Context:

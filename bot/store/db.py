@@ -16,7 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
-__all__ = ["Store", "insert_or_skip", "make_engine", "upgrade"]
+__all__ = ["IN_LIST", "Store", "insert_or_skip", "make_engine", "upgrade"]
+
+IN_LIST = 500
+"""Most ids in one ``IN (...)``: beyond it one read of the network's rows, filtered, is cheaper than a long list."""
 
 logger = logging.getLogger(__name__)
 _HERE = Path(__file__).parent

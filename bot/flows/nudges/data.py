@@ -21,6 +21,7 @@ from bot.core.availability import Person, blocked, message_gap, weekly_cap
 from bot.core.followups import FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
 from bot.store import outbox
+from bot.store.db import IN_LIST
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.meetings import Meeting, MeetingStatus
 from bot.store.models import Flow, Member, Network
@@ -129,7 +130,6 @@ def snapshot(
 
 
 NUDGE_KEY = "nudge:"  # the outbox key prefix of nudge messages (bot.flows.nudges.send)
-IN_LIST = 500  # beyond this many members named, one read of the network is cheaper than a long IN (...)
 
 
 def _members(session: Session, network_id: int, wanted: set[int] | None) -> list:
