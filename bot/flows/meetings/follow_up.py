@@ -20,6 +20,7 @@ from bot.core.errors import UserError
 from bot.core.followups import LEAD, FollowUp, FollowUpSource, MeetingInfo, World, local_when
 from bot.flows.commitments.commitment import OPEN_STATUSES
 from bot.store.commitments import Commitment
+from bot.store.db import IN_LIST
 from bot.store.models import Member
 from bot.store.nudges import raised
 
@@ -38,8 +39,8 @@ class Reminders:
 
 
 def load(session: Session, world: World) -> Reminders:
-    """Once the next meeting's reminder is due: each member's open commitments (their texts,
-    soonest due first), and the members it has not reached yet.
+    """Once the next meeting's reminder is due: the members it has not reached yet, and
+    their open commitments (the texts, soonest due first).
 
     Everyone gets the reminder once, over the three days of its lead time, so each hour
     names only those still waiting (in their quiet hours, or at their weekly cap), not
@@ -47,22 +48,24 @@ def load(session: Session, world: World) -> Reminders:
     """
     if not in_reach(world):
         return Reminders()
-    rows = session.exec(
-        select(Commitment.member_id, Commitment.text)
-        .where(Commitment.network_id == world.network.id, col(Commitment.status).in_(OPEN_STATUSES))
-        .order_by(col(Commitment.due_date), col(Commitment.id))
-    ).all()  # fmt: skip
+    waiting = None
+    if not world.horizon:
+        subject = _subject(world.next_meeting(world.now))
+        waiting = frozenset(session.exec(
+            select(Member.id).where(Member.network_id == world.network.id,
+                                    ~raised(world.network.id, Member.id, literal(subject, String), world.now))
+        ).all())  # fmt: skip
+        if not waiting:
+            return Reminders()
+    still_open = select(Commitment.member_id, Commitment.text).where(Commitment.network_id == world.network.id,
+                                                                     col(Commitment.status).in_(OPEN_STATUSES))  # fmt: skip
+    if waiting is not None and len(waiting) <= IN_LIST:  # only theirs are named: open ones pile up with the weeks
+        still_open = still_open.where(col(Commitment.member_id).in_(waiting))
     mine: dict[int, list[str]] = {}
-    for member_id, text in rows:
-        mine.setdefault(member_id, []).append(text)
-    if world.horizon:
-        return Reminders(mine, None)
-    subject = _subject(world.next_meeting(world.now))
-    waiting = session.exec(
-        select(Member.id).where(Member.network_id == world.network.id,
-                                ~raised(world.network.id, Member.id, literal(subject, String), world.now))
-    ).all()  # fmt: skip
-    return Reminders(mine, frozenset(waiting))
+    for member_id, text in session.exec(still_open.order_by(col(Commitment.due_date), col(Commitment.id))):
+        if waiting is None or member_id in waiting:
+            mine.setdefault(member_id, []).append(text)
+    return Reminders(mine, waiting)
 
 
 def in_reach(world: World) -> bool:

@@ -437,8 +437,10 @@ async def test_in_a_meetings_lead_time_each_hour_reads_only_what_is_still_to_ask
     snap, data = read(at(16, 15))
     assert set(snap.people) == {cy}  # only the one the reminder has not reached yet
     assert data["commitment"] == {} and data["pair"] == {} and data["steal"] == {} and data["before_meeting"].waiting == {cy}
+    assert data["before_meeting"].commitments == {}  # ana's open one is named only in her reminder, which has gone
     preview, ahead = read(at(16, 15), horizon=timedelta(days=7))
     assert {ana, bo, cy} <= set(preview.people) and ana in ahead["commitment"] and ahead["pair"] and bo in ahead["steal"]
+    assert ahead["before_meeting"].commitments == {ana: ["Call the youth team"]}
 
     got = await hours(h, 9)  # to 00:00 UTC, 09:00 in Tokyo
     assert [t for t, d in got if d.to == "cy"] == [at(17, 0)]
