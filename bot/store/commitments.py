@@ -34,7 +34,6 @@ class Commitment(SQLModel, table=True):
     reflection_id: int | None = Field(default=None, foreign_key="reflection.id")
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
-    last_nudged_at: datetime | None = utc_field(default=None)
 
 
 def set_status(session: Session, commitment: Commitment, status: CommitmentStatus, now: datetime) -> None:

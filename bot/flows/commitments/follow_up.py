@@ -138,16 +138,8 @@ def apply(ctx: Context, subject: str, code: str) -> str:
     return NOTES[code]
 
 
-def sent(session: Session, subject: str, now: datetime) -> None:
-    """Record on the commitment when its member was last asked about it."""
-    c = session.get(Commitment, subject_id(subject))
-    if c is not None:
-        c.last_nudged_at = now
-        session.add(c)
-
-
 SOURCE = FollowUpSource(
     rule=RULE,
     description="a commitment due before the next meeting: done, still going or drop it (a few days before the meeting)",
-    load=load, due=due, answers=answers, apply=apply, sent=sent, order=10,
+    load=load, due=due, answers=answers, apply=apply, order=10,
 )  # fmt: skip
