@@ -62,8 +62,9 @@ class Snapshot:
     # each person's items at ``world.now`` (:func:`offered`), when the snapshot already asked the
     # sources for them (the hourly run does, to read the history they need): not asked twice
     offered_now: dict[int, list[FollowUp]] | None = None
-    # who a nudge may reach at ``world.now`` (not in quiet hours, paused, opted out or unreachable),
-    # when the hourly run read only their history; None: everyone in ``people`` is planned for
+    # who a nudge may reach at ``world.now`` (not in quiet hours, paused, opted out or unreachable,
+    # and with room in their week), when the hourly run read only their history; None: everyone
+    # in ``people`` is planned for
     open_now: frozenset[int] | None = None
 
     @property
