@@ -387,11 +387,8 @@ async def test_a_nudge_dropped_at_delivery_because_the_member_paused_is_raised_a
     assert len(asked) == 1 and asked[0].text.startswith("*A gentle nudge*")
 
 
-async def test_the_hourly_run_reads_the_nudge_history_that_decides_and_not_the_rest(harness):
-    """The last week's nudges (the cap, the gap) and those about what is due now ("never twice")
-    are read; a month-old nudge about something no longer due decides nothing and is not read,
-    so the run's cost does not grow with the weeks of history."""
-    h = harness
+def add_tried_source(h) -> None:
+    """A test flow's follow-up source: "Did you try 0?" and "Did you try 1?", due to everyone an hour ago."""
     yes_no = (("Yes", "yes"), ("No", "no"))
 
     def due(things, person, world, now):
@@ -399,6 +396,14 @@ async def test_the_hourly_run_reads_the_nudge_history_that_decides_and_not_the_r
 
     h.beacon.router.follow_up(FollowUpSource(rule="tried", description="a test flow's question", load=lambda session, world: [0, 1],
                                              due=due, answers=lambda subject: yes_no, apply=lambda ctx, subject, code: "Noted."))  # fmt: skip
+
+
+async def test_the_hourly_run_reads_the_nudge_history_that_decides_and_not_the_rest(harness):
+    """The last week's nudges (the cap, the gap) and those about what is due now ("never twice")
+    are read; a month-old nudge about something no longer due decides nothing and is not read,
+    so the run's cost does not grow with the weeks of history."""
+    h = harness
+    add_tried_source(h)
     await setup(h)
     ana, now = h.member("ana"), h.clock.now()
     with h.store.session() as s:
@@ -500,13 +505,7 @@ async def test_the_hourly_run_asks_nothing_for_a_member_whose_week_is_full(harne
     sources nothing for them and reads none of their older history (in a meeting week two in three
     planned members were at the cap, each hour of the lead time); their nudge goes when the week has room."""
     h = harness
-    yes_no = (("Yes", "yes"), ("No", "no"))
-
-    def due(things, person, world, now):
-        return [FollowUp("tried", f"tried:{n}", person.id, now - timedelta(hours=1), None, f"Did you try {n}?", yes_no) for n in things]
-
-    h.beacon.router.follow_up(FollowUpSource(rule="tried", description="a test flow's question", load=lambda session, world: [0, 1],
-                                             due=due, answers=lambda subject: yes_no, apply=lambda ctx, subject, code: "Noted."))  # fmt: skip
+    add_tried_source(h)
     await setup(h)
     ana, bo, now = h.member("ana").id, h.member("bo").id, h.clock.now()
     with h.store.session() as s:
