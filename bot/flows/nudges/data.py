@@ -94,22 +94,19 @@ def snapshot(
     if horizon:  # a preview plans a week ahead for everyone, so it reads every nudge they had
         ids = [m.id for m in members]
         history = _history(session, network.id, wanted, [None]) if ids else {}
+        others = _others(session, ids, now)
         offered, now_open = None, None
     else:
         # the hourly run plans only for those a nudge may reach this hour: one in their quiet hours,
         # paused or unreachable gets nothing now whatever the history says, so theirs is not read (the
         # others still see them in ``world.people``: a pair's text names both). Nor does one whose
         # week is full (the cap, from the last week's messages): their items wait, and are not asked for.
-        now_open = frozenset(p.id for p in world.people.values() if blocked(p, now, KIND) is None)
-        ids = [m.id for m in members if m.id in now_open]
+        reachable = frozenset(p.id for p in world.people.values() if blocked(p, now, KIND) is None)
+        ids = [m.id for m in members if m.id in reachable]
         recent = col(NudgeLog.sent_at) > now - max(rules.CAP_WINDOW, gap)
-        history = _history(session, network.id, now_open, [recent]) if ids else {}
-    others: dict[int, list[datetime]] = {}
-    if ids:  # one indexed query per 500 members; nudges are in ``history`` already
-        for member_id, sent in outbox.recent_unprompted(session, ids, since=now - rules.CAP_WINDOW).items():
-            others[member_id] = [at for at, key in sent if not key.startswith(NUDGE_KEY)]
-    if now_open is not None:
-        now_open = frozenset(i for i in now_open if rules.cap_used(history.get(i, []), now, others.get(i, [])) < cap)
+        history = _history(session, network.id, reachable, [recent]) if ids else {}
+        others = _others(session, ids, now)
+        now_open = frozenset(i for i in reachable if rules.cap_used(history.get(i, []), now, others.get(i, [])) < cap)
         offered = {i: rules.offered(loaded, on, world.people[i], world, now) for i in now_open}
         # "never twice" reads, of the older nudges, only those about what is offered now
         subjects = sorted({item.subject for items in offered.values() for item in items})
@@ -146,6 +143,15 @@ def _members(session: Session, network_id: int, wanted: set[int] | None) -> list
 
 _PERSON = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, Member.quiet_weekends,
            Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
+
+
+def _others(session: Session, ids: list[int], now: datetime) -> dict[int, list[datetime]]:
+    """Each member's other unprompted messages of the last week (nudges are in the history):
+    one indexed query per 500 members, none for no one."""
+    if not ids:
+        return {}
+    recent = outbox.recent_unprompted(session, ids, since=now - rules.CAP_WINDOW)
+    return {member_id: [at for at, key in sent if not key.startswith(NUDGE_KEY)] for member_id, sent in recent.items()}
 
 
 def _history(session: Session, network_id: int, wanted: Collection[int] | None, where: list) -> dict[int, list[rules.Sent]]:
