@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.core import markup
@@ -22,7 +21,7 @@ from bot.core.forms import start_guided
 from bot.core.messages import Address, Attachment, Choice, Form, Incoming, Outgoing
 from bot.store import outbox
 from bot.store.db import IN_LIST
-from bot.store.models import AuditEntry, Conversation, Flow, Member, Network, Role, permits
+from bot.store.models import CONVERSATION_OF, AuditEntry, Conversation, Flow, Member, Network, Role, permits
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -36,7 +35,6 @@ _LIMITS = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, 
            Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
 
 # built once: every incoming message looks its member's conversation up
-_CONVERSATION_OF = select(Conversation).where(Conversation.member_id == bindparam("member_id"))
 
 
 def _keys(unprompted: tuple[str, ...] | None) -> str | None:
@@ -302,7 +300,7 @@ class Context:
         held, self._held = self._held, None
         if held is not None and held[0] == m.id and (held[1] is None or held[1] in self.session):
             return held[1]
-        return self.session.exec(_CONVERSATION_OF, params={"member_id": m.id}).first()
+        return self.session.exec(CONVERSATION_OF, params={"member_id": m.id}).first()
 
     def hand_over(self, conv: Conversation | None) -> None:
         """The conversation the route just read, for the handler's first :meth:`conversation`.

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.messages import Choice
-from bot.store.models import LEFT_GROUP, Conversation, Member, Network
+from bot.store.models import CONVERSATION_OF, LEFT_GROUP, Conversation, Member, Network
 
 __all__ = [
     "MEMBERSHIP_CHANNEL",
@@ -61,7 +61,7 @@ def open_conversations(session: Session, platform: str, user_id: str) -> list[tu
     """The questions open for the person in each of their networks, in :func:`memberships` order."""
     found = []
     for m in memberships(session, platform, user_id):
-        conv = session.exec(select(Conversation).where(Conversation.member_id == m.member.id)).first()
+        conv = session.exec(CONVERSATION_OF, params={"member_id": m.member.id}).first()
         if conv is not None:
             found.append((m, conv))
     return found

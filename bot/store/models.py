@@ -12,8 +12,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, bindparam
+from sqlmodel import Field, SQLModel, select
 
 from bot.store.types import empty_dict, empty_list, utc_field
 
@@ -34,6 +34,7 @@ __all__ = [
     "OutboxStatus",
     "AuditEntry",
     "Conversation",
+    "CONVERSATION_OF",
 ]
 
 
@@ -277,3 +278,7 @@ class Conversation(SQLModel, table=True):
     state: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     started_at: datetime = utc_field()
     updated_at: datetime = utc_field()
+
+
+CONVERSATION_OF = select(Conversation).where(Conversation.member_id == bindparam("member_id"))
+"""A member's open conversation (``params={"member_id": …}``), built once: every plain message reads it."""

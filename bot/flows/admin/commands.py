@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlmodel import select
-
 from bot.core import markup
 from bot.core.context import Context
 from bot.core.dates.zone import parse_zone
@@ -24,6 +22,7 @@ from bot.core.router import Router
 from bot.flows.admin.audit import NETWORK_FIELDS, restore_flow
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
+from bot.store.flows import FLOW_OF_KIND
 from bot.store.models import AuditEntry, Flow, Role
 
 __all__ = ["register", "SETUP_FLOWS", "SETUP_FORM"]
@@ -53,7 +52,7 @@ def join_wording(platform: str) -> str:
 
 
 def _flow_of(ctx: Context, kind: str) -> Flow | None:
-    flows = list(ctx.session.exec(select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == kind).order_by(Flow.id)))
+    flows = list(ctx.session.exec(FLOW_OF_KIND, params={"network_id": ctx.network.id, "kind": kind}))
     default_name = SETUP_FLOWS[kind][0]
     return next((f for f in flows if f.name == default_name), flows[0] if flows else None)
 

@@ -31,6 +31,7 @@ from bot.flows.digest.period import PERIOD_RULE, Period, period_ending
 from bot.flows.digest.render import build_doc, to_outgoing, to_text
 from bot.scheduling.parse import parse_facilitator_schedule, parse_schedule
 from bot.scheduling.rule import ScheduleError
+from bot.store.flows import FLOW_OF_KIND
 from bot.store.models import Flow, FlowOccurrence, Member, Network, Role, held_by
 
 __all__ = ["DEFAULTS", "KIND", "compose", "digest_flow", "register", "run", "settings_of"]
@@ -48,7 +49,7 @@ _SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 def digest_flow(session, network_id: int) -> Flow | None:
-    flows = list(session.exec(select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND).order_by(Flow.id)))
+    flows = list(session.exec(FLOW_OF_KIND, params={"network_id": network_id, "kind": KIND}))
     return next((f for f in flows if f.name == DEFAULT_NAME), flows[0] if flows else None)
 
 

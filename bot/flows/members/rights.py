@@ -34,7 +34,7 @@ from bot.core.router import Router
 from bot.store import outbox
 from bot.store.flows import ensure_flow
 from bot.store.housekeeping import retention_days
-from bot.store.models import AuditEntry, Conversation, Member, Network, OutboxMessage, OutboxStatus, Role
+from bot.store.models import CONVERSATION_OF, AuditEntry, Conversation, Member, Network, OutboxMessage, OutboxStatus, Role
 
 __all__ = ["register", "export_member", "forget_member", "RETENTION_KIND"]
 
@@ -58,7 +58,7 @@ def export_member(session: Session, router: Router, member: Member) -> dict[str,
     """Everything stored about ``member``: their row, their open conversation,
     the changes they made, and every flow's registered part."""
     network = session.get(Network, member.network_id)
-    conv = session.exec(select(Conversation).where(Conversation.member_id == member.id)).first()
+    conv = session.exec(CONVERSATION_OF, params={"member_id": member.id}).first()
     changes = session.exec(select(AuditEntry).where(AuditEntry.actor_id == member.id).order_by(AuditEntry.id)).all()
     data: dict[str, Any] = {
         "network": network.name if network else None,
@@ -188,7 +188,7 @@ def forget_member(session: Session, router: Router, member: Member, *, keep_shar
     taken out, a practice card withdrawn), to be queued by the caller.
     """
     needles = needles_of(member, session)
-    conv = session.exec(select(Conversation).where(Conversation.member_id == member.id)).first()
+    conv = session.exec(CONVERSATION_OF, params={"member_id": member.id}).first()
     redact = Redactor(_words_of(session, router, member, keep_shared, conv))
     before = _channel_fingerprints(session, member.network_id)
     for name, part in router.personal.items():

@@ -22,9 +22,10 @@ from bot.core.followups import FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
 from bot.store import outbox
 from bot.store.db import IN_LIST
+from bot.store.flows import FLOW_OF_KIND
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.meetings import Meeting, MeetingStatus
-from bot.store.models import Flow, Member, Network
+from bot.store.models import Member, Network
 from bot.store.nudges import NudgeLog
 
 __all__ = ["KIND", "SCHEDULE", "ensure_flow", "flow_on", "network_cap", "network_rules", "snapshot"]
@@ -55,7 +56,7 @@ def ensure_flow(session: Session, network_id: int, now: datetime) -> None:
 
 def flow_on(session: Session, network_id: int) -> bool:
     """Whether this flow sends the follow-ups in the network (so the weekly cap and quiet hours apply)."""
-    flow = session.exec(select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND)).first()
+    flow = session.exec(FLOW_OF_KIND, params={"network_id": network_id, "kind": KIND}).first()
     return flow is not None and flow.enabled
 
 

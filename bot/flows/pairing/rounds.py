@@ -27,6 +27,7 @@ from bot.flows.pairing.matching import Candidate, Group, Weights, form_groups, n
 from bot.flows.pairing.text import intro_text
 from bot.scheduling.parse import parse_schedule
 from bot.scheduling.rule import ScheduleError
+from bot.store.flows import FLOW_OF_KIND
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.models import Flow, Member, Network
 from bot.store.pairing import (
@@ -88,7 +89,7 @@ def weights_of(settings: dict[str, Any]) -> Weights:
 
 
 def pairing_flow(session: Session, network_id: int) -> Flow | None:
-    return session.exec(select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND).order_by(Flow.id)).first()
+    return session.exec(FLOW_OF_KIND, params={"network_id": network_id, "kind": KIND}).first()
 
 
 def ensure_flow(ctx: Context) -> Flow:

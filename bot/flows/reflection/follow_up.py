@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.core import markup
 from bot.core.availability import Person
@@ -19,6 +19,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.followups import FollowUp, FollowUpSource, World
 from bot.flows.reflection.prompts import KIND, send_prompt
+from bot.store.flows import FLOW_OF_KIND
 from bot.store.models import Flow
 
 __all__ = ["SOURCE", "due", "load", "members"]
@@ -31,7 +32,7 @@ ANSWERS = (("Reflect now", "reflect"),)
 
 
 def _after_meeting_flows(session: Session, network_id: int) -> list[Flow]:
-    flows = session.exec(select(Flow).where(Flow.network_id == network_id, Flow.kind == KIND)).all()
+    flows = session.exec(FLOW_OF_KIND, params={"network_id": network_id, "kind": KIND}).all()
     return [f for f in flows if (f.settings or {}).get("question_set") == QUESTION_SET]
 
 
