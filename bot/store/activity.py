@@ -8,14 +8,14 @@ so a period's figures stay what they were once the period is over.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Index, UniqueConstraint
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Index, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel
 
+from bot.store.db import insert_or_skip
 from bot.store.types import utc_field
 
 __all__ = ["MemberActivity", "record_activity"]
@@ -42,6 +42,11 @@ def record_activity(session: Session, *, network_id: int, member_id: int, at: da
     process writing the same day is a no-op, not an error)."""
     day = at.astimezone(ZoneInfo(zone)).date()
     values = {"network_id": network_id, "member_id": member_id, "day": day, "at": at}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(MemberActivity).values(**values).on_conflict_do_nothing(index_elements=["member_id", "day"]))
+    session.execute(_record(session.get_bind().dialect.name), values)
+
+
+@functools.cache
+def _record(dialect: str):
+    """The insert, built once per database: a member's first event of each day runs it."""
+    table = MemberActivity.__table__
+    return insert_or_skip(dialect, table, ["member_id", "day"]).values({c: bindparam(c) for c in ("network_id", "member_id", "day", "at")})

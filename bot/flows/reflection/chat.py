@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.core import markup
@@ -35,6 +36,11 @@ logger = logging.getLogger(__name__)
 SKIP_WORDS = {"skip", "/skip", "pass", "-"}
 BACK_WORDS = {"back", "/back"}
 STOP_WORDS = {"stop", "cancel", "/cancel", "/stop"}
+
+# Statements on every answer's path, built once rather than per message
+_REFLECTION_OF = select(Reflection).where(Reflection.prompt_id == bindparam("prompt_id"))
+_ANSWER_AT = select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == bindparam("reflection_id"),
+                                            ReflectionAnswer.position == bindparam("position"))  # fmt: skip
 
 # -- buttons on the prompt ---------------------------------------------------------
 
@@ -126,7 +132,7 @@ def _end_if_current(ctx: Context, prompt: Prompt) -> None:
 
 
 def _reflection_for(ctx: Context, prompt: Prompt, *, create: bool = True) -> Reflection | None:
-    r = ctx.session.exec(select(Reflection).where(Reflection.prompt_id == prompt.id)).first()
+    r = ctx.session.exec(_REFLECTION_OF, params={"prompt_id": prompt.id}).first()
     if r is None and create:
         r = Reflection(network_id=prompt.network_id, member_id=prompt.member_id, prompt_id=prompt.id,
                        flow_id=prompt.flow_id, started_at=ctx.now)  # fmt: skip
@@ -137,9 +143,7 @@ def _reflection_for(ctx: Context, prompt: Prompt, *, create: bool = True) -> Ref
 
 def _save_answer(ctx: Context, prompt: Prompt, reflection: Reflection, index: int, answer: str | None) -> None:
     late = ctx.now > prompt.window_closes_at
-    row = ctx.session.exec(
-        select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == reflection.id, ReflectionAnswer.position == index)
-    ).first()
+    row = ctx.session.exec(_ANSWER_AT, params={"reflection_id": reflection.id, "position": index}).first()
     if row is None:
         row = ReflectionAnswer(reflection_id=reflection.id, position=index, question=prompt.questions[index], answered_at=ctx.now)
     row.answer, row.late, row.answered_at = answer, late, ctx.now

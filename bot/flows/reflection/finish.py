@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.core import markup
@@ -33,11 +34,13 @@ YES_WORDS = {"yes", "y", "ok", "okay", "looks right", "right", "correct", "fine"
 EXCERPT_LIMIT = 600
 _LEARN = re.compile(r"\blearn", re.I)
 
+# built once: every finished reflection reads them (the answers twice)
+_ANSWERS_OF = select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == bindparam("reflection_id")).order_by(col(ReflectionAnswer.position))
+_COMMITMENT_OF = select(Commitment).where(Commitment.reflection_id == bindparam("reflection_id"))
+
 
 def _answers(ctx: Context, reflection: Reflection) -> list[ReflectionAnswer]:
-    return list(
-        ctx.session.exec(select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == reflection.id).order_by(col(ReflectionAnswer.position)))
-    )
+    return list(ctx.session.exec(_ANSWERS_OF, params={"reflection_id": reflection.id}))
 
 
 def complete(ctx: Context, conv: Conversation, prompt: Prompt, reflection: Reflection) -> None:
@@ -51,7 +54,7 @@ def complete(ctx: Context, conv: Conversation, prompt: Prompt, reflection: Refle
         finish(ctx, prompt, reflection)
         return
     text, due = parse_commitment(answer, now=ctx.now, tz=ctx.tz_of())
-    commitment = ctx.session.exec(select(Commitment).where(Commitment.reflection_id == reflection.id)).first()
+    commitment = ctx.session.exec(_COMMITMENT_OF, params={"reflection_id": reflection.id}).first()
     if commitment is None:
         commitment = Commitment(network_id=reflection.network_id, member_id=reflection.member_id,
                                 reflection_id=reflection.id, text=text, created_at=ctx.now, updated_at=ctx.now)  # fmt: skip
@@ -138,7 +141,7 @@ def finish(ctx: Context, prompt: Prompt | None, reflection: Reflection | None) -
     for a in answers:
         body = markup.truncate(a.answer, 200) if a.answer else "(skipped)"
         lines.append(f"• _{markup.literal(a.question)}_ {markup.literal(body)}")
-    commitment = ctx.session.exec(select(Commitment).where(Commitment.reflection_id == reflection.id)).first()
+    commitment = ctx.session.exec(_COMMITMENT_OF, params={"reflection_id": reflection.id}).first()
     if commitment is not None:
         lines.append(f"Commitment: {markup.literal(commitment.text)} (due {describe_due(commitment.due_date)}). "
                      "`/beacon commitments` shows it any time.")  # fmt: skip

@@ -26,8 +26,8 @@ from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
 from bot.flows.reflection.questions import LATER_DELAY, question_set, reminder_due
-from bot.store.flows import ensure_flow
-from bot.store.models import Conversation, Flow, Member
+from bot.store.flows import FLOW_OF_KIND, ensure_flow
+from bot.store.models import CONVERSATION_OF, Conversation, Flow, Member
 from bot.store.reflection import Prompt, PromptStatus
 
 __all__ = [
@@ -271,6 +271,11 @@ def _chunks(values: list, size: int = 500):
         yield values[i : i + size]
 
 
+# built once: every prompt DM delivered runs it
+_PROMPT_SENT = select(Prompt).where(Prompt.flow_id == bindparam("flow_id"), Prompt.member_id == bindparam("member_id"),
+                                    Prompt.occurrence == bindparam("occurrence"))  # fmt: skip
+
+
 def open_on_delivery(session, key: str, sent: bool) -> None:
     """A prompt held back for quiet hours has reached the member: open its conversation now.
 
@@ -286,16 +291,14 @@ def open_on_delivery(session, key: str, sent: bool) -> None:
         flow_id, member_id = int(parts[1]), int(parts[-1])
     except ValueError:
         return
-    prompt = session.exec(
-        select(Prompt).where(Prompt.flow_id == flow_id, Prompt.member_id == member_id, Prompt.occurrence == ":".join(parts[2:-1]))
-    ).first()
+    prompt = session.exec(_PROMPT_SENT, params={"flow_id": flow_id, "member_id": member_id, "occurrence": ":".join(parts[2:-1])}).first()
     if prompt is None or prompt.status != PromptStatus.SENT:
         return
     if not sent:  # never reached them (they paused overnight, or it could not be delivered): no reminder for it
         prompt.status = PromptStatus.EXPIRED
         session.add(prompt)
         return
-    conv = session.exec(select(Conversation).where(Conversation.member_id == member_id)).first()
+    conv = session.exec(CONVERSATION_OF, params={"member_id": member_id}).first()
     state = {"prompt_id": prompt.id, "index": 0, "stage": "answer"}
     if conv is None:
         session.add(Conversation(member_id=member_id, owner=OWNER, state=state, started_at=prompt.sent_at, updated_at=prompt.sent_at))
@@ -452,4 +455,4 @@ def _current_index(ctx: Context, prompt: Prompt, member: Member) -> int:
 
 
 def reflection_flows(ctx: Context) -> list[Flow]:
-    return list(ctx.session.exec(select(Flow).where(Flow.network_id == ctx.network.id, Flow.kind == KIND).order_by(col(Flow.id))))
+    return list(ctx.session.exec(FLOW_OF_KIND, params={"network_id": ctx.network.id, "kind": KIND}))
