@@ -31,7 +31,7 @@ class Commitment(SQLModel, table=True):
     due_date: date | None = None
     status: CommitmentStatus = Field(default=CommitmentStatus.OPEN, max_length=12, index=True)
     confirmed: bool = False
-    reflection_id: int | None = Field(default=None, foreign_key="reflection.id")
+    reflection_id: int | None = Field(default=None, foreign_key="reflection.id", index=True)  # a finished reflection finds its commitment
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
 

@@ -17,8 +17,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import event, func
+from sqlmodel import SQLModel, select
 
 from bot.simulation.driver import START, Simulation
 from bot.simulation.members import FIRST_NAMES, LAST_NAMES, make_people
@@ -34,10 +34,29 @@ LONDON = ZoneInfo("Europe/London")
 
 @pytest.fixture(scope="module")
 def small():
-    """12 members, 3 weeks, seed 1: run once, read by several tests."""
+    """12 members, 3 weeks, seed 1: run once, read by several tests.
+
+    Each distinct statement the run issued is kept on ``sim.statements``, with the
+    parameters of its first run, for the test that asks SQLite how it runs them.
+    """
     lines: list[str] = []
     sim = Simulation(members=12, weeks=3, seed=1, progress=lines.append)
+    statements: dict[str, tuple] = {}
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement not in statements:
+            statements[statement] = parameters[0] if isinstance(parameters, list) and parameters else parameters  # executemany: a list of rows
+
+    build = sim._build
+
+    def build_then_record() -> None:  # from the schema the flows run on, not the migrations' own statements
+        build()
+        event.listen(sim.store.engine, "before_cursor_execute", record)
+
+    sim._build = build_then_record
     digest, totals = asyncio.run(sim.run())
+    event.remove(sim.store.engine, "before_cursor_execute", record)  # the tests' own reads are not the run's
+    sim.statements = statements
     yield sim, digest, totals, lines
     sim.close()
 
@@ -104,6 +123,32 @@ def test_printed_digest_counts_match_the_database(small):
     # the coordinator received the same digest on Monday 09:00
     got = [d for d in sim.coordinator_received if d.outgoing.header == "Digest: Simulated Network"]
     assert len(got) == 3 and f"Prompts: {sent} sent, {found.group(2)} answered" in got[-1].text
+
+
+SCANNED_WHOLE = {
+    "flow": "the tick reads every enabled flow: the networks' configuration, a few rows each",
+    "network": "housekeeping visits every network once an hour",
+}
+
+
+def test_what_the_run_reads_of_the_networks_history_it_reads_through_an_index(small):
+    """Rows that pile up week by week (commitments, prompts, answers, messages, nudges) are
+    found by an index, never by reading the whole table: a scan's cost grows with every
+    week of every network's history, however little is asked for."""
+    sim, *_ = small
+    tables = set(SQLModel.metadata.tables)
+    scanned: dict[str, list[str]] = {}
+    with sim.store.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        for statement, parameters in sim.statements.items():
+            if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT", "WITH")):
+                continue
+            for *_, detail in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall():
+                words = detail.split()
+                if words[0] == "SCAN" and words[1] in tables and "INDEX" not in words and words[1] not in SCANNED_WHOLE:
+                    scanned.setdefault(words[1], []).append(" ".join(statement.split())[-160:])
+    assert len(sim.statements) > 100  # every flow ran
+    assert scanned == {}
 
 
 async def test_the_same_seed_gives_the_same_totals():
