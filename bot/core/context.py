@@ -34,8 +34,6 @@ __all__ = ["Context"]
 _LIMITS = (Member.id, Member.display_name, Member.timezone, Member.quiet_hours, Member.quiet_weekends,
            Member.paused_until, Member.opted_out, Member.unreachable)  # fmt: skip
 
-# built once: every incoming message looks its member's conversation up
-
 
 def _keys(unprompted: tuple[str, ...] | None) -> str | None:
     """The outbox's record of an unprompted message's opt-out keys (None: the member asked for it)."""

@@ -13,13 +13,14 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from bot.store.commitments import Commitment
 from bot.store.types import empty_list, utc_field
 
 __all__ = [
+    "ANSWERS_OF",
     "Prompt",
     "PromptStatus",
     "Reflection",
@@ -97,6 +98,10 @@ class ReflectionAnswer(SQLModel, table=True):
     answered_at: datetime = utc_field()
 
 
+ANSWERS_OF = select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == bindparam("reflection_id")).order_by(col(ReflectionAnswer.position))
+"""A reflection's answers in question order (``params={"reflection_id": …}``), built once: every finished reflection reads them."""
+
+
 # -- the member's rights: /beacon my-data and /beacon forget-me ----------------------
 
 
@@ -105,7 +110,7 @@ def export_member(session: Session, member) -> dict[str, Any]:
     reflections = session.exec(select(Reflection).where(Reflection.member_id == member.id)).all()
     out = []
     for r in reflections:
-        answers = session.exec(select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == r.id).order_by(col(ReflectionAnswer.position))).all()
+        answers = session.exec(ANSWERS_OF, params={"reflection_id": r.id}).all()
         out.append({
             "started_at": r.started_at.isoformat(), "completed_at": r.completed_at.isoformat() if r.completed_at else None,
             "late": r.late, "shared": r.shared,

@@ -27,7 +27,7 @@ from bot.flows.reflection.prompts import (
     send_prompt,
 )
 from bot.flows.reflection.questions import split_all_at_once
-from bot.store.reflection import OPEN_PROMPT, Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.reflection import ANSWERS_OF, OPEN_PROMPT, Prompt, PromptStatus, Reflection, ReflectionAnswer
 
 __all__ = ["register", "resume"]
 
@@ -250,9 +250,7 @@ def _reflections(ctx: Context) -> None:
         when = r.started_at.astimezone(tz)
         flags = (" _late_" if r.late else "") + ("" if r.completed_at else " _unfinished_") + (f" _shared {r.shared}_" if r.shared else "")
         parts.append(f"\n*{when:%a} {when.day} {when:%b %Y}*{flags}")
-        answers = ctx.session.exec(
-            select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == r.id).order_by(col(ReflectionAnswer.position))
-        ).all()
+        answers = ctx.session.exec(ANSWERS_OF, params={"reflection_id": r.id}).all()
         for a in answers:
             parts.append(f"_{markup.literal(a.question)}_\n{markup.literal(a.answer) if a.answer else '(skipped)'}")
     ctx.reply(markup.truncate("\n".join(parts), 3800))

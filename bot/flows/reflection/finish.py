@@ -11,7 +11,7 @@ import logging
 import re
 
 from sqlalchemy import bindparam
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.core import markup
 from bot.core.context import Context
@@ -24,7 +24,7 @@ from bot.flows.commitments.commitment import describe_due, own_commitment, parse
 from bot.flows.reflection.questions import commitment_index
 from bot.store.commitments import Commitment
 from bot.store.models import Conversation, Flow
-from bot.store.reflection import Prompt, PromptStatus, Reflection, ReflectionAnswer
+from bot.store.reflection import ANSWERS_OF, Prompt, PromptStatus, Reflection, ReflectionAnswer
 
 __all__ = ["complete", "on_commitment_reply", "register", "share_excerpt"]
 
@@ -34,13 +34,12 @@ YES_WORDS = {"yes", "y", "ok", "okay", "looks right", "right", "correct", "fine"
 EXCERPT_LIMIT = 600
 _LEARN = re.compile(r"\blearn", re.I)
 
-# built once: every finished reflection reads them (the answers twice)
-_ANSWERS_OF = select(ReflectionAnswer).where(ReflectionAnswer.reflection_id == bindparam("reflection_id")).order_by(col(ReflectionAnswer.position))
+# built once: every finished reflection reads it, twice
 _COMMITMENT_OF = select(Commitment).where(Commitment.reflection_id == bindparam("reflection_id"))
 
 
 def _answers(ctx: Context, reflection: Reflection) -> list[ReflectionAnswer]:
-    return list(ctx.session.exec(_ANSWERS_OF, params={"reflection_id": reflection.id}))
+    return list(ctx.session.exec(ANSWERS_OF, params={"reflection_id": reflection.id}))
 
 
 def complete(ctx: Context, conv: Conversation, prompt: Prompt, reflection: Reflection) -> None:
