@@ -20,7 +20,7 @@ from bot.core.errors import UserError
 from bot.core.forms import start_guided
 from bot.core.messages import Address, Attachment, Choice, Form, Incoming, Outgoing
 from bot.store import outbox
-from bot.store.db import IN_LIST
+from bot.store.db import IN_LIST, in_lists
 from bot.store.models import CONVERSATION_OF, AuditEntry, Conversation, Flow, Member, Network, Role, permits
 
 if TYPE_CHECKING:
@@ -169,8 +169,7 @@ class Context:
         (rows, not ORM objects: a pairing round introduces thousands)."""
         ids = sorted({i for i in member_ids if i is not None})
         found: dict[int, Person] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in in_lists(ids):
             for m in self.session.execute(select(*_LIMITS).where(col(Member.id).in_(chunk))):
                 found[m.id] = Person.of(m, self.network)
         return found

@@ -28,7 +28,7 @@ from bot.core.messages import Outgoing
 from bot.core.together import Together
 from bot.delivery.pacing import Pacer
 from bot.store import outbox
-from bot.store.db import Store
+from bot.store.db import Store, in_lists
 from bot.store.models import Member, Network, OutboxMessage
 
 __all__ = ["DeliveryWorker", "Stats"]
@@ -323,9 +323,7 @@ class DeliveryWorker:
     def _recipients(session: Session, ids: set[int]) -> dict[int, Recipient]:
         """Everyone a claimed batch addresses, in one query per 500 rather than one per message."""
         found: dict[int, Recipient] = {}
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
+        for chunk in in_lists(sorted(ids)):
             for m in session.connection().execute(_RECIPIENTS, {"ids": chunk}):
                 found[m.id] = Recipient(member_id=m.id, platform_user_id=m.platform_user_id,
                                         display_name=m.display_name, username=m.username, dm_channel=m.dm_channel)  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,10 +16,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
-__all__ = ["IN_LIST", "Store", "insert_or_skip", "make_engine", "upgrade"]
+__all__ = ["IN_LIST", "Store", "in_lists", "insert_or_skip", "make_engine", "upgrade"]
 
 IN_LIST = 500
 """Most ids in one ``IN (...)``: beyond it one read of the network's rows, filtered, is cheaper than a long list."""
+
+
+def in_lists(values: Sequence) -> Iterator[Sequence]:
+    """``values`` in slices of at most :data:`IN_LIST`, one ``IN (...)`` each: a query per slice, none for no values."""
+    for start in range(0, len(values), IN_LIST):
+        yield values[start : start + IN_LIST]
+
 
 logger = logging.getLogger(__name__)
 _HERE = Path(__file__).parent

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, insert, union_all, update
 from sqlmodel import Session, col, select
 
 from bot.core.messages import Outgoing
-from bot.store.db import insert_or_skip
+from bot.store.db import in_lists, insert_or_skip
 from bot.store.models import OutboxMember, OutboxMessage, OutboxStatus
 
 __all__ = [
@@ -152,9 +152,7 @@ def recent_unprompted(session: Session, member_ids, *, since: datetime) -> dict[
     addresses, through ``outbox_member``: the same statement, a second indexed branch.
     """
     found: dict[int, list[tuple[datetime, str]]] = {}
-    ids = sorted(set(member_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in in_lists(sorted(set(member_ids))):
         rows = session.connection().execute(_RECENT, {"ids": chunk, "since": since})
         for member_id, at, key in rows:
             found.setdefault(member_id, []).append((at, key))

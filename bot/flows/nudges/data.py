@@ -21,7 +21,7 @@ from bot.core.availability import Person, blocked, message_gap, weekly_cap
 from bot.core.followups import FollowUpSource, MeetingInfo, World, members_of
 from bot.flows.nudges import rules
 from bot.store import outbox
-from bot.store.db import IN_LIST
+from bot.store.db import IN_LIST, in_lists
 from bot.store.flows import FLOW_OF_KIND
 from bot.store.flows import ensure_flow as ensure_companion
 from bot.store.meetings import Meeting, MeetingStatus
@@ -111,7 +111,7 @@ def snapshot(
         offered = {i: rules.offered(loaded, on, world.people[i], world, now) for i in now_open}
         # "never twice" reads, of the older nudges, only those about what is offered now
         subjects = sorted({item.subject for items in offered.values() for item in items})
-        about = [~recent & col(NudgeLog.subject).in_(subjects[i : i + IN_LIST]) for i in range(0, len(subjects), IN_LIST)]
+        about = [~recent & col(NudgeLog.subject).in_(chunk) for chunk in in_lists(subjects)]
         for member_id, sent in _history(session, network.id, now_open, about).items():
             history[member_id] = sorted([*history.get(member_id, []), *sent], key=lambda s: s.sent_at)
     return rules.Snapshot(

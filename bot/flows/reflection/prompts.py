@@ -26,6 +26,7 @@ from bot.core.context import Context
 from bot.core.dates.zone import zone
 from bot.core.messages import Address, Choice, Outgoing
 from bot.flows.reflection.questions import LATER_DELAY, question_set, reminder_due
+from bot.store.db import in_lists
 from bot.store.flows import FLOW_OF_KIND, ensure_flow
 from bot.store.models import CONVERSATION_OF, Conversation, Flow, Member
 from bot.store.reflection import Prompt, PromptStatus
@@ -198,7 +199,7 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
     already: set[int] = set()
     convs: dict[int, Conversation] = {}
     ids = [m.id for m in members]
-    for chunk in _chunks(ids):
+    for chunk in in_lists(ids):
         already.update(session.exec(
             select(Prompt.member_id).where(Prompt.flow_id == flow.id, Prompt.occurrence == occurrence,
                                            col(Prompt.member_id).in_(chunk))
@@ -237,7 +238,7 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
         return len(todo)
     superseded = [convs[i].state.get("prompt_id") for i in free if i in convs]
     if superseded:
-        for chunk in _chunks(superseded):
+        for chunk in in_lists(superseded):
             session.execute(
                 update(Prompt)
                 .where(col(Prompt.id).in_(chunk), col(Prompt.status).in_((PromptStatus.SENT, PromptStatus.LATER)))
@@ -264,11 +265,6 @@ def send_prompts(ctx: Context, flow: Flow, members: list[Member], occurrence: st
     ], unprompted=(KIND,))  # fmt: skip
     session.expire_all()  # rows changed behind the ORM's back
     return len(todo)
-
-
-def _chunks(values: list, size: int = 500):
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 # built once: every prompt DM delivered runs it
