@@ -259,7 +259,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     network_id: int = Field(foreign_key="network.id", index=True)
-    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    actor_id: int | None = Field(default=None, foreign_key="member.id", index=True)  # a member's export and forget-me find theirs
     action: str = Field(max_length=100)
     target: str = Field(default="", max_length=200)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)

@@ -99,8 +99,8 @@ class PairExclude(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     network_id: int = Field(foreign_key="network.id", index=True)
-    member_a: int = Field(foreign_key="member.id")
-    member_b: int = Field(foreign_key="member.id")
+    member_a: int = Field(foreign_key="member.id", index=True)  # forget-me finds a member's on either side
+    member_b: int = Field(foreign_key="member.id", index=True)
     created_at: datetime = utc_field()
 
 

@@ -123,7 +123,7 @@ class PracticeQuestion(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     practice_id: int = Field(foreign_key="practice.id", index=True)
-    asker_id: int | None = Field(default=None, foreign_key="member.id")
+    asker_id: int | None = Field(default=None, foreign_key="member.id", index=True)  # a member's export and forget-me find theirs
     question: str = _text()
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_at: datetime | None = utc_field(default=None)

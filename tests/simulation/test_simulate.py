@@ -20,14 +20,17 @@ import pytest
 from sqlalchemy import event, func
 from sqlmodel import SQLModel, select
 
-from bot.simulation.driver import START, Simulation
+from bot.core.messages import Incoming
+from bot.flows.digest.cli import run_export
+from bot.simulation.driver import FAC, START, Simulation
 from bot.simulation.members import FIRST_NAMES, LAST_NAMES, make_people
 from bot.store.commitments import Commitment
-from bot.store.models import Member
+from bot.store.models import Member, Network
 from bot.store.pairing import PairingRound, PairMember
 from bot.store.practices import Practice, Steal
 from bot.store.reflection import Prompt, Reflection, ReflectionAnswer
 from tests.support import ROOT
+from tests.support.harness import Harness
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -131,24 +134,80 @@ SCANNED_WHOLE = {
 }
 
 
-def test_what_the_run_reads_of_the_networks_history_it_reads_through_an_index(small):
-    """Rows that pile up week by week (commitments, prompts, answers, messages, nudges) are
-    found by an index, never by reading the whole table: a scan's cost grows with every
-    week of every network's history, however little is asked for."""
-    sim, *_ = small
+def _scans(store, statements: dict[str, tuple]) -> dict[str, list[str]]:
+    """The tables SQLite would read whole (beyond :data:`SCANNED_WHOLE`) for ``statements``, each with the statements' tails."""
     tables = set(SQLModel.metadata.tables)
     scanned: dict[str, list[str]] = {}
-    with sim.store.engine.connect() as conn:
+    with store.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
-        for statement, parameters in sim.statements.items():
+        for statement, parameters in statements.items():
             if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT", "WITH")):
                 continue
             for *_, detail in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall():
                 words = detail.split()
                 if words[0] == "SCAN" and words[1] in tables and "INDEX" not in words and words[1] not in SCANNED_WHOLE:
                     scanned.setdefault(words[1], []).append(" ".join(statement.split())[-160:])
+    return scanned
+
+
+def _recording(store) -> tuple[dict[str, tuple], object]:
+    """Keep each distinct statement ``store`` runs, with its first parameters; returns them and the listener."""
+    statements: dict[str, tuple] = {}
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement not in statements:
+            statements[statement] = parameters[0] if isinstance(parameters, list) and parameters else parameters  # executemany: a list of rows
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    return statements, record
+
+
+def test_what_the_run_reads_of_the_networks_history_it_reads_through_an_index(small):
+    """Rows that pile up week by week (commitments, prompts, answers, messages, nudges) are
+    found by an index, never by reading the whole table: a scan's cost grows with every
+    week of every network's history, however little is asked for."""
+    sim, *_ = small
     assert len(sim.statements) > 100  # every flow ran
-    assert scanned == {}
+    assert _scans(sim.store, sim.statements) == {}
+
+
+async def test_retention_forgetting_and_exports_read_a_networks_history_through_an_index():
+    """What the simulated weeks never do, on the history they leave: the nightly retention at its
+    cut-off, a member forgotten, a member's data export and the coordinators' CSV. Each runs on a
+    network of any size (forget-me and retention once a member or a night, the export on request),
+    so each reads the rows it touches through an index, as the hourly runs do."""
+    sim = Simulation(members=10, weeks=2, seed=2)
+    await sim.run()
+    h = Harness(store=sim.store, clock=sim.clock)
+    try:
+        statements, record = _recording(sim.store)
+        try:
+            users = sorted(sim.people)
+
+            async def send(user: str, **kw) -> list:
+                return await h.send(Incoming(platform="console", network_key=sim.key, user_id=user, user_name=user,
+                                             conversation=f"dm-{user}", event_id=f"after-{len(h.adapter.delivered)}-{kw}", **kw))  # fmt: skip
+
+            assert "older than 1 days will be deleted" in (await send(FAC, kind="command", text="retention 1"))[-1].text
+            await h.tick(timedelta(days=1), step=timedelta(hours=1))  # the nightly run, at its cut-off
+            exported = await send(users[0], kind="command", text="my-data")
+            assert any(d.to == users[0] and d.outgoing.attachment for d in exported)
+            asked = next(d for d in await send(users[1], kind="command", text="forget-me") if d.outgoing.choices)
+            choice = next(c for c in asked.outgoing.choices if c.value == "all")
+            await send(users[1], kind="action", action_id=choice.action, value=choice.value, action_label=choice.label,
+                       message_ref=asked.ref, message_text=asked.text)  # fmt: skip
+            with sim.store.session() as s:
+                network = s.exec(select(Network).where(Network.platform_key == sim.key)).one()
+                assert s.exec(select(Member).where(Member.network_id == network.id, Member.platform_user_id == users[1])).first() is None
+            assert run_export(sim.store, network=sim.key, fmt="csv", first=None, last=None, now=sim.clock.now()).count("\n") > 10
+        finally:
+            event.remove(sim.store.engine, "before_cursor_execute", record)
+        assert len(statements) > 50
+        scanned = _scans(sim.store, statements)
+        assert scanned == {}, "\n".join(f"{t}: {q}" for t, qs in scanned.items() for q in qs)
+    finally:
+        await h.close()
+        sim.close()
 
 
 async def test_the_same_seed_gives_the_same_totals():
