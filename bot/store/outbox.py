@@ -173,11 +173,17 @@ def _claim(dialect: str):
         .order_by(_T.c.next_attempt_at, _T.c.id)
         .limit(bindparam("limit"))
     )
+    picked = pick.scalar_subquery()
     if dialect == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+        # a CTE, materialized: PostgreSQL may run an ``IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)``
+        # again for each row it updates, and each run skips the rows the statement has just claimed
+        # (locked by it), so the claim took every due message whatever its limit. A materialized
+        # CTE runs once: the rows it picked, locked, and no others.
+        once = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        picked = select(once.c.id).scalar_subquery()
     return (
         update(_T)
-        .where(_T.c.id.in_(pick.scalar_subquery()), due)
+        .where(_T.c.id.in_(picked), due)
         .values(status=OutboxStatus.SENDING, claimed_until=bindparam("until"), claimed_by=bindparam("worker"))
         .returning(
             _T.c.id, _T.c.key, _T.c.network_id, _T.c.platform, _T.c.payload, _T.c.attempts, _T.c.next_attempt_at, _T.c.member_id, _T.c.unprompted

@@ -353,7 +353,7 @@ def _counting(store, name: str, keep=lambda *args: True):
 
 def _is_claim(conn, cursor, statement, *args) -> bool:
     """A delivery claim: the outbox UPDATE that takes due rows."""
-    return statement.lstrip().startswith("UPDATE outbox_message SET status") and "claimed_by" in statement and "IN (SELECT" in statement
+    return "UPDATE outbox_message SET status" in statement and "claimed_by" in statement and "LIMIT" in statement  # after its WITH, on PostgreSQL
 
 
 async def test_a_drain_that_took_everything_due_does_not_claim_again(harness):
@@ -397,6 +397,28 @@ async def test_messages_sent_together_share_one_renewal_and_one_record_of_their_
     assert {(r.status, r.attempts, r.claimed_until) for r in rows} == {(OutboxStatus.SENT, 1, None)}
     assert len({r.platform_message_id for r in rows}) == 6
     assert len(seen) == 3  # claim, renewals, sends
+
+
+async def test_a_claim_takes_no_more_than_its_limit_on_either_database(any_harness):
+    """On PostgreSQL, ``id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` ran its subquery again for
+    every row, and each run skipped the rows the statement had just claimed (they count as locked):
+    a claim of one took every due message. One process then held a whole backlog, past what it can
+    send within a lease, for another to claim again and send twice."""
+    h = any_harness
+    ann = h.add_member("ann")
+    for i in range(5):
+        _enqueue(h, ann, key=f"k{i}", text=f"hello {i}")
+    lease = timedelta(minutes=2)
+
+    def claim(limit: int, worker: str) -> list[str]:
+        with h.store.session() as s:
+            return [r.key for r in outbox.claim_due(s, now=h.clock.now(), limit=limit, lease=lease, platforms=["console"], worker=worker)]
+
+    assert claim(1, "a") == ["k0"]
+    assert claim(2, "a") == ["k1", "k2"]
+    h.clock.advance(minutes=3)  # the leases ran out: another process takes them over, as many as it asks for
+    assert claim(2, "b") == ["k0", "k1"]
+    assert claim(10, "b") == ["k2", "k3", "k4"]
 
 
 async def test_a_message_another_process_took_over_is_left_to_it_and_the_others_still_go(any_harness):
@@ -475,7 +497,7 @@ async def test_a_message_the_pacer_held_briefly_goes_on_its_first_renewal(any_ha
 
     worker.pacers["console"] = pacer = Pacer(0, 0, clock=lambda: h.clock.now().timestamp(), sleep=hold)
     pacer.slow_down(3)  # 3 s of a 2-minute lease
-    with _counting(h.store, "before_cursor_execute", lambda conn, cursor, statement, *args: statement.startswith("UPDATE outbox")) as updates:
+    with _counting(h.store, "before_cursor_execute", lambda conn, cursor, statement, *args: "UPDATE outbox" in statement) as updates:
         assert await worker.drain() == 1
     assert [d.to for d in h.adapter.delivered] == ["ann"] and _row(h).status == OutboxStatus.SENT
     assert len(updates) == 3  # the claim, one renewal, the record of the send
