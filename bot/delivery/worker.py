@@ -16,7 +16,7 @@ import socket
 import uuid
 from collections import defaultdict
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -82,6 +82,7 @@ class DeliveryWorker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._in_flight_ids: set[int] = set()
+        self._claimed_at: dict[int, datetime] = {}  # outbox id -> when this process claimed it (its lease runs from then)
         # messages about to go, and those just sent, wait for the database together: one statement renews
         # their claims, one transaction records their sends (each still right before and after its own send)
         self._confirms: Together[int, bool] = Together(run_db, self._confirm, most=concurrency)
@@ -198,10 +199,14 @@ class DeliveryWorker:
     async def _deliver_one(self, envelope: Envelope, platform: str, attempts: int) -> None:
         adapter = self.adapters[platform]
         try:
-            renewed = self.clock.now()  # the lease now runs to at least this plus ``lease``
-            if not await self._confirms(envelope.outbox_id):
-                logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
-                return
+            # a claim younger than half its lease is still ours: another process takes a message only
+            # once its lease has run out. An older one (it waited behind its chat, or a hold) is renewed.
+            renewed = self._claimed_at.pop(envelope.outbox_id, None)
+            if renewed is None or self.clock.now() - renewed > self.lease / 2:
+                renewed = self.clock.now()  # the lease now runs to at least this plus ``lease``
+                if not await self._confirms(envelope.outbox_id):
+                    logger.info("message %s was taken over by another process; not sending it here", envelope.outbox_id)
+                    return
             # the pacer's slot comes last, right before the send: nothing between them adds jitter,
             # unless a hold (a 429's retry-after) ate half the lease: another process may take the
             # message once it runs out, so it is renewed again before it goes
@@ -237,10 +242,11 @@ class DeliveryWorker:
     # -- database side (run in the executor) ------------------------------------
 
     def _claim(self, limit: int) -> list[tuple[Envelope, str, int]]:
+        now = self.clock.now()
         with self.store.session() as session:
             rows = outbox.claim_due(
                 session,
-                now=self.clock.now(),
+                now=now,
                 limit=limit,
                 lease=self.lease,
                 platforms=list(self.adapters),
@@ -254,7 +260,8 @@ class DeliveryWorker:
             messages = [(row, readdressed.get(row.id) or Outgoing.from_dict(row.payload)) for row in rows]
             members = self._recipients(session, {i for _, out in messages for i in _addressed(out)})
             keys = dict(session.connection().execute(_NETWORK_KEYS, {"ids": sorted({row.network_id for row in rows})}).all())
-            return [(self._envelope(row, out, members, keys), row.platform, row.attempts) for row, out in messages]
+        self._claimed_at.update((row.id, now) for row, _ in messages)  # committed: the leases are ours from ``now``
+        return [(self._envelope(row, out, members, keys), row.platform, row.attempts) for row, out in messages]
 
     def _recheck(self, session: Session, rows: list) -> tuple[list, dict[int, Outgoing]]:
         """Ask again, as an unprompted message leaves, whether its members' limits allow it.
@@ -397,6 +404,7 @@ class DeliveryWorker:
     def _release(self, outbox_id: int) -> None:
         """Hand a claimed message back unsent (we are stopping), for any process to take."""
         self._due_again = True
+        self._claimed_at.pop(outbox_id, None)
         with self.store.session() as session:
             outbox.release(session, outbox_id)
 
