@@ -13,6 +13,8 @@ import random
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,22 +46,15 @@ def small():
     """
     lines: list[str] = []
     sim = Simulation(members=12, weeks=3, seed=1, progress=lines.append)
-    statements: dict[str, tuple] = {}
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement not in statements:
-            statements[statement] = parameters[0] if isinstance(parameters, list) and parameters else parameters  # executemany: a list of rows
-
-    build = sim._build
+    build, recording = sim._build, ExitStack()
 
     def build_then_record() -> None:  # from the schema the flows run on, not the migrations' own statements
         build()
-        event.listen(sim.store.engine, "before_cursor_execute", record)
+        sim.statements = recording.enter_context(_recorded(sim.store))
 
     sim._build = build_then_record
-    digest, totals = asyncio.run(sim.run())
-    event.remove(sim.store.engine, "before_cursor_execute", record)  # the tests' own reads are not the run's
-    sim.statements = statements
+    with recording:  # the tests' own reads are not the run's
+        digest, totals = asyncio.run(sim.run())
     yield sim, digest, totals, lines
     sim.close()
 
@@ -150,8 +145,9 @@ def _scans(store, statements: dict[str, tuple]) -> dict[str, list[str]]:
     return scanned
 
 
-def _recording(store) -> tuple[dict[str, tuple], object]:
-    """Keep each distinct statement ``store`` runs, with its first parameters; returns them and the listener."""
+@contextmanager
+def _recorded(store) -> Iterator[dict[str, tuple]]:
+    """Each distinct statement ``store`` runs inside the block, with the parameters of its first run."""
     statements: dict[str, tuple] = {}
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -159,7 +155,10 @@ def _recording(store) -> tuple[dict[str, tuple], object]:
             statements[statement] = parameters[0] if isinstance(parameters, list) and parameters else parameters  # executemany: a list of rows
 
     event.listen(store.engine, "before_cursor_execute", record)
-    return statements, record
+    try:
+        yield statements
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
 
 
 def test_what_the_run_reads_of_the_networks_history_it_reads_through_an_index(small):
@@ -180,8 +179,7 @@ async def test_retention_forgetting_and_exports_read_a_networks_history_through_
     await sim.run()
     h = Harness(store=sim.store, clock=sim.clock)
     try:
-        statements, record = _recording(sim.store)
-        try:
+        with _recorded(sim.store) as statements:
             users = sorted(sim.people)
 
             async def send(user: str, **kw) -> list:
@@ -200,8 +198,6 @@ async def test_retention_forgetting_and_exports_read_a_networks_history_through_
                 network = s.exec(select(Network).where(Network.platform_key == sim.key)).one()
                 assert s.exec(select(Member).where(Member.network_id == network.id, Member.platform_user_id == users[1])).first() is None
             assert run_export(sim.store, network=sim.key, fmt="csv", first=None, last=None, now=sim.clock.now()).count("\n") > 10
-        finally:
-            event.remove(sim.store.engine, "before_cursor_execute", record)
         assert len(statements) > 50
         scanned = _scans(sim.store, statements)
         assert scanned == {}, "\n".join(f"{t}: {q}" for t, qs in scanned.items() for q in qs)
