@@ -403,7 +403,7 @@ async def test_a_claim_takes_no_more_than_its_limit_on_either_database(any_harne
     """On PostgreSQL, ``id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` ran its subquery again for
     every row, and each run skipped the rows the statement had just claimed (they count as locked):
     a claim of one took every due message. One process then held a whole backlog, past what it can
-    send within a lease, for another to claim again and send twice."""
+    send within a lease, for another to claim again once the lease ran out."""
     h = any_harness
     ann = h.add_member("ann")
     for i in range(5):
